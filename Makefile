@@ -1,0 +1,42 @@
+# Two commands: `make run` sets up and starts everything; `make test` runs every check CI runs.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test lint typecheck validate pytest story-test eval bench clean
+
+$(BIN)/.installed: requirements.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 supports no newer); install python3.10"; exit 1; }
+	$(PYTHON310) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip<25"
+	$(BIN)/pip install --quiet -r requirements.lock
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/python -m stack
+
+test: lint typecheck validate pytest story-test
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+validate: $(BIN)/.installed
+	$(BIN)/rasa data validate --fail-on-warnings
+
+pytest: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+story-test: $(BIN)/.installed
+	model=$$($(BIN)/python -c 'from pathlib import Path; from stack.model import ensure_model; print(ensure_model(Path("."), "$(BIN)/rasa"))') && \
+	$(BIN)/rasa test core --model "$$model" --stories tests/test_stories.yml --fail-on-prediction-errors --out .data/story-results
+
+clean:
+	rm -rf $(VENV) models .data/story-results

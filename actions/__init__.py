@@ -1,0 +1,1 @@
+"""Custom actions of the routing bot (rasa-sdk action server)."""

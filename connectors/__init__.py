@@ -1,0 +1,1 @@
+"""Rasa input channels that put every patient message through the handoff gate."""

@@ -1,0 +1,197 @@
+"""The patient channel: Rasa's REST webhook body and replies, plus a push socket.
+
+``POST /webhooks/patient/webhook`` takes ``{"sender", "message", "metadata"}``
+and answers with the list of messages for the patient, exactly like Rasa's
+``rest`` channel, so every REST client works. ``GET /webhooks/patient/push``
+is a websocket on which the patient receives agent messages as they are sent
+(``?sender=<id>&token=<push_token>&after=<last message id>``). ``GET
+/webhooks/patient/chat`` serves a minimal chat page.
+"""
+
+import asyncio
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, ConversationResumed
+from redis.asyncio import Redis
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.gate import ConversationGate
+from handoff import MAX_MESSAGE_BYTES, HandoffSettings, KeySpace, LiveAgentQueue
+
+logger = logging.getLogger(__name__)
+
+SENDER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+MAX_BODY_BYTES = 16 * 1024
+PUSH_WAIT_MS = 15_000
+CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
+
+
+class BadPatientMessage(ValueError):
+    """The request cannot be a patient message; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def parse_patient_message(request: Request) -> tuple[str, str, Optional[dict[str, Any]]]:
+    """Validates a webhook request; returns sender, text and metadata."""
+    if len(request.body) > MAX_BODY_BYTES:
+        raise BadPatientMessage(413, f"request body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(request.body or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadPatientMessage(400, "body is not valid JSON")
+    if not isinstance(body, dict):
+        raise BadPatientMessage(400, "body must be a JSON object")
+    sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+    if not isinstance(sender, str) or not SENDER_ID.match(sender):
+        raise BadPatientMessage(
+            400, "sender is required: 1-128 characters of letters, digits and _.:@-"
+        )
+    if not isinstance(text, str) or not text.strip():
+        raise BadPatientMessage(400, "message is required and must be a non-empty string")
+    if len(text.encode()) > MAX_MESSAGE_BYTES:
+        raise BadPatientMessage(413, f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadPatientMessage(400, "metadata must be a JSON object")
+    return sender, text, metadata
+
+
+def error_json(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class PatientChannel(InputChannel):
+    """REST-compatible patient channel with live-agent handoff and agent push."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "patient"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
+        """Reads ``redis_url`` and ``namespace``; the environment fills what is not given."""
+        credentials = credentials or {}
+        settings = HandoffSettings.from_env()
+        return cls(
+            redis_url=credentials.get("redis_url") or settings.redis_url,
+            namespace=credentials.get("namespace") or settings.namespace,
+            settings=settings,
+        )
+
+    def __init__(self, redis_url: str, namespace: str, settings: HandoffSettings) -> None:
+        self.redis_url = redis_url
+        self.keys = KeySpace(namespace)
+        self.key_ring = settings.key_ring()
+        self._queue: Optional[LiveAgentQueue] = None
+
+    @property
+    def queue(self) -> LiveAgentQueue:
+        """Created on first use, inside the server's event loop."""
+        if self._queue is None:
+            self._queue = LiveAgentQueue(Redis.from_url(self.redis_url), self.key_ring, self.keys)
+        return self._queue
+
+    def push_token(self, conversation_id: str) -> str:
+        return self.key_ring.mac("patient-push", conversation_id)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        patient_webhook = Blueprint("patient_webhook", __name__)
+
+        @patient_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @patient_webhook.route("/chat", methods=["GET"])
+        async def chat_page(_: Request) -> HTTPResponse:
+            return await response.file(
+                str(CHAT_PAGE),
+                headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
+            )
+
+        @patient_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                sender, text, metadata = parse_patient_message(request)
+            except BadPatientMessage as error:
+                return error_json(error.status, str(error))
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                text, collector, sender, input_channel=self.name(), metadata=metadata
+            )
+            gate = ConversationGate(self.queue, self.push_token)
+            try:
+                await gate.handle(
+                    message,
+                    on_new_message,
+                    lambda conversation_id: resume_rasa_conversation(request, conversation_id),
+                )
+            except asyncio.CancelledError:
+                logger.error("patient.message.timeout sender=%s", sender)
+            except Exception:
+                logger.exception("patient.message.failure sender=%s", sender)
+                return error_json(503, "the message could not be processed; please try again")
+            return response.json(collector.messages)
+
+        @patient_webhook.websocket("/push")
+        async def push(request: Request, ws: Any) -> None:
+            sender = request.args.get("sender", "")
+            token = request.args.get("token", "")
+            after = request.args.get("after", "0")
+            problem = await self._push_problem(sender, token, after)
+            if problem:
+                await ws.send(json.dumps({"error": problem}))
+                await ws.close(code=1008, reason=problem[:100])
+                return
+            while True:
+                for outbox_message in await self.queue.agent_messages(sender, after, PUSH_WAIT_MS):
+                    after = outbox_message.message_id
+                    await ws.send(
+                        json.dumps(
+                            {
+                                "recipient_id": sender,
+                                "id": outbox_message.message_id,
+                                "from": outbox_message.entry.role.value,
+                                "text": outbox_message.entry.text,
+                            }
+                        )
+                    )
+
+        return patient_webhook
+
+    async def _push_problem(self, sender: str, token: str, after: str) -> Optional[str]:
+        if not SENDER_ID.match(sender):
+            return "sender is required: 1-128 characters of letters, digits and _.:@-"
+        if not re.match(r"^\d+(-\d+)?$", after):
+            return "after must be a message id such as 1700000000000-0"
+        if not self.key_ring.verify_mac("patient-push", sender, token):
+            return "missing or wrong push token"
+        if await self.queue.conversation(sender) is None:
+            return "unknown conversation"
+        return None
+
+
+async def resume_rasa_conversation(request: Request, conversation_id: str) -> None:
+    """Resumes the paused Rasa conversation where it stopped, not afresh.
+
+    The handoff action paused the conversation before Rasa logged its
+    ``action_listen``; adding it back makes the tracker look as if the bot had
+    listened all along, so rules apply to the next message as usual.
+    """
+    agent = request.app.ctx.agent
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        if tracker is None:
+            return
+        tracker.update(ConversationResumed())
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        await agent.tracker_store.save(tracker)

@@ -1,0 +1,54 @@
+"""Live-agent handoff: queue, conversation states, transcripts, agents, audit, console.
+
+Imports nothing from Rasa, so the console and any other tool can use it alone.
+"""
+
+from handoff.agents import Agent, AgentDirectory, AgentSessions, hash_password
+from handoff.audit import AuditLog
+from handoff.crypto import KeyRing
+from handoff.keys import KeySpace
+from handoff.models import (
+    CloseOutcome,
+    Conversation,
+    ConversationState,
+    EnqueueResult,
+    HandoffRequest,
+    Priority,
+    Skill,
+    TranscriptEntry,
+    TranscriptRole,
+)
+from handoff.queue import (
+    ConversationNotFound,
+    HandoffError,
+    InvalidTransition,
+    LiveAgentQueue,
+    NotAssignedAgent,
+)
+from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "Agent",
+    "AgentDirectory",
+    "AgentSessions",
+    "AuditLog",
+    "CloseOutcome",
+    "Conversation",
+    "ConversationNotFound",
+    "ConversationState",
+    "EnqueueResult",
+    "HandoffError",
+    "HandoffRequest",
+    "HandoffSettings",
+    "InvalidTransition",
+    "KeyRing",
+    "KeySpace",
+    "LiveAgentQueue",
+    "NotAssignedAgent",
+    "Priority",
+    "Skill",
+    "TranscriptEntry",
+    "TranscriptRole",
+    "hash_password",
+]

@@ -1,0 +1,147 @@
+"""Live agents: the configured directory, password checks and console sessions.
+
+The directory is a YAML file that the clinic's IT team maintains::
+
+    agents:
+      - id: maria
+        name: Maria Lopez
+        role: agent            # agent | nurse | pharmacist | supervisor
+        languages: [en, es]
+        skills: [general, billing]
+        password_hash: scrypt$...   # python -m handoff.agents hash-password
+
+Removing an agent from the file revokes access at once: every request checks
+the directory, not only the session.
+"""
+
+import argparse
+import base64
+import getpass
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from redis.asyncio import Redis
+
+from handoff.keys import KeySpace
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SESSION_TTL_SECONDS = 8 * 3600
+
+
+class AgentDirectoryError(ValueError):
+    """The agent directory file is unusable."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    name: str
+    role: str
+    languages: tuple[str, ...]
+    skills: tuple[str, ...]
+    password_hash: str
+
+    def public_profile(self) -> dict[str, Any]:
+        return {
+            "id": self.agent_id,
+            "name": self.name,
+            "role": self.role,
+            "languages": list(self.languages),
+            "skills": list(self.skills),
+        }
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encoded[0]}${encoded[1]}"
+
+
+def password_matches(password: str, password_hash: str) -> bool:
+    try:
+        scheme, n, r, p, salt, expected = password_hash.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, base64.b64decode(expected))
+
+
+class AgentDirectory:
+    """The agents allowed to work the queue, read from a YAML file."""
+
+    def __init__(self, agents: list[Agent]) -> None:
+        self._agents = {agent.agent_id: agent for agent in agents}
+
+    @classmethod
+    def from_file(cls, path: Path) -> "AgentDirectory":
+        try:
+            document = yaml.safe_load(path.read_text()) or {}
+            agents = [
+                Agent(
+                    agent_id=str(item["id"]),
+                    name=str(item.get("name", item["id"])),
+                    role=str(item.get("role", "agent")),
+                    languages=tuple(str(language) for language in item["languages"]),
+                    skills=tuple(str(skill) for skill in item.get("skills", ["general"])),
+                    password_hash=str(item["password_hash"]),
+                )
+                for item in document.get("agents", [])
+            ]
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+            raise AgentDirectoryError(f"cannot read agent directory {path}: {error}") from error
+        return cls(agents)
+
+    def get(self, agent_id: str) -> Optional[Agent]:
+        return self._agents.get(agent_id)
+
+    def authenticate(self, agent_id: str, password: str) -> Optional[Agent]:
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            password_matches(password, hash_password("timing-equaliser"))
+            return None
+        return agent if password_matches(password, agent.password_hash) else None
+
+
+class AgentSessions:
+    """Bearer tokens for the console; Redis holds only each token's SHA-256."""
+
+    def __init__(self, redis: Redis, keys: KeySpace, ttl_seconds: int = SESSION_TTL_SECONDS) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.ttl_seconds = ttl_seconds
+
+    async def open(self, agent_id: str) -> str:
+        token = secrets.token_urlsafe(32)
+        await self.redis.set(self._key(token), agent_id, ex=self.ttl_seconds)
+        return token
+
+    async def agent_id_for(self, token: str) -> Optional[str]:
+        value = await self.redis.get(self._key(token))
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def end(self, token: str) -> None:
+        await self.redis.delete(self._key(token))
+
+    def _key(self, token: str) -> str:
+        return self.keys.agent_session(hashlib.sha256(token.encode()).hexdigest())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Agent directory tools.")
+    parser.add_argument("command", choices=["hash-password"])
+    parser.parse_args()
+    print(hash_password(getpass.getpass("Password: ")))
+
+
+if __name__ == "__main__":
+    main()

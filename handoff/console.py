@@ -1,0 +1,253 @@
+"""The agent console: an aiohttp app with a JSON API and one page.
+
+Every ``/api`` endpoint but login needs ``Authorization: Bearer <token>``. An
+agent sees the queue of its languages without message content; the transcript
+is readable only by the agent working the conversation, and every read is in
+the audit log.
+"""
+
+import argparse
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from handoff.agents import Agent, AgentDirectory, AgentSessions
+from handoff.audit import AuditLog
+from handoff.keys import KeySpace
+from handoff.models import CloseOutcome
+from handoff.queue import (
+    ConversationNotFound,
+    HandoffError,
+    InvalidTransition,
+    LiveAgentQueue,
+    NotAssignedAgent,
+)
+from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_REQUEST_BYTES = 16 * 1024
+
+QUEUE_KEY = web.AppKey("queue", LiveAgentQueue)
+DIRECTORY_KEY = web.AppKey("directory", AgentDirectory)
+SESSIONS_KEY = web.AppKey("sessions", AgentSessions)
+AUDIT_KEY = web.AppKey("audit", AuditLog)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, or an HTTP 400 that says what is wrong."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "body is not valid JSON"}), content_type="application/json"
+        )
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "body must be a JSON object"}), content_type="application/json"
+        )
+    return body
+
+
+def bearer_token(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+async def current_agent(request: web.Request) -> Agent:
+    token = bearer_token(request)
+    agent_id = await request.app[SESSIONS_KEY].agent_id_for(token) if token else None
+    agent = request.app[DIRECTORY_KEY].get(agent_id) if agent_id else None
+    if agent is None:
+        raise web.HTTPUnauthorized(
+            text=json.dumps({"error": "missing, expired or revoked agent token"}),
+            content_type="application/json",
+        )
+    return agent
+
+
+def conversation_id_of(request: web.Request) -> str:
+    conversation_id = request.match_info["conversation_id"]
+    if not CONVERSATION_ID.match(conversation_id):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "malformed conversation id"}), content_type="application/json"
+        )
+    return conversation_id
+
+
+@web.middleware
+async def handoff_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Maps queue errors to HTTP statuses, and keeps the page from being framed."""
+    try:
+        response = await handler(request)
+    except ConversationNotFound as error:
+        return error_response(404, str(error))
+    except NotAssignedAgent as error:
+        return error_response(403, str(error))
+    except InvalidTransition as error:
+        return error_response(409, str(error))
+    except HandoffError:
+        logger.exception("console.handoff_error")
+        return error_response(500, "internal error")
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    agent_id, password = body.get("agent_id"), body.get("password")
+    if not isinstance(agent_id, str) or not isinstance(password, str):
+        return error_response(400, "agent_id and password are required strings")
+    agent = request.app[DIRECTORY_KEY].authenticate(agent_id, password)
+    if agent is None:
+        await request.app[AUDIT_KEY].record(agent_id[:64], "login_failed", "-", request.remote)
+        return error_response(401, "unknown agent or wrong password")
+    token = await request.app[SESSIONS_KEY].open(agent.agent_id)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "login", "-", request.remote)
+    return web.json_response({"token": token, "agent": agent.public_profile()})
+
+
+async def logout(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    await request.app[SESSIONS_KEY].end(bearer_token(request))
+    await request.app[AUDIT_KEY].record(agent.agent_id, "logout", "-", request.remote)
+    return web.json_response({"status": "logged out"})
+
+
+async def list_queue(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    waiting = await request.app[QUEUE_KEY].waiting(list(agent.languages))
+    return web.json_response(
+        {"waiting": [dict(conversation.to_json(), position=index + 1)
+                     for index, conversation in enumerate(waiting)]}
+    )
+
+
+async def claim(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    conversation_id = conversation_id_of(request)
+    queue = request.app[QUEUE_KEY]
+    conversation = await queue.claim(conversation_id, agent.agent_id, list(agent.languages))
+    await request.app[AUDIT_KEY].record(agent.agent_id, "claim", conversation_id, request.remote)
+    return web.json_response({"conversation": conversation.to_json()})
+
+
+async def read_transcript(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    conversation_id = conversation_id_of(request)
+    queue = request.app[QUEUE_KEY]
+    conversation = await queue.conversation(conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(f"no conversation {conversation_id!r}")
+    if conversation.agent_id != agent.agent_id:
+        raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
+    entries = await queue.transcript(conversation_id)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "read_transcript", conversation_id, request.remote)
+    return web.json_response(
+        {"conversation": conversation.to_json(), "entries": [entry.to_json() for entry in entries]}
+    )
+
+
+async def send_message(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    conversation_id = conversation_id_of(request)
+    body = await json_body(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return error_response(400, "text is required and must be a non-empty string")
+    if len(text.encode()) > MAX_MESSAGE_BYTES:
+        return error_response(413, f"text exceeds {MAX_MESSAGE_BYTES} bytes")
+    message_id = await request.app[QUEUE_KEY].send_agent_message(conversation_id, agent.agent_id, text)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "send_message", conversation_id, request.remote)
+    return web.json_response({"message_id": message_id}, status=201)
+
+
+async def close(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    conversation_id = conversation_id_of(request)
+    body = await json_body(request)
+    try:
+        outcome = CloseOutcome(body.get("outcome"))
+    except ValueError:
+        return error_response(400, "outcome must be 'bot' or 'closed'")
+    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome)
+    await request.app[AUDIT_KEY].record(
+        agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote
+    )
+    return web.json_response({"status": outcome.value})
+
+
+async def console_page(request: web.Request) -> web.FileResponse:
+    response = web.FileResponse(STATIC_DIR / "console.html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+    )
+    return response
+
+
+def create_console_app(
+    queue: LiveAgentQueue, directory: AgentDirectory, sessions: AgentSessions, audit: AuditLog
+) -> web.Application:
+    app = web.Application(middlewares=[handoff_errors], client_max_size=MAX_REQUEST_BYTES)
+    app[QUEUE_KEY] = queue
+    app[DIRECTORY_KEY] = directory
+    app[SESSIONS_KEY] = sessions
+    app[AUDIT_KEY] = audit
+    app.router.add_get("/", console_page)
+    app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
+    app.router.add_get("/api/queue", list_queue)
+    app.router.add_post("/api/conversations/{conversation_id}/claim", claim)
+    app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
+    app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
+    app.router.add_post("/api/conversations/{conversation_id}/close", close)
+    return app
+
+
+def app_from_settings(settings: HandoffSettings) -> web.Application:
+    if settings.agents_file is None:
+        raise SystemExit("HANDOFF_AGENTS_FILE is not set: the console needs an agent directory")
+    redis = Redis.from_url(settings.redis_url)
+    keys = KeySpace(settings.namespace)
+    app = create_console_app(
+        LiveAgentQueue(redis, settings.key_ring(), keys),
+        AgentDirectory.from_file(settings.agents_file),
+        AgentSessions(redis, keys),
+        AuditLog(redis, keys),
+    )
+
+    async def close_redis(_: web.Application) -> None:
+        await redis.close()
+
+    app.on_cleanup.append(close_redis)  # type: ignore[arg-type]
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the agent console.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5006)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    web.run_app(app_from_settings(HandoffSettings.from_env()), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Redis key names, all built through one namespace helper.
+
+Every key carries the same hash tag (``{namespace}``) so that the Lua scripts,
+which touch a conversation, its queue and its transcript together, stay atomic
+on Redis Cluster as well as on a single server or Sentinel.
+"""
+
+DEFAULT_NAMESPACE = "hcb"
+
+CONVERSATION = "conversation"
+QUEUE = "queue"
+TRANSCRIPT = "transcript"
+OUTBOX = "outbox"
+AGENT_SESSION = "agent-session"
+AUDIT_LOG = "audit"
+AUDIT_HEAD = "audit-head"
+
+
+class KeySpace:
+    """Builds every Redis key the handoff library uses."""
+
+    def __init__(self, namespace: str = DEFAULT_NAMESPACE) -> None:
+        if not namespace or any(c in namespace for c in "{}: "):
+            raise ValueError(f"invalid Redis namespace {namespace!r}")
+        self.namespace = namespace
+
+    def key(self, kind: str, *parts: str) -> str:
+        """Returns ``{namespace}:kind:part:...``."""
+        return ":".join((f"{{{self.namespace}}}", kind, *parts))
+
+    def conversation(self, conversation_id: str) -> str:
+        return self.key(CONVERSATION, conversation_id)
+
+    def queue(self, language: str) -> str:
+        return self.key(QUEUE, language)
+
+    def transcript(self, conversation_id: str) -> str:
+        return self.key(TRANSCRIPT, conversation_id)
+
+    def outbox(self, conversation_id: str) -> str:
+        return self.key(OUTBOX, conversation_id)
+
+    def agent_session(self, token_digest: str) -> str:
+        return self.key(AGENT_SESSION, token_digest)
+
+    def audit_log(self) -> str:
+        return self.key(AUDIT_LOG)
+
+    def audit_head(self) -> str:
+        return self.key(AUDIT_HEAD)
+
+    def pattern(self) -> str:
+        """Glob matching every key of this namespace (for tests and tooling)."""
+        return f"{{{self.namespace}}}:*"

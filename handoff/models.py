@@ -1,0 +1,165 @@
+"""Values the handoff library passes around."""
+
+import json
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any, Optional, TypeVar
+
+
+class ConversationState(str, Enum):
+    BOT = "BOT"
+    QUEUED = "QUEUED"
+    WITH_AGENT = "WITH_AGENT"
+    CLOSED = "CLOSED"
+
+
+class Priority(str, Enum):
+    """Queue priority; a lower rank is served first."""
+
+    CRISIS = "crisis"
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+
+class Skill(str, Enum):
+    GENERAL = "general"
+    BILLING = "billing"
+    PHARMACY = "pharmacy"
+    NURSE = "nurse"
+    BEHAVIORAL_HEALTH = "behavioral-health"
+
+
+class CloseOutcome(str, Enum):
+    """How an agent ends a conversation: hand it back to the bot, or close it."""
+
+    BACK_TO_BOT = "bot"
+    CLOSED = "closed"
+
+
+class TranscriptRole(str, Enum):
+    PATIENT = "patient"
+    BOT = "bot"
+    AGENT = "agent"
+
+
+EnumMember = TypeVar("EnumMember", bound=Enum)
+
+
+def _member(kind: type[EnumMember], value: Any, default: EnumMember) -> EnumMember:
+    """A malformed value must never cancel a handoff: it falls back to the default."""
+    try:
+        return kind(value)
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """What a custom action asks for when it hands a conversation to a person."""
+
+    skill: Skill
+    priority: Priority
+    reason: str
+    language: Optional[str] = None
+
+    MARKER = "handoff_request"
+
+    @classmethod
+    def from_marker(cls, payload: Any) -> Optional["HandoffRequest"]:
+        """Reads the marker out of a bot's custom message; None if it is not one."""
+        if not isinstance(payload, dict) or not isinstance(payload.get(cls.MARKER), dict):
+            return None
+        body = payload[cls.MARKER]
+        language = body.get("language")
+        return cls(
+            skill=_member(Skill, body.get("skill"), Skill.GENERAL),
+            priority=_member(Priority, body.get("priority"), Priority.NORMAL),
+            reason=str(body.get("reason", "unspecified"))[:64],
+            language=language if isinstance(language, str) and language.isalpha() else None,
+        )
+
+    def to_marker(self) -> dict[str, Any]:
+        return {
+            self.MARKER: {
+                "skill": self.skill.value,
+                "priority": self.priority.value,
+                "reason": self.reason,
+                "language": self.language,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """Where an escalation stands after enqueueing; position counts from 1."""
+
+    state: ConversationState
+    language: str
+    priority: Priority
+    reason: str
+    position: int
+
+    def to_patient_message(self) -> dict[str, Any]:
+        """The custom message the patient's client receives on handoff."""
+        return {
+            "handoff": {
+                "status": self.state.value.lower(),
+                "queue": self.language,
+                "priority": self.priority.value,
+                "reason": self.reason,
+                "position": self.position,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class Conversation:
+    conversation_id: str
+    state: ConversationState
+    language: Optional[str] = None
+    skill: Optional[Skill] = None
+    priority: Optional[Priority] = None
+    reason: Optional[str] = None
+    enqueued_at_ms: Optional[int] = None
+    agent_id: Optional[str] = None
+
+    @classmethod
+    def from_hash(cls, conversation_id: str, fields: dict[str, str]) -> "Conversation":
+        return cls(
+            conversation_id=conversation_id,
+            state=ConversationState(fields["state"]),
+            language=fields.get("language"),
+            skill=Skill(fields["skill"]) if "skill" in fields else None,
+            priority=Priority(fields["priority"]) if "priority" in fields else None,
+            reason=fields.get("reason"),
+            enqueued_at_ms=int(fields["enqueued_at"]) if "enqueued_at" in fields else None,
+            agent_id=fields.get("agent"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            key: value.value if isinstance(value, Enum) else value
+            for key, value in asdict(self).items()
+        }
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    role: TranscriptRole
+    text: str
+    at_ms: int
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"role": self.role.value, "text": self.text, "at_ms": self.at_ms}).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "TranscriptEntry":
+        data = json.loads(raw)
+        return cls(TranscriptRole(data["role"]), data["text"], int(data["at_ms"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"role": self.role.value, "text": self.text, "at_ms": self.at_ms}

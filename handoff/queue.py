@@ -1,0 +1,303 @@
+"""The live-agent queue and the conversation state machine, kept in Redis.
+
+``BOT -> QUEUED -> WITH_AGENT -> (BOT | CLOSED)``. Every multi-step change is one
+Lua script, so any number of Rasa and console processes can share one Redis.
+Transcript entries and agent messages are sealed with the key ring before they
+reach Redis.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from redis.asyncio import Redis
+
+from handoff.crypto import KeyRing
+from handoff.keys import KeySpace
+from handoff.models import (
+    CloseOutcome,
+    Conversation,
+    ConversationState,
+    EnqueueResult,
+    Priority,
+    Skill,
+    TranscriptEntry,
+    TranscriptRole,
+)
+
+PRIORITY_SCORE_STRIDE = 10**13
+"""Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
+
+OUTBOX_MAX_LENGTH = 1000
+
+ENQUEUE_SCRIPT = """
+local conversation, queue = KEYS[1], KEYS[2]
+local id, language, skill, priority, rank, reason, now =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local state = redis.call('HGET', conversation, 'state')
+if state == 'WITH_AGENT' then
+  return {state, 0}
+end
+if state == 'QUEUED' then
+  local current_queue = redis.call('HGET', conversation, 'queue')
+  if rank < tonumber(redis.call('HGET', conversation, 'priority_rank')) then
+    local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
+    redis.call('ZADD', current_queue, string.format('%.0f', rank * tonumber(ARGV[8]) + enqueued_at), id)
+    redis.call('HSET', conversation, 'priority', priority, 'priority_rank', rank,
+      'reason', reason, 'updated_at', now)
+  end
+  return {state, redis.call('ZRANK', current_queue, id) + 1}
+end
+redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
+  'skill', skill, 'priority', priority, 'priority_rank', rank, 'reason', reason,
+  'enqueued_at', now, 'updated_at', now)
+redis.call('HDEL', conversation, 'agent', 'resume_pending')
+redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
+return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
+"""
+
+CLAIM_SCRIPT = """
+local conversation = KEYS[1]
+local id, agent, now, languages = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language')
+if not fields[1] then return 'not_found' end
+if fields[1] ~= 'QUEUED' then return 'not_queued' end
+if not string.find(languages, ',' .. fields[3] .. ',', 1, true) then return 'wrong_language' end
+redis.call('ZREM', fields[2], id)
+redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
+  'claimed_at', now, 'updated_at', now)
+return 'ok'
+"""
+
+AGENT_MESSAGE_SCRIPT = """
+local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
+local fields = redis.call('HMGET', conversation, 'state', 'agent')
+if not fields[1] then return 'not_found' end
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
+redis.call('RPUSH', transcript, ARGV[2])
+return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
+"""
+
+CLOSE_SCRIPT = """
+local conversation = KEYS[1]
+local fields = redis.call('HMGET', conversation, 'state', 'agent')
+if not fields[1] then return 'not_found' end
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
+redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
+  'closed_by', ARGV[1], 'updated_at', ARGV[3])
+redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank')
+return 'ok'
+"""
+
+TAKE_RESUME_SCRIPT = """
+local conversation = KEYS[1]
+local fields = redis.call('HMGET', conversation, 'state', 'resume_pending')
+if fields[1] == 'CLOSED' then
+  redis.call('HSET', conversation, 'state', 'BOT')
+end
+if fields[2] then
+  redis.call('HDEL', conversation, 'resume_pending')
+  return 1
+end
+return 0
+"""
+
+
+class HandoffError(Exception):
+    """Base of the errors a queue operation reports to its caller."""
+
+
+class ConversationNotFound(HandoffError):
+    pass
+
+
+class InvalidTransition(HandoffError):
+    """The conversation is not in a state that allows the operation."""
+
+
+class NotAssignedAgent(HandoffError):
+    """The agent is not the one working this conversation."""
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An agent message waiting for the patient; ``message_id`` orders and resumes reads."""
+
+    message_id: str
+    entry: TranscriptEntry
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class LiveAgentQueue:
+    """Conversation state, per-language priority queues, transcripts and agent outboxes."""
+
+    def __init__(self, redis: Redis, key_ring: KeyRing, keys: Optional[KeySpace] = None) -> None:
+        self.redis = redis
+        self.keys = keys or KeySpace()
+        self._key_ring = key_ring
+        self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
+        self._claim = redis.register_script(CLAIM_SCRIPT)
+        self._agent_message = redis.register_script(AGENT_MESSAGE_SCRIPT)
+        self._close = redis.register_script(CLOSE_SCRIPT)
+        self._take_resume = redis.register_script(TAKE_RESUME_SCRIPT)
+
+    async def conversation(self, conversation_id: str) -> Optional[Conversation]:
+        fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
+        if not fields:
+            return None
+        return Conversation.from_hash(conversation_id, _decoded(fields))
+
+    async def state_of(self, conversation_id: str) -> ConversationState:
+        """The conversation's state; a conversation never escalated is with the bot."""
+        conversation = await self.conversation(conversation_id)
+        return conversation.state if conversation else ConversationState.BOT
+
+    async def enqueue_escalation(
+        self,
+        conversation_id: str,
+        language: str,
+        skill: Skill,
+        priority: Priority,
+        reason: str,
+    ) -> EnqueueResult:
+        """Queues the conversation; idempotent, and a higher priority re-ranks a queued one."""
+        state, position = await self._enqueue(
+            keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
+            args=[
+                conversation_id,
+                language,
+                skill.value,
+                priority.value,
+                priority.rank,
+                reason,
+                now_ms(),
+                PRIORITY_SCORE_STRIDE,
+            ],
+        )
+        conversation = await self.conversation(conversation_id)
+        assert conversation is not None and conversation.priority is not None
+        return EnqueueResult(
+            state=ConversationState(_text(state)),
+            language=conversation.language or language,
+            priority=conversation.priority,
+            reason=conversation.reason or reason,
+            position=int(position),
+        )
+
+    async def position(self, conversation_id: str) -> Optional[int]:
+        """Place in line counted from 1, or None when the conversation is not queued."""
+        conversation = await self.conversation(conversation_id)
+        if conversation is None or conversation.state != ConversationState.QUEUED:
+            return None
+        assert conversation.language is not None
+        rank = await self.redis.zrank(self.keys.queue(conversation.language), conversation_id)
+        return None if rank is None else int(rank) + 1
+
+    async def waiting(self, languages: list[str]) -> list[Conversation]:
+        """Queued conversations in the given languages, next to serve first."""
+        waiting: list[tuple[float, Conversation]] = []
+        for language in languages:
+            entries = await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True)
+            for member, score in entries:
+                conversation = await self.conversation(_text(member))
+                if conversation and conversation.state == ConversationState.QUEUED:
+                    waiting.append((score, conversation))
+        return [conversation for _, conversation in sorted(waiting, key=lambda item: item[0])]
+
+    async def claim(self, conversation_id: str, agent_id: str, languages: list[str]) -> Conversation:
+        """Assigns a queued conversation to the agent; only one agent can win it."""
+        outcome = _text(
+            await self._claim(
+                keys=[self.keys.conversation(conversation_id)],
+                args=[conversation_id, agent_id, now_ms(), f",{','.join(languages)},"],
+            )
+        )
+        _raise_for(outcome, conversation_id)
+        conversation = await self.conversation(conversation_id)
+        assert conversation is not None
+        return conversation
+
+    async def record(self, conversation_id: str, role: TranscriptRole, text: str) -> None:
+        """Appends one message to the conversation's encrypted transcript."""
+        entry = TranscriptEntry(role, text, now_ms())
+        await self.redis.rpush(self.keys.transcript(conversation_id), self._seal(conversation_id, entry))
+
+    async def transcript(self, conversation_id: str) -> list[TranscriptEntry]:
+        envelopes = await self.redis.lrange(self.keys.transcript(conversation_id), 0, -1)
+        return [self._open(conversation_id, envelope) for envelope in envelopes]
+
+    async def send_agent_message(self, conversation_id: str, agent_id: str, text: str) -> str:
+        """Records an agent's message and puts it in the patient's outbox; returns its id."""
+        envelope = self._seal(conversation_id, TranscriptEntry(TranscriptRole.AGENT, text, now_ms()))
+        outcome = _text(
+            await self._agent_message(
+                keys=[
+                    self.keys.conversation(conversation_id),
+                    self.keys.transcript(conversation_id),
+                    self.keys.outbox(conversation_id),
+                ],
+                args=[agent_id, envelope, OUTBOX_MAX_LENGTH],
+            )
+        )
+        _raise_for(outcome, conversation_id, success_is_id=True)
+        return outcome
+
+    async def agent_messages(
+        self, conversation_id: str, after_id: str = "0", block_ms: Optional[int] = None
+    ) -> list[OutboxMessage]:
+        """Agent messages after ``after_id``, waiting up to ``block_ms`` for one to arrive."""
+        streams = await self.redis.xread(
+            {self.keys.outbox(conversation_id): after_id}, block=block_ms, count=100
+        )
+        messages = []
+        for _, entries in streams or []:
+            for message_id, fields in entries:
+                entry = self._open(conversation_id, fields[b"entry"])
+                messages.append(OutboxMessage(_text(message_id), entry))
+        return messages
+
+    async def close(self, conversation_id: str, agent_id: str, outcome: CloseOutcome) -> None:
+        """Ends the agent's part: back to the bot (Rasa resumes) or closed."""
+        state = ConversationState.BOT if outcome == CloseOutcome.BACK_TO_BOT else ConversationState.CLOSED
+        result = _text(
+            await self._close(
+                keys=[self.keys.conversation(conversation_id)],
+                args=[agent_id, state.value, now_ms()],
+            )
+        )
+        _raise_for(result, conversation_id)
+
+    async def take_resume_pending(self, conversation_id: str) -> bool:
+        """True once after an agent handed the conversation back; a closed one reopens with the bot."""
+        taken = await self._take_resume(keys=[self.keys.conversation(conversation_id)])
+        return bool(taken)
+
+    def _seal(self, conversation_id: str, entry: TranscriptEntry) -> str:
+        return self._key_ring.seal(entry.to_bytes(), conversation_id)
+
+    def _open(self, conversation_id: str, envelope: bytes) -> TranscriptEntry:
+        return TranscriptEntry.from_bytes(self._key_ring.open(_text(envelope), conversation_id))
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _decoded(fields: dict) -> dict[str, str]:
+    return {_text(key): _text(value) for key, value in fields.items()}
+
+
+def _raise_for(outcome: str, conversation_id: str, success_is_id: bool = False) -> None:
+    if outcome == "not_found":
+        raise ConversationNotFound(f"no conversation {conversation_id!r}")
+    if outcome == "not_queued":
+        raise InvalidTransition(f"conversation {conversation_id!r} is not waiting in a queue")
+    if outcome == "wrong_language":
+        raise NotAssignedAgent(f"conversation {conversation_id!r} is not in the agent's languages")
+    if outcome == "not_assigned":
+        raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
+    if outcome != "ok" and not success_is_id:
+        raise HandoffError(f"unexpected outcome {outcome!r}")

@@ -1,0 +1,40 @@
+"""Configuration of the handoff library, read from environment variables in one place."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from handoff.crypto import KeyRing, KeyRingError
+from handoff.keys import DEFAULT_NAMESPACE
+
+MAX_MESSAGE_BYTES = 4096
+"""Largest patient or agent message accepted, in UTF-8 bytes."""
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    redis_url: str
+    data_keys: str
+    agents_file: Optional[Path]
+    namespace: str = DEFAULT_NAMESPACE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
+        """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``."""
+        data_keys = environ.get("HANDOFF_DATA_KEYS", "")
+        if not data_keys:
+            raise KeyRingError(
+                "HANDOFF_DATA_KEYS is not set: PHI at rest must be encrypted "
+                "(make run creates a key ring under .data/ for local use)"
+            )
+        agents_file = environ.get("HANDOFF_AGENTS_FILE")
+        return cls(
+            redis_url=environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            data_keys=data_keys,
+            agents_file=Path(agents_file) if agents_file else None,
+            namespace=environ.get("HANDOFF_NAMESPACE", DEFAULT_NAMESPACE),
+        )
+
+    def key_ring(self) -> KeyRing:
+        return KeyRing.from_spec(self.data_keys)

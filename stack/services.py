@@ -1,0 +1,169 @@
+"""The processes of one running system, started in order and stopped together."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+from urllib.parse import urlparse
+
+from stack.model import ensure_model
+from stack.redis_server import RedisServer
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SERVICE_NAMES = ("actions", "rasa", "console")
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    data_keys: str
+    agents_file: Path
+    redis_url: Optional[str] = None
+    redis_port: int = 6380
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    console_port: int = 5006
+    namespace: str = "hcb"
+    project_dir: Path = PROJECT_DIR
+    bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)
+
+
+class Stack:
+    """Redis (unless ``redis_url`` is given), action server, Rasa server and console."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.redis: Optional[RedisServer] = None
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.log_dir = config.data_dir / "logs"
+
+    @property
+    def redis_url(self) -> str:
+        if self.config.redis_url:
+            return self.config.redis_url
+        assert self.redis is not None
+        return self.redis.url
+
+    @property
+    def patient_webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/webhook"
+
+    @property
+    def patient_push_url(self) -> str:
+        return f"ws://127.0.0.1:{self.config.rasa_port}/webhooks/patient/push"
+
+    @property
+    def patient_page_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/chat"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.console_port}/"
+
+    def environment(self) -> dict[str, str]:
+        redis = urlparse(self.redis_url)
+        return dict(
+            os.environ,
+            PYTHONPATH=str(self.config.project_dir),
+            REDIS_URL=self.redis_url,
+            REDIS_HOST=redis.hostname or "127.0.0.1",
+            REDIS_PORT=str(redis.port or 6379),
+            REDIS_DB=(redis.path or "/0").lstrip("/") or "0",
+            HANDOFF_DATA_KEYS=self.config.data_keys,
+            HANDOFF_AGENTS_FILE=str(self.config.agents_file),
+            HANDOFF_NAMESPACE=self.config.namespace,
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.config.actions_port}/webhook",
+            RASA_TELEMETRY_ENABLED="false",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            SANIC_REGISTER="False",
+        )
+
+    def start(self) -> "Stack":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not self.config.redis_url:
+                self.redis = RedisServer(self.config.redis_port, self.config.data_dir / "redis").start()
+            env = self.environment()
+            rasa = str(self.config.bin_dir / "rasa")
+            model = ensure_model(self.config.project_dir, rasa, env)
+            self._spawn(
+                SERVICE_NAMES[0],
+                [rasa, "run", "actions", "--actions", "actions", "--port", str(self.config.actions_port)],
+                env,
+            )
+            self._spawn(
+                SERVICE_NAMES[1],
+                [
+                    rasa, "run",
+                    "--model", str(model),
+                    "--port", str(self.config.rasa_port),
+                    "--interface", "127.0.0.1",
+                    "--credentials", "credentials.yml",
+                    "--endpoints", "endpoints.yml",
+                ],
+                env,
+            )
+            self._spawn(
+                SERVICE_NAMES[2],
+                [
+                    str(self.config.bin_dir / "python"), "-m", "handoff.console",
+                    "--port", str(self.config.console_port),
+                ],
+                env,
+            )
+            self.wait_until_serving(f"http://127.0.0.1:{self.config.actions_port}/health", 0)
+            self.wait_until_serving(self.console_url, 2)
+            self.wait_until_serving(f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/", 1, 240)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+        if self.redis:
+            self.redis.stop()
+            self.redis = None
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=self.config.project_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes.append(process)
+
+    def wait_until_serving(self, url: str, index: int, timeout_seconds: float = 120) -> None:
+        """Waits until ``url`` answers 2xx; fails early, naming the log, if the process dies."""
+        process = self.processes[index]
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log = self.log_dir / f"{SERVICE_NAMES[index]}.log"
+                raise RuntimeError(f"the process for {url} exited with {process.returncode}; see {log}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        raise RuntimeError(f"{url} did not answer within {timeout_seconds:.0f} s")
+

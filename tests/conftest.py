@@ -1,0 +1,90 @@
+"""Fixtures that start real services: a Redis-compatible server, and for e2e tests
+the whole system (action server, Rasa server with the patient channel, console)."""
+
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import yaml
+from redis.asyncio import Redis
+
+from handoff import KeyRing, KeySpace, hash_password
+from handoff.crypto import generate_key_ring_spec
+from stack.redis_server import RedisServer
+from stack.services import Stack, StackConfig
+
+AGENT_PASSWORDS = {"amy": "amy-secret-pass", "luis": "luis-secret-pass"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_server.url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def keys() -> KeySpace:
+    """A namespace of its own for each test, so tests never see each other's keys."""
+    return KeySpace(f"test{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def key_ring_spec() -> str:
+    return generate_key_ring_spec("k1")
+
+
+@pytest.fixture(scope="session")
+def key_ring(key_ring_spec: str) -> KeyRing:
+    return KeyRing.from_spec(key_ring_spec)
+
+
+@pytest.fixture(scope="session")
+def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("agents") / "agents.yml"
+    agents = [
+        {"id": "amy", "name": "Amy", "languages": ["en"], "skills": ["general"]},
+        {"id": "luis", "name": "Luis", "languages": ["es"], "skills": ["general"]},
+    ]
+    for agent in agents:
+        agent["password_hash"] = hash_password(AGENT_PASSWORDS[str(agent["id"])])
+    path.write_text(yaml.safe_dump({"agents": agents}))
+    return path
+
+
+@pytest.fixture(scope="session")
+def stack(
+    redis_server: RedisServer,
+    key_ring_spec: str,
+    agents_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    running = Stack(
+        StackConfig(
+            data_dir=tmp_path_factory.mktemp("stack"),
+            data_keys=key_ring_spec,
+            agents_file=agents_file,
+            redis_url=redis_server.url,
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            console_port=free_port(),
+        )
+    ).start()
+    yield running
+    running.stop()

@@ -1,0 +1,131 @@
+"""The queue and state machine against a real Redis-compatible server."""
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from handoff import (
+    CloseOutcome,
+    ConversationNotFound,
+    ConversationState,
+    InvalidTransition,
+    KeyRing,
+    KeySpace,
+    LiveAgentQueue,
+    NotAssignedAgent,
+    Priority,
+    Skill,
+    TranscriptRole,
+)
+
+
+@pytest.fixture
+def queue(redis: Redis, key_ring: KeyRing, keys: KeySpace) -> LiveAgentQueue:
+    return LiveAgentQueue(redis, key_ring, keys)
+
+
+async def test_enqueue_is_idempotent_per_conversation(queue: LiveAgentQueue) -> None:
+    first = await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    again = await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    assert first.position == again.position == 1
+    assert first.state == ConversationState.QUEUED
+    assert [c.conversation_id for c in await queue.waiting(["en"])] == ["p1"]
+
+
+async def test_priority_first_then_first_come_first_served(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("early", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    await queue.enqueue_escalation("late", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    urgent = await queue.enqueue_escalation("urgent", "en", Skill.NURSE, Priority.URGENT, "r")
+    assert urgent.position == 1
+    assert [c.conversation_id for c in await queue.waiting(["en"])] == ["urgent", "early", "late"]
+    assert await queue.position("late") == 3
+
+
+async def test_higher_priority_reranks_a_queued_conversation(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("a", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    await queue.enqueue_escalation("b", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    raised = await queue.enqueue_escalation("b", "en", Skill.GENERAL, Priority.CRISIS, "crisis")
+    assert (raised.position, raised.priority, raised.reason) == (1, Priority.CRISIS, "crisis")
+    lowered = await queue.enqueue_escalation("b", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    assert lowered.priority == Priority.CRISIS, "a later, lower priority never demotes a crisis"
+
+
+async def test_languages_have_separate_queues(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("en-patient", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    spanish = await queue.enqueue_escalation("es-patient", "es", Skill.GENERAL, Priority.NORMAL, "r")
+    assert spanish.position == 1 and spanish.language == "es"
+    assert [c.conversation_id for c in await queue.waiting(["es"])] == ["es-patient"]
+    with pytest.raises(NotAssignedAgent):
+        await queue.claim("es-patient", "amy", ["en"])
+    assert (await queue.state_of("es-patient")) == ConversationState.QUEUED
+
+
+async def test_only_one_of_many_concurrent_claims_wins(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    outcomes = await asyncio.gather(
+        *(queue.claim("p1", f"agent{i}", ["en"]) for i in range(8)), return_exceptions=True
+    )
+    winners = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert len(winners) == 1
+    assert all(isinstance(o, InvalidTransition) for o in outcomes if isinstance(o, BaseException))
+    assert winners[0].state == ConversationState.WITH_AGENT
+    assert await queue.waiting(["en"]) == []
+
+
+async def test_agent_messages_reach_the_outbox_and_transcript_in_order(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace
+) -> None:
+    await queue.record("p1", TranscriptRole.PATIENT, "my member id is W123456")
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    await queue.claim("p1", "amy", ["en"])
+    with pytest.raises(NotAssignedAgent):
+        await queue.send_agent_message("p1", "someone-else", "hi")
+    first = await queue.send_agent_message("p1", "amy", "Hi, this is Amy.")
+    await queue.send_agent_message("p1", "amy", "How can I help?")
+    outbox = await queue.agent_messages("p1")
+    assert [m.entry.text for m in outbox] == ["Hi, this is Amy.", "How can I help?"]
+    assert [m.entry.text for m in await queue.agent_messages("p1", after_id=first)] == ["How can I help?"]
+    transcript = await queue.transcript("p1")
+    assert [(e.role, e.text) for e in transcript] == [
+        (TranscriptRole.PATIENT, "my member id is W123456"),
+        (TranscriptRole.AGENT, "Hi, this is Amy."),
+        (TranscriptRole.AGENT, "How can I help?"),
+    ]
+    raw = await redis.lrange(keys.transcript("p1"), 0, -1)
+    assert not any(b"W123456" in item for item in raw), "transcripts are encrypted at rest"
+
+
+async def test_close_back_to_bot_marks_the_rasa_conversation_for_resumption(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    await queue.claim("p1", "amy", ["en"])
+    with pytest.raises(NotAssignedAgent):
+        await queue.close("p1", "luis", CloseOutcome.BACK_TO_BOT)
+    await queue.close("p1", "amy", CloseOutcome.BACK_TO_BOT)
+    assert await queue.state_of("p1") == ConversationState.BOT
+    assert await queue.take_resume_pending("p1") is True
+    assert await queue.take_resume_pending("p1") is False
+    with pytest.raises(NotAssignedAgent):
+        await queue.send_agent_message("p1", "amy", "still there?")
+
+
+async def test_closed_conversation_reopens_with_the_bot(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    await queue.claim("p1", "amy", ["en"])
+    await queue.close("p1", "amy", CloseOutcome.CLOSED)
+    assert await queue.state_of("p1") == ConversationState.CLOSED
+    assert await queue.take_resume_pending("p1") is True
+    assert await queue.state_of("p1") == ConversationState.BOT
+    again = await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    assert again.state == ConversationState.QUEUED
+
+
+async def test_unknown_conversations_are_reported(queue: LiveAgentQueue) -> None:
+    assert await queue.conversation("nobody") is None
+    assert await queue.state_of("nobody") == ConversationState.BOT
+    with pytest.raises(ConversationNotFound):
+        await queue.claim("nobody", "amy", ["en"])
+    with pytest.raises(ConversationNotFound):
+        await queue.send_agent_message("nobody", "amy", "hi")
+    with pytest.raises(ConversationNotFound):
+        await queue.close("nobody", "amy", CloseOutcome.CLOSED)
