@@ -1,0 +1,171 @@
+"""Every bad request gets a clear 4xx error and changes nothing in Redis."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+
+from handoff import KeyRing
+from stack.services import Stack
+from tests.conftest import AGENT_PASSWORDS
+from tests.e2e.patient_client import AgentClient, Patient, handoff_of
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        yield session
+
+
+@pytest_asyncio.fixture
+async def stack_redis(stack: Stack) -> AsyncIterator[Redis]:
+    client = Redis.from_url(stack.redis_url)
+    yield client
+    await client.close()
+
+
+async def snapshot(redis: Redis) -> dict[bytes, Any]:
+    """Every key of the database with its serialized value."""
+    return {key: await redis.dump(key) for key in sorted(await redis.keys("*"))}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "JSON object"),
+        (json.dumps({"message": "hello"}).encode(), 400, "sender is required"),
+        (json.dumps({"sender": "", "message": "hello"}).encode(), 400, "sender is required"),
+        (json.dumps({"sender": "a b/../c", "message": "hi"}).encode(), 400, "sender is required"),
+        (json.dumps({"sender": "p-1"}).encode(), 400, "message is required"),
+        (json.dumps({"sender": "p-1", "message": "   "}).encode(), 400, "message is required"),
+        (json.dumps({"sender": "p-1", "message": 42}).encode(), 400, "message is required"),
+        (json.dumps({"sender": "p-1", "message": "x" * 4097}).encode(), 413, "exceeds 4096 bytes"),
+        (json.dumps({"sender": "p-1", "message": "é" * 2049}).encode(), 413, "exceeds 4096 bytes"),
+        (json.dumps({"sender": "p-1", "message": "hi", "metadata": "en"}).encode(), 400, "metadata"),
+        (b"x" * 20000, 413, "request body exceeds"),
+    ],
+)
+async def test_webhook_rejects_bad_messages(
+    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis, body: bytes, status: int, error: str
+) -> None:
+    before = await snapshot(stack_redis)
+    async with http.post(
+        stack.patient_webhook_url, data=body, headers={"Content-Type": "application/json"}
+    ) as response:
+        assert response.status == status
+        assert error in (await response.json())["error"]
+    assert await snapshot(stack_redis) == before
+
+
+async def test_push_refuses_wrong_token_and_unknown_conversation(
+    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis
+) -> None:
+    patient = Patient(http, stack, f"push-{uuid.uuid4().hex[:8]}")
+    handoff = handoff_of(await patient.say("agent please"))
+    assert handoff is not None
+    before = await snapshot(stack_redis)
+    cases = [
+        ({"sender": patient.sender, "token": "forged"}, "wrong push token"),
+        ({"sender": patient.sender}, "wrong push token"),
+        ({"sender": "bad sender!", "token": handoff["push_token"]}, "sender is required"),
+        ({"sender": patient.sender, "token": handoff["push_token"], "after": "$"}, "after must be"),
+    ]
+    for params, error in cases:
+        async with http.ws_connect(stack.patient_push_url, params=params) as push:
+            message = await push.receive(timeout=20)
+            assert error in json.loads(message.data)["error"]
+            closing = await push.receive(timeout=20)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert push.close_code == 1008
+    assert await snapshot(stack_redis) == before
+
+
+async def test_push_refuses_a_conversation_that_does_not_exist(
+    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis
+) -> None:
+    """A genuine token for a sender that never wrote still finds no conversation."""
+    ring = KeyRing.from_spec(stack.config.data_keys)
+    params = {"sender": "never-wrote", "token": ring.mac("patient-push", "never-wrote")}
+    async with http.ws_connect(stack.patient_push_url, params=params) as push:
+        message = await push.receive(timeout=20)
+        assert json.loads(message.data)["error"] == "unknown conversation"
+    assert await stack_redis.exists("{hcb}:conversation:never-wrote") == 0
+
+
+@pytest_asyncio.fixture
+async def agent(stack: Stack, http: aiohttp.ClientSession) -> AgentClient:
+    client = AgentClient(http, stack)
+    await client.login("amy", AGENT_PASSWORDS["amy"])
+    return client
+
+
+async def test_console_requires_a_valid_token(
+    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis
+) -> None:
+    before = await snapshot(stack_redis)
+    anonymous = AgentClient(http, stack)
+    forged = AgentClient(http, stack)
+    forged.token = "forged-token"
+    for client in (anonymous, forged):
+        for method, path, body in [
+            ("GET", "/api/queue", None),
+            ("POST", "/api/conversations/p-1/claim", None),
+            ("GET", "/api/conversations/p-1/transcript", None),
+            ("POST", "/api/conversations/p-1/messages", {"text": "hi"}),
+            ("POST", "/api/conversations/p-1/close", {"outcome": "bot"}),
+            ("POST", "/api/logout", None),
+        ]:
+            status, response = await client.call(method, path, body)
+            assert status == 401, (method, path)
+            assert "agent token" in response["error"]
+    assert await snapshot(stack_redis) == before
+
+
+async def test_console_login_refuses_wrong_password(stack: Stack, http: aiohttp.ClientSession) -> None:
+    client = AgentClient(http, stack)
+    for body in ({"agent_id": "amy", "password": "wrong"}, {"agent_id": "nobody", "password": "x"}):
+        status, response = await client.call("POST", "/api/login", body)
+        assert status == 401 and "wrong password" in response["error"]
+    status, response = await client.call("POST", "/api/login", {"agent_id": "amy"})
+    assert status == 400
+
+
+async def test_console_rejects_bad_requests_and_changes_nothing(
+    stack: Stack, http: aiohttp.ClientSession, agent: AgentClient, stack_redis: Redis
+) -> None:
+    patient = Patient(http, stack, f"bad-{uuid.uuid4().hex[:8]}")
+    assert handoff_of(await patient.say("I want a human")) is not None
+    spanish_only = AgentClient(http, stack)
+    await spanish_only.login("luis", AGENT_PASSWORDS["luis"])
+    before = await snapshot(stack_redis)
+    conversation = f"/api/conversations/{patient.sender}"
+    cases = [
+        (agent, "POST", "/api/conversations/nobody/claim", None, 404),
+        (agent, "GET", "/api/conversations/nobody/transcript", None, 404),
+        (agent, "POST", "/api/conversations/nobody/messages", {"text": "hi"}, 404),
+        (agent, "POST", "/api/conversations/nobody/close", {"outcome": "bot"}, 404),
+        (agent, "GET", f"{conversation}/transcript", None, 403),
+        (agent, "POST", f"{conversation}/messages", {"text": "hi"}, 403),
+        (agent, "POST", f"{conversation}/messages", {"text": ""}, 400),
+        (agent, "POST", f"{conversation}/messages", {"text": "x" * 4097}, 413),
+        (agent, "POST", f"{conversation}/close", {"outcome": "later"}, 400),
+        (spanish_only, "POST", f"{conversation}/claim", None, 403),
+    ]
+    for client, method, path, body, status in cases:
+        got, response = await client.call(method, path, body)
+        assert got == status, (method, path, body, response)
+        assert response["error"]
+    headers = {"Authorization": f"Bearer {agent.token}", "Content-Type": "application/json"}
+    base = stack.console_url.rstrip("/")
+    async with http.post(f"{base}{conversation}/messages", data=b"{oops", headers=headers) as response:
+        assert response.status == 400
+        assert "not valid JSON" in (await response.json())["error"]
+    async with http.post(f"{base}{conversation}/messages", data=b"x" * 20000, headers=headers) as response:
+        assert response.status == 413
+    assert await snapshot(stack_redis) == before
