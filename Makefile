@@ -20,7 +20,7 @@ $(BIN)/.installed: requirements.lock
 run: $(BIN)/.installed
 	$(BIN)/python -m stack
 
-test: lint typecheck validate pytest story-test
+test: lint typecheck validate story-test pytest
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

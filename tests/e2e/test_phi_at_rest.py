@@ -1,0 +1,62 @@
+"""What a patient writes is nowhere in Redis in clear text: not in the tracker, not in the transcript."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest_asyncio
+from redis.asyncio import Redis
+
+from stack.services import Stack
+from tests.conftest import AGENT_PASSWORDS
+from tests.e2e.patient_client import AgentClient, Patient, handoff_of
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        yield session
+
+
+async def every_stored_value(redis: Redis) -> list[bytes]:
+    values: list[bytes] = []
+    for key in await redis.keys("*"):
+        kind = (await redis.type(key)).decode()
+        if kind == "string":
+            values.append(await redis.get(key))
+        elif kind == "list":
+            values.extend(await redis.lrange(key, 0, -1))
+        elif kind == "hash":
+            values.extend((await redis.hgetall(key)).values())
+        elif kind == "zset":
+            values.extend(await redis.zrange(key, 0, -1))
+        elif kind == "stream":
+            for _, fields in await redis.xrange(key):
+                values.extend(fields.values())
+    return values
+
+
+async def test_patient_and_agent_words_are_encrypted_at_rest(
+    stack: Stack, http: aiohttp.ClientSession
+) -> None:
+    member_id = f"ZX{uuid.uuid4().int % 10**10:010d}"
+    patient = Patient(http, stack, f"phi-{uuid.uuid4().hex[:8]}")
+    await patient.say(f"hello, my member id is {member_id}")
+    assert handoff_of(await patient.say("I want to talk to someone")) is not None
+    await patient.say(f"again, member id {member_id}")
+    agent = AgentClient(http, stack)
+    await agent.login("amy", AGENT_PASSWORDS["amy"])
+    await agent.call("POST", f"/api/conversations/{patient.sender}/claim")
+    status, _ = await agent.call(
+        "POST", f"/api/conversations/{patient.sender}/messages", {"text": f"I see {member_id}"}
+    )
+    assert status == 201
+
+    redis = Redis.from_url(stack.redis_url)
+    try:
+        tracker_keys = await redis.keys(f"tracker:*{patient.sender}")
+        assert len(tracker_keys) == 1
+        assert (await redis.get(tracker_keys[0])).startswith(b"v1."), "the Rasa tracker is sealed"
+        assert not [value for value in await every_stored_value(redis) if member_id.encode() in value]
+    finally:
+        await redis.close()
