@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint typecheck validate pytest story-test eval bench clean
+.PHONY: run test lint typecheck validate pytest story-test chromium eval bench clean
 
 $(BIN)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 supports no newer); install python3.10"; exit 1; }
@@ -29,14 +29,33 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
 validate: $(BIN)/.installed
-	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/rasa data validate --domain $$($(BIN)/python -m stack.domain) --fail-on-warnings
 
-pytest: $(BIN)/.installed
+pytest: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q
 
+# Browser tests drive Debian's chromium; install it if it is missing (needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+MODEL = $$($(BIN)/python -c 'from pathlib import Path; from stack.model import ensure_model; print(ensure_model(Path("."), "$(BIN)/rasa"))')
+
 story-test: $(BIN)/.installed
-	model=$$($(BIN)/python -c 'from pathlib import Path; from stack.model import ensure_model; print(ensure_model(Path("."), "$(BIN)/rasa"))') && \
-	$(BIN)/rasa test core --model "$$model" --stories tests/test_stories.yml --fail-on-prediction-errors --out .data/story-results
+	model=$(MODEL) && for stories in tests/test_stories.yml tests/stories; do \
+		$(BIN)/rasa test core --model "$$model" --stories "$$stories" --fail-on-prediction-errors \
+			--out ".data/story-results/$$(basename $$stories .yml)" || exit 1; done
+
+# Prints intent macro-F1 per language (held-out sets), language detection on short messages,
+# and crisis-screen recall and false-positive rates.
+eval: $(BIN)/.installed
+	model=$(MODEL) && $(BIN)/python -m evaluation --model "$$model"
+	$(BIN)/python -m screening.evaluate
+
+# Prints figures only; asserts nothing.
+bench: $(BIN)/.installed
+	$(BIN)/python -m screening.benchmark
 
 clean:
 	rm -rf $(VENV) models .data/story-results

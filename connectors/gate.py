@@ -1,17 +1,18 @@
 """The conversation gate: decides, for every patient message, who answers it.
 
 It wraps the ``on_new_message`` callback that Rasa hands to an input channel,
-so it works the same for any channel:
+so it works the same for any channel. For every message, in this order:
 
-* state BOT (or CLOSED): the message goes to Rasa; bot replies pass through to
-  the channel, and a handoff marker emitted by a custom action is replaced by
-  an enqueued escalation and the ``handoff`` message the patient's client reads;
-* state QUEUED: the message is stored for the agent and the patient gets only a
-  "you're in line" notice;
-* state WITH_AGENT: the message is stored and relayed to the agent; nothing is
-  sent back.
-
-Every message, both ways, goes to the encrypted transcript.
+1. the crisis screen, in every state: a crisis gets the crisis resources in the
+   patient's language first, then the front of the queue flagged for phone
+   follow-up (or a crisis alert to the agent who has the conversation); the
+   bot is not called;
+2. the transcript (encrypted) and the conversation's language;
+3. by state: WITH_AGENT, the message is relayed to the agent and nothing is
+   sent back; QUEUED, the patient gets only a "you're in line" notice; BOT (or
+   CLOSED), a language without bot flows goes straight to that language's
+   queue, else the message goes to Rasa, whose handoff marker (emitted by a
+   custom action) becomes a queued escalation and a ``handoff`` message.
 """
 
 import logging
@@ -19,20 +20,26 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from connectors.notices import queued_notice
 from handoff import (
     ConversationState,
+    EnqueueResult,
     HandoffRequest,
     LiveAgentQueue,
+    Priority,
+    Skill,
     TranscriptRole,
 )
+from handoff.models import CrisisFlag, crisis_skill
+from languages import LanguageCatalog, LanguageResolver
+from screening import CrisisFinding, CrisisScreen
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LANGUAGE = "en"
+UNKNOWN_LANGUAGE = "und"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-ResumeConversation = Callable[[str], Awaitable[None]]
+PrepareRasaConversation = Callable[[str, bool, str, UserMessage], Awaitable[None]]
+"""(conversation id, resume after an agent, language, message): readies the Rasa tracker."""
 
 
 class HandoffAwareOutput(OutputChannel):
@@ -58,31 +65,54 @@ class HandoffAwareOutput(OutputChannel):
 
 
 class ConversationGate:
-    def __init__(self, queue: LiveAgentQueue, push_token: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        queue: LiveAgentQueue,
+        catalog: LanguageCatalog,
+        crisis_screen: CrisisScreen,
+        push_token: Callable[[str], str],
+    ) -> None:
         self.queue = queue
+        self.catalog = catalog
+        self.languages = LanguageResolver(catalog)
+        self.crisis_screen = crisis_screen
         self.push_token = push_token
 
     async def handle(
         self,
         message: UserMessage,
         on_new_message: OnNewMessage,
-        resume_conversation: ResumeConversation,
+        prepare_rasa_conversation: PrepareRasaConversation,
     ) -> None:
         """Routes one patient message according to the conversation's state."""
         conversation_id = message.sender_id
+        text = message.text or ""
+        conversation = await self.queue.conversation(conversation_id)
+        known_language = conversation.language if conversation else None
+        finding = self.crisis_screen.screen(text, known_language or UNKNOWN_LANGUAGE)
+        await self.queue.record(conversation_id, TranscriptRole.PATIENT, text)
+        language = self.languages.resolve(text, known_language, _client_locale(message)).language
+        if language != known_language:
+            await self.queue.remember_language(conversation_id, language)
         output = message.output_channel
-        await self.queue.record(conversation_id, TranscriptRole.PATIENT, message.text or "")
-        state = await self.queue.state_of(conversation_id)
+        if finding is not None:
+            await self.escalate_crisis(conversation_id, finding, language, output)
+            return
+        state = conversation.state if conversation else ConversationState.BOT
         if state == ConversationState.WITH_AGENT:
             return
         if state == ConversationState.QUEUED:
             position = await self.queue.position(conversation_id) or 1
-            conversation = await self.queue.conversation(conversation_id)
-            language = (conversation.language if conversation else None) or DEFAULT_LANGUAGE
-            await output.send_text_message(conversation_id, queued_notice(language, position))
+            await self.send_text(output, conversation_id, self.catalog.notice(language, "queued", position=position))
             return
-        if await self.queue.take_resume_pending(conversation_id):
-            await resume_conversation(conversation_id)
+        resume = await self.queue.take_resume_pending(conversation_id)
+        if not self.catalog.has_bot(language):
+            await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
+            request = HandoffRequest(Skill.GENERAL, Priority.NORMAL, "language_without_bot_flows", language)
+            await self.enqueue(conversation_id, request, output)
+            return
+        if resume or language != known_language:
+            await prepare_rasa_conversation(conversation_id, resume, language, message)
         gated_output = HandoffAwareOutput(output, self.queue, conversation_id)
         await on_new_message(
             UserMessage(
@@ -95,31 +125,52 @@ class ConversationGate:
             )
         )
         if gated_output.handoff_request is not None:
-            await self.enqueue(conversation_id, gated_output.handoff_request, message, output)
+            request = gated_output.handoff_request
+            if not request.language:
+                request = HandoffRequest(request.skill, request.priority, request.reason, language)
+            await self.enqueue(conversation_id, request, output)
 
-    async def enqueue(
-        self,
-        conversation_id: str,
-        request: HandoffRequest,
-        message: UserMessage,
-        output: OutputChannel,
+    async def escalate_crisis(
+        self, conversation_id: str, finding: CrisisFinding, language: str, output: OutputChannel
     ) -> None:
-        language = request.language or _client_language(message) or DEFAULT_LANGUAGE
+        """Crisis resources first, then the head of the queue or an alert to the agent."""
+        category = finding.category.value
+        await self.send_text(output, conversation_id, self.catalog.notice(language, "crisis_resources"))
         result = await self.queue.enqueue_escalation(
-            conversation_id, language, request.skill, request.priority, request.reason
+            conversation_id,
+            language,
+            crisis_skill(category),
+            Priority.CRISIS,
+            f"crisis_{category}",
+            CrisisFlag(category, finding.evidence),
+        )
+        logger.warning(
+            "crisis.escalated conversation=%s category=%s state=%s", conversation_id, category, result.state.value
+        )
+        await self.send_handoff(conversation_id, result, output)
+
+    async def enqueue(self, conversation_id: str, request: HandoffRequest, output: OutputChannel) -> None:
+        assert request.language is not None
+        result = await self.queue.enqueue_escalation(
+            conversation_id, request.language, request.skill, request.priority, request.reason
         )
         logger.info(
             "handoff.enqueued conversation=%s queue=%s priority=%s position=%s",
             conversation_id, result.language, result.priority.value, result.position,
         )
+        await self.send_handoff(conversation_id, result, output)
+
+    async def send_handoff(self, conversation_id: str, result: EnqueueResult, output: OutputChannel) -> None:
         payload = result.to_patient_message()
         payload["handoff"]["push_token"] = self.push_token(conversation_id)
         await output.send_custom_json(conversation_id, payload)
 
+    async def send_text(self, output: OutputChannel, conversation_id: str, text: str) -> None:
+        await self.queue.record(conversation_id, TranscriptRole.BOT, text)
+        await output.send_text_message(conversation_id, text)
 
-def _client_language(message: UserMessage) -> Optional[str]:
+
+def _client_locale(message: UserMessage) -> Optional[str]:
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
     locale = metadata.get("locale") or metadata.get("language")
-    if isinstance(locale, str) and locale[:2].isalpha():
-        return locale[:2].lower()
-    return None
+    return locale if isinstance(locale, str) else None

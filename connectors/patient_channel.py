@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ConversationResumed
+from rasa.shared.core.events import ActionExecuted, ConversationResumed, SlotSet
 from redis.asyncio import Redis
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -25,6 +25,8 @@ from sanic.response import HTTPResponse
 
 from connectors.gate import ConversationGate
 from handoff import MAX_MESSAGE_BYTES, HandoffSettings, KeySpace, LiveAgentQueue
+from languages import LanguageCatalog
+from screening import CrisisScreen
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ SENDER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MAX_BODY_BYTES = 16 * 1024
 PUSH_WAIT_MS = 15_000
 CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
+LANGUAGE_SLOT = "language"
 
 
 class BadPatientMessage(ValueError):
@@ -92,6 +95,8 @@ class PatientChannel(InputChannel):
         self.redis_url = redis_url
         self.keys = KeySpace(namespace)
         self.key_ring = settings.key_ring()
+        self.catalog = LanguageCatalog.load()
+        self.crisis_screen = CrisisScreen()
         self._queue: Optional[LiveAgentQueue] = None
 
     @property
@@ -128,12 +133,12 @@ class PatientChannel(InputChannel):
             message = UserMessage(
                 text, collector, sender, input_channel=self.name(), metadata=metadata
             )
-            gate = ConversationGate(self.queue, self.push_token)
+            gate = ConversationGate(self.queue, self.catalog, self.crisis_screen, self.push_token)
             try:
                 await gate.handle(
                     message,
                     on_new_message,
-                    lambda conversation_id: resume_rasa_conversation(request, conversation_id),
+                    lambda *args: prepare_rasa_conversation(request, *args),
                 )
             except asyncio.CancelledError:
                 logger.error("patient.message.timeout sender=%s", sender)
@@ -180,18 +185,24 @@ class PatientChannel(InputChannel):
         return None
 
 
-async def resume_rasa_conversation(request: Request, conversation_id: str) -> None:
-    """Resumes the paused Rasa conversation where it stopped, not afresh.
+async def prepare_rasa_conversation(
+    request: Request, conversation_id: str, resume: bool, language: str, message: UserMessage
+) -> None:
+    """Sets the language slot, and resumes a conversation an agent handed back.
 
-    The handoff action paused the conversation before Rasa logged its
-    ``action_listen``; adding it back makes the tracker look as if the bot had
-    listened all along, so rules apply to the next message as usual.
+    Resuming continues where the bot paused, not afresh. The handoff action
+    paused the conversation before Rasa logged its ``action_listen``; adding it
+    back makes the tracker look as if the bot had listened all along, so rules
+    apply to the next message as usual.
     """
     agent = request.app.ctx.agent
     async with agent.lock_store.lock(conversation_id):
-        tracker = await agent.tracker_store.retrieve(conversation_id)
-        if tracker is None:
-            return
-        tracker.update(ConversationResumed())
-        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        tracker = await agent.processor.fetch_tracker_and_update_session(
+            conversation_id, message.output_channel, message.metadata
+        )
+        if resume:
+            tracker.update(ConversationResumed())
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        if tracker.get_slot(LANGUAGE_SLOT) != language:
+            tracker.update(SlotSet(LANGUAGE_SLOT, language))
         await agent.tracker_store.save(tracker)

@@ -24,4 +24,4 @@ class EncryptedRedisTrackerStore(RedisTrackerStore):
 
     def deserialise_tracker(self, sender_id: str, serialised_tracker: Any) -> DialogueStateTracker:
         opened = self.key_ring.open(str(serialised_tracker), sender_id).decode()
-        return super().deserialise_tracker(sender_id, opened)  # type: ignore[return-value]
+        return super().deserialise_tracker(sender_id, opened)

@@ -159,10 +159,23 @@ async def read_transcript(request: web.Request) -> web.Response:
     if conversation.agent_id != agent.agent_id:
         raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
     entries = await queue.transcript(conversation_id)
+    evidence = await queue.crisis_evidence(conversation_id)
     await request.app[AUDIT_KEY].record(agent.agent_id, "read_transcript", conversation_id, request.remote)
     return web.json_response(
-        {"conversation": conversation.to_json(), "entries": [entry.to_json() for entry in entries]}
+        {
+            "conversation": dict(conversation.to_json(), crisis_evidence=evidence),
+            "entries": [entry.to_json() for entry in entries],
+        }
     )
+
+
+async def crisis_alerts(request: web.Request) -> web.Response:
+    """Crisis alerts on the agent's own conversations; poll with ``?after=<last id>``."""
+    agent = await current_agent(request)
+    after = request.query.get("after", "0")
+    if not re.match(r"^\d+(-\d+)?$", after):
+        return error_response(400, "after must be an alert id such as 1700000000000-0")
+    return web.json_response({"alerts": await request.app[QUEUE_KEY].crisis_alerts(agent.agent_id, after)})
 
 
 async def send_message(request: web.Request) -> web.Response:
@@ -214,6 +227,7 @@ def create_console_app(
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/queue", list_queue)
+    app.router.add_get("/api/alerts", crisis_alerts)
     app.router.add_post("/api/conversations/{conversation_id}/claim", claim)
     app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
     app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)

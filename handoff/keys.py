@@ -14,6 +14,7 @@ OUTBOX = "outbox"
 AGENT_SESSION = "agent-session"
 AUDIT_LOG = "audit"
 AUDIT_HEAD = "audit-head"
+CRISIS_ALERTS = "crisis-alerts"
 
 
 class KeySpace:
@@ -42,6 +43,9 @@ class KeySpace:
 
     def agent_session(self, token_digest: str) -> str:
         return self.key(AGENT_SESSION, token_digest)
+
+    def crisis_alerts(self) -> str:
+        return self.key(CRISIS_ALERTS)
 
     def audit_log(self) -> str:
         return self.key(AUDIT_LOG)

@@ -33,6 +33,27 @@ class Skill(str, Enum):
     BEHAVIORAL_HEALTH = "behavioral-health"
 
 
+CRISIS_SKILLS = {
+    "suicide_self_harm": Skill.BEHAVIORAL_HEALTH,
+    "violence_abuse": Skill.BEHAVIORAL_HEALTH,
+    "overdose_poisoning": Skill.NURSE,
+    "medical_emergency": Skill.NURSE,
+}
+
+
+def crisis_skill(category: str) -> Skill:
+    """The queue skill that serves a crisis category."""
+    return CRISIS_SKILLS.get(category, Skill.BEHAVIORAL_HEALTH)
+
+
+@dataclass(frozen=True)
+class CrisisFlag:
+    """A crisis found in a patient's message: what kind, and the words that showed it."""
+
+    category: str
+    evidence: str
+
+
 class CloseOutcome(str, Enum):
     """How an agent ends a conversation: hand it back to the bot, or close it."""
 
@@ -126,18 +147,22 @@ class Conversation:
     reason: Optional[str] = None
     enqueued_at_ms: Optional[int] = None
     agent_id: Optional[str] = None
+    crisis_category: Optional[str] = None
+    phone_follow_up: bool = False
 
     @classmethod
     def from_hash(cls, conversation_id: str, fields: dict[str, str]) -> "Conversation":
         return cls(
             conversation_id=conversation_id,
-            state=ConversationState(fields["state"]),
+            state=ConversationState(fields.get("state", ConversationState.BOT.value)),
             language=fields.get("language"),
             skill=Skill(fields["skill"]) if "skill" in fields else None,
             priority=Priority(fields["priority"]) if "priority" in fields else None,
             reason=fields.get("reason"),
             enqueued_at_ms=int(fields["enqueued_at"]) if "enqueued_at" in fields else None,
             agent_id=fields.get("agent"),
+            crisis_category=fields.get("crisis_category"),
+            phone_follow_up=fields.get("phone_follow_up") == "1",
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from handoff.models import (
     CloseOutcome,
     Conversation,
     ConversationState,
+    CrisisFlag,
     EnqueueResult,
     Priority,
     Skill,
@@ -31,11 +32,20 @@ PRIORITY_SCORE_STRIDE = 10**13
 OUTBOX_MAX_LENGTH = 1000
 
 ENQUEUE_SCRIPT = """
-local conversation, queue = KEYS[1], KEYS[2]
+local conversation, queue, alerts = KEYS[1], KEYS[2], KEYS[3]
 local id, language, skill, priority, rank, reason, now =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local crisis_category, crisis_evidence = ARGV[9], ARGV[10]
 local state = redis.call('HGET', conversation, 'state')
+if crisis_category ~= '' then
+  redis.call('HSET', conversation, 'crisis_category', crisis_category,
+    'crisis_evidence', crisis_evidence, 'phone_follow_up', '1')
+end
 if state == 'WITH_AGENT' then
+  if crisis_category ~= '' then
+    redis.call('XADD', alerts, 'MAXLEN', '~', 10000, '*', 'conversation', id,
+      'agent', redis.call('HGET', conversation, 'agent'), 'category', crisis_category, 'at_ms', now)
+  end
   return {state, 0}
 end
 if state == 'QUEUED' then
@@ -162,10 +172,20 @@ class LiveAgentQueue:
         skill: Skill,
         priority: Priority,
         reason: str,
+        crisis: Optional[CrisisFlag] = None,
     ) -> EnqueueResult:
-        """Queues the conversation; idempotent, and a higher priority re-ranks a queued one."""
+        """Queues the conversation; idempotent, and a higher priority re-ranks a queued one.
+
+        A crisis flags the conversation for phone follow-up with its category and
+        (sealed) evidence; if an agent already has the conversation, a crisis
+        alert goes to the console instead of a queue.
+        """
         state, position = await self._enqueue(
-            keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
+            keys=[
+                self.keys.conversation(conversation_id),
+                self.keys.queue(language),
+                self.keys.crisis_alerts(),
+            ],
             args=[
                 conversation_id,
                 language,
@@ -175,6 +195,8 @@ class LiveAgentQueue:
                 reason,
                 now_ms(),
                 PRIORITY_SCORE_STRIDE,
+                crisis.category if crisis else "",
+                self._key_ring.seal(crisis.evidence.encode(), conversation_id) if crisis else "",
             ],
         )
         conversation = await self.conversation(conversation_id)
@@ -186,6 +208,23 @@ class LiveAgentQueue:
             reason=conversation.reason or reason,
             position=int(position),
         )
+
+    async def remember_language(self, conversation_id: str, language: str) -> None:
+        await self.redis.hset(self.keys.conversation(conversation_id), "language", language)
+
+    async def crisis_evidence(self, conversation_id: str) -> Optional[str]:
+        sealed = await self.redis.hget(self.keys.conversation(conversation_id), "crisis_evidence")
+        return self._key_ring.open(_text(sealed), conversation_id).decode() if sealed else None
+
+    async def crisis_alerts(self, agent_id: str, after_id: str = "0") -> list[dict[str, str]]:
+        """Crisis alerts for conversations the agent is working, after ``after_id``."""
+        rows = await self.redis.xrange(self.keys.crisis_alerts(), min=f"({after_id}" if after_id != "0" else "-")
+        alerts = []
+        for alert_id, fields in rows:
+            values = _decoded(fields)
+            if values.get("agent") == agent_id:
+                alerts.append(dict(values, id=_text(alert_id)))
+        return alerts
 
     async def position(self, conversation_id: str) -> Optional[int]:
         """Place in line counted from 1, or None when the conversation is not queued."""

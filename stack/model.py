@@ -2,11 +2,14 @@
 
 import hashlib
 import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 from typing import Mapping, Optional
 
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+from stack.domain import assemble_domain
+
+TRAINING_INPUTS = ("config.yml", "domain", "data")
 
 
 def training_digest(project_dir: Path) -> str:
@@ -34,13 +37,14 @@ def ensure_model(
         [
             rasa_executable, "train",
             "--config", "config.yml",
-            "--domain", "domain.yml",
+            "--domain", str(assemble_domain(project_dir)),
             "--data", "data",
             "--out", str(models_dir),
             "--fixed-model-name", name,
         ],
         cwd=project_dir,
         env=dict(env) if env is not None else None,
+        stdout=sys.stderr,
         check=True,
     )
     return model

@@ -1,21 +1,13 @@
 """What a patient writes is nowhere in Redis in clear text: not in the tracker, not in the transcript."""
 
 import uuid
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        yield session
 
 
 async def every_stored_value(redis: Redis) -> list[bytes]:

@@ -3,20 +3,12 @@
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest_asyncio
 
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        yield session
 
 
 async def test_patient_reaches_an_agent_and_returns_to_the_bot(

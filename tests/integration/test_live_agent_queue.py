@@ -18,6 +18,7 @@ from handoff import (
     Skill,
     TranscriptRole,
 )
+from handoff.models import CrisisFlag
 
 
 @pytest.fixture
@@ -129,3 +130,21 @@ async def test_unknown_conversations_are_reported(queue: LiveAgentQueue) -> None
         await queue.send_agent_message("nobody", "amy", "hi")
     with pytest.raises(ConversationNotFound):
         await queue.close("nobody", "amy", CloseOutcome.CLOSED)
+
+
+async def test_crisis_flags_the_conversation_and_alerts_the_agent_who_has_it(queue: LiveAgentQueue) -> None:
+    flag = CrisisFlag("suicide_self_harm", "I want to end it all")
+    first = await queue.enqueue_escalation("p1", "en", Skill.BEHAVIORAL_HEALTH, Priority.CRISIS, "crisis", flag)
+    assert first.priority == Priority.CRISIS
+    conversation = await queue.conversation("p1")
+    assert conversation is not None
+    assert (conversation.crisis_category, conversation.phone_follow_up) == ("suicide_self_harm", True)
+    assert await queue.crisis_evidence("p1") == "I want to end it all"
+    await queue.claim("p1", "amy", ["en"])
+    assert await queue.crisis_alerts("amy") == []
+    again = await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.CRISIS, "crisis", flag)
+    assert again.state == ConversationState.WITH_AGENT
+    alerts = await queue.crisis_alerts("amy")
+    assert [(a["conversation"], a["category"]) for a in alerts] == [("p1", "suicide_self_harm")]
+    assert await queue.crisis_alerts("amy", after_id=alerts[-1]["id"]) == []
+    assert await queue.crisis_alerts("luis") == []

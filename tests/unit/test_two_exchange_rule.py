@@ -2,7 +2,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.handoff import consecutive_unplaced_exchanges
+from actions.fallback import consecutive_unplaced_exchanges
 
 
 def user(intent: str) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""Prints intent macro-F1 per language on the held-out sets and language-detection accuracy.
+
+Held-out NLU sets: ``tests/data/nlu/<lang>.yml`` (never used for training).
+Short messages: ``tests/data/language_detection/<lang>.yml`` (1-5 words), resolved as
+a first message with no client locale, the hardest case.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+from sklearn.metrics import f1_score
+
+from languages import LanguageCatalog, LanguageResolver
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+NLU_TEST_DIR = PROJECT_DIR / "tests" / "data" / "nlu"
+DETECTION_DIR = PROJECT_DIR / "tests" / "data" / "language_detection"
+MACRO_F1_TARGET = 0.95
+DETECTION_TARGET = 0.97
+
+
+def held_out_examples(path: Path) -> list[tuple[str, str]]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples = []
+    for block in document["nlu"]:
+        for line in block["examples"].splitlines():
+            text = line.strip().removeprefix("- ").strip()
+            if text:
+                examples.append((text, block["intent"]))
+    return examples
+
+
+async def intent_scores(model: Path) -> dict[str, tuple[float, int, list[tuple[str, str, str]]]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    scores = {}
+    for path in sorted(NLU_TEST_DIR.glob("*.yml")):
+        examples = held_out_examples(path)
+        predicted = [(await agent.parse_message(text))["intent"]["name"] for text, _ in examples]
+        expected = [intent for _, intent in examples]
+        errors = [(text, want, got) for (text, want), got in zip(examples, predicted, strict=True) if want != got]
+        macro = f1_score(expected, predicted, average="macro", labels=sorted(set(expected)), zero_division=0)
+        scores[path.stem] = (float(macro), len(examples), errors)
+    return scores
+
+
+def detection_accuracy() -> dict[str, tuple[int, int, list[tuple[str, str]]]]:
+    resolver = LanguageResolver(LanguageCatalog.load())
+    results: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
+    for path in sorted(DETECTION_DIR.glob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        language = document["language"]
+        misses = []
+        for message in document["messages"]:
+            got = resolver.resolve(str(message), None, None).language
+            if got != language:
+                misses.append((str(message), got))
+        results[language] = (len(document["messages"]) - len(misses), len(document["messages"]), misses)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    print(f"Intent macro-F1 on held-out sets (target >= {MACRO_F1_TARGET:.2f})")
+    print(f"{'language':<10}{'examples':>10}{'macro-F1':>10}{'errors':>8}")
+    for language, (macro, count, errors) in asyncio.run(intent_scores(args.model)).items():
+        print(f"{language:<10}{count:>10}{macro:>10.3f}{len(errors):>8}")
+        if args.show_errors:
+            for text, want, got in errors:
+                print(f"    {text!r}: expected {want}, got {got}")
+
+    print(f"\nLanguage detection on short messages, first message, no locale (target >= {DETECTION_TARGET:.0%})")
+    total_right = total = 0
+    by_confusion: dict[str, int] = defaultdict(int)
+    for language, (right, count, misses) in detection_accuracy().items():
+        total_right, total = total_right + right, total + count
+        print(f"{language:<10}{right:>5}/{count:<5}{right / count:>8.1%}")
+        for message, got in misses:
+            by_confusion[f"{language}->{got}"] += 1
+            if args.show_errors:
+                print(f"    {message!r} -> {got}")
+    print(f"{'overall':<10}{total_right:>5}/{total:<5}{total_right / max(total, 1):>8.1%}")
+    if by_confusion:
+        print("confusions: " + ", ".join(f"{pair} {n}" for pair, n in sorted(by_confusion.items())))
+
+
+if __name__ == "__main__":
+    main()

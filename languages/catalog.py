@@ -1,0 +1,75 @@
+"""One YAML file per language: its names, frequent words, script and connector notices."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+
+import yaml
+
+LANGUAGES_DIR = Path(__file__).parent
+FALLBACK_LANGUAGES = ("en", "es")
+"""Notices for a language we have no text for are given in these, one after the other."""
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    bot: bool
+    """True when the bot has flows in this language; otherwise it goes straight to an agent."""
+    names: tuple[str, ...]
+    common_words: frozenset[str]
+    script: Optional[str] = None
+    notices: dict[str, str] = field(default_factory=dict)
+
+
+class LanguageCatalog:
+    def __init__(self, languages: list[Language]) -> None:
+        self._languages = {language.code: language for language in languages}
+
+    @classmethod
+    def load(cls, directory: Path = LANGUAGES_DIR) -> "LanguageCatalog":
+        languages = []
+        for path in sorted(directory.glob("*.yml")):
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            languages.append(
+                Language(
+                    code=str(document["code"]),
+                    name=str(document["name"]),
+                    bot=bool(document.get("bot", False)),
+                    names=tuple(str(name).lower() for name in document.get("names", [])),
+                    common_words=frozenset(str(word).lower() for word in document.get("common_words", [])),
+                    script=document.get("script"),
+                    notices={str(k): str(v) for k, v in (document.get("notices") or {}).items()},
+                )
+            )
+        return cls(languages)
+
+    def get(self, code: Optional[str]) -> Optional[Language]:
+        return self._languages.get(code) if code else None
+
+    def __iter__(self) -> Iterator[Language]:
+        return iter(self._languages.values())
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self._languages)
+
+    @property
+    def bot_languages(self) -> tuple[str, ...]:
+        return tuple(code for code, language in self._languages.items() if language.bot)
+
+    def has_bot(self, code: str) -> bool:
+        language = self._languages.get(code)
+        return bool(language and language.bot)
+
+    def notice(self, code: str, key: str, **values: object) -> str:
+        """The notice in the patient's language, else in English and Spanish."""
+        language = self._languages.get(code)
+        if language and key in language.notices:
+            return language.notices[key].format(**values)
+        return "\n".join(
+            self._languages[fallback].notices[key].format(**values)
+            for fallback in FALLBACK_LANGUAGES
+            if fallback in self._languages and key in self._languages[fallback].notices
+        )

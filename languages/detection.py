@@ -1,0 +1,152 @@
+"""Which language a patient writes in, robust to one- and two-word messages.
+
+Signals, strongest first:
+
+1. an explicit switch: a short message that names a language ("¿hablas
+   español?", "in English please", "说中文");
+2. the script: Han, Hangul, Cyrillic, Arabic letters, or Vietnamese-only
+   diacritics, which settle a message of any length;
+3. the language's frequent words (``common_words`` in its YAML file); on a tie
+   between English and another language, the other wins, since code-switching
+   patients mix English words into their own language ("necesito un refill");
+4. langdetect (seeded) on messages of four words or more, as a tie-breaker.
+
+A conversation that already has a language keeps it unless the new message is
+strong evidence of another (an explicit switch, a script, or a clear margin of
+frequent words over three words or more), so "ok" or "hola" never flips it. The
+first message falls back to the client's locale, then English.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Optional
+
+from langdetect import DetectorFactory, LangDetectException, detect_langs
+
+from languages.catalog import LanguageCatalog
+
+DetectorFactory.seed = 0
+
+DEFAULT_LANGUAGE = "en"
+MAX_SWITCH_REQUEST_WORDS = 7
+LANGDETECT_MIN_WORDS = 4
+LANGDETECT_MIN_PROBABILITY = 0.9
+
+SCRIPT_PATTERNS = {
+    "han": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
+    "hangul": re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"),
+    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
+    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f]"),
+}
+VIETNAMESE_LETTERS = re.compile(
+    "[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
+)
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    language: str
+    reason: str
+    """explicit | script | words | langdetect | current | locale | default"""
+
+    @property
+    def strong(self) -> bool:
+        return self.reason in ("explicit", "script", "strong-words")
+
+
+class LanguageResolver:
+    def __init__(self, catalog: LanguageCatalog) -> None:
+        self.catalog = catalog
+        self._by_script = {language.script: language.code for language in catalog if language.script}
+
+    def explicit_switch(self, text: str) -> Optional[str]:
+        """The language a short message asks for by name, if any (the last one named wins)."""
+        lowered = text.lower()
+        words = WORD.findall(lowered)
+        if len(words) > MAX_SWITCH_REQUEST_WORDS and not SCRIPT_PATTERNS["han"].search(text):
+            return None
+        folded = " ".join(_strip_accents(word) for word in words)
+        best: Optional[tuple[int, str]] = None
+        for language in self.catalog:
+            for name in language.names:
+                position = _find_name(name, lowered, folded)
+                if position >= 0 and (best is None or position > best[0]):
+                    best = (position, language.code)
+        return best[1] if best else None
+
+    def detect(self, text: str) -> Optional[Resolution]:
+        """The language of the message alone, or None when it gives no evidence."""
+        for script, pattern in SCRIPT_PATTERNS.items():
+            if script in self._by_script and pattern.search(text):
+                return Resolution(self._by_script[script], "script")
+        if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
+            return Resolution("vi", "script")
+        words = [word.lower() for word in WORD.findall(text)]
+        scores = {
+            language.code: sum(word in language.common_words for word in words)
+            for language in self.catalog
+        }
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        if ranked and ranked[0][1] > 0:
+            best_code, best_score = ranked[0]
+            tied = [code for code, score in ranked if score == best_score]
+            if len(tied) > 1:
+                best_code = self._break_tie(tied, text, len(words))
+            runner_up = max((score for code, score in ranked if code != best_code), default=0)
+            if best_score - runner_up >= 2 and len(words) >= 3:
+                return Resolution(best_code, "strong-words")
+            return Resolution(best_code, "words")
+        guess = self._langdetect(text, len(words))
+        return Resolution(guess, "langdetect") if guess else None
+
+    def resolve(self, text: str, current: Optional[str], locale: Optional[str]) -> Resolution:
+        """The conversation's language after this message."""
+        explicit = self.explicit_switch(text)
+        if explicit:
+            return Resolution(explicit, "explicit")
+        detected = self.detect(text)
+        if current and self.catalog.get(current):
+            if detected and detected.strong and detected.language != current:
+                return detected
+            return Resolution(current, "current")
+        if detected:
+            return detected
+        locale_code = (locale or "")[:2].lower()
+        if self.catalog.get(locale_code):
+            return Resolution(locale_code, "locale")
+        return Resolution(DEFAULT_LANGUAGE, "default")
+
+    def _break_tie(self, tied: list[str], text: str, word_count: int) -> str:
+        guess = self._langdetect(text, word_count)
+        if guess in tied:
+            return guess
+        others = [code for code in tied if code != DEFAULT_LANGUAGE]
+        return others[0] if others else tied[0]
+
+    def _langdetect(self, text: str, word_count: int) -> Optional[str]:
+        if word_count < LANGDETECT_MIN_WORDS:
+            return None
+        try:
+            candidates = detect_langs(text)
+        except LangDetectException:
+            return None
+        for candidate in candidates:
+            code = candidate.lang.split("-")[0]
+            if self.catalog.get(code) and candidate.prob >= LANGDETECT_MIN_PROBABILITY:
+                return code
+        return None
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+def _find_name(name: str, lowered: str, folded: str) -> int:
+    """Position of a language name as whole words (or as a substring for Han script names)."""
+    if SCRIPT_PATTERNS["han"].search(name) or SCRIPT_PATTERNS["hangul"].search(name):
+        return lowered.rfind(name)
+    pattern = re.compile(rf"(?<!\w){re.escape(_strip_accents(name))}(?!\w)")
+    matches = list(pattern.finditer(folded))
+    return matches[-1].start() if matches else -1

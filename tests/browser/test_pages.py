@@ -1,0 +1,139 @@
+"""The walking skeleton through both web pages at once, in a real browser.
+
+A patient on a phone chats with the bot, asks for a person and waits in line; an agent on a
+desktop signs in to the console, claims the conversation, reads the transcript and replies; the
+reply reaches the patient's page over its websocket; the agent hands the patient back to the bot,
+which answers again.
+"""
+
+import re
+from pathlib import Path
+
+from playwright.async_api import Error, Page, expect
+
+from stack.services import Stack
+from tests.browser.conftest import DESKTOP, PHONE, NewContext
+from tests.conftest import AGENT_PASSWORDS
+
+
+def collect_page_errors(page: Page) -> list[Error]:
+    """Uncaught JavaScript exceptions of ``page``; a test asserts there were none."""
+    errors: list[Error] = []
+
+    def record(error: Error) -> None:  # Playwright cannot wrap a builtin such as list.append
+        errors.append(error)
+
+    page.on("pageerror", record)
+    return errors
+
+
+async def say(patient: Page, text: str) -> None:
+    await patient.get_by_label("Message").fill(text)
+    await patient.get_by_role("button", name="Send").click()
+    await expect(patient.locator(".message.from-patient").last).to_have_text(text)
+
+
+async def sign_in(console: Page, agent_id: str, password: str) -> None:
+    await console.locator("#agent-id").fill(agent_id)
+    await console.locator("#password").fill(password)
+    await console.get_by_role("button", name="Sign in").click()
+
+
+async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
+    stack: Stack, new_context: NewContext, screenshot_dir: Path
+) -> None:
+    patient = await (await new_context(PHONE)).new_page()
+    patient_errors = collect_page_errors(patient)
+    await patient.goto(stack.patient_page_url)
+    bot = patient.locator(".message.from-bot")
+
+    await say(patient, "hello")
+    await expect(bot.last).to_contain_text("virtual assistant")
+
+    await say(patient, "I want to talk to a person")
+    await expect(bot.last).to_contain_text("connecting you")
+    await expect(patient.locator(".status").last).to_have_text(re.compile(r"^You're number \d+ in line\.$"))
+
+    await say(patient, "it's about my appointment on friday")
+    await expect(bot.last).to_contain_text("in line")
+    sender = await patient.evaluate("sessionStorage.getItem('patientId')")
+    assert isinstance(sender, str) and sender
+
+    console = await (await new_context(DESKTOP)).new_page()
+    console_errors = collect_page_errors(console)
+    await console.goto(stack.console_url)
+    await sign_in(console, "amy", AGENT_PASSWORDS["amy"])
+    await expect(console.locator("#whoami")).to_have_text("Amy")
+    task = console.locator(f'#queue li.task[data-conversation="{sender}"]')
+    await expect(task).to_contain_text("en")
+    await task.locator("button.claim").click()
+
+    await expect(console.locator("#conversation-title")).to_have_text(f"Conversation {sender}")
+    await expect(task).to_have_count(0)
+    transcript = console.locator("#transcript .entry")
+    await expect(console.locator("#transcript .entry-patient .text")).to_have_text(
+        ["hello", "I want to talk to a person", "it's about my appointment on friday"]
+    )
+    await expect(transcript.first.locator(".role")).to_have_text("patient")
+
+    await console.locator("#reply").fill("Hi, this is Amy. How can I help?")
+    await console.locator("#reply-form").get_by_role("button", name="Send").click()
+    await expect(console.locator("#reply")).to_have_value("")
+    await expect(transcript.last.locator(".text")).to_have_text("Hi, this is Amy. How can I help?")
+    await expect(transcript.last.locator(".role")).to_have_text("agent")
+    await expect(patient.locator(".message.from-agent")).to_have_text(["Hi, this is Amy. How can I help?"])
+
+    await say(patient, "I need to move my appointment")
+    await expect(transcript.last.locator(".text")).to_have_text("I need to move my appointment")
+    await console.screenshot(path=str(screenshot_dir / "agent-console-claimed.png"), full_page=True)
+
+    await console.get_by_role("button", name="Hand back to the bot").click()
+    await expect(console.locator("#conversation")).to_be_hidden()
+    await expect(console.locator("#conversation-title")).to_have_text("No conversation claimed")
+    await expect(console.locator("#work-error")).to_be_empty()
+
+    await say(patient, "what are your hours?")
+    await expect(bot.last).to_contain_text("Monday to Friday")
+    await expect(patient.locator(".message.from-agent")).to_have_count(1)
+
+    await patient.screenshot(path=str(screenshot_dir / "patient-chat.png"), full_page=True)
+    await console.screenshot(path=str(screenshot_dir / "agent-console.png"), full_page=True)
+    assert patient_errors == []
+    assert console_errors == []
+
+
+async def test_agent_reply_reaches_a_patient_who_reloaded_the_page_while_in_line(
+    stack: Stack, new_context: NewContext
+) -> None:
+    patient = await (await new_context(PHONE)).new_page()
+    await patient.goto(stack.patient_page_url)
+    await say(patient, "I want to talk to a person")
+    await expect(patient.locator(".status").last).to_contain_text("in line")
+    sender = await patient.evaluate("sessionStorage.getItem('patientId')")
+    await patient.reload()
+    await expect(patient.locator("#messages > *")).to_have_count(0)
+
+    console = await (await new_context(DESKTOP)).new_page()
+    await console.goto(stack.console_url)
+    await sign_in(console, "amy", AGENT_PASSWORDS["amy"])
+    await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
+    await expect(console.locator("#conversation-title")).to_have_text(f"Conversation {sender}")
+    await console.locator("#reply").fill("Amy here, are you still with us?")
+    await console.locator("#reply-form").get_by_role("button", name="Send").click()
+
+    await expect(patient.locator(".message.from-agent")).to_have_text(["Amy here, are you still with us?"])
+    assert await patient.evaluate("sessionStorage.getItem('patientId')") == sender
+    await console.get_by_role("button", name="Close conversation").click()
+    await expect(console.locator("#conversation")).to_be_hidden()
+
+
+async def test_console_rejects_a_wrong_password(stack: Stack, new_context: NewContext) -> None:
+    console = await (await new_context(DESKTOP)).new_page()
+    await console.goto(stack.console_url)
+    await sign_in(console, "amy", "not-the-password")
+
+    await expect(console.locator("#login-error")).to_have_text("unknown agent or wrong password")
+    await expect(console.locator("#login-panel")).to_be_visible()
+    await expect(console.locator("#work")).to_be_hidden()
+    await expect(console.locator("#queue li")).to_have_count(0)
+    assert await console.evaluate("sessionStorage.getItem('agentToken')") is None

@@ -1,0 +1,82 @@
+import pytest
+
+from languages import LanguageCatalog, LanguageResolver
+
+
+@pytest.fixture(scope="module")
+def resolver() -> LanguageResolver:
+    return LanguageResolver(LanguageCatalog.load())
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("hola", "es"),
+        ("hi", "en"),
+        ("necesito un refill", "es"),
+        ("toi muon gap bac si", "vi"),
+        ("tôi muốn gặp bác sĩ", "vi"),
+        ("我要refill", "zh"),
+        ("我要預約", "zh"),
+        ("what are your hours", "en"),
+        ("안녕하세요", "ko"),
+        ("здравствуйте", "ru"),
+        ("مرحبا", "ar"),
+    ],
+)
+def test_first_message_language(resolver: LanguageResolver, text: str, language: str) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize("text", ["ok", "hola", "gracias", "hi", "thanks", "yes", "si", "no", "12345", "??"])
+def test_short_messages_never_flip_an_established_language(resolver: LanguageResolver, text: str) -> None:
+    for current in ("en", "es", "vi", "zh"):
+        assert resolver.resolve(text, current, None).language == current
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "language"),
+    [
+        ("¿hablas español?", "en", "es"),
+        ("hablas espanol", "en", "es"),
+        ("in English please", "es", "en"),
+        ("说中文", "en", "zh"),
+        ("tiếng Việt được không", "en", "vi"),
+        ("do you speak korean", "en", "ko"),
+        ("quiero hablar con alguien de la oficina", "en", "es"),
+        ("我想预约医生", "en", "zh"),
+    ],
+)
+def test_explicit_switch_and_strong_evidence_change_language(
+    resolver: LanguageResolver, text: str, current: str, language: str
+) -> None:
+    assert resolver.resolve(text, current, None).language == language
+
+
+def test_locale_decides_a_first_message_without_evidence(resolver: LanguageResolver) -> None:
+    assert resolver.resolve("ok", None, "es-US").language == "es"
+    assert resolver.resolve("ok", None, "xx-YY").language == "en"
+    assert resolver.resolve("ok", None, None).language == "en"
+
+
+def test_a_long_message_that_mentions_a_language_is_not_a_switch(resolver: LanguageResolver) -> None:
+    text = "my father spoke spanish and I need a copy of his records from last year please"
+    assert resolver.resolve(text, "en", None).language == "en"
+
+
+def test_every_language_has_the_notices_the_connector_sends() -> None:
+    catalog = LanguageCatalog.load()
+    for language in catalog:
+        for key in ("queued", "unsupported_language", "crisis_resources"):
+            assert key in language.notices, (language.code, key)
+        assert "988" in language.notices["crisis_resources"]
+        assert "911" in language.notices["crisis_resources"]
+    assert "marque 2" in catalog.notice("es", "crisis_resources")
+    assert "AYUDA" in catalog.notice("es", "crisis_resources")
+    assert set(catalog.bot_languages) == {"en", "es", "zh", "vi"}
+
+
+def test_a_language_without_notices_gets_english_and_spanish() -> None:
+    catalog = LanguageCatalog.load()
+    notice = catalog.notice("xx", "queued", position=3)
+    assert "number 3" in notice and "número 3" in notice
