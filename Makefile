@@ -56,6 +56,7 @@ eval: $(BIN)/.installed
 # Prints figures only; asserts nothing.
 bench: $(BIN)/.installed
 	$(BIN)/python -m screening.benchmark
+	$(BIN)/python -m evaluation.throughput
 
 clean:
 	rm -rf $(VENV) models .data/story-results

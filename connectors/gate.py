@@ -36,6 +36,7 @@ from screening import CrisisFinding, CrisisScreen
 logger = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"
+CRISIS_REASON_PREFIX = "crisis_"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 PrepareRasaConversation = Callable[[str, bool, str, UserMessage], Awaitable[None]]
@@ -128,7 +129,10 @@ class ConversationGate:
             request = gated_output.handoff_request
             if not request.language:
                 request = HandoffRequest(request.skill, request.priority, request.reason, language)
-            await self.enqueue(conversation_id, request, output)
+            crisis = None
+            if request.priority == Priority.CRISIS:
+                crisis = CrisisFlag(request.reason.removeprefix(CRISIS_REASON_PREFIX), text)
+            await self.enqueue(conversation_id, request, output, crisis)
 
     async def escalate_crisis(
         self, conversation_id: str, finding: CrisisFinding, language: str, output: OutputChannel
@@ -141,7 +145,7 @@ class ConversationGate:
             language,
             crisis_skill(category),
             Priority.CRISIS,
-            f"crisis_{category}",
+            f"{CRISIS_REASON_PREFIX}{category}",
             CrisisFlag(category, finding.evidence),
         )
         logger.warning(
@@ -149,10 +153,16 @@ class ConversationGate:
         )
         await self.send_handoff(conversation_id, result, output)
 
-    async def enqueue(self, conversation_id: str, request: HandoffRequest, output: OutputChannel) -> None:
+    async def enqueue(
+        self,
+        conversation_id: str,
+        request: HandoffRequest,
+        output: OutputChannel,
+        crisis: Optional[CrisisFlag] = None,
+    ) -> None:
         assert request.language is not None
         result = await self.queue.enqueue_escalation(
-            conversation_id, request.language, request.skill, request.priority, request.reason
+            conversation_id, request.language, request.skill, request.priority, request.reason, crisis
         )
         logger.info(
             "handoff.enqueued conversation=%s queue=%s priority=%s position=%s",

@@ -12,6 +12,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
+import structlog
 import yaml
 from sklearn.metrics import f1_score
 
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     print(f"Intent macro-F1 on held-out sets (target >= {MACRO_F1_TARGET:.2f})")

@@ -9,7 +9,10 @@ Signals, strongest first:
 3. the language's frequent words (``common_words`` in its YAML file); on a tie
    between English and another language, the other wins, since code-switching
    patients mix English words into their own language ("necesito un refill");
-4. langdetect (seeded) on messages of four words or more, as a tie-breaker.
+4. for languages with bot flows, character n-gram profiles learnt from their NLU
+   training data (``data/nlu/<lang>/``), which place single content words such
+   as "farmacia" or "estacionamiento";
+5. langdetect (seeded) on messages of four words or more, as a tie-breaker.
 
 A conversation that already has a language keeps it unless the new message is
 strong evidence of another (an explicit switch, a script, or a clear margin of
@@ -17,11 +20,15 @@ frequent words over three words or more), so "ok" or "hola" never flips it. The
 first message falls back to the client's locale, then English.
 """
 
+import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
+import yaml
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from languages.catalog import LanguageCatalog
@@ -43,23 +50,68 @@ VIETNAMESE_LETTERS = re.compile(
     "[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
 )
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
+PROFILE_MIN_LEAD = 0.2
+"""Least lead, in mean log-probability per character n-gram, for a profile to decide."""
 
 
 @dataclass(frozen=True)
 class Resolution:
     language: str
     reason: str
-    """explicit | script | words | langdetect | current | locale | default"""
+    """explicit | script | strong-words | words | profile | langdetect | current | locale | default"""
 
     @property
     def strong(self) -> bool:
         return self.reason in ("explicit", "script", "strong-words")
 
 
+class CharacterProfiles:
+    """Naive Bayes over character 1-3-grams, one profile per language."""
+
+    def __init__(self, texts_by_language: dict[str, list[str]]) -> None:
+        self._log_probabilities: dict[str, dict[str, float]] = {}
+        self._unseen: dict[str, float] = {}
+        for code, texts in texts_by_language.items():
+            counts: Counter[str] = Counter()
+            for text in texts:
+                counts.update(_character_ngrams(text))
+            total = sum(counts.values()) + len(counts) + 1
+            self._log_probabilities[code] = {gram: math.log((n + 1) / total) for gram, n in counts.items()}
+            self._unseen[code] = math.log(1 / total)
+
+    @classmethod
+    def from_nlu_data(cls, nlu_dir: Path, codes: tuple[str, ...]) -> "CharacterProfiles":
+        texts: dict[str, list[str]] = {}
+        for code in codes:
+            for path in sorted((nlu_dir / code).glob("*.yml")):
+                document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                for block in document.get("nlu", []):
+                    texts.setdefault(code, []).extend(
+                        line.strip()[2:] for line in str(block.get("examples", "")).splitlines() if line.strip()
+                    )
+        return cls(texts)
+
+    def best(self, text: str) -> Optional[tuple[str, float]]:
+        """The most likely language and its lead over the next, in log-probability per n-gram."""
+        grams = _character_ngrams(text)
+        if not grams or len(self._log_probabilities) < 2:
+            return None
+        scores = sorted(
+            (
+                (sum(profile.get(gram, self._unseen[code]) for gram in grams) / len(grams), code)
+                for code, profile in self._log_probabilities.items()
+            ),
+            reverse=True,
+        )
+        return scores[0][1], scores[0][0] - scores[1][0]
+
+
 class LanguageResolver:
-    def __init__(self, catalog: LanguageCatalog) -> None:
+    def __init__(self, catalog: LanguageCatalog, nlu_dir: Path = NLU_DIR) -> None:
         self.catalog = catalog
         self._by_script = {language.script: language.code for language in catalog if language.script}
+        self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
 
     def explicit_switch(self, text: str) -> Optional[str]:
         """The language a short message asks for by name, if any (the last one named wins)."""
@@ -98,6 +150,9 @@ class LanguageResolver:
             if best_score - runner_up >= 2 and len(words) >= 3:
                 return Resolution(best_code, "strong-words")
             return Resolution(best_code, "words")
+        profiled = self._profiles.best(text)
+        if profiled and profiled[1] >= PROFILE_MIN_LEAD:
+            return Resolution(profiled[0], "profile")
         guess = self._langdetect(text, len(words))
         return Resolution(guess, "langdetect") if guess else None
 
@@ -137,6 +192,11 @@ class LanguageResolver:
             if self.catalog.get(code) and candidate.prob >= LANGDETECT_MIN_PROBABILITY:
                 return code
         return None
+
+
+def _character_ngrams(text: str) -> list[str]:
+    padded = f" {' '.join(WORD.findall(text.lower()))} "
+    return [padded[i : i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1) if padded[i : i + n].strip()]
 
 
 def _strip_accents(text: str) -> str:
