@@ -3,11 +3,13 @@
 It wraps the ``on_new_message`` callback that Rasa hands to an input channel,
 so it works the same for any channel. For every message, in this order:
 
-1. the crisis screen, in every state: a crisis gets the crisis resources in the
-   patient's language first, then the front of the queue flagged for phone
-   follow-up (or a crisis alert to the agent who has the conversation); the
-   bot is not called;
-2. the transcript (encrypted) and the conversation's language;
+1. the crisis screen, in every state, before anything else: a crisis gets the
+   crisis resources in the patient's language first, then the front of the
+   queue flagged for phone follow-up (or a crisis alert to the agent who has
+   the conversation); the bot is not called;
+2. under a per-conversation lock (so two messages of one conversation never
+   race, across any number of Rasa processes): the transcript (encrypted) and
+   the conversation's language;
 3. by state: WITH_AGENT, the message is relayed to the agent and nothing is
    sent back; QUEUED, the patient gets only a "you're in line" notice; BOT (or
    CLOSED), a language without bot flows goes straight to that language's
@@ -36,6 +38,9 @@ from screening import CrisisFinding, CrisisScreen
 logger = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"
+"""Screens with every language's patterns: a crisis is never missed because the language was guessed wrong."""
+CRISIS_RESOURCES = "crisis_resources"
+GATE_LOCK_SECONDS = 60
 CRISIS_REASON_PREFIX = "crisis_"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -85,18 +90,50 @@ class ConversationGate:
         on_new_message: OnNewMessage,
         prepare_rasa_conversation: PrepareRasaConversation,
     ) -> None:
-        """Routes one patient message according to the conversation's state."""
+        """Routes one patient message according to the conversation's state.
+
+        The crisis screen runs first, with every language's patterns and before
+        any Redis call, so that not even a Redis outage delays crisis resources.
+        """
         conversation_id = message.sender_id
         text = message.text or ""
+        output = message.output_channel
+        finding = self.crisis_screen.screen(text, UNKNOWN_LANGUAGE)
+        crisis_language = None
+        if finding is not None:
+            crisis_language = self._crisis_language(finding, text, message)
+            await output.send_text_message(
+                conversation_id, self.catalog.notice(crisis_language, CRISIS_RESOURCES)
+            )
+        async with self.queue.redis.lock(
+            self.queue.keys.gate_lock(conversation_id),
+            timeout=GATE_LOCK_SECONDS,
+            blocking_timeout=GATE_LOCK_SECONDS,
+        ):
+            await self._route(message, on_new_message, prepare_rasa_conversation, finding, crisis_language)
+
+    async def _route(
+        self,
+        message: UserMessage,
+        on_new_message: OnNewMessage,
+        prepare_rasa_conversation: PrepareRasaConversation,
+        finding: Optional[CrisisFinding],
+        crisis_language: Optional[str],
+    ) -> None:
+        """Everything after the crisis screen, under the conversation's lock."""
+        conversation_id = message.sender_id
+        text = message.text or ""
+        output = message.output_channel
         conversation = await self.queue.conversation(conversation_id)
         known_language = conversation.language if conversation else None
-        finding = self.crisis_screen.screen(text, known_language or UNKNOWN_LANGUAGE)
         await self.queue.record(conversation_id, TranscriptRole.PATIENT, text)
         language = self.languages.resolve(text, known_language, _client_locale(message)).language
         if language != known_language:
             await self.queue.remember_language(conversation_id, language)
-        output = message.output_channel
-        if finding is not None:
+        if finding is not None and crisis_language is not None:
+            await self.queue.record(
+                conversation_id, TranscriptRole.BOT, self.catalog.notice(crisis_language, CRISIS_RESOURCES)
+            )
             await self.escalate_crisis(conversation_id, finding, language, output)
             return
         state = conversation.state if conversation else ConversationState.BOT
@@ -137,9 +174,8 @@ class ConversationGate:
     async def escalate_crisis(
         self, conversation_id: str, finding: CrisisFinding, language: str, output: OutputChannel
     ) -> None:
-        """Crisis resources first, then the head of the queue or an alert to the agent."""
+        """The front of the queue flagged for phone follow-up, or an alert to the agent who has it."""
         category = finding.category.value
-        await self.send_text(output, conversation_id, self.catalog.notice(language, "crisis_resources"))
         result = await self.queue.enqueue_escalation(
             conversation_id,
             language,
@@ -152,6 +188,15 @@ class ConversationGate:
             "crisis.escalated conversation=%s category=%s state=%s", conversation_id, category, result.state.value
         )
         await self.send_handoff(conversation_id, result, output)
+
+    def _crisis_language(self, finding: CrisisFinding, text: str, message: UserMessage) -> str:
+        """The language to give crisis resources in: the message's own, else the patterns' that matched."""
+        detected = self.languages.detect(text)
+        if detected is not None and self.catalog.get(detected.language):
+            return detected.language
+        if self.catalog.get(finding.language):
+            return finding.language
+        return self.languages.resolve(text, None, _client_locale(message)).language
 
     async def enqueue(
         self,

@@ -24,17 +24,19 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.gate import ConversationGate
-from handoff import MAX_MESSAGE_BYTES, HandoffSettings, KeySpace, LiveAgentQueue
+from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings, KeySpace, LiveAgentQueue
 from languages import LanguageCatalog
 from screening import CrisisScreen
 
 logger = logging.getLogger(__name__)
 
-SENDER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+MESSAGE_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 MAX_BODY_BYTES = 16 * 1024
 PUSH_WAIT_MS = 15_000
 CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
 LANGUAGE_SLOT = "language"
+PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
 
 
 class BadPatientMessage(ValueError):
@@ -56,7 +58,7 @@ def parse_patient_message(request: Request) -> tuple[str, str, Optional[dict[str
     if not isinstance(body, dict):
         raise BadPatientMessage(400, "body must be a JSON object")
     sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
-    if not isinstance(sender, str) or not SENDER_ID.match(sender):
+    if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
         raise BadPatientMessage(
             400, "sender is required: 1-128 characters of letters, digits and _.:@-"
         )
@@ -98,6 +100,7 @@ class PatientChannel(InputChannel):
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
         self._queue: Optional[LiveAgentQueue] = None
+        self._gate: Optional[ConversationGate] = None
 
     @property
     def queue(self) -> LiveAgentQueue:
@@ -105,6 +108,12 @@ class PatientChannel(InputChannel):
         if self._queue is None:
             self._queue = LiveAgentQueue(Redis.from_url(self.redis_url), self.key_ring, self.keys)
         return self._queue
+
+    @property
+    def gate(self) -> ConversationGate:
+        if self._gate is None:
+            self._gate = ConversationGate(self.queue, self.catalog, self.crisis_screen, self.push_token)
+        return self._gate
 
     def push_token(self, conversation_id: str) -> str:
         return self.key_ring.mac("patient-push", conversation_id)
@@ -133,17 +142,22 @@ class PatientChannel(InputChannel):
             message = UserMessage(
                 text, collector, sender, input_channel=self.name(), metadata=metadata
             )
-            gate = ConversationGate(self.queue, self.catalog, self.crisis_screen, self.push_token)
-            try:
-                await gate.handle(
+            handling = asyncio.ensure_future(
+                self.gate.handle(
                     message,
                     on_new_message,
                     lambda *args: prepare_rasa_conversation(request, *args),
                 )
+            )
+            try:
+                await asyncio.shield(handling)
             except asyncio.CancelledError:
-                logger.error("patient.message.timeout sender=%s", sender)
+                logger.error("patient.message.client_gone sender=%s (handling goes on)", sender)
+                raise
             except Exception:
                 logger.exception("patient.message.failure sender=%s", sender)
+                if collector.messages:
+                    return response.json(collector.messages)
                 return error_json(503, "the message could not be processed; please try again")
             return response.json(collector.messages)
 
@@ -158,7 +172,11 @@ class PatientChannel(InputChannel):
                 await ws.close(code=1008, reason=problem[:100])
                 return
             while True:
-                for outbox_message in await self.queue.agent_messages(sender, after, PUSH_WAIT_MS):
+                messages = await self.queue.agent_messages(sender, after, PUSH_WAIT_MS)
+                if not messages and await self.queue.state_of(sender) not in PUSH_STATES:
+                    await ws.close(code=1000, reason="the conversation is back with the bot")
+                    return
+                for outbox_message in messages:
                     after = outbox_message.message_id
                     await ws.send(
                         json.dumps(
@@ -174,9 +192,9 @@ class PatientChannel(InputChannel):
         return patient_webhook
 
     async def _push_problem(self, sender: str, token: str, after: str) -> Optional[str]:
-        if not SENDER_ID.match(sender):
+        if not SENDER_ID.fullmatch(sender):
             return "sender is required: 1-128 characters of letters, digits and _.:@-"
-        if not re.match(r"^\d+(-\d+)?$", after):
+        if not MESSAGE_ID.fullmatch(after):
             return "after must be a message id such as 1700000000000-0"
         if not self.key_ring.verify_mac("patient-push", sender, token):
             return "missing or wrong push token"

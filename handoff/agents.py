@@ -19,6 +19,7 @@ import base64
 import getpass
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,11 @@ from redis.asyncio import Redis
 
 from handoff.keys import KeySpace
 
+logger = logging.getLogger(__name__)
+
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SESSION_TTL_SECONDS = 8 * 3600
+SUPERVISOR_ROLE = "supervisor"
 
 
 class AgentDirectoryError(ValueError):
@@ -45,6 +49,11 @@ class Agent:
     languages: tuple[str, ...]
     skills: tuple[str, ...]
     password_hash: str
+
+    @property
+    def claimable_skills(self) -> Optional[list[str]]:
+        """Skills whose conversations this agent may take; None means all (supervisors)."""
+        return None if self.role == SUPERVISOR_ROLE else list(self.skills)
 
     def public_profile(self) -> dict[str, Any]:
         return {
@@ -76,40 +85,62 @@ def password_matches(password: str, password_hash: str) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(expected))
 
 
-class AgentDirectory:
-    """The agents allowed to work the queue, read from a YAML file."""
+def read_agents(path: Path) -> list[Agent]:
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+        return [
+            Agent(
+                agent_id=str(item["id"]),
+                name=str(item.get("name", item["id"])),
+                role=str(item.get("role", "agent")),
+                languages=tuple(str(language) for language in item["languages"]),
+                skills=tuple(str(skill) for skill in item.get("skills", ["general"])),
+                password_hash=str(item["password_hash"]),
+            )
+            for item in document.get("agents", [])
+        ]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+        raise AgentDirectoryError(f"cannot read agent directory {path}: {error}") from error
 
-    def __init__(self, agents: list[Agent]) -> None:
+
+class AgentDirectory:
+    """The agents allowed to work the queue, read from a YAML file and re-read when it changes."""
+
+    def __init__(self, agents: list[Agent], path: Optional[Path] = None) -> None:
         self._agents = {agent.agent_id: agent for agent in agents}
+        self._path = path
+        self._modified = path.stat().st_mtime_ns if path else 0
+        self._dummy_hash = hash_password(secrets.token_urlsafe(16))
 
     @classmethod
     def from_file(cls, path: Path) -> "AgentDirectory":
-        try:
-            document = yaml.safe_load(path.read_text()) or {}
-            agents = [
-                Agent(
-                    agent_id=str(item["id"]),
-                    name=str(item.get("name", item["id"])),
-                    role=str(item.get("role", "agent")),
-                    languages=tuple(str(language) for language in item["languages"]),
-                    skills=tuple(str(skill) for skill in item.get("skills", ["general"])),
-                    password_hash=str(item["password_hash"]),
-                )
-                for item in document.get("agents", [])
-            ]
-        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
-            raise AgentDirectoryError(f"cannot read agent directory {path}: {error}") from error
-        return cls(agents)
+        return cls(read_agents(path), path)
 
     def get(self, agent_id: str) -> Optional[Agent]:
+        self._reload_if_changed()
         return self._agents.get(agent_id)
 
     def authenticate(self, agent_id: str, password: str) -> Optional[Agent]:
-        agent = self._agents.get(agent_id)
-        if agent is None:
-            password_matches(password, hash_password("timing-equaliser"))
-            return None
-        return agent if password_matches(password, agent.password_hash) else None
+        """Checks a password; an unknown agent costs the same one scrypt as a known one."""
+        agent = self.get(agent_id)
+        matches = password_matches(password, agent.password_hash if agent else self._dummy_hash)
+        return agent if agent and matches else None
+
+    def _reload_if_changed(self) -> None:
+        if self._path is None:
+            return
+        try:
+            modified = self._path.stat().st_mtime_ns
+        except OSError:
+            modified = -1
+        if modified != self._modified:
+            self._modified = modified
+            try:
+                agents = read_agents(self._path) if modified >= 0 else []
+            except AgentDirectoryError:
+                logger.exception("agents.directory_unreadable: every agent is locked out until it is fixed")
+                agents = []
+            self._agents = {agent.agent_id: agent for agent in agents}
 
 
 class AgentSessions:

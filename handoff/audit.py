@@ -1,33 +1,37 @@
 """Tamper-evident audit log of agents' access to PHI.
 
-Entries go to a Redis stream. Each entry carries a hash over the previous
-entry's hash and its own fields, computed inside one Lua script, so the chain
-has no gaps under concurrent writers and any edit or deletion in the middle
-breaks verification.
+Entries go to a Redis stream. Each carries an HMAC-SHA256 (keyed by the data key
+ring) over the previous entry's MAC and its own JSON-encoded fields. Appends are
+compare-and-set on the chain head in a Lua script, so concurrent writers in any
+number of console processes never fork the chain. Without the key, nobody with
+write access to Redis can edit, insert, delete or truncate entries unnoticed.
 """
 
-import hashlib
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 from redis.asyncio import Redis
 
+from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
 
-GENESIS_HASH = "0" * 40
+GENESIS = "genesis"
+CHAIN_PURPOSE = "audit-chain"
+MAX_APPEND_ATTEMPTS = 50
 
 APPEND_SCRIPT = """
 local head = redis.call('GET', KEYS[2]) or ARGV[1]
-local body = ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6]
-local digest = redis.sha1hex(head .. '|' .. body)
-redis.call('XADD', KEYS[1], '*', 'at_ms', ARGV[2], 'actor', ARGV[3], 'action', ARGV[4],
-  'conversation', ARGV[5], 'source', ARGV[6], 'previous', head, 'hash', digest)
-redis.call('SET', KEYS[2], digest)
-return digest
+if head ~= ARGV[2] then return 0 end
+redis.call('XADD', KEYS[1], '*', 'entry', ARGV[3], 'previous', ARGV[2], 'mac', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[4])
+return 1
 """
 
-FIELDS = ("at_ms", "actor", "action", "conversation", "source")
+
+class AuditChainBroken(ValueError):
+    """The audit log was edited, reordered, truncated or deleted."""
 
 
 @dataclass(frozen=True)
@@ -38,45 +42,49 @@ class AuditEntry:
     conversation: str
     source: str
 
+    def encoded(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
 
 class AuditLog:
-    def __init__(self, redis: Redis, keys: KeySpace) -> None:
+    def __init__(self, redis: Redis, keys: KeySpace, key_ring: KeyRing) -> None:
         self.redis = redis
         self.keys = keys
+        self.key_ring = key_ring
         self._append = redis.register_script(APPEND_SCRIPT)
 
     async def record(self, actor: str, action: str, conversation: str, source: Optional[str]) -> None:
         """Appends who did what to which conversation, from where."""
-        await self._append(
-            keys=[self.keys.audit_log(), self.keys.audit_head()],
-            args=[GENESIS_HASH, int(time.time() * 1000), actor, action, conversation, source or "-"],
-        )
+        entry = AuditEntry(int(time.time() * 1000), actor, action, conversation, source or "-").encoded()
+        for _ in range(MAX_APPEND_ATTEMPTS):
+            head = await self.redis.get(self.keys.audit_head())
+            previous = head.decode() if head else GENESIS
+            mac = self.key_ring.mac(CHAIN_PURPOSE, f"{previous}\n{entry}")
+            appended = await self._append(
+                keys=[self.keys.audit_log(), self.keys.audit_head()], args=[GENESIS, previous, entry, mac]
+            )
+            if appended:
+                return
+        raise RuntimeError("audit log append kept losing the race for the chain head")
 
     async def entries(self) -> list[AuditEntry]:
         rows = await self.redis.xrange(self.keys.audit_log())
-        return [
-            AuditEntry(
-                at_ms=int(fields[b"at_ms"]),
-                actor=fields[b"actor"].decode(),
-                action=fields[b"action"].decode(),
-                conversation=fields[b"conversation"].decode(),
-                source=fields[b"source"].decode(),
-            )
-            for _, fields in rows
-        ]
+        return [AuditEntry(**json.loads(fields[b"entry"])) for _, fields in rows]
 
     async def verify(self) -> int:
-        """Checks the whole chain; returns the number of entries or raises ``ValueError``."""
-        previous = GENESIS_HASH
-        rows = await self.redis.xrange(self.keys.audit_log())
-        for entry_id, fields in rows:
-            values = {key.decode(): value.decode() for key, value in fields.items()}
-            body = "|".join(values[name] for name in FIELDS)
-            expected = hashlib.sha1(f"{previous}|{body}".encode()).hexdigest()  # noqa: S324 (redis.sha1hex)
-            if values["previous"] != previous or values["hash"] != expected:
-                raise ValueError(f"audit chain broken at entry {entry_id.decode()}")
-            previous = expected
+        """Checks the whole chain; returns the number of entries or raises ``AuditChainBroken``."""
         head = await self.redis.get(self.keys.audit_head())
-        if rows and (head or b"").decode() != previous:
-            raise ValueError("audit chain head does not match the last entry")
+        rows = await self.redis.xrange(self.keys.audit_log())
+        previous = GENESIS
+        macs = set()
+        for entry_id, fields in rows:
+            entry, mac = fields[b"entry"].decode(), fields[b"mac"].decode()
+            if fields[b"previous"].decode() != previous or not self.key_ring.verify_mac(
+                CHAIN_PURPOSE, f"{previous}\n{entry}", mac
+            ):
+                raise AuditChainBroken(f"audit chain broken at entry {entry_id.decode()}")
+            macs.add(mac)
+            previous = mac
+        if head is not None and head.decode() not in macs:
+            raise AuditChainBroken("audit log entries are missing: the chain head matches no entry")
         return len(rows)

@@ -7,6 +7,7 @@ the audit log.
 """
 
 import argparse
+import asyncio
 import json
 import logging
 import re
@@ -18,6 +19,7 @@ from redis.asyncio import Redis
 
 from handoff.agents import Agent, AgentDirectory, AgentSessions
 from handoff.audit import AuditLog
+from handoff.crypto import EnvelopeError
 from handoff.keys import KeySpace
 from handoff.models import CloseOutcome
 from handoff.queue import (
@@ -31,7 +33,8 @@ from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+ALERT_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_REQUEST_BYTES = 16 * 1024
 
@@ -82,7 +85,7 @@ async def current_agent(request: web.Request) -> Agent:
 
 def conversation_id_of(request: web.Request) -> str:
     conversation_id = request.match_info["conversation_id"]
-    if not CONVERSATION_ID.match(conversation_id):
+    if not CONVERSATION_ID.fullmatch(conversation_id):
         raise web.HTTPBadRequest(
             text=json.dumps({"error": "malformed conversation id"}), content_type="application/json"
         )
@@ -103,6 +106,9 @@ async def handoff_errors(request: web.Request, handler: Handler) -> web.StreamRe
     except HandoffError:
         logger.exception("console.handoff_error")
         return error_response(500, "internal error")
+    except EnvelopeError:
+        logger.exception("console.undecryptable: is a retired key missing from HANDOFF_DATA_KEYS?")
+        return error_response(500, "stored data cannot be decrypted with the configured keys")
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -115,7 +121,8 @@ async def login(request: web.Request) -> web.Response:
     agent_id, password = body.get("agent_id"), body.get("password")
     if not isinstance(agent_id, str) or not isinstance(password, str):
         return error_response(400, "agent_id and password are required strings")
-    agent = request.app[DIRECTORY_KEY].authenticate(agent_id, password)
+    directory = request.app[DIRECTORY_KEY]
+    agent = await asyncio.get_running_loop().run_in_executor(None, directory.authenticate, agent_id, password)
     if agent is None:
         await request.app[AUDIT_KEY].record(agent_id[:64], "login_failed", "-", request.remote)
         return error_response(401, "unknown agent or wrong password")
@@ -133,7 +140,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def list_queue(request: web.Request) -> web.Response:
     agent = await current_agent(request)
-    waiting = await request.app[QUEUE_KEY].waiting(list(agent.languages))
+    waiting = await request.app[QUEUE_KEY].waiting(list(agent.languages), agent.claimable_skills)
     return web.json_response(
         {"waiting": [dict(conversation.to_json(), position=index + 1)
                      for index, conversation in enumerate(waiting)]}
@@ -144,7 +151,7 @@ async def claim(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     conversation_id = conversation_id_of(request)
     queue = request.app[QUEUE_KEY]
-    conversation = await queue.claim(conversation_id, agent.agent_id, list(agent.languages))
+    conversation = await queue.claim(conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills)
     await request.app[AUDIT_KEY].record(agent.agent_id, "claim", conversation_id, request.remote)
     return web.json_response({"conversation": conversation.to_json()})
 
@@ -158,22 +165,34 @@ async def read_transcript(request: web.Request) -> web.Response:
         raise ConversationNotFound(f"no conversation {conversation_id!r}")
     if conversation.agent_id != agent.agent_id:
         raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
-    entries = await queue.transcript(conversation_id)
+    start = request.query.get("from", "0")
+    if not start.isdigit() or len(start) > 9:
+        return error_response(400, "from must be a transcript entry number (0 or more)")
+    entries = await queue.transcript(conversation_id, int(start))
     evidence = await queue.crisis_evidence(conversation_id)
-    await request.app[AUDIT_KEY].record(agent.agent_id, "read_transcript", conversation_id, request.remote)
+    if entries or start == "0":
+        await request.app[AUDIT_KEY].record(agent.agent_id, "read_transcript", conversation_id, request.remote)
     return web.json_response(
         {
             "conversation": dict(conversation.to_json(), crisis_evidence=evidence),
+            "from": int(start),
             "entries": [entry.to_json() for entry in entries],
         }
     )
+
+
+async def my_conversations(request: web.Request) -> web.Response:
+    """The conversations this agent is working, so a reloaded console picks them up again."""
+    agent = await current_agent(request)
+    assigned = await request.app[QUEUE_KEY].assigned_to(agent.agent_id)
+    return web.json_response({"conversations": [conversation.to_json() for conversation in assigned]})
 
 
 async def crisis_alerts(request: web.Request) -> web.Response:
     """Crisis alerts on the agent's own conversations; poll with ``?after=<last id>``."""
     agent = await current_agent(request)
     after = request.query.get("after", "0")
-    if not re.match(r"^\d+(-\d+)?$", after):
+    if not ALERT_ID.fullmatch(after):
         return error_response(400, "after must be an alert id such as 1700000000000-0")
     return web.json_response({"alerts": await request.app[QUEUE_KEY].crisis_alerts(agent.agent_id, after)})
 
@@ -228,6 +247,7 @@ def create_console_app(
     app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/queue", list_queue)
     app.router.add_get("/api/alerts", crisis_alerts)
+    app.router.add_get("/api/mine", my_conversations)
     app.router.add_post("/api/conversations/{conversation_id}/claim", claim)
     app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
     app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
@@ -240,11 +260,12 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         raise SystemExit("HANDOFF_AGENTS_FILE is not set: the console needs an agent directory")
     redis = Redis.from_url(settings.redis_url)
     keys = KeySpace(settings.namespace)
+    key_ring = settings.key_ring()
     app = create_console_app(
-        LiveAgentQueue(redis, settings.key_ring(), keys),
+        LiveAgentQueue(redis, key_ring, keys),
         AgentDirectory.from_file(settings.agents_file),
         AgentSessions(redis, keys),
-        AuditLog(redis, keys),
+        AuditLog(redis, keys, key_ring),
     )
 
     async def close_redis(_: web.Application) -> None:

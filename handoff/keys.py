@@ -15,6 +15,8 @@ AGENT_SESSION = "agent-session"
 AUDIT_LOG = "audit"
 AUDIT_HEAD = "audit-head"
 CRISIS_ALERTS = "crisis-alerts"
+AGENT_CONVERSATIONS = "agent-conversations"
+GATE_LOCK = "gate-lock"
 
 
 class KeySpace:
@@ -43,6 +45,12 @@ class KeySpace:
 
     def agent_session(self, token_digest: str) -> str:
         return self.key(AGENT_SESSION, token_digest)
+
+    def agent_conversations(self, agent_id: str) -> str:
+        return self.key(AGENT_CONVERSATIONS, agent_id)
+
+    def gate_lock(self, conversation_id: str) -> str:
+        return self.key(GATE_LOCK, conversation_id)
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)

@@ -54,7 +54,7 @@ if state == 'QUEUED' then
     local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
     redis.call('ZADD', current_queue, string.format('%.0f', rank * tonumber(ARGV[8]) + enqueued_at), id)
     redis.call('HSET', conversation, 'priority', priority, 'priority_rank', rank,
-      'reason', reason, 'updated_at', now)
+      'reason', reason, 'skill', skill, 'updated_at', now)
   end
   return {state, redis.call('ZRANK', current_queue, id) + 1}
 end
@@ -67,15 +67,33 @@ return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
 """
 
 CLAIM_SCRIPT = """
-local conversation = KEYS[1]
-local id, agent, now, languages = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language')
+local conversation, assigned = KEYS[1], KEYS[2]
+local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'QUEUED' then return 'not_queued' end
 if not string.find(languages, ',' .. fields[3] .. ',', 1, true) then return 'wrong_language' end
+if skills ~= '*' and not string.find(skills, ',' .. fields[4] .. ',', 1, true) then return 'wrong_skill' end
 redis.call('ZREM', fields[2], id)
 redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
   'claimed_at', now, 'updated_at', now)
+redis.call('SADD', assigned, id)
+return 'ok'
+"""
+
+SET_LANGUAGE_SCRIPT = """
+local conversation, new_queue = KEYS[1], KEYS[2]
+local id, language = ARGV[1], ARGV[2]
+local fields = redis.call('HMGET', conversation, 'state', 'queue')
+if fields[1] == 'QUEUED' and fields[2] ~= new_queue then
+  local score = redis.call('ZSCORE', fields[2], id)
+  if score then
+    redis.call('ZREM', fields[2], id)
+    redis.call('ZADD', new_queue, score, id)
+    redis.call('HSET', conversation, 'queue', new_queue)
+  end
+end
+redis.call('HSET', conversation, 'language', language)
 return 'ok'
 """
 
@@ -89,10 +107,11 @@ return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
 """
 
 CLOSE_SCRIPT = """
-local conversation = KEYS[1]
+local conversation, assigned = KEYS[1], KEYS[2]
 local fields = redis.call('HMGET', conversation, 'state', 'agent')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
+redis.call('SREM', assigned, ARGV[4])
 redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
   'closed_by', ARGV[1], 'updated_at', ARGV[3])
 redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank')
@@ -150,6 +169,7 @@ class LiveAgentQueue:
         self._key_ring = key_ring
         self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
         self._claim = redis.register_script(CLAIM_SCRIPT)
+        self._set_language = redis.register_script(SET_LANGUAGE_SCRIPT)
         self._agent_message = redis.register_script(AGENT_MESSAGE_SCRIPT)
         self._close = redis.register_script(CLOSE_SCRIPT)
         self._take_resume = redis.register_script(TAKE_RESUME_SCRIPT)
@@ -210,7 +230,11 @@ class LiveAgentQueue:
         )
 
     async def remember_language(self, conversation_id: str, language: str) -> None:
-        await self.redis.hset(self.keys.conversation(conversation_id), "language", language)
+        """Sets the conversation's language; a queued conversation moves to that language's queue."""
+        await self._set_language(
+            keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
+            args=[conversation_id, language],
+        )
 
     async def crisis_evidence(self, conversation_id: str) -> Optional[str]:
         sealed = await self.redis.hget(self.keys.conversation(conversation_id), "crisis_evidence")
@@ -235,23 +259,37 @@ class LiveAgentQueue:
         rank = await self.redis.zrank(self.keys.queue(conversation.language), conversation_id)
         return None if rank is None else int(rank) + 1
 
-    async def waiting(self, languages: list[str]) -> list[Conversation]:
-        """Queued conversations in the given languages, next to serve first."""
+    async def waiting(self, languages: list[str], skills: Optional[list[str]] = None) -> list[Conversation]:
+        """Queued conversations in the given languages (and skills, unless None), next to serve first."""
         waiting: list[tuple[float, Conversation]] = []
         for language in languages:
             entries = await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True)
             for member, score in entries:
                 conversation = await self.conversation(_text(member))
-                if conversation and conversation.state == ConversationState.QUEUED:
+                if not conversation or conversation.state != ConversationState.QUEUED:
+                    continue
+                if skills is None or (conversation.skill and conversation.skill.value in skills):
                     waiting.append((score, conversation))
         return [conversation for _, conversation in sorted(waiting, key=lambda item: item[0])]
 
-    async def claim(self, conversation_id: str, agent_id: str, languages: list[str]) -> Conversation:
-        """Assigns a queued conversation to the agent; only one agent can win it."""
+    async def claim(
+        self, conversation_id: str, agent_id: str, languages: list[str], skills: Optional[list[str]] = None
+    ) -> Conversation:
+        """Assigns a queued conversation to the agent; only one agent can win it.
+
+        The agent must speak the conversation's language and have its skill
+        (``skills=None`` means any skill, for supervisors).
+        """
         outcome = _text(
             await self._claim(
-                keys=[self.keys.conversation(conversation_id)],
-                args=[conversation_id, agent_id, now_ms(), f",{','.join(languages)},"],
+                keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id)],
+                args=[
+                    conversation_id,
+                    agent_id,
+                    now_ms(),
+                    f",{','.join(languages)},",
+                    "*" if skills is None else f",{','.join(skills)},",
+                ],
             )
         )
         _raise_for(outcome, conversation_id)
@@ -264,9 +302,19 @@ class LiveAgentQueue:
         entry = TranscriptEntry(role, text, now_ms())
         await self.redis.rpush(self.keys.transcript(conversation_id), self._seal(conversation_id, entry))
 
-    async def transcript(self, conversation_id: str) -> list[TranscriptEntry]:
-        envelopes = await self.redis.lrange(self.keys.transcript(conversation_id), 0, -1)
+    async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
+        """The transcript from entry ``start`` (counted from 0) on."""
+        envelopes = await self.redis.lrange(self.keys.transcript(conversation_id), start, -1)
         return [self._open(conversation_id, envelope) for envelope in envelopes]
+
+    async def assigned_to(self, agent_id: str) -> list[Conversation]:
+        """Conversations the agent is working, so a reloaded console can pick them up again."""
+        conversations = []
+        for member in sorted(await self.redis.smembers(self.keys.agent_conversations(agent_id))):
+            conversation = await self.conversation(_text(member))
+            if conversation and conversation.agent_id == agent_id:
+                conversations.append(conversation)
+        return conversations
 
     async def send_agent_message(self, conversation_id: str, agent_id: str, text: str) -> str:
         """Records an agent's message and puts it in the patient's outbox; returns its id."""
@@ -303,8 +351,8 @@ class LiveAgentQueue:
         state = ConversationState.BOT if outcome == CloseOutcome.BACK_TO_BOT else ConversationState.CLOSED
         result = _text(
             await self._close(
-                keys=[self.keys.conversation(conversation_id)],
-                args=[agent_id, state.value, now_ms()],
+                keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id)],
+                args=[agent_id, state.value, now_ms(), conversation_id],
             )
         )
         _raise_for(result, conversation_id)
@@ -336,6 +384,8 @@ def _raise_for(outcome: str, conversation_id: str, success_is_id: bool = False) 
         raise InvalidTransition(f"conversation {conversation_id!r} is not waiting in a queue")
     if outcome == "wrong_language":
         raise NotAssignedAgent(f"conversation {conversation_id!r} is not in the agent's languages")
+    if outcome == "wrong_skill":
+        raise NotAssignedAgent(f"conversation {conversation_id!r} needs a skill the agent does not have")
     if outcome == "not_assigned":
         raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
     if outcome != "ok" and not success_is_id:

@@ -53,6 +53,8 @@ WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
 PROFILE_MIN_LEAD = 0.2
 """Least lead, in mean log-probability per character n-gram, for a profile to decide."""
+PROFILE_MIN_LETTERS = 4
+"""Shorter messages ("ok", "si") say too little; the locale or the session decides them."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class LanguageResolver:
             if best_score - runner_up >= 2 and len(words) >= 3:
                 return Resolution(best_code, "strong-words")
             return Resolution(best_code, "words")
-        profiled = self._profiles.best(text)
+        profiled = self._profiles.best(text) if sum(map(len, words)) >= PROFILE_MIN_LETTERS else None
         if profiled and profiled[1] >= PROFILE_MIN_LEAD:
             return Resolution(profiled[0], "profile")
         guess = self._langdetect(text, len(words))

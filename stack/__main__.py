@@ -44,6 +44,7 @@ def demo_agents_file() -> tuple[Path, str]:
                 }
             ]
         }
+        agents_file.touch(mode=0o600)
         agents_file.write_text(yaml.safe_dump(directory, sort_keys=False))
     return agents_file, password
 

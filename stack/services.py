@@ -75,6 +75,7 @@ class Stack:
             REDIS_HOST=redis.hostname or "127.0.0.1",
             REDIS_PORT=str(redis.port or 6379),
             REDIS_DB=(redis.path or "/0").lstrip("/") or "0",
+            REDIS_PASSWORD=redis.password or "",
             HANDOFF_DATA_KEYS=self.config.data_keys,
             HANDOFF_AGENTS_FILE=str(self.config.agents_file),
             HANDOFF_NAMESPACE=self.config.namespace,

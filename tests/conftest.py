@@ -59,7 +59,12 @@ def key_ring(key_ring_spec: str) -> KeyRing:
 def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("agents") / "agents.yml"
     agents = [
-        {"id": "amy", "name": "Amy", "languages": ["en"], "skills": ["general"]},
+        {
+            "id": "amy",
+            "name": "Amy",
+            "languages": ["en"],
+            "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
+        },
         {"id": "luis", "name": "Luis", "languages": ["es"], "skills": ["general"]},
     ]
     for agent in agents:

@@ -1,5 +1,6 @@
 """Crisis language, in every state: resources in the first reply, front of the queue, agent alert."""
 
+import re
 import uuid
 
 import aiohttp
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("empty_english_queue")
 
 
 def first_two_sentences(text: str) -> str:
-    return ".".join(text.split(".")[:2])
+    return " ".join(re.split(r"(?<=[.!?])\s+|(?<=[\u3002\uff01\uff1f])", text)[:2])
 
 
 async def test_crisis_at_the_first_message(

@@ -148,3 +148,35 @@ async def test_crisis_flags_the_conversation_and_alerts_the_agent_who_has_it(que
     assert [(a["conversation"], a["category"]) for a in alerts] == [("p1", "suicide_self_harm")]
     assert await queue.crisis_alerts("amy", after_id=alerts[-1]["id"]) == []
     assert await queue.crisis_alerts("luis") == []
+
+
+async def test_claim_needs_the_conversations_skill_unless_supervisor(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("p1", "en", Skill.NURSE, Priority.NORMAL, "clinical_question")
+    assert await queue.waiting(["en"], ["billing"]) == []
+    with pytest.raises(NotAssignedAgent, match="skill"):
+        await queue.claim("p1", "billing-only", ["en"], ["billing"])
+    assert [c.conversation_id for c in await queue.waiting(["en"], ["nurse"])] == ["p1"]
+    claimed = await queue.claim("p1", "supervisor", ["en"], None)
+    assert claimed.agent_id == "supervisor"
+    assert [c.conversation_id for c in await queue.assigned_to("supervisor")] == ["p1"]
+    await queue.close("p1", "supervisor", CloseOutcome.CLOSED)
+    assert await queue.assigned_to("supervisor") == []
+
+
+async def test_a_crisis_moves_a_queued_task_to_the_crisis_skill(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("p1", "en", Skill.BILLING, Priority.NORMAL, "billing_question")
+    await queue.enqueue_escalation(
+        "p1", "en", Skill.BEHAVIORAL_HEALTH, Priority.CRISIS, "crisis", CrisisFlag("suicide_self_harm", "x")
+    )
+    conversation = await queue.conversation("p1")
+    assert conversation is not None and conversation.skill == Skill.BEHAVIORAL_HEALTH
+
+
+async def test_switching_language_while_queued_moves_the_task_keeping_its_place(queue: LiveAgentQueue) -> None:
+    await queue.enqueue_escalation("early", "en", Skill.GENERAL, Priority.NORMAL, "r")
+    await queue.enqueue_escalation("spanish-later", "es", Skill.GENERAL, Priority.NORMAL, "r")
+    await queue.remember_language("early", "es")
+    assert [c.conversation_id for c in await queue.waiting(["en"])] == []
+    assert [c.conversation_id for c in await queue.waiting(["es"])] == ["early", "spanish-later"]
+    claimed = await queue.claim("early", "luis", ["es"])
+    assert claimed.language == "es"
