@@ -18,6 +18,7 @@ so it works the same for any channel. For every message, in this order:
 """
 
 import logging
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -31,6 +32,7 @@ from handoff import (
     Skill,
     TranscriptRole,
 )
+from handoff.coverage import CoverageHours
 from handoff.models import CrisisFlag, crisis_skill
 from languages import LanguageCatalog, LanguageResolver
 from screening import CrisisFinding, CrisisScreen
@@ -41,6 +43,7 @@ UNKNOWN_LANGUAGE = "und"
 """Screens with every language's patterns: a crisis is never missed because the language was guessed wrong."""
 CRISIS_RESOURCES = "crisis_resources"
 GATE_LOCK_SECONDS = 60
+NO_COVERAGE_REPLY_AFTER = "the next business day"
 CRISIS_REASON_PREFIX = "crisis_"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -77,8 +80,10 @@ class ConversationGate:
         catalog: LanguageCatalog,
         crisis_screen: CrisisScreen,
         push_token: Callable[[str], str],
+        coverage: Optional[CoverageHours] = None,
     ) -> None:
         self.queue = queue
+        self.coverage = coverage or CoverageHours.always_open()
         self.catalog = catalog
         self.languages = LanguageResolver(catalog)
         self.crisis_screen = crisis_screen
@@ -140,12 +145,19 @@ class ConversationGate:
         if state == ConversationState.WITH_AGENT:
             return
         if state == ConversationState.QUEUED:
-            position = await self.queue.position(conversation_id) or 1
-            await self.send_text(output, conversation_id, self.catalog.notice(language, "queued", position=position))
+            assert conversation is not None
+            reply_after = self._reply_after(conversation.language or language)
+            if reply_after:
+                notice = self.catalog.notice(language, "after_hours", reply_after=reply_after)
+            else:
+                position = await self.queue.position(conversation_id) or 1
+                notice = self.catalog.notice(language, "queued", position=position)
+            await self.send_text(output, conversation_id, notice)
             return
         resume = await self.queue.take_resume_pending(conversation_id)
         if not self.catalog.has_bot(language):
-            await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
+            if not self._reply_after(language):
+                await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
             request = HandoffRequest(Skill.GENERAL, Priority.NORMAL, "language_without_bot_flows", language)
             await self.enqueue(conversation_id, request, output)
             return
@@ -213,10 +225,30 @@ class ConversationGate:
             "handoff.enqueued conversation=%s queue=%s priority=%s position=%s",
             conversation_id, result.language, result.priority.value, result.position,
         )
+        reply_after = self._reply_after(result.language) if crisis is None else None
+        if reply_after and result.state == ConversationState.QUEUED:
+            opening = self.coverage.next_opening(result.language, datetime.now(timezone.utc))
+            await self.queue.capture_for_callback(conversation_id, int(opening.timestamp() * 1000) if opening else 0)
+            notice = self.catalog.notice(result.language, "after_hours", reply_after=reply_after)
+            await self.send_text(output, conversation_id, notice)
+            await self.send_handoff(conversation_id, result, output, reply_after)
+            return
         await self.send_handoff(conversation_id, result, output)
 
-    async def send_handoff(self, conversation_id: str, result: EnqueueResult, output: OutputChannel) -> None:
-        payload = result.to_patient_message()
+    def _reply_after(self, language: str) -> Optional[str]:
+        """When a person can reply, if the language queue is closed now; None when it is staffed."""
+        now = datetime.now(timezone.utc)
+        if self.coverage.is_open(language, now):
+            return None
+        opening = self.coverage.next_opening(language, now)
+        if opening is None:
+            return NO_COVERAGE_REPLY_AFTER
+        return opening.strftime("%Y-%m-%d %H:%M %Z")
+
+    async def send_handoff(
+        self, conversation_id: str, result: EnqueueResult, output: OutputChannel, reply_after: Optional[str] = None
+    ) -> None:
+        payload = result.to_patient_message(reply_after)
         payload["handoff"]["push_token"] = self.push_token(conversation_id)
         await output.send_custom_json(conversation_id, payload)
 

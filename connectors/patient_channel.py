@@ -99,6 +99,7 @@ class PatientChannel(InputChannel):
         self.key_ring = settings.key_ring()
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
+        self.coverage = settings.coverage()
         self._queue: Optional[LiveAgentQueue] = None
         self._gate: Optional[ConversationGate] = None
 
@@ -112,7 +113,9 @@ class PatientChannel(InputChannel):
     @property
     def gate(self) -> ConversationGate:
         if self._gate is None:
-            self._gate = ConversationGate(self.queue, self.catalog, self.crisis_screen, self.push_token)
+            self._gate = ConversationGate(
+                self.queue, self.catalog, self.crisis_screen, self.push_token, self.coverage
+            )
         return self._gate
 
     def push_token(self, conversation_id: str) -> str:

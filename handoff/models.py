@@ -124,11 +124,17 @@ class EnqueueResult:
     reason: str
     position: int
 
-    def to_patient_message(self) -> dict[str, Any]:
-        """The custom message the patient's client receives on handoff."""
+    def to_patient_message(self, reply_after: Optional[str] = None) -> dict[str, Any]:
+        """The custom message the patient's client receives on handoff.
+
+        Outside coverage hours the status is ``after_hours`` and ``reply_after``
+        says when a person will reply or call back.
+        """
+        after_hours = {"reply_after": reply_after} if reply_after else {}
         return {
             "handoff": {
-                "status": self.state.value.lower(),
+                **after_hours,
+                "status": "after_hours" if reply_after else self.state.value.lower(),
                 "queue": self.language,
                 "priority": self.priority.value,
                 "reason": self.reason,
@@ -149,6 +155,8 @@ class Conversation:
     agent_id: Optional[str] = None
     crisis_category: Optional[str] = None
     phone_follow_up: bool = False
+    reply_after_ms: Optional[int] = None
+    """Set when the patient wrote outside coverage hours: a person replies or calls back after this."""
 
     @classmethod
     def from_hash(cls, conversation_id: str, fields: dict[str, str]) -> "Conversation":
@@ -163,6 +171,7 @@ class Conversation:
             agent_id=fields.get("agent"),
             crisis_category=fields.get("crisis_category"),
             phone_follow_up=fields.get("phone_follow_up") == "1",
+            reply_after_ms=int(fields["reply_after"]) if "reply_after" in fields else None,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -61,7 +61,7 @@ end
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
   'skill', skill, 'priority', priority, 'priority_rank', rank, 'reason', reason,
   'enqueued_at', now, 'updated_at', now)
-redis.call('HDEL', conversation, 'agent', 'resume_pending')
+redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after')
 redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
 return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
 """
@@ -114,7 +114,7 @@ if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' 
 redis.call('SREM', assigned, ARGV[4])
 redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
   'closed_by', ARGV[1], 'updated_at', ARGV[3])
-redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank')
+redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank', 'reply_after')
 return 'ok'
 """
 
@@ -235,6 +235,10 @@ class LiveAgentQueue:
             keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
             args=[conversation_id, language],
         )
+
+    async def capture_for_callback(self, conversation_id: str, reply_after_ms: int) -> None:
+        """Marks a queued conversation as captured outside coverage hours, for reply or callback."""
+        await self.redis.hset(self.keys.conversation(conversation_id), "reply_after", reply_after_ms)
 
     async def crisis_evidence(self, conversation_id: str) -> Optional[str]:
         sealed = await self.redis.hget(self.keys.conversation(conversation_id), "crisis_evidence")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+from handoff.coverage import CoverageHours
 from handoff.crypto import KeyRing, KeyRingError
 from handoff.keys import DEFAULT_NAMESPACE
 
@@ -18,10 +19,12 @@ class HandoffSettings:
     data_keys: str
     agents_file: Optional[Path]
     namespace: str = DEFAULT_NAMESPACE
+    coverage_file: Path = Path("coverage.yml")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
-        """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``."""
+        """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
+        ``HANDOFF_COVERAGE_FILE``."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -34,7 +37,14 @@ class HandoffSettings:
             data_keys=data_keys,
             agents_file=Path(agents_file) if agents_file else None,
             namespace=environ.get("HANDOFF_NAMESPACE", DEFAULT_NAMESPACE),
+            coverage_file=Path(environ.get("HANDOFF_COVERAGE_FILE", "coverage.yml")),
         )
 
     def key_ring(self) -> KeyRing:
         return KeyRing.from_spec(self.data_keys)
+
+    def coverage(self) -> CoverageHours:
+        """Coverage hours from the file; without one, every queue is always staffed."""
+        if not self.coverage_file.exists():
+            return CoverageHours.always_open()
+        return CoverageHours.from_file(self.coverage_file)

@@ -30,6 +30,7 @@ class StackConfig:
     actions_port: int = 5055
     console_port: int = 5006
     namespace: str = "hcb"
+    coverage_file: Path = PROJECT_DIR / "coverage.yml"
     project_dir: Path = PROJECT_DIR
     bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)
 
@@ -79,6 +80,7 @@ class Stack:
             HANDOFF_DATA_KEYS=self.config.data_keys,
             HANDOFF_AGENTS_FILE=str(self.config.agents_file),
             HANDOFF_NAMESPACE=self.config.namespace,
+            HANDOFF_COVERAGE_FILE=str(self.config.coverage_file),
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.config.actions_port}/webhook",
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",

@@ -74,10 +74,19 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def coverage_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every queue staffed around the clock but Portuguese, which is never staffed."""
+    path = tmp_path_factory.mktemp("coverage") / "coverage.yml"
+    path.write_text("timezone: America/New_York\ndefault: always\nqueues:\n  pt: {}\n")
+    return path
+
+
+@pytest.fixture(scope="session")
 def stack(
     redis_server: RedisServer,
     key_ring_spec: str,
     agents_file: Path,
+    coverage_file: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     running = Stack(
@@ -89,6 +98,7 @@ def stack(
             rasa_port=free_port(),
             actions_port=free_port(),
             console_port=free_port(),
+            coverage_file=coverage_file,
         )
     ).start()
     yield running

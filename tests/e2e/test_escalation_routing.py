@@ -80,3 +80,4 @@ async def test_bot_answers_in_the_patients_language_and_switches_on_request(
     assert "virtual assistant" not in " ".join(spanish)
     assert any("English" in text for text in english)
     assert not any(text in spanish for text in still_english), "one word does not flip the language back"
+

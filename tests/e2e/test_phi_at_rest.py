@@ -33,8 +33,9 @@ async def test_patient_and_agent_words_are_encrypted_at_rest(
 ) -> None:
     member_id = f"ZX{uuid.uuid4().int % 10**10:010d}"
     patient = Patient(http, stack, f"phi-{uuid.uuid4().hex[:8]}")
-    await patient.say(f"hello, my member id is {member_id}")
-    assert handoff_of(await patient.say("I want to talk to someone")) is not None
+    first = await patient.say(f"hello, my member id is {member_id}")
+    if handoff_of(first) is None:
+        assert handoff_of(await patient.say("I want to talk to someone")) is not None
     await patient.say(f"again, member id {member_id}")
     agent = AgentClient(http, stack)
     await agent.login("amy", AGENT_PASSWORDS["amy"])

@@ -67,7 +67,7 @@ def test_a_long_message_that_mentions_a_language_is_not_a_switch(resolver: Langu
 def test_every_language_has_the_notices_the_connector_sends() -> None:
     catalog = LanguageCatalog.load()
     for language in catalog:
-        for key in ("queued", "unsupported_language", "crisis_resources"):
+        for key in ("queued", "unsupported_language", "crisis_resources", "after_hours"):
             assert key in language.notices, (language.code, key)
         assert "988" in language.notices["crisis_resources"]
         assert "911" in language.notices["crisis_resources"]
