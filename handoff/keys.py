@@ -60,7 +60,3 @@ class KeySpace:
 
     def audit_head(self) -> str:
         return self.key(AUDIT_HEAD)
-
-    def pattern(self) -> str:
-        """Glob matching every key of this namespace (for tests and tooling)."""
-        return f"{{{self.namespace}}}:*"

@@ -52,10 +52,6 @@ class LanguageCatalog:
         return iter(self._languages.values())
 
     @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(self._languages)
-
-    @property
     def bot_languages(self) -> tuple[str, ...]:
         return tuple(code for code, language in self._languages.items() if language.bot)
 
