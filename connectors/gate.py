@@ -18,6 +18,7 @@ so it works the same for any channel. For every message, in this order:
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional
 
@@ -49,6 +50,14 @@ CRISIS_REASON_PREFIX = "crisis_"
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 PrepareRasaConversation = Callable[[str, bool, str, UserMessage], Awaitable[None]]
 """(conversation id, resume after an agent, language, message): readies the Rasa tracker."""
+
+
+@dataclass(frozen=True)
+class AfterHours:
+    """The language queue is closed: ``reply_after`` tells the patient when a person replies."""
+
+    reply_after: str
+    opens_ms: int
 
 
 class HandoffAwareOutput(OutputChannel):
@@ -104,18 +113,16 @@ class ConversationGate:
         text = message.text or ""
         output = message.output_channel
         finding = self.crisis_screen.screen(text, UNKNOWN_LANGUAGE)
-        crisis_language = None
+        crisis_notice = None
         if finding is not None:
-            crisis_language = self._crisis_language(finding, text, message)
-            await output.send_text_message(
-                conversation_id, self.catalog.notice(crisis_language, CRISIS_RESOURCES)
-            )
+            crisis_notice = self.catalog.notice(self._crisis_language(finding, text, message), CRISIS_RESOURCES)
+            await output.send_text_message(conversation_id, crisis_notice)
         async with self.queue.redis.lock(
             self.queue.keys.gate_lock(conversation_id),
             timeout=GATE_LOCK_SECONDS,
             blocking_timeout=GATE_LOCK_SECONDS,
         ):
-            await self._route(message, on_new_message, prepare_rasa_conversation, finding, crisis_language)
+            await self._route(message, on_new_message, prepare_rasa_conversation, finding, crisis_notice)
 
     async def _route(
         self,
@@ -123,7 +130,7 @@ class ConversationGate:
         on_new_message: OnNewMessage,
         prepare_rasa_conversation: PrepareRasaConversation,
         finding: Optional[CrisisFinding],
-        crisis_language: Optional[str],
+        crisis_notice: Optional[str],
     ) -> None:
         """Everything after the crisis screen, under the conversation's lock."""
         conversation_id = message.sender_id
@@ -135,10 +142,8 @@ class ConversationGate:
         language = self.languages.resolve(text, known_language, _client_locale(message)).language
         if language != known_language:
             await self.queue.remember_language(conversation_id, language)
-        if finding is not None and crisis_language is not None:
-            await self.queue.record(
-                conversation_id, TranscriptRole.BOT, self.catalog.notice(crisis_language, CRISIS_RESOURCES)
-            )
+        if finding is not None and crisis_notice is not None:
+            await self.queue.record(conversation_id, TranscriptRole.BOT, crisis_notice)
             await self.escalate_crisis(conversation_id, finding, language, output)
             return
         state = conversation.state if conversation else ConversationState.BOT
@@ -146,9 +151,9 @@ class ConversationGate:
             return
         if state == ConversationState.QUEUED:
             assert conversation is not None
-            reply_after = self._reply_after(conversation.language or language)
-            if reply_after:
-                notice = self.catalog.notice(language, "after_hours", reply_after=reply_after)
+            after_hours = self._after_hours(conversation.language or language)
+            if after_hours:
+                notice = self.catalog.notice(language, "after_hours", reply_after=after_hours.reply_after)
             else:
                 position = await self.queue.position(conversation_id) or 1
                 notice = self.catalog.notice(language, "queued", position=position)
@@ -156,7 +161,7 @@ class ConversationGate:
             return
         resume = await self.queue.take_resume_pending(conversation_id)
         if not self.catalog.has_bot(language):
-            if not self._reply_after(language):
+            if not self._after_hours(language):
                 await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
             request = HandoffRequest(Skill.GENERAL, Priority.NORMAL, "language_without_bot_flows", language)
             await self.enqueue(conversation_id, request, output)
@@ -225,25 +230,24 @@ class ConversationGate:
             "handoff.enqueued conversation=%s queue=%s priority=%s position=%s",
             conversation_id, result.language, result.priority.value, result.position,
         )
-        reply_after = self._reply_after(result.language) if crisis is None else None
-        if reply_after and result.state == ConversationState.QUEUED:
-            opening = self.coverage.next_opening(result.language, datetime.now(timezone.utc))
-            await self.queue.capture_for_callback(conversation_id, int(opening.timestamp() * 1000) if opening else 0)
-            notice = self.catalog.notice(result.language, "after_hours", reply_after=reply_after)
+        after_hours = self._after_hours(result.language) if crisis is None else None
+        if after_hours and result.state == ConversationState.QUEUED:
+            await self.queue.capture_for_callback(conversation_id, after_hours.opens_ms)
+            notice = self.catalog.notice(result.language, "after_hours", reply_after=after_hours.reply_after)
             await self.send_text(output, conversation_id, notice)
-            await self.send_handoff(conversation_id, result, output, reply_after)
+            await self.send_handoff(conversation_id, result, output, after_hours.reply_after)
             return
         await self.send_handoff(conversation_id, result, output)
 
-    def _reply_after(self, language: str) -> Optional[str]:
+    def _after_hours(self, language: str) -> Optional[AfterHours]:
         """When a person can reply, if the language queue is closed now; None when it is staffed."""
         now = datetime.now(timezone.utc)
         if self.coverage.is_open(language, now):
             return None
         opening = self.coverage.next_opening(language, now)
         if opening is None:
-            return NO_COVERAGE_REPLY_AFTER
-        return opening.strftime("%Y-%m-%d %H:%M %Z")
+            return AfterHours(NO_COVERAGE_REPLY_AFTER, 0)
+        return AfterHours(opening.strftime("%Y-%m-%d %H:%M %Z"), int(opening.timestamp() * 1000))
 
     async def send_handoff(
         self, conversation_id: str, result: EnqueueResult, output: OutputChannel, reply_after: Optional[str] = None

@@ -17,6 +17,7 @@ import yaml
 from sklearn.metrics import f1_score
 
 from languages import LanguageCatalog, LanguageResolver
+from languages.detection import nlu_examples
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NLU_TEST_DIR = PROJECT_DIR / "tests" / "data" / "nlu"
@@ -25,24 +26,13 @@ MACRO_F1_TARGET = 0.95
 DETECTION_TARGET = 0.97
 
 
-def held_out_examples(path: Path) -> list[tuple[str, str]]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    examples = []
-    for block in document["nlu"]:
-        for line in block["examples"].splitlines():
-            text = line.strip().removeprefix("- ").strip()
-            if text:
-                examples.append((text, block["intent"]))
-    return examples
-
-
 async def intent_scores(model: Path) -> dict[str, tuple[float, int, list[tuple[str, str, str]]]]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     scores = {}
     for path in sorted(NLU_TEST_DIR.glob("*.yml")):
-        examples = held_out_examples(path)
+        examples = nlu_examples(path)
         predicted = [(await agent.parse_message(text))["intent"]["name"] for text, _ in examples]
         expected = [intent for _, intent in examples]
         errors = [(text, want, got) for (text, want), got in zip(examples, predicted, strict=True) if want != got]

@@ -7,7 +7,6 @@ messages from concurrent simulated patients, and prints figures. Asserts nothing
 
 import argparse
 import asyncio
-import socket
 import statistics
 import tempfile
 import time
@@ -19,15 +18,9 @@ import yaml
 
 from handoff import hash_password
 from handoff.crypto import generate_key_ring_spec
-from stack.services import Stack, StackConfig
+from stack.services import Stack, StackConfig, free_port
 
 MESSAGES = ["hello", "what are your hours", "where do I park", "how do I pay my bill", "thanks, bye"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def patient_session(http: aiohttp.ClientSession, url: str, turns: int, latencies: list[float]) -> None:

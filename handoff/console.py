@@ -169,7 +169,7 @@ async def read_transcript(request: web.Request) -> web.Response:
     if not start.isdigit() or len(start) > 9:
         return error_response(400, "from must be a transcript entry number (0 or more)")
     entries = await queue.transcript(conversation_id, int(start))
-    evidence = await queue.crisis_evidence(conversation_id)
+    evidence = await queue.crisis_evidence(conversation_id) if conversation.crisis_category else None
     if entries or start == "0":
         await request.app[AUDIT_KEY].record(agent.agent_id, "read_transcript", conversation_id, request.remote)
     return web.json_response(

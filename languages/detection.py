@@ -68,6 +68,17 @@ class Resolution:
         return self.reason in ("explicit", "script", "strong-words")
 
 
+def nlu_examples(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) pairs of a Rasa NLU YAML file."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        (text, str(block["intent"]))
+        for block in document.get("nlu", [])
+        for line in str(block.get("examples", "")).splitlines()
+        if (text := line.strip().removeprefix("- ").strip())
+    ]
+
+
 class CharacterProfiles:
     """Naive Bayes over character 1-3-grams, one profile per language."""
 
@@ -84,15 +95,12 @@ class CharacterProfiles:
 
     @classmethod
     def from_nlu_data(cls, nlu_dir: Path, codes: tuple[str, ...]) -> "CharacterProfiles":
-        texts: dict[str, list[str]] = {}
-        for code in codes:
-            for path in sorted((nlu_dir / code).glob("*.yml")):
-                document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-                for block in document.get("nlu", []):
-                    texts.setdefault(code, []).extend(
-                        line.strip()[2:] for line in str(block.get("examples", "")).splitlines() if line.strip()
-                    )
-        return cls(texts)
+        return cls(
+            {
+                code: [text for path in sorted((nlu_dir / code).glob("*.yml")) for text, _ in nlu_examples(path)]
+                for code in codes
+            }
+        )
 
     def best(self, text: str) -> Optional[tuple[str, float]]:
         """The most likely language and its lead over the next, in log-probability per n-gram."""

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,13 @@ from stack.redis_server import RedisServer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SERVICE_NAMES = ("actions", "rasa", "console")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a private server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass

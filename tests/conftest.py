@@ -1,7 +1,6 @@
 """Fixtures that start real services: a Redis-compatible server, and for e2e tests
 the whole system (action server, Rasa server with the patient channel, console)."""
 
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,15 +13,9 @@ from redis.asyncio import Redis
 from handoff import KeyRing, KeySpace, hash_password
 from handoff.crypto import generate_key_ring_spec
 from stack.redis_server import RedisServer
-from stack.services import Stack, StackConfig
+from stack.services import Stack, StackConfig, free_port
 
 AGENT_PASSWORDS = {"amy": "amy-secret-pass", "luis": "luis-secret-pass"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,6 @@
-"""Fixtures shared by the end-to-end tests: an HTTP session, the stack's Redis and queue, agents."""
+"""Fixtures shared by the end-to-end tests: an HTTP session, the stack's queue, agents.
+
+The stack runs on the session's Redis server, so the ``redis`` fixture reads what it stored."""
 
 from collections.abc import AsyncIterator
 
@@ -19,16 +21,9 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest_asyncio.fixture
-async def stack_redis(stack: Stack) -> AsyncIterator[Redis]:
-    client = Redis.from_url(stack.redis_url)
-    yield client
-    await client.close()
-
-
-@pytest_asyncio.fixture
-async def stack_queue(stack: Stack, stack_redis: Redis) -> LiveAgentQueue:
+async def stack_queue(stack: Stack, redis: Redis) -> LiveAgentQueue:
     """The stack's own queue, for reading what the connector stored."""
-    return LiveAgentQueue(stack_redis, KeyRing.from_spec(stack.config.data_keys), KeySpace(stack.config.namespace))
+    return LiveAgentQueue(redis, KeyRing.from_spec(stack.config.data_keys), KeySpace(stack.config.namespace))
 
 
 @pytest_asyncio.fixture

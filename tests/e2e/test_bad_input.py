@@ -38,24 +38,24 @@ async def snapshot(redis: Redis) -> dict[bytes, Any]:
     ],
 )
 async def test_webhook_rejects_bad_messages(
-    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis, body: bytes, status: int, error: str
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis, body: bytes, status: int, error: str
 ) -> None:
-    before = await snapshot(stack_redis)
+    before = await snapshot(redis)
     async with http.post(
         stack.patient_webhook_url, data=body, headers={"Content-Type": "application/json"}
     ) as response:
         assert response.status == status
         assert error in (await response.json())["error"]
-    assert await snapshot(stack_redis) == before
+    assert await snapshot(redis) == before
 
 
 async def test_push_refuses_wrong_token_and_unknown_conversation(
-    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis
 ) -> None:
     patient = Patient(http, stack, f"push-{uuid.uuid4().hex[:8]}")
     handoff = handoff_of(await patient.say("agent please"))
     assert handoff is not None
-    before = await snapshot(stack_redis)
+    before = await snapshot(redis)
     cases = [
         ({"sender": patient.sender, "token": "forged"}, "wrong push token"),
         ({"sender": patient.sender}, "wrong push token"),
@@ -69,11 +69,11 @@ async def test_push_refuses_wrong_token_and_unknown_conversation(
             closing = await push.receive(timeout=20)
             assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
             assert push.close_code == 1008
-    assert await snapshot(stack_redis) == before
+    assert await snapshot(redis) == before
 
 
 async def test_push_refuses_a_conversation_that_does_not_exist(
-    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis
 ) -> None:
     """A genuine token for a sender that never wrote still finds no conversation."""
     ring = KeyRing.from_spec(stack.config.data_keys)
@@ -81,7 +81,7 @@ async def test_push_refuses_a_conversation_that_does_not_exist(
     async with http.ws_connect(stack.patient_push_url, params=params) as push:
         message = await push.receive(timeout=20)
         assert json.loads(message.data)["error"] == "unknown conversation"
-    assert await stack_redis.exists("{hcb}:conversation:never-wrote") == 0
+    assert await redis.exists("{hcb}:conversation:never-wrote") == 0
 
 
 @pytest_asyncio.fixture
@@ -92,9 +92,9 @@ async def agent(stack: Stack, http: aiohttp.ClientSession) -> AgentClient:
 
 
 async def test_console_requires_a_valid_token(
-    stack: Stack, http: aiohttp.ClientSession, stack_redis: Redis
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis
 ) -> None:
-    before = await snapshot(stack_redis)
+    before = await snapshot(redis)
     anonymous = AgentClient(http, stack)
     forged = AgentClient(http, stack)
     forged.token = "forged-token"
@@ -110,7 +110,7 @@ async def test_console_requires_a_valid_token(
             status, response = await client.call(method, path, body)
             assert status == 401, (method, path)
             assert "agent token" in response["error"]
-    assert await snapshot(stack_redis) == before
+    assert await snapshot(redis) == before
 
 
 async def test_console_login_refuses_wrong_password(stack: Stack, http: aiohttp.ClientSession) -> None:
@@ -123,13 +123,13 @@ async def test_console_login_refuses_wrong_password(stack: Stack, http: aiohttp.
 
 
 async def test_console_rejects_bad_requests_and_changes_nothing(
-    stack: Stack, http: aiohttp.ClientSession, agent: AgentClient, stack_redis: Redis
+    stack: Stack, http: aiohttp.ClientSession, agent: AgentClient, redis: Redis
 ) -> None:
     patient = Patient(http, stack, f"bad-{uuid.uuid4().hex[:8]}")
     assert handoff_of(await patient.say("I want a human")) is not None
     spanish_only = AgentClient(http, stack)
     await spanish_only.login("luis", AGENT_PASSWORDS["luis"])
-    before = await snapshot(stack_redis)
+    before = await snapshot(redis)
     conversation = f"/api/conversations/{patient.sender}"
     cases = [
         (agent, "POST", "/api/conversations/nobody/claim", None, 404),
@@ -154,4 +154,4 @@ async def test_console_rejects_bad_requests_and_changes_nothing(
         assert "not valid JSON" in (await response.json())["error"]
     async with http.post(f"{base}{conversation}/messages", data=b"x" * 20000, headers=headers) as response:
         assert response.status == 413
-    assert await snapshot(stack_redis) == before
+    assert await snapshot(redis) == before

@@ -29,7 +29,7 @@ async def every_stored_value(redis: Redis) -> list[bytes]:
 
 
 async def test_patient_and_agent_words_are_encrypted_at_rest(
-    stack: Stack, http: aiohttp.ClientSession
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis
 ) -> None:
     member_id = f"ZX{uuid.uuid4().int % 10**10:010d}"
     patient = Patient(http, stack, f"phi-{uuid.uuid4().hex[:8]}")
@@ -45,11 +45,7 @@ async def test_patient_and_agent_words_are_encrypted_at_rest(
     )
     assert status == 201
 
-    redis = Redis.from_url(stack.redis_url)
-    try:
-        tracker_keys = await redis.keys(f"tracker:*{patient.sender}")
-        assert len(tracker_keys) == 1
-        assert (await redis.get(tracker_keys[0])).startswith(b"v1."), "the Rasa tracker is sealed"
-        assert not [value for value in await every_stored_value(redis) if member_id.encode() in value]
-    finally:
-        await redis.close()
+    tracker_keys = await redis.keys(f"tracker:*{patient.sender}")
+    assert len(tracker_keys) == 1
+    assert (await redis.get(tracker_keys[0])).startswith(b"v1."), "the Rasa tracker is sealed"
+    assert not [value for value in await every_stored_value(redis) if member_id.encode() in value]
