@@ -1,12 +1,16 @@
 """Prints intent macro-F1 per language on the held-out sets and language-detection accuracy.
 
-Held-out NLU sets: ``tests/data/nlu/<lang>.yml`` (never used for training).
+Held-out NLU sets: ``tests/data/nlu/<lang>.yml`` (never used for training). The
+predictions digest (SHA-256 over every held-out text, its predicted intent and
+confidence to six places) is the same for two models trained on the same inputs,
+on any machine: compare it to check that training is reproducible.
 Short messages: ``tests/data/language_detection/<lang>.yml`` (1-5 words), resolved as
 a first message with no client locale, the hardest case.
 """
 
 import argparse
 import asyncio
+import hashlib
 import logging
 import os
 from collections import defaultdict
@@ -18,6 +22,7 @@ from sklearn.metrics import f1_score
 
 from languages import LanguageCatalog, LanguageResolver
 from languages.detection import nlu_examples
+from stack.model import training_record
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NLU_TEST_DIR = PROJECT_DIR / "tests" / "data" / "nlu"
@@ -26,19 +31,25 @@ MACRO_F1_TARGET = 0.95
 DETECTION_TARGET = 0.97
 
 
-async def intent_scores(model: Path) -> dict[str, tuple[float, int, list[tuple[str, str, str]]]]:
+async def intent_scores(model: Path) -> tuple[dict[str, tuple[float, int, list[tuple[str, str, str]]]], str]:
+    """Macro-F1, example count and errors per language, and the digest of every prediction."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     scores = {}
+    digest = hashlib.sha256()
     for path in sorted(NLU_TEST_DIR.glob("*.yml")):
         examples = nlu_examples(path)
-        predicted = [(await agent.parse_message(text))["intent"]["name"] for text, _ in examples]
+        predicted = []
+        for text, _ in examples:
+            intent = (await agent.parse_message(text))["intent"]
+            predicted.append(intent["name"])
+            digest.update(f"{text}\0{intent['name']}\0{intent['confidence']:.6f}\n".encode())
         expected = [intent for _, intent in examples]
         errors = [(text, want, got) for (text, want), got in zip(examples, predicted, strict=True) if want != got]
         macro = f1_score(expected, predicted, average="macro", labels=sorted(set(expected)), zero_division=0)
         scores[path.stem] = (float(macro), len(examples), errors)
-    return scores
+    return scores, digest.hexdigest()[:16]
 
 
 def detection_accuracy() -> dict[str, tuple[int, int, list[tuple[str, str]]]]:
@@ -67,11 +78,16 @@ def main() -> None:
 
     print(f"Intent macro-F1 on held-out sets (target >= {MACRO_F1_TARGET:.2f})")
     print(f"{'language':<10}{'examples':>10}{'macro-F1':>10}{'errors':>8}")
-    for language, (macro, count, errors) in asyncio.run(intent_scores(args.model)).items():
+    scores, predictions_digest = asyncio.run(intent_scores(args.model))
+    for language, (macro, count, errors) in scores.items():
         print(f"{language:<10}{count:>10}{macro:>10.3f}{len(errors):>8}")
         if args.show_errors:
             for text, want, got in errors:
                 print(f"    {text!r}: expected {want}, got {got}")
+    print(f"predictions digest: {predictions_digest} (model {args.model.name})")
+    record = training_record(args.model)
+    if record:
+        print(f"training time: {record['training_seconds']:.0f} s on {record['cpu_count']:.0f} cores")
 
     print(f"\nLanguage detection on short messages, first message, no locale (target >= {DETECTION_TARGET:.0%})")
     total_right = total = 0

@@ -1,8 +1,26 @@
-"""Trains the Rasa model only when its inputs changed: models are named by content."""
+"""Trains the Rasa model only when its inputs changed: models are named by content.
+
+Training is reproducible: the same inputs give the same model, and so the same
+predictions, on any machine. Rasa seeds its own randomness (``random_seed`` in
+``config.yml``); what is left is fixed here, in the environment of ``rasa train``:
+
+* ``TF_DETERMINISTIC_OPS``: TensorFlow ops use their deterministic kernels;
+* a fixed number of TensorFlow threads (``TF_INTRA_OP_PARALLELISM_THREADS``,
+  ``TF_INTER_OP_PARALLELISM_THREADS``), so float sums are split the same way
+  whether the machine has 2 cores or 64;
+* ``TF_ENABLE_ONEDNN_OPTS=0``: oneDNN picks kernels by the CPU's instruction set,
+  which changes float results between CPU models;
+* ``PYTHONHASHSEED``: set and dict orders that depend on string hashes.
+
+Each model has a sidecar ``<model>.json`` with how long it took to train.
+"""
 
 import hashlib
+import json
+import os
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Mapping, Optional
@@ -10,6 +28,14 @@ from typing import Mapping, Optional
 from stack.domain import assemble_domain
 
 TRAINING_INPUTS = ("config.yml", "domain", "data")
+TRAINING_THREADS = 2
+REPRODUCIBLE_TRAINING_ENV = {
+    "TF_DETERMINISTIC_OPS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": str(TRAINING_THREADS),
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "PYTHONHASHSEED": "0",
+}
 
 
 def training_digest(project_dir: Path) -> str:
@@ -24,6 +50,12 @@ def training_digest(project_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def training_record(model: Path) -> Optional[dict[str, float]]:
+    """What ``ensure_model`` recorded when it trained ``model``: seconds and CPU count."""
+    sidecar = model.with_name(model.name.removesuffix(".tar.gz") + ".json")
+    return json.loads(sidecar.read_text()) if sidecar.exists() else None
+
+
 def ensure_model(
     project_dir: Path, rasa_executable: str, env: Optional[Mapping[str, str]] = None
 ) -> Path:
@@ -33,6 +65,7 @@ def ensure_model(
     model = models_dir / f"{name}.tar.gz"
     if model.exists():
         return model
+    started = time.monotonic()
     subprocess.run(
         [
             rasa_executable, "train",
@@ -43,8 +76,10 @@ def ensure_model(
             "--fixed-model-name", name,
         ],
         cwd=project_dir,
-        env=dict(env) if env is not None else None,
+        env={**(os.environ if env is None else env), **REPRODUCIBLE_TRAINING_ENV},
         stdout=sys.stderr,
         check=True,
     )
+    record = {"training_seconds": round(time.monotonic() - started, 1), "cpu_count": os.cpu_count() or 0}
+    (models_dir / f"{name}.json").write_text(json.dumps(record))
     return model

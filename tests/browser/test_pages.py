@@ -14,6 +14,7 @@ from playwright.async_api import Error, Page, expect
 from stack.services import Stack
 from tests.browser.conftest import DESKTOP, PHONE, NewContext
 from tests.conftest import AGENT_PASSWORDS
+from tests.e2e.training_messages import training_message
 
 
 def collect_page_errors(page: Page) -> list[Error]:
@@ -47,10 +48,10 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
     await patient.goto(stack.patient_page_url)
     bot = patient.locator(".message.from-bot")
 
-    await say(patient, "hello")
+    await say(patient, training_message("en", "greet"))
     await expect(bot.last).to_contain_text("virtual assistant")
 
-    await say(patient, "I want to talk to a person")
+    await say(patient, training_message("en", "request_human"))
     await expect(bot.last).to_contain_text("connecting you")
     await expect(patient.locator(".status").last).to_have_text(re.compile(r"^You're number \d+ in line\.$"))
 
@@ -92,7 +93,7 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
     await expect(console.locator("#conversation-title")).to_have_text("No conversation claimed")
     await expect(console.locator("#work-error")).to_be_empty()
 
-    await say(patient, "what are your hours?")
+    await say(patient, training_message("en", "ask_hours"))
     await expect(bot.last).to_contain_text("Monday to Friday")
     await expect(patient.locator(".message.from-agent")).to_have_count(1)
 
@@ -107,7 +108,7 @@ async def test_agent_reply_reaches_a_patient_who_reloaded_the_page_while_in_line
 ) -> None:
     patient = await (await new_context(PHONE)).new_page()
     await patient.goto(stack.patient_page_url)
-    await say(patient, "I want to talk to a person")
+    await say(patient, training_message("en", "request_human"))
     await expect(patient.locator(".status").last).to_contain_text("in line")
     sender = await patient.evaluate("sessionStorage.getItem('patientId')")
     await patient.reload()

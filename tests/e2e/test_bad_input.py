@@ -13,6 +13,7 @@ from handoff import KeyRing
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of
+from tests.e2e.training_messages import training_message
 
 
 async def snapshot(redis: Redis) -> dict[bytes, Any]:
@@ -53,7 +54,7 @@ async def test_push_refuses_wrong_token_and_unknown_conversation(
     stack: Stack, http: aiohttp.ClientSession, redis: Redis
 ) -> None:
     patient = Patient(http, stack, f"push-{uuid.uuid4().hex[:8]}")
-    handoff = handoff_of(await patient.say("agent please"))
+    handoff = handoff_of(await patient.say(training_message("en", "request_human")))
     assert handoff is not None
     before = await snapshot(redis)
     cases = [
@@ -126,7 +127,7 @@ async def test_console_rejects_bad_requests_and_changes_nothing(
     stack: Stack, http: aiohttp.ClientSession, agent: AgentClient, redis: Redis
 ) -> None:
     patient = Patient(http, stack, f"bad-{uuid.uuid4().hex[:8]}")
-    assert handoff_of(await patient.say("I want a human")) is not None
+    assert handoff_of(await patient.say(training_message("en", "request_human"))) is not None
     spanish_only = AgentClient(http, stack)
     await spanish_only.login("luis", AGENT_PASSWORDS["luis"])
     before = await snapshot(redis)

@@ -9,6 +9,7 @@ import pytest
 from handoff import LiveAgentQueue
 from stack.services import Stack
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
+from tests.e2e.training_messages import training_message
 
 pytestmark = pytest.mark.usefixtures("empty_english_queue")
 
@@ -34,7 +35,7 @@ async def test_crisis_at_the_first_message(
 
 async def test_spanish_crisis_gets_spanish_resources(stack: Stack, http: aiohttp.ClientSession) -> None:
     patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
-    await patient.say("hola necesito ayuda")
+    await patient.say(training_message("es", "greet"))
     replies = await patient.say("me tomé todas las pastillas del frasco")
     first = texts(replies)[0]
     assert "988 y marque 2" in first and "AYUDA" in first and "911" in first
@@ -45,7 +46,7 @@ async def test_spanish_crisis_gets_spanish_resources(stack: Stack, http: aiohttp
 
 async def test_crisis_mid_flow_after_the_bot_asked_to_rephrase(stack: Stack, http: aiohttp.ClientSession) -> None:
     patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
-    assert handoff_of(await patient.say("who won the football game last night")) is None
+    assert handoff_of(await patient.say(training_message("en", "out_of_scope"))) is None
     replies = await patient.say("chest pain and my left arm is numb")
     assert "911" in texts(replies)[0]
     handoff = handoff_of(replies)
@@ -55,8 +56,8 @@ async def test_crisis_mid_flow_after_the_bot_asked_to_rephrase(stack: Stack, htt
 async def test_crisis_while_queued_moves_to_the_front(stack: Stack, http: aiohttp.ClientSession) -> None:
     ahead = Patient(http, stack, f"ahead-{uuid.uuid4().hex[:8]}")
     patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
-    assert handoff_of(await ahead.say("agent please")) is not None
-    queued = handoff_of(await patient.say("I want to talk to a person"))
+    assert handoff_of(await ahead.say(training_message("en", "request_human"))) is not None
+    queued = handoff_of(await patient.say(training_message("en", "request_human")))
     assert queued is not None and queued["position"] == 2 and queued["priority"] == "normal"
     replies = await patient.say("honestly what's the point anymore, I have pills saved up")
     assert "988" in texts(replies)[0]
@@ -69,7 +70,7 @@ async def test_crisis_while_with_an_agent_alerts_the_console(
     stack: Stack, http: aiohttp.ClientSession, amy: AgentClient
 ) -> None:
     patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
-    assert handoff_of(await patient.say("can I talk to someone")) is not None
+    assert handoff_of(await patient.say(training_message("en", "request_human"))) is not None
     status, _ = await amy.call("POST", f"/api/conversations/{patient.sender}/claim")
     assert status == 200
     _, before = await amy.call("GET", "/api/alerts")

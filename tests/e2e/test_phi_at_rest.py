@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of
+from tests.e2e.training_messages import training_message
 
 
 async def every_stored_value(redis: Redis) -> list[bytes]:
@@ -35,7 +36,7 @@ async def test_patient_and_agent_words_are_encrypted_at_rest(
     patient = Patient(http, stack, f"phi-{uuid.uuid4().hex[:8]}")
     first = await patient.say(f"hello, my member id is {member_id}")
     if handoff_of(first) is None:
-        assert handoff_of(await patient.say("I want to talk to someone")) is not None
+        assert handoff_of(await patient.say(training_message("en", "request_human"))) is not None
     await patient.say(f"again, member id {member_id}")
     agent = AgentClient(http, stack)
     await agent.login("amy", AGENT_PASSWORDS["amy"])

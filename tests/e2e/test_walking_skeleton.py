@@ -9,6 +9,7 @@ import aiohttp
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
+from tests.e2e.training_messages import training_message
 
 
 async def test_patient_reaches_an_agent_and_returns_to_the_bot(
@@ -16,10 +17,10 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot(
 ) -> None:
     patient = Patient(http, stack, f"patient-{uuid.uuid4().hex[:8]}")
 
-    greeting = await patient.say("hello")
+    greeting = await patient.say(training_message("en", "greet"))
     assert any("virtual assistant" in text for text in texts(greeting))
 
-    escalation = await patient.say("I want to talk to a person")
+    escalation = await patient.say(training_message("en", "request_human"))
     handoff = handoff_of(escalation)
     assert handoff is not None, escalation
     assert (handoff["status"], handoff["queue"], handoff["priority"], handoff["reason"]) == (
@@ -76,5 +77,5 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot(
         "POST", f"/api/conversations/{patient.sender}/close", {"outcome": "bot"}
     )
     assert status == 200, closed
-    after = await patient.say("what are your hours?")
+    after = await patient.say(training_message("en", "ask_hours"))
     assert any("Monday to Friday" in text for text in texts(after)), after

@@ -1,0 +1,134 @@
+"""Redis killed mid-conversation: a crisis still gets the resources and the truth (never a promise of a
+person), is spooled to disk and replayed to the head of its queue once Redis is back; anything else gets
+503 with Retry-After and changes nothing. Its own Redis server and stack, so killing Redis harms no other test."""
+
+import asyncio
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+
+from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority
+from languages import LanguageCatalog
+from stack.redis_server import RedisServer
+from stack.services import Stack, StackConfig, free_port
+from tests.conftest import AGENT_PASSWORDS
+from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
+from tests.e2e.training_messages import training_message
+
+REPLAY_DEADLINE_SECONDS = 5
+CATALOG = LanguageCatalog.load()
+
+
+@pytest.fixture(scope="module")
+def outage_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("outage-redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def outage_stack(
+    outage_redis: RedisServer,
+    key_ring_spec: str,
+    agents_file: Path,
+    coverage_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    running = Stack(
+        StackConfig(
+            data_dir=tmp_path_factory.mktemp("outage-stack"),
+            data_keys=key_ring_spec,
+            agents_file=agents_file,
+            redis_url=outage_redis.url,
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            console_port=free_port(),
+            coverage_file=coverage_file,
+        )
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest_asyncio.fixture
+async def outage_queue(outage_redis: RedisServer, outage_stack: Stack) -> AsyncIterator[LiveAgentQueue]:
+    client = Redis.from_url(outage_redis.url)
+    key_ring = KeyRing.from_spec(outage_stack.config.data_keys)
+    yield LiveAgentQueue(client, key_ring, KeySpace(outage_stack.config.namespace))
+    await client.close()
+
+
+def kill_redis(server: RedisServer) -> None:
+    assert server.process is not None
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
+
+
+async def test_a_crisis_during_a_redis_outage_is_spooled_and_replayed_to_the_head_of_the_queue(
+    outage_stack: Stack, outage_redis: RedisServer, outage_queue: LiveAgentQueue, http: aiohttp.ClientSession
+) -> None:
+    ahead = Patient(http, outage_stack, f"ahead-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, outage_stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    second = Patient(http, outage_stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    assert handoff_of(await ahead.say(training_message("en", "request_human"))) is not None
+    assert texts(await patient.say(training_message("en", "greet")))
+
+    kill_redis(outage_redis)
+
+    replies = await patient.say("I took all my pills")
+    said = texts(replies)
+    assert said == [CATALOG.notice("en", "crisis_resources"), CATALOG.notice("en", "crisis_unrecorded")]
+    assert "988" in said[0] and "911" in said[0] and "as soon as we can" in said[1]
+    assert not any("connecting" in text.lower() for text in said), "no promise of a person: nothing is stored"
+    assert handoff_of(replies) is None
+    assert texts(await second.say("I don't want to be here anymore"))[1] == CATALOG.notice("en", "crisis_unrecorded")
+    spooled = outage_stack.crisis_spool.read_bytes()
+    assert spooled.count(b"\n") == 2 and b"pills" not in spooled and patient.sender.encode() not in spooled
+
+    async with http.post(
+        outage_stack.patient_webhook_url, json={"sender": patient.sender, "message": "what are your hours"}
+    ) as response:
+        assert response.status == 503
+        assert int(response.headers["Retry-After"]) > 0
+        assert "unavailable" in (await response.json())["error"]
+    assert outage_stack.crisis_spool.read_bytes() == spooled, "the refused message changed nothing"
+
+    outage_redis.start()
+    back = time.monotonic()
+    english: list[str] = []
+    while time.monotonic() - back < REPLAY_DEADLINE_SECONDS:
+        english = [c.conversation_id for c in await outage_queue.waiting(["en"])]
+        if second.sender in english:
+            break
+        await asyncio.sleep(0.2)
+    assert english == [patient.sender, second.sender, ahead.sender], "both crises at the head, none lost"
+    raw_queue = await outage_queue.redis.zrange(outage_queue.keys.queue("en"), 0, -1)
+    assert len(raw_queue) == 3, "no duplicates"
+    for sender in (patient.sender, second.sender):
+        conversation = await outage_queue.conversation(sender)
+        assert conversation is not None
+        assert (conversation.priority, conversation.phone_follow_up) == (Priority.CRISIS, True)
+    assert await outage_queue.crisis_evidence(patient.sender) == "took all my pills"
+
+    later = await patient.say("are you still there?")
+    assert texts(later) == [CATALOG.notice("en", "queued", position=1)]
+    agent = AgentClient(http, outage_stack)
+    await agent.login("amy", AGENT_PASSWORDS["amy"])
+    status, _ = await agent.call("POST", f"/api/conversations/{patient.sender}/claim")
+    assert status == 200
+    status, transcript = await agent.call("GET", f"/api/conversations/{patient.sender}/transcript")
+    assert status == 200
+    assert [entry["text"] for entry in transcript["entries"] if entry["role"] == "patient"] == [
+        training_message("en", "greet"),
+        "I took all my pills",
+        "are you still there?",
+    ]
+    assert CATALOG.notice("en", "crisis_unrecorded") in [entry["text"] for entry in transcript["entries"]]
+    assert not outage_stack.crisis_spool.read_bytes(), "the spool is compacted once replayed"

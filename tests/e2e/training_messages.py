@@ -1,0 +1,33 @@
+"""Messages the end-to-end tests send when they test routing, not language understanding.
+
+Each is a verbatim training example of its intent (``tests/unit/test_training_messages.py``
+checks that), so every model trained on ``data/nlu`` classifies it confidently and a test
+never hinges on one borderline prediction. How well the bot understands text it never saw
+is measured by ``make eval`` (held-out macro-F1 per language), not by pytest.
+"""
+
+TRAINING_MESSAGES: dict[tuple[str, str], str] = {
+    ("en", "greet"): "hello",
+    ("en", "ask_hours"): "what are your hours",
+    ("en", "request_human"): "I want to talk to a person",
+    ("en", "refill_status"): "is my refill ready",
+    ("en", "prescription_change"): "i want to change my dose",
+    ("en", "ask_test_results"): "are my test results in",
+    ("en", "clinical_question"): "my son has a rash what should i do",
+    ("en", "ask_insurance"): "do you take my insurance",
+    ("en", "billing_question"): "i have a question about my bill",
+    ("en", "referral_status"): "status of my referral",
+    ("en", "request_callback"): "can someone call me back",
+    ("en", "express_distress"): "im really scared about my surgery",
+    ("en", "out_of_scope"): "who won the game last night",
+    ("es", "greet"): "Hola buenos dias",
+    ("es", "request_human"): "quiero hablar con una persona",
+    ("es", "ask_test_results"): "quiero saber mis resultados",
+    ("zh", "request_human"): "我要跟真人講話",
+    ("vi", "request_human"): "tôi muốn gặp người",
+}
+"""(language, intent) -> a training example of that intent in ``data/nlu/<language>/``."""
+
+
+def training_message(language: str, intent: str) -> str:
+    return TRAINING_MESSAGES[(language, intent)]
