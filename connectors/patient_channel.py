@@ -6,6 +6,11 @@ and answers with the list of messages for the patient, exactly like Rasa's
 is a websocket on which the patient receives agent messages as they are sent
 (``?sender=<id>&token=<push_token>&after=<last message id>``). ``GET
 /webhooks/patient/chat`` serves a minimal chat page.
+
+While Redis is unreachable, a crisis message still gets HTTP 200 with the
+crisis resources and an honest notice (the escalation is spooled to disk and a
+background task of this process replays it when Redis is back); any other
+message gets HTTP 503 with ``Retry-After`` and changes nothing.
 """
 
 import asyncio
@@ -23,8 +28,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.gate import ConversationGate
-from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings, KeySpace, LiveAgentQueue
+from connectors.gate import ConversationGate, StorageUnavailable
+from handoff import MAX_MESSAGE_BYTES, AgentDirectory, ConversationState, HandoffSettings, KeySpace, LiveAgentQueue
+from handoff.agents import AgentDirectoryError
+from handoff.spool import CrisisReplayer, CrisisSpool
+from handoff.staffing import Staffing
 from languages import LanguageCatalog
 from screening import CrisisScreen
 
@@ -37,6 +45,9 @@ PUSH_WAIT_MS = 15_000
 CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
 LANGUAGE_SLOT = "language"
 PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
+REDIS_CONNECT_TIMEOUT_SECONDS = 2
+"""An unreachable Redis must not hold back a crisis reply for long."""
+REDIS_SOCKET_TIMEOUT_SECONDS = PUSH_WAIT_MS / 1000 + 10
 
 
 class BadPatientMessage(ValueError):
@@ -71,8 +82,8 @@ def parse_patient_message(request: Request) -> tuple[str, str, Optional[dict[str
     return sender, text, metadata
 
 
-def error_json(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
+def error_json(status: int, message: str, headers: Optional[dict[str, str]] = None) -> HTTPResponse:
+    return response.json({"error": message}, status=status, headers=headers)
 
 
 class PatientChannel(InputChannel):
@@ -100,21 +111,43 @@ class PatientChannel(InputChannel):
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
         self.coverage = settings.coverage()
+        self.staffing = Staffing(self.coverage, _agent_directory(settings))
+        self.spool = CrisisSpool(settings.crisis_spool, self.key_ring, namespace)
         self._queue: Optional[LiveAgentQueue] = None
         self._gate: Optional[ConversationGate] = None
+        self._replayer: Optional[CrisisReplayer] = None
+        self._replaying: Optional[asyncio.Task[None]] = None
 
     @property
     def queue(self) -> LiveAgentQueue:
         """Created on first use, inside the server's event loop."""
         if self._queue is None:
-            self._queue = LiveAgentQueue(Redis.from_url(self.redis_url), self.key_ring, self.keys)
+            redis = Redis.from_url(
+                self.redis_url,
+                socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+            )
+            self._queue = LiveAgentQueue(redis, self.key_ring, self.keys)
         return self._queue
+
+    @property
+    def replayer(self) -> CrisisReplayer:
+        if self._replayer is None:
+            self._replayer = CrisisReplayer(self.spool, self.queue, self.staffing.crisis_fallback)
+        return self._replayer
 
     @property
     def gate(self) -> ConversationGate:
         if self._gate is None:
             self._gate = ConversationGate(
-                self.queue, self.catalog, self.crisis_screen, self.push_token, self.coverage
+                self.queue,
+                self.catalog,
+                self.crisis_screen,
+                self.push_token,
+                self.coverage,
+                self.staffing,
+                self.spool,
+                self.replayer,
             )
         return self._gate
 
@@ -123,6 +156,16 @@ class PatientChannel(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         patient_webhook = Blueprint("patient_webhook", __name__)
+
+        @patient_webhook.listener("after_server_start")
+        async def start_replaying(*_: Any) -> None:
+            """Crises spooled while Redis was unreachable (by this or an earlier process) reach the queue."""
+            self._replaying = asyncio.ensure_future(self.replayer.run())
+
+        @patient_webhook.listener("before_server_stop")
+        async def stop_replaying(*_: Any) -> None:
+            if self._replaying is not None:
+                self._replaying.cancel()
 
         @patient_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -157,6 +200,8 @@ class PatientChannel(InputChannel):
             except asyncio.CancelledError:
                 logger.error("patient.message.client_gone sender=%s (handling goes on)", sender)
                 raise
+            except StorageUnavailable as error:
+                return error_json(503, str(error), {"Retry-After": str(error.retry_after)})
             except Exception:
                 logger.exception("patient.message.failure sender=%s", sender)
                 if collector.messages:
@@ -204,6 +249,17 @@ class PatientChannel(InputChannel):
         if await self.queue.conversation(sender) is None:
             return "unknown conversation"
         return None
+
+
+def _agent_directory(settings: HandoffSettings) -> Optional[AgentDirectory]:
+    """Who can take a crisis; an unreadable directory counts as nobody (crises also go to English)."""
+    if settings.agents_file is None:
+        return None
+    try:
+        return AgentDirectory.from_file(settings.agents_file)
+    except AgentDirectoryError:
+        logger.exception("patient.agent_directory_unreadable: every crisis also goes to the English queue")
+        return AgentDirectory([], settings.agents_file if settings.agents_file.exists() else None)
 
 
 async def prepare_rasa_conversation(

@@ -120,6 +120,11 @@ class AgentDirectory:
         self._reload_if_changed()
         return self._agents.get(agent_id)
 
+    def agents(self) -> list[Agent]:
+        """Every agent of the directory as it is now."""
+        self._reload_if_changed()
+        return list(self._agents.values())
+
     def authenticate(self, agent_id: str, password: str) -> Optional[Agent]:
         """Checks a password; an unknown agent costs the same one scrypt as a known one."""
         agent = self.get(agent_id)

@@ -17,6 +17,7 @@ AUDIT_HEAD = "audit-head"
 CRISIS_ALERTS = "crisis-alerts"
 AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
+SPOOL_REPLAYED = "spool-replayed"
 
 
 class KeySpace:
@@ -51,6 +52,10 @@ class KeySpace:
 
     def gate_lock(self, conversation_id: str) -> str:
         return self.key(GATE_LOCK, conversation_id)
+
+    def spool_replayed(self, entry_id: str) -> str:
+        """Set once a spooled crisis is in the queue, so that replaying it again changes nothing."""
+        return self.key(SPOOL_REPLAYED, entry_id)
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)

@@ -157,6 +157,8 @@ class Conversation:
     phone_follow_up: bool = False
     reply_after_ms: Optional[int] = None
     """Set when the patient wrote outside coverage hours: a person replies or calls back after this."""
+    fallback_language: Optional[str] = None
+    """Also waiting in this language's queue: a crisis that no agent of its own language can take now."""
 
     @classmethod
     def from_hash(cls, conversation_id: str, fields: dict[str, str]) -> "Conversation":
@@ -172,6 +174,7 @@ class Conversation:
             crisis_category=fields.get("crisis_category"),
             phone_follow_up=fields.get("phone_follow_up") == "1",
             reply_after_ms=int(fields["reply_after"]) if "reply_after" in fields else None,
+            fallback_language=fields.get("fallback_language"),
         )
 
     def to_json(self) -> dict[str, Any]:

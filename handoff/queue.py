@@ -25,111 +25,22 @@ from handoff.models import (
     TranscriptEntry,
     TranscriptRole,
 )
+from handoff.scripts import (
+    AGENT_MESSAGE_SCRIPT,
+    CLAIM_SCRIPT,
+    CLOSE_SCRIPT,
+    ENQUEUE_SCRIPT,
+    REPLAY_SCRIPT,
+    SET_LANGUAGE_SCRIPT,
+    TAKE_RESUME_SCRIPT,
+)
 
 PRIORITY_SCORE_STRIDE = 10**13
 """Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
 
 OUTBOX_MAX_LENGTH = 1000
-
-ENQUEUE_SCRIPT = """
-local conversation, queue, alerts = KEYS[1], KEYS[2], KEYS[3]
-local id, language, skill, priority, rank, reason, now =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
-local crisis_category, crisis_evidence = ARGV[9], ARGV[10]
-local state = redis.call('HGET', conversation, 'state')
-if crisis_category ~= '' then
-  redis.call('HSET', conversation, 'crisis_category', crisis_category,
-    'crisis_evidence', crisis_evidence, 'phone_follow_up', '1')
-end
-if state == 'WITH_AGENT' then
-  if crisis_category ~= '' then
-    redis.call('XADD', alerts, 'MAXLEN', '~', 10000, '*', 'conversation', id,
-      'agent', redis.call('HGET', conversation, 'agent'), 'category', crisis_category, 'at_ms', now)
-  end
-  return {state, 0}
-end
-if state == 'QUEUED' then
-  local current_queue = redis.call('HGET', conversation, 'queue')
-  if rank < tonumber(redis.call('HGET', conversation, 'priority_rank')) then
-    local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
-    redis.call('ZADD', current_queue, string.format('%.0f', rank * tonumber(ARGV[8]) + enqueued_at), id)
-    redis.call('HSET', conversation, 'priority', priority, 'priority_rank', rank,
-      'reason', reason, 'skill', skill, 'updated_at', now)
-  end
-  return {state, redis.call('ZRANK', current_queue, id) + 1}
-end
-redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
-  'skill', skill, 'priority', priority, 'priority_rank', rank, 'reason', reason,
-  'enqueued_at', now, 'updated_at', now)
-redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after')
-redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
-return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
-"""
-
-CLAIM_SCRIPT = """
-local conversation, assigned = KEYS[1], KEYS[2]
-local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill')
-if not fields[1] then return 'not_found' end
-if fields[1] ~= 'QUEUED' then return 'not_queued' end
-if not string.find(languages, ',' .. fields[3] .. ',', 1, true) then return 'wrong_language' end
-if skills ~= '*' and not string.find(skills, ',' .. fields[4] .. ',', 1, true) then return 'wrong_skill' end
-redis.call('ZREM', fields[2], id)
-redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
-  'claimed_at', now, 'updated_at', now)
-redis.call('SADD', assigned, id)
-return 'ok'
-"""
-
-SET_LANGUAGE_SCRIPT = """
-local conversation, new_queue = KEYS[1], KEYS[2]
-local id, language = ARGV[1], ARGV[2]
-local fields = redis.call('HMGET', conversation, 'state', 'queue')
-if fields[1] == 'QUEUED' and fields[2] ~= new_queue then
-  local score = redis.call('ZSCORE', fields[2], id)
-  if score then
-    redis.call('ZREM', fields[2], id)
-    redis.call('ZADD', new_queue, score, id)
-    redis.call('HSET', conversation, 'queue', new_queue)
-  end
-end
-redis.call('HSET', conversation, 'language', language)
-return 'ok'
-"""
-
-AGENT_MESSAGE_SCRIPT = """
-local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
-local fields = redis.call('HMGET', conversation, 'state', 'agent')
-if not fields[1] then return 'not_found' end
-if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
-redis.call('RPUSH', transcript, ARGV[2])
-return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
-"""
-
-CLOSE_SCRIPT = """
-local conversation, assigned = KEYS[1], KEYS[2]
-local fields = redis.call('HMGET', conversation, 'state', 'agent')
-if not fields[1] then return 'not_found' end
-if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
-redis.call('SREM', assigned, ARGV[4])
-redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
-  'closed_by', ARGV[1], 'updated_at', ARGV[3])
-redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank', 'reply_after')
-return 'ok'
-"""
-
-TAKE_RESUME_SCRIPT = """
-local conversation = KEYS[1]
-local fields = redis.call('HMGET', conversation, 'state', 'resume_pending')
-if fields[1] == 'CLOSED' then
-  redis.call('HSET', conversation, 'state', 'BOT')
-end
-if fields[2] then
-  redis.call('HDEL', conversation, 'resume_pending')
-  return 1
-end
-return 0
-"""
+REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
+"""How long a replayed spool entry's marker is kept: far longer than any entry stays in a spool."""
 
 
 class HandoffError(Exception):
@@ -168,6 +79,7 @@ class LiveAgentQueue:
         self.keys = keys or KeySpace()
         self._key_ring = key_ring
         self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
+        self._replay = redis.register_script(REPLAY_SCRIPT)
         self._claim = redis.register_script(CLAIM_SCRIPT)
         self._set_language = redis.register_script(SET_LANGUAGE_SCRIPT)
         self._agent_message = redis.register_script(AGENT_MESSAGE_SCRIPT)
@@ -193,32 +105,21 @@ class LiveAgentQueue:
         priority: Priority,
         reason: str,
         crisis: Optional[CrisisFlag] = None,
+        fallback_language: Optional[str] = None,
     ) -> EnqueueResult:
         """Queues the conversation; idempotent, and a higher priority re-ranks a queued one.
 
         A crisis flags the conversation for phone follow-up with its category and
-        (sealed) evidence; if an agent already has the conversation, a crisis
-        alert goes to the console instead of a queue.
+        (sealed) evidence, and lifts any after-hours hold; if an agent already has
+        the conversation, a crisis alert goes to the console instead of a queue.
+        ``fallback_language``: the conversation also waits, at the same place, in
+        that language's queue (a crisis no agent of its own language can take now);
+        a claim from either queue takes it out of both.
         """
-        state, position = await self._enqueue(
-            keys=[
-                self.keys.conversation(conversation_id),
-                self.keys.queue(language),
-                self.keys.crisis_alerts(),
-            ],
-            args=[
-                conversation_id,
-                language,
-                skill.value,
-                priority.value,
-                priority.rank,
-                reason,
-                now_ms(),
-                PRIORITY_SCORE_STRIDE,
-                crisis.category if crisis else "",
-                self._key_ring.seal(crisis.evidence.encode(), conversation_id) if crisis else "",
-            ],
+        keys, args = self._escalation(
+            conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms()
         )
+        state, position = await self._enqueue(keys=keys, args=args)
         conversation = await self.conversation(conversation_id)
         assert conversation is not None and conversation.priority is not None
         return EnqueueResult(
@@ -228,6 +129,65 @@ class LiveAgentQueue:
             reason=conversation.reason or reason,
             position=int(position),
         )
+
+    async def replay_escalation(
+        self,
+        once_id: str,
+        conversation_id: str,
+        language: str,
+        crisis: CrisisFlag,
+        skill: Skill,
+        reason: str,
+        transcript: list[TranscriptEntry],
+        at_ms: int,
+        fallback_language: Optional[str] = None,
+    ) -> bool:
+        """Stores a crisis escalation recorded elsewhere (the spool) exactly once.
+
+        One script appends ``transcript``, enqueues the crisis as of ``at_ms`` (so it
+        keeps its place: crisis priority, then first come) and sets a marker for
+        ``once_id``; False when that marker was already set, and nothing changed.
+        """
+        keys, args = self._escalation(
+            conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
+        )
+        keys += [self.keys.spool_replayed(once_id), self.keys.transcript(conversation_id)]
+        args += [REPLAY_MARKER_TTL_MS, *(self._seal(conversation_id, entry) for entry in transcript)]
+        state, _ = await self._replay(keys=keys, args=args)
+        return _text(state) != "REPLAYED"
+
+    def _escalation(
+        self,
+        conversation_id: str,
+        language: str,
+        skill: Skill,
+        priority: Priority,
+        reason: str,
+        crisis: Optional[CrisisFlag],
+        fallback_language: Optional[str],
+        at_ms: int,
+    ) -> tuple[list[str], list[object]]:
+        """Keys and arguments of the enqueue script."""
+        keys = [
+            self.keys.conversation(conversation_id),
+            self.keys.queue(language),
+            self.keys.crisis_alerts(),
+            self.keys.queue(fallback_language or language),
+        ]
+        args: list[object] = [
+            conversation_id,
+            language,
+            skill.value,
+            priority.value,
+            priority.rank,
+            reason,
+            at_ms,
+            PRIORITY_SCORE_STRIDE,
+            crisis.category if crisis else "",
+            self._key_ring.seal(crisis.evidence.encode(), conversation_id) if crisis else "",
+            fallback_language or "",
+        ]
+        return keys, args
 
     async def remember_language(self, conversation_id: str, language: str) -> None:
         """Sets the conversation's language; a queued conversation moves to that language's queue."""
@@ -264,16 +224,22 @@ class LiveAgentQueue:
         return None if rank is None else int(rank) + 1
 
     async def waiting(self, languages: list[str], skills: Optional[list[str]] = None) -> list[Conversation]:
-        """Queued conversations in the given languages (and skills, unless None), next to serve first."""
-        waiting: list[tuple[float, Conversation]] = []
+        """Queued conversations in the given languages' queues (and skills, unless None), next to serve first.
+
+        A crisis waiting in its own queue and in a fallback queue is listed once.
+        """
+        best: dict[str, float] = {}
         for language in languages:
-            entries = await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True)
-            for member, score in entries:
-                conversation = await self.conversation(_text(member))
-                if not conversation or conversation.state != ConversationState.QUEUED:
-                    continue
-                if skills is None or (conversation.skill and conversation.skill.value in skills):
-                    waiting.append((score, conversation))
+            for member, score in await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True):
+                conversation_id = _text(member)
+                best[conversation_id] = min(score, best.get(conversation_id, score))
+        waiting: list[tuple[float, Conversation]] = []
+        for conversation_id, score in best.items():
+            conversation = await self.conversation(conversation_id)
+            if not conversation or conversation.state != ConversationState.QUEUED:
+                continue
+            if skills is None or (conversation.skill and conversation.skill.value in skills):
+                waiting.append((score, conversation))
         return [conversation for _, conversation in sorted(waiting, key=lambda item: item[0])]
 
     async def claim(

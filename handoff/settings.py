@@ -11,6 +11,7 @@ from handoff.keys import DEFAULT_NAMESPACE
 
 MAX_MESSAGE_BYTES = 4096
 """Largest patient or agent message accepted, in UTF-8 bytes."""
+DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,12 @@ class HandoffSettings:
     agents_file: Optional[Path]
     namespace: str = DEFAULT_NAMESPACE
     coverage_file: Path = Path("coverage.yml")
+    crisis_spool: Path = DEFAULT_CRISIS_SPOOL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
-        ``HANDOFF_COVERAGE_FILE``."""
+        ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -38,6 +40,7 @@ class HandoffSettings:
             agents_file=Path(agents_file) if agents_file else None,
             namespace=environ.get("HANDOFF_NAMESPACE", DEFAULT_NAMESPACE),
             coverage_file=Path(environ.get("HANDOFF_COVERAGE_FILE", "coverage.yml")),
+            crisis_spool=Path(environ.get("HANDOFF_CRISIS_SPOOL") or DEFAULT_CRISIS_SPOOL),
         )
 
     def key_ring(self) -> KeyRing:

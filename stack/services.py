@@ -60,6 +60,11 @@ class Stack:
         return self.redis.url
 
     @property
+    def crisis_spool(self) -> Path:
+        """Each stack its own spool: a spool belongs to one Redis."""
+        return self.config.data_dir / "crisis-spool.jsonl"
+
+    @property
     def patient_webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/webhook"
 
@@ -89,6 +94,7 @@ class Stack:
             HANDOFF_AGENTS_FILE=str(self.config.agents_file),
             HANDOFF_NAMESPACE=self.config.namespace,
             HANDOFF_COVERAGE_FILE=str(self.config.coverage_file),
+            HANDOFF_CRISIS_SPOOL=str(self.crisis_spool),
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.config.actions_port}/webhook",
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
@@ -128,7 +134,7 @@ class Stack:
                 ],
                 env,
             )
-            self.wait_until_serving(f"http://127.0.0.1:{self.config.actions_port}/health", 0)
+            self.wait_until_serving(f"http://127.0.0.1:{self.config.actions_port}/health", 0, 240)
             self.wait_until_serving(self.console_url, 2)
             self.wait_until_serving(f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/", 1, 240)
         except BaseException:

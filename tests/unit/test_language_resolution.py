@@ -67,10 +67,17 @@ def test_a_long_message_that_mentions_a_language_is_not_a_switch(resolver: Langu
 def test_every_language_has_the_notices_the_connector_sends() -> None:
     catalog = LanguageCatalog.load()
     for language in catalog:
-        for key in ("queued", "unsupported_language", "crisis_resources", "after_hours"):
+        keys = ("queued", "unsupported_language", "crisis_resources", "crisis_connecting", "crisis_unrecorded",
+                "after_hours")
+        for key in keys:
             assert key in language.notices, (language.code, key)
         assert "988" in language.notices["crisis_resources"]
         assert "911" in language.notices["crisis_resources"]
+        assert "988" in language.notices["crisis_unrecorded"], "an outage notice still gives the number first"
+        assert language.notices["crisis_connecting"] not in language.notices["crisis_resources"], (
+            "the promise of a person is sent only once the escalation is stored"
+        )
+        assert language.notices["crisis_connecting"] not in language.notices["crisis_unrecorded"]
     assert "marque 2" in catalog.notice("es", "crisis_resources")
     assert "AYUDA" in catalog.notice("es", "crisis_resources")
     assert set(catalog.bot_languages) == {"en", "es", "zh", "vi"}

@@ -1,0 +1,143 @@
+"""The Lua scripts behind every multi-step change of the queue and the conversation state.
+
+Each runs atomically in Redis, so any number of Rasa and console processes can
+share one Redis. All keys share the namespace's hash tag (see ``handoff.keys``),
+including the queue keys a conversation hash names (``queue``, ``fallback_queue``).
+
+A conversation waits in its language's queue (``queue``). A crisis that no
+agent of its language can take now also waits in a fallback queue
+(``fallback_queue``, the English queue, with ``fallback_language``), under the
+same score; claiming it from either queue takes it out of both, in one script.
+"""
+
+ENQUEUE_SCRIPT = """
+local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, language, skill, priority, rank, reason, now =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local crisis_category, crisis_evidence, fallback_language = ARGV[9], ARGV[10], ARGV[11]
+local state = redis.call('HGET', conversation, 'state')
+if crisis_category ~= '' then
+  redis.call('HSET', conversation, 'crisis_category', crisis_category,
+    'crisis_evidence', crisis_evidence, 'phone_follow_up', '1')
+  redis.call('HDEL', conversation, 'reply_after')
+end
+if state == 'WITH_AGENT' then
+  if crisis_category ~= '' then
+    redis.call('XADD', alerts, 'MAXLEN', '~', 10000, '*', 'conversation', id,
+      'agent', redis.call('HGET', conversation, 'agent'), 'category', crisis_category, 'at_ms', now)
+  end
+  return {state, 0}
+end
+local function place_in_fallback(home_queue)
+  local target = redis.call('HGET', conversation, 'fallback_queue')
+  if fallback_language ~= '' and fallback_queue ~= home_queue then
+    if target and target ~= fallback_queue then redis.call('ZREM', target, id) end
+    target = fallback_queue
+    redis.call('HSET', conversation, 'fallback_queue', fallback_queue, 'fallback_language', fallback_language)
+  end
+  local score = redis.call('ZSCORE', home_queue, id)
+  if target and score then redis.call('ZADD', target, score, id) end
+end
+if state == 'QUEUED' then
+  local current_queue = redis.call('HGET', conversation, 'queue')
+  if rank < tonumber(redis.call('HGET', conversation, 'priority_rank')) then
+    local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
+    redis.call('ZADD', current_queue, string.format('%.0f', rank * tonumber(ARGV[8]) + enqueued_at), id)
+    redis.call('HSET', conversation, 'priority', priority, 'priority_rank', rank,
+      'reason', reason, 'skill', skill, 'updated_at', now)
+  end
+  place_in_fallback(current_queue)
+  return {state, redis.call('ZRANK', current_queue, id) + 1}
+end
+redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
+  'skill', skill, 'priority', priority, 'priority_rank', rank, 'reason', reason,
+  'enqueued_at', now, 'updated_at', now)
+redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language')
+redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
+place_in_fallback(queue)
+return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
+"""
+
+REPLAY_SCRIPT = (
+    """
+if not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[12]) then return {'REPLAYED', 0} end
+for index = 13, #ARGV do redis.call('RPUSH', KEYS[6], ARGV[index]) end
+"""
+    + ENQUEUE_SCRIPT
+)
+"""An escalation stored once: a marker key (set for good measure with a long expiry) makes a
+second replay of the same spooled crisis a no-op, and the transcript entries go in with it."""
+
+CLAIM_SCRIPT = """
+local conversation, assigned = KEYS[1], KEYS[2]
+local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill',
+  'fallback_queue', 'fallback_language')
+if not fields[1] then return 'not_found' end
+if fields[1] ~= 'QUEUED' then return 'not_queued' end
+local speaks = string.find(languages, ',' .. fields[3] .. ',', 1, true)
+  or (fields[6] and string.find(languages, ',' .. fields[6] .. ',', 1, true))
+if not speaks then return 'wrong_language' end
+if skills ~= '*' and not string.find(skills, ',' .. fields[4] .. ',', 1, true) then return 'wrong_skill' end
+redis.call('ZREM', fields[2], id)
+if fields[5] then redis.call('ZREM', fields[5], id) end
+redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
+  'claimed_at', now, 'updated_at', now)
+redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
+redis.call('SADD', assigned, id)
+return 'ok'
+"""
+
+SET_LANGUAGE_SCRIPT = """
+local conversation, new_queue = KEYS[1], KEYS[2]
+local id, language = ARGV[1], ARGV[2]
+local fields = redis.call('HMGET', conversation, 'state', 'queue', 'fallback_queue')
+if fields[1] == 'QUEUED' and fields[2] ~= new_queue then
+  local score = redis.call('ZSCORE', fields[2], id)
+  if score then
+    redis.call('ZREM', fields[2], id)
+    redis.call('ZADD', new_queue, score, id)
+    redis.call('HSET', conversation, 'queue', new_queue)
+    if fields[3] == new_queue then
+      redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
+    end
+  end
+end
+redis.call('HSET', conversation, 'language', language)
+return 'ok'
+"""
+
+AGENT_MESSAGE_SCRIPT = """
+local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
+local fields = redis.call('HMGET', conversation, 'state', 'agent')
+if not fields[1] then return 'not_found' end
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
+redis.call('RPUSH', transcript, ARGV[2])
+return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
+"""
+
+CLOSE_SCRIPT = """
+local conversation, assigned = KEYS[1], KEYS[2]
+local fields = redis.call('HMGET', conversation, 'state', 'agent')
+if not fields[1] then return 'not_found' end
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
+redis.call('SREM', assigned, ARGV[4])
+redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
+  'closed_by', ARGV[1], 'updated_at', ARGV[3])
+redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank', 'reply_after',
+  'fallback_queue', 'fallback_language')
+return 'ok'
+"""
+
+TAKE_RESUME_SCRIPT = """
+local conversation = KEYS[1]
+local fields = redis.call('HMGET', conversation, 'state', 'resume_pending')
+if fields[1] == 'CLOSED' then
+  redis.call('HSET', conversation, 'state', 'BOT')
+end
+if fields[2] then
+  redis.call('HDEL', conversation, 'resume_pending')
+  return 1
+end
+return 0
+"""
