@@ -27,7 +27,7 @@ from typing import Mapping, Optional
 
 from stack.domain import assemble_domain
 
-TRAINING_INPUTS = ("config.yml", "domain", "data", "nlu_components")
+TRAINING_INPUTS = ("config.yml", "domain", "data")
 TRAINING_THREADS = 2
 REPRODUCIBLE_TRAINING_ENV = {
     "TF_DETERMINISTIC_OPS": "1",
@@ -39,12 +39,12 @@ REPRODUCIBLE_TRAINING_ENV = {
 
 
 def training_digest(project_dir: Path) -> str:
-    """SHA-256 over Rasa's version and every training input's path and bytes (compiled Python aside)."""
+    """SHA-256 over Rasa's version and every training input's path and bytes."""
     digest = hashlib.sha256(f"rasa {version('rasa')}".encode())
     for name in TRAINING_INPUTS:
         root = project_dir / name
-        files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for path in files if root.is_dir() else [root]:
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
             digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

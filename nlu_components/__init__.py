@@ -1,1 +1,0 @@
-"""Custom Rasa NLU components, named in ``config.yml`` by module path."""
