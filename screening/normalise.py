@@ -19,9 +19,17 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-_DROPPED = frozenset("'\u2019\u2018`\u00b4\u02bc\u2032\uff07")
+# apostrophes, and the Arabic elongation stroke (tatweel: "انـتـحـار")
+_DROPPED = frozenset("'\u2019\u2018`\u00b4\u02bc\u2032\uff07\u0640")
 _SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015_/\\~")
 _EXTRA_FOLDS = {"\u0111": "d", "\u0110": "d", "\u00f8": "o", "\u0142": "l"}
+# Arabic-Indic and Eastern Arabic-Indic digits ("٣٠ حبة") to ASCII digits
+_EXTRA_FOLDS.update({chr(0x0660 + d): str(d) for d in range(10)})
+_EXTRA_FOLDS.update({chr(0x06F0 + d): str(d) for d in range(10)})
+# Precomposed Hangul syllables are kept whole: NFKD would split them into
+# conjoining jamo, and a pattern syllable would then match inside another
+# ("고" inside "곧").
+_HANGUL_SYLLABLES = ("\uac00", "\ud7a3")
 _LETTER_RUN = re.compile(r"([^\W\d_])\1+")
 _SPACE_RUN = re.compile(r" {2,}")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -43,6 +51,8 @@ def _fold_char(char: str, char_map: Mapping[str, str]) -> str:
         return " "
     char = char_map.get(char, char)
     char = _EXTRA_FOLDS.get(char, char)
+    if _HANGUL_SYLLABLES[0] <= char <= _HANGUL_SYLLABLES[1]:
+        return char
     decomposed = unicodedata.normalize("NFKD", char)
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     if len(folded) == 1 and folded != char:
@@ -74,8 +84,11 @@ class Normaliser:
     * extra character folds from the pattern files are applied (Chinese
       Traditional to Simplified);
     * compatibility decomposition (full-width forms), combining marks removed
-      (``suicídarme`` -> ``suicidarme``, Vietnamese ``chết`` -> ``chet``),
-      ``đ`` -> ``d``, case-folded;
+      (``suicídarme`` -> ``suicidarme``, Vietnamese ``chết`` -> ``chet``,
+      Arabic alef with hamza or madda -> bare alef and harakat dropped,
+      Russian yo -> ye), ``đ`` -> ``d``, case-folded; Hangul syllables are
+      kept whole;
+      the Arabic tatweel is dropped and Arabic-Indic digits become ASCII;
     * any run of the same letter becomes one letter (``dieeee`` -> ``die``,
       ``kill`` and ``kil`` -> ``kil``), whitespace runs become one space,
       and the result is stripped.
@@ -97,21 +110,26 @@ class Normaliser:
         folded = _LETTER_RUN.sub(r"\1", folded)
         return _SPACE_RUN.sub(" ", folded).strip(" ")
 
-    def normalise_with_offsets(self, text: str) -> tuple[str, list[int], list[int]]:
+    def normalise_with_offsets(self, text: str, limit: int | None = None) -> tuple[str, list[int], list[int]]:
         """Normalise ``text`` and map each output character back to ``text``.
 
         Args:
             text: The original message.
+            limit: Stop once this many normalised characters (and the one
+                after them) are known: enough to map a span ending there,
+                without a per-character walk over the rest of a long text.
 
         Returns:
             ``(normalised, starts, ends)`` where normalised character ``i``
             came from ``text[starts[i]:ends[i]]``. ``normalised`` equals
-            ``self.normalise(text)``.
+            ``self.normalise(text)`` (or, with ``limit``, begins like it).
         """
         chars: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
         for index, original in enumerate(text):
+            if limit is not None and len(chars) > limit + 1:
+                break
             for char in self._table[ord(original)]:
                 previous = chars[-1] if chars else " "
                 if char == " " and previous == " ":

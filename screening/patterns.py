@@ -14,15 +14,21 @@ spaCy ``Matcher`` token patterns. The pattern mini-language:
 * ``_`` is exactly one non-punctuation token;
 * ``$`` is the end of a clause: a punctuation token (every message is given a
   trailing ``.`` so the end of the message counts);
-* ``##`` is a number from 10 to 999 (``took 30 of my tablets``).
+* ``##`` is a number from 10 to 999 (``took 30 of my tablets``);
+* ``#`` is one digit, for tokenizers that split numbers into characters
+  (``# # 알`` = 10 to 99 pills in Korean).
 
 File layout (all keys but ``language`` optional)::
 
     language: en
     spacy_lang: en          # blank pipeline used for tokenising
     gap: 3
-    char_map: {traditional: "...", simplified: "..."}
+    char_map: {traditional: "...", simplified: "..."}   # or {from: "...", to: "..."}
     spelling: {variant: canonical}
+    fillers: [fucking, really]   # words deleted on both sides before matching
+    joins: ["i m", "don t"]      # two words typed apart, joined before matching
+    clitics: {prefixes: [...], min_length: 3}  # prefixed forms match the bare word
+    common_words: [can, need]    # never chosen as a pattern's anchor if another word is
     macros: {NAME: "(a|b)"}
     negation: {window: 3, cues: [...], pseudo: [...], breaks: [...]}
     categories:
@@ -47,8 +53,8 @@ PATTERN_DIR = Path(__file__).with_name("patterns")
 
 _DSL_TOKEN = re.compile(r"\)\?|\(|\)|\||[^\s()|]+")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
-GAP, ANY, END, NUMBER = "*", "_", "$", "##"
-SPECIALS = frozenset({GAP, ANY, END, NUMBER})
+GAP, ANY, END, NUMBER, DIGIT = "*", "_", "$", "##", "#"
+SPECIALS = frozenset({GAP, ANY, END, NUMBER, DIGIT})
 
 
 class PatternFileError(ValueError):
@@ -87,6 +93,11 @@ class PatternFile:
     negation: dict[str, Any]
     categories: dict[str, dict[str, list[str]]]
     exclusions: list[str] = field(default_factory=list)
+    fillers: list[str] = field(default_factory=list)
+    joins: list[str] = field(default_factory=list)
+    clitic_prefixes: list[str] = field(default_factory=list)
+    clitic_min_length: int = 3
+    common_words: list[str] = field(default_factory=list)
 
 
 def load_pattern_file(path: Path) -> PatternFile:
@@ -106,8 +117,8 @@ def load_pattern_file(path: Path) -> PatternFile:
     if not isinstance(data, dict) or not isinstance(data.get("language"), str):
         raise PatternFileError(f"{path}: needs a top-level 'language' string")
     char_map_data = data.get("char_map") or {}
-    source = "".join(str(char_map_data.get("traditional", "")).split())
-    target = "".join(str(char_map_data.get("simplified", "")).split())
+    source = "".join(str(char_map_data.get("traditional", char_map_data.get("from", ""))).split())
+    target = "".join(str(char_map_data.get("simplified", char_map_data.get("to", ""))).split())
     if len(source) != len(target):
         raise PatternFileError(f"{path}: char_map strings differ in length")
     categories = data.get("categories") or {}
@@ -127,6 +138,11 @@ def load_pattern_file(path: Path) -> PatternFile:
             for name, groups in categories.items()
         },
         exclusions=[str(p) for p in data.get("exclusions") or []],
+        fillers=[str(w) for w in data.get("fillers") or []],
+        joins=[str(j) for j in data.get("joins") or []],
+        clitic_prefixes=[str(p) for p in (data.get("clitics") or {}).get("prefixes") or []],
+        clitic_min_length=int((data.get("clitics") or {}).get("min_length", 3)),
+        common_words=[str(w) for w in data.get("common_words") or []],
     )
 
 
@@ -144,6 +160,8 @@ def substitute_macros(pattern: str, macros: Mapping[str, str]) -> str:
     """
     for _ in range(10):
         if not _MACRO.search(pattern):
+            if "{" in pattern or "}" in pattern:
+                raise PatternFileError(f"macro names are A-Z and _ only; unresolved braces in {pattern!r}")
             return pattern
         try:
             pattern = _MACRO.sub(lambda m: macros[m.group(1)], pattern)
