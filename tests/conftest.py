@@ -74,6 +74,22 @@ def coverage_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def stack_config(
+    redis_url: str, key_ring_spec: str, agents_file: Path, coverage_file: Path, data_dir: Path
+) -> StackConfig:
+    """A whole system on free ports, on the given Redis."""
+    return StackConfig(
+        data_dir=data_dir,
+        data_keys=key_ring_spec,
+        agents_file=agents_file,
+        redis_url=redis_url,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        console_port=free_port(),
+        coverage_file=coverage_file,
+    )
+
+
 @pytest.fixture(scope="session")
 def stack(
     redis_server: RedisServer,
@@ -82,17 +98,9 @@ def stack(
     coverage_file: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    running = Stack(
-        StackConfig(
-            data_dir=tmp_path_factory.mktemp("stack"),
-            data_keys=key_ring_spec,
-            agents_file=agents_file,
-            redis_url=redis_server.url,
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            console_port=free_port(),
-            coverage_file=coverage_file,
-        )
-    ).start()
+    config = stack_config(
+        redis_server.url, key_ring_spec, agents_file, coverage_file, tmp_path_factory.mktemp("stack")
+    )
+    running = Stack(config).start()
     yield running
     running.stop()

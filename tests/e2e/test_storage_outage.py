@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority
 from languages import LanguageCatalog
 from stack.redis_server import RedisServer
-from stack.services import Stack, StackConfig, free_port
-from tests.conftest import AGENT_PASSWORDS
+from stack.services import Stack, free_port
+from tests.conftest import AGENT_PASSWORDS, stack_config
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
 from tests.e2e.training_messages import training_message
 
@@ -41,18 +41,10 @@ def outage_stack(
     coverage_file: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    running = Stack(
-        StackConfig(
-            data_dir=tmp_path_factory.mktemp("outage-stack"),
-            data_keys=key_ring_spec,
-            agents_file=agents_file,
-            redis_url=outage_redis.url,
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            console_port=free_port(),
-            coverage_file=coverage_file,
-        )
-    ).start()
+    config = stack_config(
+        outage_redis.url, key_ring_spec, agents_file, coverage_file, tmp_path_factory.mktemp("outage-stack")
+    )
+    running = Stack(config).start()
     yield running
     running.stop()
 
