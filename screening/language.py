@@ -65,24 +65,16 @@ class LanguageScreen(PatternCompiler):
                 key = f"{name}:{kind}"
                 self._rules[self._nlp.vocab.strings.add(key)] = _Rule(CrisisCategory(name), kind == "negatable")
                 for anchor_group, specs, before, after, companions in self._compile(groups[kind], pattern_file.macros):
-                    if anchor_group not in group_ids:
-                        group_ids[anchor_group] = len(self._groups)
-                        self._groups.append(Group(Matcher(self._nlp.vocab, validate=False)))
-                        for anchor in anchor_group:
-                            anchor_index.setdefault(anchor, []).append(group_ids[anchor_group])
-                    self._groups[group_ids[anchor_group]].add(key, specs, (before, after), companions)
+                    group = self._group_for(anchor_group, self._groups, group_ids, anchor_index)
+                    group.add(key, specs, (before, after), companions)
                     longest = max(longest, before + after + 1)
         self._exclusion_groups: list[Group] = []
         exclusion_index: dict[str, list[int]] = {}
         exclusion_ids: dict[frozenset[str], int] = {}
         compiled = self._compile(pattern_file.exclusions, pattern_file.macros)
         for anchor_group, specs, before, after, companions in compiled:
-            if anchor_group not in exclusion_ids:
-                exclusion_ids[anchor_group] = len(self._exclusion_groups)
-                self._exclusion_groups.append(Group(Matcher(self._nlp.vocab, validate=False)))
-                for anchor in anchor_group:
-                    exclusion_index.setdefault(anchor, []).append(exclusion_ids[anchor_group])
-            self._exclusion_groups[exclusion_ids[anchor_group]].add(_EXCLUSION_KEY, specs, (before, after), companions)
+            group = self._group_for(anchor_group, self._exclusion_groups, exclusion_ids, exclusion_index)
+            group.add(_EXCLUSION_KEY, specs, (before, after), companions)
         self._exclusion_reach = max((b + a + 1 for _, _, b, a, _ in compiled), default=0)
         strings = self._nlp.vocab.strings
         self._anchor_index = {strings.add(anchor): tuple(ids) for anchor, ids in anchor_index.items()}
@@ -117,6 +109,22 @@ class LanguageScreen(PatternCompiler):
         )
 
     # --- screening -------------------------------------------------------
+
+
+    def _group_for(
+        self,
+        anchor_group: frozenset[str],
+        groups: list[Group],
+        group_ids: dict[frozenset[str], int],
+        anchor_index: dict[str, list[int]],
+    ) -> Group:
+        """The matcher group of ``anchor_group``, created (and indexed by each anchor) on first use."""
+        if anchor_group not in group_ids:
+            group_ids[anchor_group] = len(groups)
+            groups.append(Group(Matcher(self._nlp.vocab, validate=False)))
+            for anchor in anchor_group:
+                anchor_index.setdefault(anchor, []).append(group_ids[anchor_group])
+        return groups[group_ids[anchor_group]]
 
     def find(self, normalised: str, index: TextIndex | None = None) -> Hit | None:
         """Find the first non-negated, non-excluded crisis match.

@@ -28,10 +28,9 @@ from typing import Mapping, Optional
 from stack.domain import assemble_domain
 
 TRAINING_INPUTS = ("config.yml", "domain", "data")
-TRAINING_THREADS = 2
 REPRODUCIBLE_TRAINING_ENV = {
     "TF_DETERMINISTIC_OPS": "1",
-    "TF_INTRA_OP_PARALLELISM_THREADS": str(TRAINING_THREADS),
+    "TF_INTRA_OP_PARALLELISM_THREADS": "2",
     "TF_INTER_OP_PARALLELISM_THREADS": "1",
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "PYTHONHASHSEED": "0",

@@ -1,5 +1,6 @@
 """The e2e tests' routing messages are training examples of their intents, in their language."""
 
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,14 @@ from tests.e2e.training_messages import TRAINING_MESSAGES
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
 
 
+@cache
 def training_examples(language: str) -> set[tuple[str, str]]:
     return {example for path in sorted((NLU_DIR / language).glob("*.yml")) for example in nlu_examples(path)}
+
+
+@cache
+def language_resolver() -> LanguageResolver:
+    return LanguageResolver(LanguageCatalog.load())
 
 
 @pytest.mark.parametrize(("language", "intent"), sorted(TRAINING_MESSAGES))
@@ -23,5 +30,4 @@ def test_routing_message_is_a_training_example_of_its_intent(language: str, inte
 
 @pytest.mark.parametrize(("language", "intent"), sorted(TRAINING_MESSAGES))
 def test_routing_message_is_read_as_its_language(language: str, intent: str) -> None:
-    resolver = LanguageResolver(LanguageCatalog.load())
-    assert resolver.resolve(TRAINING_MESSAGES[(language, intent)], None, None).language == language
+    assert language_resolver().resolve(TRAINING_MESSAGES[(language, intent)], None, None).language == language
