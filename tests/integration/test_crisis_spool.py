@@ -47,7 +47,7 @@ def queue(redis: Redis, key_ring: KeyRing, keys: KeySpace) -> LiveAgentQueue:
 def test_an_entry_is_encrypted_at_rest_and_reads_back(spool: CrisisSpool, key_ring: KeyRing) -> None:
     entry_id = spool.append(crisis("p-enc"))
     raw = spool.path.read_bytes()
-    for secret in (b"p-enc", b"ZX4455667788", b"pills", b"988"):
+    for secret in (b"p-enc", b"ZX4455667788", b"pills", b"call or text 988 now"):
         assert secret not in raw
     assert oct(spool.path.stat().st_mode & 0o777) == "0o600"
     [line] = [json.loads(line) for line in raw.splitlines()]
