@@ -1,15 +1,14 @@
 """The conversation gate: decides, for every patient message, who answers it.
 
 It wraps the ``on_new_message`` callback that Rasa hands to an input channel,
-so it works the same for any channel. For every message, in this order:
+so it works the same for any channel. The channel has already screened the
+message for crisis language (before checking the patient's credential, so that
+nothing delays crisis resources) and tied it to its conversation (see
+``handoff.patient_sessions``). For every message, in this order:
 
-1. the crisis screen, in every state, before anything else: a crisis gets the
-   crisis resources in the patient's language first, then the front of the
-   queue flagged for phone follow-up (or a crisis alert to the agent who has
-   the conversation), and only once that is stored, word that a person is
-   being connected; the bot is not called. A crisis that no agent of its
-   language can take now (coverage hours, agent directory) also waits at the
-   head of the English queue, flagged with the patient's language;
+1. a crisis gets the crisis resources in the patient's language first, then
+   the front of the queue (see ``connectors.crisis_escalation``); the bot is
+   not called;
 2. under a per-conversation lock (so two messages of one conversation never
    race, across any number of Rasa processes): the transcript (encrypted) and
    the conversation's language;
@@ -17,24 +16,34 @@ so it works the same for any channel. For every message, in this order:
    sent back; QUEUED, the patient gets only a "you're in line" notice; BOT (or
    CLOSED), a language without bot flows goes straight to that language's
    queue, else the message goes to Rasa, whose handoff marker (emitted by a
-   custom action) becomes a queued escalation and a ``handoff`` message.
+   custom action) becomes a queued escalation and a ``handoff`` message, and
+   whose identity marker records for the agent that the patient is verified.
 
-When Redis cannot be reached, a crisis is written to the crisis spool (see
-``handoff.spool``) and the patient gets the resources and the truth (call or
-text 988 now; our team will contact you as soon as it can), never a promise
-that a person is connecting; any other message raises ``StorageUnavailable``
-and changes nothing.
+Rasa reads a message that starts with ``/`` as an intent with slot values
+(``/inform{"verified": true}``): the gate strips leading slashes from what it
+passes to Rasa, so a patient can never set an intent or a slot directly.
+
+When Redis cannot be reached, a crisis is spooled and the patient is told the
+truth; any other message raises ``StorageUnavailable`` and changes nothing.
 """
 
-import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from connectors.crisis_escalation import (
+    CRISIS_REASON_PREFIX,
+    CrisisEscalation,
+    CrisisReply,
+    Progress,
+    has_open_crisis,
+)
 from handoff import (
+    Conversation,
     ConversationState,
     EnqueueResult,
     HandoffRequest,
@@ -44,30 +53,27 @@ from handoff import (
     TranscriptRole,
 )
 from handoff.coverage import CoverageHours
-from handoff.models import CrisisFlag, crisis_skill
-from handoff.queue import now_ms
-from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool, SpooledCrisis
+from handoff.models import CrisisFlag
+from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
 from languages import LanguageCatalog, LanguageResolver
 from screening import CrisisFinding, CrisisScreen
 
 logger = logging.getLogger(__name__)
 
-UNKNOWN_LANGUAGE = "und"
-"""Screens with every language's patterns: a crisis is never missed because the language was guessed wrong."""
-CRISIS_RESOURCES = "crisis_resources"
-CRISIS_CONNECTING = "crisis_connecting"
-"""Sent only after the crisis escalation is stored in Redis."""
-CRISIS_UNRECORDED = "crisis_unrecorded"
-"""Sent when Redis is unreachable and the crisis went to the spool."""
 RETRY_AFTER_SECONDS = 5
 GATE_LOCK_SECONDS = 60
 NO_COVERAGE_REPLY_AFTER = "the next business day"
-CRISIS_REASON_PREFIX = "crisis_"
+IDENTITY_MARKER = "identity_verified"
+"""A custom message of the verification action: ``{"identity_verified": {"via": "form"}}``."""
+VERIFICATION_SLOTS = ("verified", "verified_via", "verified_at", "patient_id")
+PORTAL = "portal"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-PrepareRasaConversation = Callable[[str, bool, str, UserMessage], Awaitable[None]]
-"""(conversation id, resume after an agent, language, message): readies the Rasa tracker."""
+PrepareRasaConversation = Callable[[str, bool, dict[str, Any], UserMessage], Awaitable[None]]
+"""(conversation id, resume after an agent, slots to set, message): readies the Rasa tracker."""
+PushToken = Callable[[str, int], str]
+"""(conversation id, episode): the patient's push-socket credential for that episode."""
 
 
 class StorageUnavailable(Exception):
@@ -79,22 +85,6 @@ class StorageUnavailable(Exception):
 
 
 @dataclass(frozen=True)
-class CrisisReply:
-    """A crisis the screen found, and the resources the patient was sent at once, in ``language``."""
-
-    finding: CrisisFinding
-    language: str
-    notice: str
-
-
-@dataclass
-class _Progress:
-    """How far a crisis got: once ``settled`` (stored in Redis or spooled), a later failure spools nothing."""
-
-    settled: bool = False
-
-
-@dataclass(frozen=True)
 class AfterHours:
     """The language queue is closed: ``reply_after`` tells the patient when a person replies."""
 
@@ -103,7 +93,7 @@ class AfterHours:
 
 
 class HandoffAwareOutput(OutputChannel):
-    """Forwards bot messages to the real output channel, keeping back handoff markers."""
+    """Forwards bot messages to the real output channel, keeping back the actions' markers."""
 
     def __init__(self, inner: OutputChannel, queue: LiveAgentQueue, conversation_id: str) -> None:
         self.inner = inner
@@ -115,9 +105,14 @@ class HandoffAwareOutput(OutputChannel):
         return self.inner.name()
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        request = HandoffRequest.from_marker(message.get("custom"))
+        custom = message.get("custom")
+        request = HandoffRequest.from_marker(custom)
         if request is not None:
             self.handoff_request = request
+            return
+        if isinstance(custom, dict) and isinstance(custom.get(IDENTITY_MARKER), dict):
+            via = str(custom[IDENTITY_MARKER].get("via", "form"))[:16]
+            await self.queue.mark_verified(self.conversation_id, via)
             return
         if message.get("text"):
             await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
@@ -130,7 +125,7 @@ class ConversationGate:
         queue: LiveAgentQueue,
         catalog: LanguageCatalog,
         crisis_screen: CrisisScreen,
-        push_token: Callable[[str], str],
+        push_token: PushToken,
         coverage: Optional[CoverageHours] = None,
         staffing: Optional[Staffing] = None,
         spool: Optional[CrisisSpool] = None,
@@ -139,11 +134,10 @@ class ConversationGate:
         self.queue = queue
         self.coverage = coverage or CoverageHours.always_open()
         self.staffing = staffing or Staffing(self.coverage)
-        self.spool = spool
         self.replayer = replayer
         self.catalog = catalog
         self.languages = LanguageResolver(catalog)
-        self.crisis_screen = crisis_screen
+        self.crisis = CrisisEscalation(queue, catalog, self.languages, crisis_screen, self.staffing, spool, replayer)
         self.push_token = push_token
 
     async def handle(
@@ -151,24 +145,21 @@ class ConversationGate:
         message: UserMessage,
         on_new_message: OnNewMessage,
         prepare_rasa_conversation: PrepareRasaConversation,
+        finding: Optional[CrisisFinding] = None,
+        portal_patient_id: Optional[str] = None,
     ) -> None:
-        """Routes one patient message according to the conversation's state.
+        """Routes one patient message of an authenticated conversation according to its state.
 
-        The crisis screen runs first, with every language's patterns and before
-        any Redis call, so that not even a Redis outage delays crisis resources.
-        Raises ``StorageUnavailable`` when Redis is unreachable and the message
-        is not a crisis.
+        ``finding``: what the channel's crisis screen found; the resources go out
+        before any Redis call. ``portal_patient_id``: the patient's portal identity,
+        already checked against its hash. Raises ``StorageUnavailable`` when Redis
+        is unreachable and the message is not a crisis.
         """
         conversation_id = message.sender_id
-        text = message.text or ""
-        output = message.output_channel
-        finding = self.crisis_screen.screen(text, UNKNOWN_LANGUAGE)
         crisis = None
         if finding is not None:
-            crisis_language = self._crisis_language(finding, text, message)
-            crisis = CrisisReply(finding, crisis_language, self.catalog.notice(crisis_language, CRISIS_RESOURCES))
-            await output.send_text_message(conversation_id, crisis.notice)
-        progress = _Progress()
+            crisis = await self.crisis.send_resources(finding, message, client_locale(message))
+        progress = Progress()
         try:
             if self.replayer is not None:
                 await self.replayer.replay_pending()
@@ -177,7 +168,8 @@ class ConversationGate:
                 timeout=GATE_LOCK_SECONDS,
                 blocking_timeout=GATE_LOCK_SECONDS,
             ):
-                await self._route(message, on_new_message, prepare_rasa_conversation, crisis, progress)
+                await self._route(message, on_new_message, prepare_rasa_conversation, crisis, progress,
+                                  portal_patient_id)
         except STORAGE_ERRORS as error:
             if progress.settled:
                 logger.warning("gate.storage_failed_after_crisis_stored conversation=%s: %s", conversation_id, error)
@@ -186,47 +178,7 @@ class ConversationGate:
                 logger.warning("gate.storage_unavailable conversation=%s: %s", conversation_id, error)
                 raise StorageUnavailable() from error
             category, evidence = crisis.finding.category.value, crisis.finding.evidence
-            await self.spool_crisis(message, category, evidence, crisis.language, [crisis.notice], error)
-
-    async def spool_crisis(
-        self,
-        message: UserMessage,
-        category: str,
-        evidence: str,
-        language: str,
-        notices: list[str],
-        error: BaseException,
-    ) -> None:
-        """Redis is unreachable: the crisis goes to the spool, and the patient is told the truth."""
-        conversation_id = message.sender_id
-        unrecorded = self.catalog.notice(language, CRISIS_UNRECORDED)
-        crisis = SpooledCrisis(
-            conversation_id=conversation_id,
-            language=language,
-            skill=crisis_skill(category).value,
-            reason=f"{CRISIS_REASON_PREFIX}{category}",
-            category=category,
-            evidence=evidence,
-            text=message.text or "",
-            notices=(*notices, unrecorded),
-            at_ms=now_ms(),
-        )
-        if self.spool is None:
-            logger.critical("crisis.unrecorded conversation=%s: no spool, Redis failed: %s", conversation_id, error)
-            return
-        try:
-            entry_id = await asyncio.to_thread(self.spool.append, crisis)
-        except OSError:
-            logger.critical("crisis.unrecorded conversation=%s: Redis and the spool both failed", conversation_id,
-                            exc_info=True)
-            return
-        logger.warning(
-            "crisis.spooled conversation=%s category=%s entry=%s redis_error=%s",
-            conversation_id, category, entry_id, error,
-        )
-        await message.output_channel.send_text_message(conversation_id, unrecorded)
-        if self.replayer is not None:
-            self.replayer.wake()
+            await self.crisis.spool(message, category, evidence, crisis.language, [crisis.notice], error)
 
     async def _route(
         self,
@@ -234,35 +186,37 @@ class ConversationGate:
         on_new_message: OnNewMessage,
         prepare_rasa_conversation: PrepareRasaConversation,
         crisis: Optional[CrisisReply],
-        progress: _Progress,
+        progress: Progress,
+        portal_patient_id: Optional[str],
     ) -> None:
-        """Everything after the crisis screen, under the conversation's lock."""
+        """Everything after the crisis resources, under the conversation's lock."""
         conversation_id = message.sender_id
         text = message.text or ""
         output = message.output_channel
         conversation = await self.queue.conversation(conversation_id)
         known_language = conversation.language if conversation else None
         await self.queue.record(conversation_id, TranscriptRole.PATIENT, text)
-        language = self.languages.resolve(text, known_language, _client_locale(message)).language
+        language = self.languages.resolve(text, known_language, client_locale(message)).language
         if language != known_language:
             await self.queue.remember_language(conversation_id, language)
+        newly_verified = portal_patient_id is not None and (conversation is None or conversation.verified_via != PORTAL)
+        if newly_verified:
+            await self.queue.mark_verified(conversation_id, PORTAL)
         if crisis is not None:
             await self.queue.record(conversation_id, TranscriptRole.BOT, crisis.notice)
-            await self.escalate_crisis(conversation_id, crisis.finding, language, output, progress, crisis.language)
+            if has_open_crisis(conversation):
+                await self._tell_where_they_stand(conversation, language, output)
+                return
+            await self.crisis.escalate(
+                conversation_id, crisis.finding, language, output, self.send_handoff, progress, crisis.language
+            )
             return
         state = conversation.state if conversation else ConversationState.BOT
         if state == ConversationState.WITH_AGENT:
             return
         if state == ConversationState.QUEUED:
             assert conversation is not None
-            crisis_waiting = conversation.priority == Priority.CRISIS
-            after_hours = None if crisis_waiting else self._after_hours(conversation.language or language)
-            if after_hours:
-                notice = self.catalog.notice(language, "after_hours", reply_after=after_hours.reply_after)
-            else:
-                position = await self.queue.position(conversation_id) or 1
-                notice = self.catalog.notice(language, "queued", position=position)
-            await self.send_text(output, conversation_id, notice)
+            await self._tell_where_they_stand(conversation, language, output)
             return
         resume = await self.queue.take_resume_pending(conversation_id)
         if not self.catalog.has_bot(language):
@@ -271,12 +225,13 @@ class ConversationGate:
             request = HandoffRequest(Skill.GENERAL, Priority.NORMAL, "language_without_bot_flows", language)
             await self.enqueue(conversation_id, request, output)
             return
-        if resume or language != known_language:
-            await prepare_rasa_conversation(conversation_id, resume, language, message)
+        slots = _slots_to_set(language, known_language, resume, portal_patient_id if newly_verified or resume else None)
+        if resume or slots:
+            await prepare_rasa_conversation(conversation_id, resume, slots, message)
         gated_output = HandoffAwareOutput(output, self.queue, conversation_id)
         await on_new_message(
             UserMessage(
-                message.text,
+                text.lstrip().lstrip("/"),
                 gated_output,
                 conversation_id,
                 input_channel=message.input_channel,
@@ -297,54 +252,21 @@ class ConversationGate:
                 if flag is None:
                     raise
                 progress.settled = True
-                await self.spool_crisis(message, flag.category, text, language, [], error)
+                await self.crisis.spool(message, flag.category, text, language, [], error)
 
-    async def escalate_crisis(
-        self,
-        conversation_id: str,
-        finding: CrisisFinding,
-        language: str,
-        output: OutputChannel,
-        progress: Optional[_Progress] = None,
-        notice_language: Optional[str] = None,
-    ) -> None:
-        """The front of the queue flagged for phone follow-up, or an alert to the agent who has it.
-
-        Only once that is stored is the patient told (in ``notice_language``, that of
-        the crisis resources) that a person is being connected.
-        """
-        category = finding.category.value
-        skill = crisis_skill(category)
-        result = await self.queue.enqueue_escalation(
-            conversation_id,
-            language,
-            skill,
-            Priority.CRISIS,
-            f"{CRISIS_REASON_PREFIX}{category}",
-            CrisisFlag(category, finding.evidence),
-            self.staffing.crisis_fallback(language, skill),
-        )
-        if progress is not None:
-            progress.settled = True
-        logger.warning(
-            "crisis.escalated conversation=%s category=%s state=%s", conversation_id, category, result.state.value
-        )
-        if result.state == ConversationState.QUEUED:
-            connecting = self.catalog.notice(notice_language or language, CRISIS_CONNECTING)
-            await output.send_text_message(conversation_id, connecting)
-            await self.send_handoff(conversation_id, result, output)
-            await self.queue.record(conversation_id, TranscriptRole.BOT, connecting)
+    async def _tell_where_they_stand(self, conversation: Optional[Conversation], language: str,
+                                     output: OutputChannel) -> None:
+        """A waiting patient hears their place in line (or when a person replies); with an agent, nothing."""
+        if conversation is None or conversation.state != ConversationState.QUEUED:
+            return
+        crisis_waiting = conversation.priority == Priority.CRISIS
+        after_hours = None if crisis_waiting else self._after_hours(conversation.language or language)
+        if after_hours:
+            notice = self.catalog.notice(language, "after_hours", reply_after=after_hours.reply_after)
         else:
-            await self.send_handoff(conversation_id, result, output)
-
-    def _crisis_language(self, finding: CrisisFinding, text: str, message: UserMessage) -> str:
-        """The language to give crisis resources in: the message's own, else the patterns' that matched."""
-        detected = self.languages.detect(text)
-        if detected is not None and self.catalog.get(detected.language):
-            return detected.language
-        if self.catalog.get(finding.language):
-            return finding.language
-        return self.languages.resolve(text, None, _client_locale(message)).language
+            position = await self.queue.position(conversation.conversation_id) or 1
+            notice = self.catalog.notice(language, "queued", position=position)
+        await self.send_text(output, conversation.conversation_id, notice)
 
     async def enqueue(
         self,
@@ -385,7 +307,7 @@ class ConversationGate:
         self, conversation_id: str, result: EnqueueResult, output: OutputChannel, reply_after: Optional[str] = None
     ) -> None:
         payload = result.to_patient_message(reply_after)
-        payload["handoff"]["push_token"] = self.push_token(conversation_id)
+        payload["handoff"]["push_token"] = self.push_token(conversation_id, result.episode)
         await output.send_custom_json(conversation_id, payload)
 
     async def send_text(self, output: OutputChannel, conversation_id: str, text: str) -> None:
@@ -393,7 +315,22 @@ class ConversationGate:
         await output.send_text_message(conversation_id, text)
 
 
-def _client_locale(message: UserMessage) -> Optional[str]:
+def _slots_to_set(
+    language: str, known_language: Optional[str], resume: bool, portal_patient_id: Optional[str]
+) -> dict[str, Any]:
+    """Rasa slots the gate owns: the language, and identity (it lapses when an agent hands back)."""
+    slots: dict[str, Any] = {}
+    if language != known_language:
+        slots["language"] = language
+    if resume:
+        slots.update(dict.fromkeys(VERIFICATION_SLOTS))
+        slots["verified"] = False
+    if portal_patient_id is not None:
+        slots.update(verified=True, verified_via=PORTAL, verified_at=time.time(), patient_id=portal_patient_id)
+    return slots
+
+
+def client_locale(message: UserMessage) -> Optional[str]:
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
     locale = metadata.get("locale") or metadata.get("language")
     return locale if isinstance(locale, str) else None

@@ -2,21 +2,30 @@
 
 ``POST /webhooks/patient/webhook`` takes ``{"sender", "message", "metadata"}``
 and answers with the list of messages for the patient, exactly like Rasa's
-``rest`` channel, so every REST client works. ``GET /webhooks/patient/push``
-is a websocket on which the patient receives agent messages as they are sent
-(``?sender=<id>&token=<push_token>&after=<last message id>``). ``GET
-/webhooks/patient/chat`` serves a minimal chat page.
+``rest`` channel, so every REST client works. A conversation is reachable only
+with the credential the server issued for it (see ``connectors.patient_access``):
+on first contact the reply starts with a ``{"custom": {"session": {...}}}``
+message carrying the new conversation id and token (also ``POST
+/webhooks/patient/session``, which the chat page uses). ``GET
+/webhooks/patient/push`` is a websocket on which the patient receives agent
+messages of the current episode as they are sent
+(``?sender=<id>&token=<push_token>&after=<last message id>``; the push token
+comes with the handoff message and opens nothing once the episode is closed).
+``GET /webhooks/patient/chat`` serves a minimal chat page.
 
-While Redis is unreachable, a crisis message still gets HTTP 200 with the
-crisis resources and an honest notice (the escalation is spooled to disk and a
-background task of this process replays it when Redis is back); any other
-message gets HTTP 503 with ``Retry-After`` and changes nothing.
+Refusals: 401 (no or wrong credential; a crisis message still gets the crisis
+resources, in a new conversation of its own, in the body's ``messages``), 429
+(limits; ``Retry-After``). While Redis is unreachable, a crisis message still
+gets HTTP 200 with the crisis resources and an honest notice (the escalation
+is spooled to disk and replayed); any other message gets HTTP 503 with
+``Retry-After`` and changes nothing.
 """
 
 import asyncio
 import json
 import logging
 import re
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional
 
@@ -28,26 +37,29 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.gate import ConversationGate, StorageUnavailable
+from connectors.gate import ConversationGate, PrepareRasaConversation, StorageUnavailable, client_locale
+from connectors.patient_access import Admission, PatientGatekeeper, client_address
 from handoff import MAX_MESSAGE_BYTES, AgentDirectory, ConversationState, HandoffSettings, KeySpace, LiveAgentQueue
 from handoff.agents import AgentDirectoryError
-from handoff.spool import CrisisReplayer, CrisisSpool
+from handoff.patient_sessions import PatientAccessError, PatientSessions
+from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
 from languages import LanguageCatalog
-from screening import CrisisScreen
+from screening import CrisisFinding, CrisisScreen
 
 logger = logging.getLogger(__name__)
 
-SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 MESSAGE_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 MAX_BODY_BYTES = 16 * 1024
 PUSH_WAIT_MS = 15_000
 CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
-LANGUAGE_SLOT = "language"
 PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
 REDIS_CONNECT_TIMEOUT_SECONDS = 2
 """An unreachable Redis must not hold back a crisis reply for long."""
 REDIS_SOCKET_TIMEOUT_SECONDS = PUSH_WAIT_MS / 1000 + 10
+CONVERSATION_ID_HEADER = "X-Conversation-Id"
+CONVERSATION_TOKEN_HEADER = "X-Conversation-Token"  # noqa: S105 (a header name)
 
 
 class BadPatientMessage(ValueError):
@@ -58,8 +70,7 @@ class BadPatientMessage(ValueError):
         self.status = status
 
 
-def parse_patient_message(request: Request) -> tuple[str, str, Optional[dict[str, Any]]]:
-    """Validates a webhook request; returns sender, text and metadata."""
+def parse_json_object(request: Request) -> dict[str, Any]:
     if len(request.body) > MAX_BODY_BYTES:
         raise BadPatientMessage(413, f"request body exceeds {MAX_BODY_BYTES} bytes")
     try:
@@ -68,26 +79,38 @@ def parse_patient_message(request: Request) -> tuple[str, str, Optional[dict[str
         raise BadPatientMessage(400, "body is not valid JSON")
     if not isinstance(body, dict):
         raise BadPatientMessage(400, "body must be a JSON object")
-    sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
-    if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
-        raise BadPatientMessage(
-            400, "sender is required: 1-128 characters of letters, digits and _.:@-"
-        )
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadPatientMessage(400, "metadata must be a JSON object")
+    return body
+
+
+def parse_patient_message(request: Request) -> tuple[Optional[str], str, Optional[dict[str, Any]]]:
+    """Validates a webhook request; returns sender (None on first contact), text and metadata."""
+    body = parse_json_object(request)
+    sender, text = body.get("sender"), body.get("message")
+    if sender is not None and (not isinstance(sender, str) or not SENDER_ID.fullmatch(sender)):
+        raise BadPatientMessage(400, "sender must be 1-128 characters of letters, digits and _.:@+-")
     if not isinstance(text, str) or not text.strip():
         raise BadPatientMessage(400, "message is required and must be a non-empty string")
     if len(text.encode()) > MAX_MESSAGE_BYTES:
         raise BadPatientMessage(413, f"message exceeds {MAX_MESSAGE_BYTES} bytes")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise BadPatientMessage(400, "metadata must be a JSON object")
-    return sender, text, metadata
+    return sender, text, body.get("metadata")
 
 
-def error_json(status: int, message: str, headers: Optional[dict[str, str]] = None) -> HTTPResponse:
-    return response.json({"error": message}, status=status, headers=headers)
+def error_json(status: int, message: str, headers: Optional[dict[str, str]] = None,
+               **extra: Any) -> HTTPResponse:
+    return response.json({"error": message, **extra}, status=status, headers=headers)
+
+
+def refusal_headers(refusal: PatientAccessError) -> dict[str, str]:
+    if refusal.retry_after is not None:
+        return {"Retry-After": str(refusal.retry_after)}
+    return {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else {}
 
 
 class PatientChannel(InputChannel):
-    """REST-compatible patient channel with live-agent handoff and agent push."""
+    """REST-compatible patient channel with credentials, live-agent handoff and agent push."""
 
     @classmethod
     def name(cls) -> str:
@@ -108,12 +131,15 @@ class PatientChannel(InputChannel):
         self.redis_url = redis_url
         self.keys = KeySpace(namespace)
         self.key_ring = settings.key_ring()
+        self.access = settings.patients
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
         self.coverage = settings.coverage()
         self.staffing = Staffing(self.coverage, _agent_directory(settings))
         self.spool = CrisisSpool(settings.crisis_spool, self.key_ring, namespace)
+        self.open_push_sockets = 0
         self._queue: Optional[LiveAgentQueue] = None
+        self._sessions: Optional[PatientSessions] = None
         self._gate: Optional[ConversationGate] = None
         self._replayer: Optional[CrisisReplayer] = None
         self._replaying: Optional[asyncio.Task[None]] = None
@@ -131,6 +157,16 @@ class PatientChannel(InputChannel):
         return self._queue
 
     @property
+    def sessions(self) -> PatientSessions:
+        if self._sessions is None:
+            self._sessions = PatientSessions(self.queue.redis, self.keys, self.key_ring, self.access)
+        return self._sessions
+
+    @property
+    def gatekeeper(self) -> PatientGatekeeper:
+        return PatientGatekeeper(self.sessions, self.access)
+
+    @property
     def replayer(self) -> CrisisReplayer:
         if self._replayer is None:
             self._replayer = CrisisReplayer(self.spool, self.queue, self.staffing.crisis_fallback)
@@ -143,16 +179,13 @@ class PatientChannel(InputChannel):
                 self.queue,
                 self.catalog,
                 self.crisis_screen,
-                self.push_token,
+                self.sessions.push_token,
                 self.coverage,
                 self.staffing,
                 self.spool,
                 self.replayer,
             )
         return self._gate
-
-    def push_token(self, conversation_id: str) -> str:
-        return self.key_ring.mac("patient-push", conversation_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         patient_webhook = Blueprint("patient_webhook", __name__)
@@ -178,76 +211,171 @@ class PatientChannel(InputChannel):
                 headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
             )
 
+        @patient_webhook.route("/session", methods=["POST"])
+        async def open_session(request: Request) -> HTTPResponse:
+            try:
+                metadata = parse_json_object(request).get("metadata") if request.body else None
+                admission = await self.gatekeeper.open_session(request, metadata)
+            except BadPatientMessage as error:
+                return error_json(error.status, str(error))
+            except PatientAccessError as refusal:
+                return error_json(refusal.status, str(refusal), refusal_headers(refusal))
+            except STORAGE_ERRORS:
+                return error_json(503, "the service is briefly unavailable; please retry", {"Retry-After": "5"})
+            assert admission.credential is not None
+            if admission.portal_patient_id is not None:
+                await self.queue.mark_verified(admission.conversation_id, "portal")
+            return response.json(admission.credential.to_json(), status=201, headers={"Cache-Control": "no-store"})
+
         @patient_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
                 sender, text, metadata = parse_patient_message(request)
             except BadPatientMessage as error:
                 return error_json(error.status, str(error))
-            collector = CollectingOutputChannel()
-            message = UserMessage(
-                text, collector, sender, input_channel=self.name(), metadata=metadata
-            )
-            handling = asyncio.ensure_future(
-                self.gate.handle(
-                    message,
-                    on_new_message,
-                    lambda *args: prepare_rasa_conversation(request, *args),
-                )
-            )
+            finding = self.gate.crisis.screen(text)
+
+            async def prepare(conversation_id: str, resume: bool, slots: dict[str, Any], message: UserMessage) -> None:
+                await prepare_rasa_conversation(request, conversation_id, resume, slots, message)
+
             try:
-                await asyncio.shield(handling)
-            except asyncio.CancelledError:
-                logger.error("patient.message.client_gone sender=%s (handling goes on)", sender)
-                raise
-            except StorageUnavailable as error:
-                return error_json(503, str(error), {"Retry-After": str(error.retry_after)})
-            except Exception:
-                logger.exception("patient.message.failure sender=%s", sender)
-                if collector.messages:
-                    return response.json(collector.messages)
-                return error_json(503, "the message could not be processed; please try again")
-            return response.json(collector.messages)
+                admission = await self.gatekeeper.admit(request, sender, metadata, finding is not None)
+            except PatientAccessError as refusal:
+                if finding is None:
+                    return error_json(refusal.status, str(refusal), refusal_headers(refusal))
+                return await self._crisis_after_refusal(request, text, metadata, finding, refusal,
+                                                        on_new_message, prepare)
+            except STORAGE_ERRORS:
+                conversation_id = self.gatekeeper.offline_conversation(request, sender, metadata)
+                if finding is None:
+                    unavailable = StorageUnavailable()
+                    return error_json(503, str(unavailable), {"Retry-After": str(unavailable.retry_after)})
+                admission = Admission(conversation_id or self.sessions.mint().conversation_id)
+            return await self._handle(request, admission, text, metadata, finding, on_new_message, prepare)
 
         @patient_webhook.websocket("/push")
         async def push(request: Request, ws: Any) -> None:
-            sender = request.args.get("sender", "")
-            token = request.args.get("token", "")
-            after = request.args.get("after", "0")
-            problem = await self._push_problem(sender, token, after)
-            if problem:
-                await ws.send(json.dumps({"error": problem}))
-                await ws.close(code=1008, reason=problem[:100])
-                return
-            while True:
-                messages = await self.queue.agent_messages(sender, after, PUSH_WAIT_MS)
-                if not messages and await self.queue.state_of(sender) not in PUSH_STATES:
-                    await ws.close(code=1000, reason="the conversation is back with the bot")
-                    return
-                for outbox_message in messages:
-                    after = outbox_message.message_id
-                    await ws.send(
-                        json.dumps(
-                            {
-                                "recipient_id": sender,
-                                "id": outbox_message.message_id,
-                                "from": outbox_message.entry.role.value,
-                                "text": outbox_message.entry.text,
-                            }
-                        )
-                    )
+            await self._push(request, ws)
 
         return patient_webhook
 
-    async def _push_problem(self, sender: str, token: str, after: str) -> Optional[str]:
+    async def _handle(
+        self,
+        request: Request,
+        admission: Admission,
+        text: str,
+        metadata: Optional[dict[str, Any]],
+        finding: Optional[CrisisFinding],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        prepare: PrepareRasaConversation,
+        status: int = 200,
+        error: Optional[str] = None,
+    ) -> HTTPResponse:
+        """Runs the gate for an admitted message; a newly issued credential leads the reply."""
+        conversation_id = admission.conversation_id
+        collector = CollectingOutputChannel()
+        headers = {"Cache-Control": "no-store"}
+        if admission.credential is not None:
+            await collector.send_custom_json(conversation_id, {"session": admission.credential.to_json()})
+            headers[CONVERSATION_ID_HEADER] = conversation_id
+            headers[CONVERSATION_TOKEN_HEADER] = admission.credential.token
+        message = UserMessage(text, collector, conversation_id, input_channel=self.name(), metadata=metadata)
+        handling = asyncio.ensure_future(
+            self.gate.handle(message, on_new_message, prepare, finding, admission.portal_patient_id)
+        )
+        try:
+            await asyncio.shield(handling)
+        except asyncio.CancelledError:
+            logger.error("patient.message.client_gone conversation=%s (handling goes on)", conversation_id)
+            raise
+        except StorageUnavailable as unavailable:
+            return error_json(503, str(unavailable), {"Retry-After": str(unavailable.retry_after)})
+        except Exception:
+            logger.exception("patient.message.failure conversation=%s", conversation_id)
+            if len(collector.messages) <= int(admission.credential is not None):
+                return error_json(503, "the message could not be processed; please try again")
+        if error is not None:
+            return error_json(status, error, headers, messages=collector.messages)
+        return response.json(collector.messages, status=status, headers=headers)
+
+    async def _crisis_after_refusal(
+        self,
+        request: Request,
+        text: str,
+        metadata: Optional[dict[str, Any]],
+        finding: CrisisFinding,
+        refusal: PatientAccessError,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        prepare: PrepareRasaConversation,
+    ) -> HTTPResponse:
+        """A refused crisis message still gets the resources, in a new conversation of its own.
+
+        Never in the conversation it named. Over the new-conversation limit, the
+        resources only: they need no storage.
+        """
+        try:
+            credential = await self.sessions.open(client_address(request))
+        except (PatientAccessError, *STORAGE_ERRORS):
+            collector = CollectingOutputChannel()
+            probe = UserMessage(text, collector, "", input_channel=self.name(), metadata=metadata)
+            await self.gate.crisis.send_resources(finding, probe, client_locale(probe))
+            return error_json(refusal.status, str(refusal), refusal_headers(refusal), messages=collector.messages)
+        logger.warning("patient.crisis_after_refusal status=%s new_conversation=%s", refusal.status,
+                       credential.conversation_id)
+        return await self._handle(request, Admission(credential.conversation_id, credential), text, metadata,
+                                  finding, on_new_message, prepare, refusal.status, str(refusal))
+
+    async def _push(self, request: Request, ws: Any) -> None:
+        """Agent messages of the current episode, for as long as the episode lasts."""
+        sender = request.args.get("sender", "")
+        after = request.args.get("after", "0")
+        socket_id = uuid.uuid4().hex
+        problem = await self._push_problem(sender, request.args.get("token", ""), after, socket_id)
+        if problem:
+            await ws.send(json.dumps({"error": problem}))
+            await ws.close(code=1008, reason=problem[:100])
+            return
+        episode = (await self.queue.conversation(sender)).episode  # type: ignore[union-attr]
+        self.open_push_sockets += 1
+        try:
+            while await self.sessions.acquire_push_socket(sender, socket_id):
+                messages = await self.queue.agent_messages(sender, episode, after, PUSH_WAIT_MS)
+                for outbox_message in messages:
+                    after = outbox_message.message_id
+                    await ws.send(json.dumps({
+                        "recipient_id": sender,
+                        "id": outbox_message.message_id,
+                        "from": outbox_message.entry.role.value,
+                        "text": outbox_message.entry.text,
+                    }))
+                conversation = await self.queue.conversation(sender)
+                current = conversation is not None and conversation.episode == episode
+                if not messages and not (current and conversation.state in PUSH_STATES):  # type: ignore[union-attr]
+                    await ws.close(code=1000, reason="the conversation is back with the bot")
+                    return
+                if not await self.sessions.keep_alive(sender):
+                    await ws.close(code=1008, reason="the session has ended")
+                    return
+        finally:
+            self.open_push_sockets -= 1
+            await self.sessions.release_push_socket(sender, socket_id)
+
+    async def _push_problem(self, sender: str, token: str, after: str, socket_id: str) -> Optional[str]:
         if not SENDER_ID.fullmatch(sender):
-            return "sender is required: 1-128 characters of letters, digits and _.:@-"
+            return "sender must be 1-128 characters of letters, digits and _.:@+-"
         if not MESSAGE_ID.fullmatch(after):
             return "after must be a message id such as 1700000000000-0"
-        if not self.key_ring.verify_mac("patient-push", sender, token):
+        if self.open_push_sockets >= self.access.push_sockets_per_process:
+            return "too many open push sockets on this server; retry shortly"
+        conversation = await self.queue.conversation(sender)
+        if conversation is None or conversation.state not in PUSH_STATES:
+            return "no conversation with a person is open for this token"
+        if not self.sessions.push_token_matches(sender, conversation.episode, token):
             return "missing or wrong push token"
-        if await self.queue.conversation(sender) is None:
-            return "unknown conversation"
+        if not await self.sessions.keep_alive(sender):
+            return "the session has ended; start a new conversation"
+        if not await self.sessions.acquire_push_socket(sender, socket_id):
+            return f"at most {self.access.push_sockets_per_conversation} push sockets per conversation"
         return None
 
 
@@ -263,9 +391,9 @@ def _agent_directory(settings: HandoffSettings) -> Optional[AgentDirectory]:
 
 
 async def prepare_rasa_conversation(
-    request: Request, conversation_id: str, resume: bool, language: str, message: UserMessage
+    request: Request, conversation_id: str, resume: bool, slots: dict[str, Any], message: UserMessage
 ) -> None:
-    """Sets the language slot, and resumes a conversation an agent handed back.
+    """Sets the slots the gate owns, and resumes a conversation an agent handed back.
 
     Resuming continues where the bot paused, not afresh. The handoff action
     paused the conversation before Rasa logged its ``action_listen``; adding it
@@ -280,6 +408,7 @@ async def prepare_rasa_conversation(
         if resume:
             tracker.update(ConversationResumed())
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-        if tracker.get_slot(LANGUAGE_SLOT) != language:
-            tracker.update(SlotSet(LANGUAGE_SLOT, language))
+        for slot, value in slots.items():
+            if tracker.slots.get(slot) is not None and tracker.get_slot(slot) != value:
+                tracker.update(SlotSet(slot, value))
         await agent.tracker_store.save(tracker)

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SESSION_TTL_SECONDS = 8 * 3600
 SUPERVISOR_ROLE = "supervisor"
+EARLIER_EPISODE_ROLES = frozenset({SUPERVISOR_ROLE})
+"""Roles that may read a conversation's earlier episodes (every such read is audited); others see the current one."""
 
 
 class AgentDirectoryError(ValueError):
@@ -54,6 +56,10 @@ class Agent:
     def claimable_skills(self) -> Optional[list[str]]:
         """Skills whose conversations this agent may take; None means all (supervisors)."""
         return None if self.role == SUPERVISOR_ROLE else list(self.skills)
+
+    @property
+    def reads_earlier_episodes(self) -> bool:
+        return self.role in EARLIER_EPISODE_ROLES
 
     def public_profile(self) -> dict[str, Any]:
         return {

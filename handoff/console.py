@@ -3,7 +3,9 @@
 Every ``/api`` endpoint but login needs ``Authorization: Bearer <token>``. An
 agent sees the queue of its languages without message content; the transcript
 is readable only by the agent working the conversation, and every read is in
-the audit log.
+the audit log. Minimum necessary: the transcript starts at the current episode
+(everything since the conversation was last closed); earlier episodes are shown
+only to roles allowed to read them (``?episodes=all``), audited as such.
 """
 
 import argparse
@@ -21,12 +23,14 @@ from handoff.agents import Agent, AgentDirectory, AgentSessions
 from handoff.audit import AuditLog
 from handoff.crypto import EnvelopeError
 from handoff.keys import KeySpace
-from handoff.models import CloseOutcome
+from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.queue import (
     ConversationNotFound,
+    CrisisChanged,
     HandoffError,
     InvalidTransition,
     LiveAgentQueue,
+    MissingCrisisDisposition,
     NotAssignedAgent,
 )
 from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
@@ -101,8 +105,11 @@ async def handoff_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(404, str(error))
     except NotAssignedAgent as error:
         return error_response(403, str(error))
-    except InvalidTransition as error:
+    except (InvalidTransition, CrisisChanged) as error:
         return error_response(409, str(error))
+    except MissingCrisisDisposition as error:
+        dispositions = ", ".join(disposition.value for disposition in CrisisDisposition)
+        return error_response(400, f"{error}: crisis_disposition, one of {dispositions}")
     except HandoffError:
         logger.exception("console.handoff_error")
         return error_response(500, "internal error")
@@ -168,14 +175,22 @@ async def read_transcript(request: web.Request) -> web.Response:
     start = request.query.get("from", "0")
     if not start.isdigit() or len(start) > 9:
         return error_response(400, "from must be a transcript entry number (0 or more)")
-    entries = await queue.transcript(conversation_id, int(start))
+    episodes = request.query.get("episodes", "current")
+    if episodes not in ("current", "all"):
+        return error_response(400, "episodes must be 'current' or 'all'")
+    if episodes == "all" and not agent.reads_earlier_episodes:
+        return error_response(403, f"role {agent.role!r} reads the current episode only")
+    first = 0 if episodes == "all" else conversation.transcript_from
+    entries = await queue.transcript(conversation_id, max(int(start), first))
     evidence = await queue.crisis_evidence(conversation_id) if conversation.crisis_category else None
-    if entries or start == "0":
+    if episodes == "all":
+        await request.app[AUDIT_KEY].record(agent.agent_id, "read_earlier_episodes", conversation_id, request.remote)
+    elif entries or int(start) <= first:
         await request.app[AUDIT_KEY].record(agent.agent_id, "read_transcript", conversation_id, request.remote)
     return web.json_response(
         {
             "conversation": dict(conversation.to_json(), crisis_evidence=evidence),
-            "from": int(start),
+            "from": max(int(start), first),
             "entries": [entry.to_json() for entry in entries],
         }
     )
@@ -219,7 +234,14 @@ async def close(request: web.Request) -> web.Response:
         outcome = CloseOutcome(body.get("outcome"))
     except ValueError:
         return error_response(400, "outcome must be 'bot' or 'closed'")
-    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome)
+    disposition = None
+    if body.get("crisis_disposition") is not None:
+        try:
+            disposition = CrisisDisposition(body["crisis_disposition"])
+        except ValueError:
+            dispositions = ", ".join(disposition.value for disposition in CrisisDisposition)
+            return error_response(400, f"crisis_disposition must be one of {dispositions}")
+    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition)
     await request.app[AUDIT_KEY].record(
         agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote
     )

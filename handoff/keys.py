@@ -18,6 +18,10 @@ CRISIS_ALERTS = "crisis-alerts"
 AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
 SPOOL_REPLAYED = "spool-replayed"
+PATIENT_SESSION = "patient-session"
+RATE = "rate"
+PUSH_SOCKETS = "push-sockets"
+EPISODES = "episodes"
 
 
 class KeySpace:
@@ -41,8 +45,23 @@ class KeySpace:
     def transcript(self, conversation_id: str) -> str:
         return self.key(TRANSCRIPT, conversation_id)
 
-    def outbox(self, conversation_id: str) -> str:
-        return self.key(OUTBOX, conversation_id)
+    def outbox(self, conversation_id: str, episode: int) -> str:
+        """Agent messages of one episode (escalation to close): a later episode never reads them."""
+        return self.key(OUTBOX, conversation_id, str(episode))
+
+    def episodes(self, conversation_id: str) -> str:
+        """Sealed records of the conversation's closed episodes (who closed, crisis disposition)."""
+        return self.key(EPISODES, conversation_id)
+
+    def patient_session(self, conversation_id: str) -> str:
+        return self.key(PATIENT_SESSION, conversation_id)
+
+    def rate(self, limit: str, subject: str, window: int) -> str:
+        """A counter of one rate limit for one subject (a conversation, a client address digest) and minute."""
+        return self.key(RATE, limit, subject, str(window))
+
+    def push_sockets(self, conversation_id: str) -> str:
+        return self.key(PUSH_SOCKETS, conversation_id)
 
     def agent_session(self, token_digest: str) -> str:
         return self.key(AGENT_SESSION, token_digest)

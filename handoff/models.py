@@ -61,6 +61,16 @@ class CloseOutcome(str, Enum):
     CLOSED = "closed"
 
 
+class CrisisDisposition(str, Enum):
+    """What became of a crisis, recorded when its episode is closed (required then)."""
+
+    PHONE_FOLLOW_UP_DONE = "phone_follow_up_done"
+    EMERGENCY_SERVICES_CONTACTED = "emergency_services_contacted"
+    RESOURCES_GIVEN_PATIENT_SAFE = "resources_given_patient_safe"
+    NO_RESPONSE_CALLBACK_SCHEDULED = "no_response_callback_scheduled"
+    NOT_A_CRISIS = "not_a_crisis"
+
+
 class TranscriptRole(str, Enum):
     PATIENT = "patient"
     BOT = "bot"
@@ -123,6 +133,7 @@ class EnqueueResult:
     priority: Priority
     reason: str
     position: int
+    episode: int = 0
 
     def to_patient_message(self, reply_after: Optional[str] = None) -> dict[str, Any]:
         """The custom message the patient's client receives on handoff.
@@ -159,6 +170,13 @@ class Conversation:
     """Set when the patient wrote outside coverage hours: a person replies or calls back after this."""
     fallback_language: Optional[str] = None
     """Also waiting in this language's queue: a crisis that no agent of its own language can take now."""
+    episode: int = 0
+    """Counts escalations: an episode runs from enqueue to close; push tokens and outboxes belong to one."""
+    transcript_from: int = 0
+    """First transcript entry of the current episode (everything since the last close)."""
+    verified_via: Optional[str] = None
+    """How the patient proved who they are in this episode (``form``, ``portal``); never what they typed."""
+    verified_at_ms: Optional[int] = None
 
     @classmethod
     def from_hash(cls, conversation_id: str, fields: dict[str, str]) -> "Conversation":
@@ -175,6 +193,10 @@ class Conversation:
             phone_follow_up=fields.get("phone_follow_up") == "1",
             reply_after_ms=int(fields["reply_after"]) if "reply_after" in fields else None,
             fallback_language=fields.get("fallback_language"),
+            episode=int(fields.get("episode", 0)),
+            transcript_from=int(fields.get("transcript_from", 0)),
+            verified_via=fields.get("verified_via"),
+            verified_at_ms=int(fields["verified_at"]) if "verified_at" in fields else None,
         )
 
     def to_json(self) -> dict[str, Any]:

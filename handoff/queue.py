@@ -6,9 +6,10 @@ Transcript entries and agent messages are sealed with the key ring before they
 reach Redis.
 """
 
+import json
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from redis.asyncio import Redis
 
@@ -18,6 +19,7 @@ from handoff.models import (
     CloseOutcome,
     Conversation,
     ConversationState,
+    CrisisDisposition,
     CrisisFlag,
     EnqueueResult,
     Priority,
@@ -25,6 +27,7 @@ from handoff.models import (
     TranscriptEntry,
     TranscriptRole,
 )
+from handoff.redis_values import decoded, text_of
 from handoff.scripts import (
     AGENT_MESSAGE_SCRIPT,
     CLAIM_SCRIPT,
@@ -39,6 +42,8 @@ PRIORITY_SCORE_STRIDE = 10**13
 """Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
 
 OUTBOX_MAX_LENGTH = 1000
+OUTBOX_DRAIN_MS = 10 * 60 * 1000
+"""How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
 REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
 """How long a replayed spool entry's marker is kept: far longer than any entry stays in a spool."""
 
@@ -57,6 +62,14 @@ class InvalidTransition(HandoffError):
 
 class NotAssignedAgent(HandoffError):
     """The agent is not the one working this conversation."""
+
+
+class MissingCrisisDisposition(HandoffError):
+    """A crisis episode cannot be closed without saying what became of the crisis."""
+
+
+class CrisisChanged(HandoffError):
+    """A crisis arrived after the agent last read the conversation: read it before closing."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,7 @@ class LiveAgentQueue:
         fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
         if not fields:
             return None
-        return Conversation.from_hash(conversation_id, _decoded(fields))
+        return Conversation.from_hash(conversation_id, decoded(fields))
 
     async def state_of(self, conversation_id: str) -> ConversationState:
         """The conversation's state; a conversation never escalated is with the bot."""
@@ -123,11 +136,12 @@ class LiveAgentQueue:
         conversation = await self.conversation(conversation_id)
         assert conversation is not None and conversation.priority is not None
         return EnqueueResult(
-            state=ConversationState(_text(state)),
+            state=ConversationState(text_of(state)),
             language=conversation.language or language,
             priority=conversation.priority,
             reason=conversation.reason or reason,
             position=int(position),
+            episode=conversation.episode,
         )
 
     async def replay_escalation(
@@ -154,7 +168,7 @@ class LiveAgentQueue:
         keys += [self.keys.spool_replayed(once_id), self.keys.transcript(conversation_id)]
         args += [REPLAY_MARKER_TTL_MS, *(self._seal(conversation_id, entry) for entry in transcript)]
         state, _ = await self._replay(keys=keys, args=args)
-        return _text(state) != "REPLAYED"
+        return text_of(state) != "REPLAYED"
 
     def _escalation(
         self,
@@ -202,16 +216,16 @@ class LiveAgentQueue:
 
     async def crisis_evidence(self, conversation_id: str) -> Optional[str]:
         sealed = await self.redis.hget(self.keys.conversation(conversation_id), "crisis_evidence")
-        return self._key_ring.open(_text(sealed), conversation_id).decode() if sealed else None
+        return self._key_ring.open(text_of(sealed), conversation_id).decode() if sealed else None
 
     async def crisis_alerts(self, agent_id: str, after_id: str = "0") -> list[dict[str, str]]:
         """Crisis alerts for conversations the agent is working, after ``after_id``."""
         rows = await self.redis.xrange(self.keys.crisis_alerts(), min=f"({after_id}" if after_id != "0" else "-")
         alerts = []
         for alert_id, fields in rows:
-            values = _decoded(fields)
+            values = decoded(fields)
             if values.get("agent") == agent_id:
-                alerts.append(dict(values, id=_text(alert_id)))
+                alerts.append(dict(values, id=text_of(alert_id)))
         return alerts
 
     async def position(self, conversation_id: str) -> Optional[int]:
@@ -231,7 +245,7 @@ class LiveAgentQueue:
         best: dict[str, float] = {}
         for language in languages:
             for member, score in await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True):
-                conversation_id = _text(member)
+                conversation_id = text_of(member)
                 best[conversation_id] = min(score, best.get(conversation_id, score))
         waiting: list[tuple[float, Conversation]] = []
         for conversation_id, score in best.items():
@@ -250,7 +264,7 @@ class LiveAgentQueue:
         The agent must speak the conversation's language and have its skill
         (``skills=None`` means any skill, for supervisors).
         """
-        outcome = _text(
+        outcome = text_of(
             await self._claim(
                 keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id)],
                 args=[
@@ -281,51 +295,108 @@ class LiveAgentQueue:
         """Conversations the agent is working, so a reloaded console can pick them up again."""
         conversations = []
         for member in sorted(await self.redis.smembers(self.keys.agent_conversations(agent_id))):
-            conversation = await self.conversation(_text(member))
+            conversation = await self.conversation(text_of(member))
             if conversation and conversation.agent_id == agent_id:
                 conversations.append(conversation)
         return conversations
 
     async def send_agent_message(self, conversation_id: str, agent_id: str, text: str) -> str:
-        """Records an agent's message and puts it in the patient's outbox; returns its id."""
+        """Records an agent's message and puts it in the patient's outbox of this episode; returns its id."""
+        conversation = await self.conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFound(f"no conversation {conversation_id!r}")
         envelope = self._seal(conversation_id, TranscriptEntry(TranscriptRole.AGENT, text, now_ms()))
-        outcome = _text(
+        outcome = text_of(
             await self._agent_message(
                 keys=[
                     self.keys.conversation(conversation_id),
                     self.keys.transcript(conversation_id),
-                    self.keys.outbox(conversation_id),
+                    self.keys.outbox(conversation_id, conversation.episode),
                 ],
-                args=[agent_id, envelope, OUTBOX_MAX_LENGTH],
+                args=[agent_id, envelope, OUTBOX_MAX_LENGTH, conversation.episode],
             )
         )
         _raise_for(outcome, conversation_id, success_is_id=True)
         return outcome
 
     async def agent_messages(
-        self, conversation_id: str, after_id: str = "0", block_ms: Optional[int] = None
+        self, conversation_id: str, episode: int, after_id: str = "0", block_ms: Optional[int] = None
     ) -> list[OutboxMessage]:
-        """Agent messages after ``after_id``, waiting up to ``block_ms`` for one to arrive."""
+        """Agent messages of one episode after ``after_id``, waiting up to ``block_ms`` for one to arrive."""
         streams = await self.redis.xread(
-            {self.keys.outbox(conversation_id): after_id}, block=block_ms, count=100
+            {self.keys.outbox(conversation_id, episode): after_id}, block=block_ms, count=100
         )
         messages = []
         for _, entries in streams or []:
             for message_id, fields in entries:
                 entry = self._open(conversation_id, fields[b"entry"])
-                messages.append(OutboxMessage(_text(message_id), entry))
+                messages.append(OutboxMessage(text_of(message_id), entry))
         return messages
 
-    async def close(self, conversation_id: str, agent_id: str, outcome: CloseOutcome) -> None:
-        """Ends the agent's part: back to the bot (Rasa resumes) or closed."""
+    async def close(
+        self,
+        conversation_id: str,
+        agent_id: str,
+        outcome: CloseOutcome,
+        crisis_disposition: Optional[CrisisDisposition] = None,
+    ) -> None:
+        """Ends the agent's episode: back to the bot (Rasa resumes) or closed.
+
+        A crisis episode needs its ``crisis_disposition``; it is kept, sealed, with
+        the episode's record, and the open crisis flags are cleared.
+        """
+        conversation = await self.conversation(conversation_id)
+        if conversation is None:
+            raise ConversationNotFound(f"no conversation {conversation_id!r}")
+        if conversation.crisis_category and crisis_disposition is None:
+            raise MissingCrisisDisposition(
+                f"conversation {conversation_id!r} had a crisis: record its disposition to close it"
+            )
         state = ConversationState.BOT if outcome == CloseOutcome.BACK_TO_BOT else ConversationState.CLOSED
-        result = _text(
+        closed_at = now_ms()
+        record = {
+            "episode": conversation.episode,
+            "closed_by": agent_id,
+            "closed_at_ms": closed_at,
+            "outcome": outcome.value,
+            "reason": conversation.reason,
+            "crisis_category": conversation.crisis_category,
+            "crisis_disposition": crisis_disposition.value if conversation.crisis_category and crisis_disposition
+            else None,
+        }
+        result = text_of(
             await self._close(
-                keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id)],
-                args=[agent_id, state.value, now_ms(), conversation_id],
+                keys=[
+                    self.keys.conversation(conversation_id),
+                    self.keys.agent_conversations(agent_id),
+                    self.keys.transcript(conversation_id),
+                    self.keys.episodes(conversation_id),
+                    self.keys.outbox(conversation_id, conversation.episode),
+                ],
+                args=[
+                    agent_id,
+                    state.value,
+                    closed_at,
+                    conversation_id,
+                    conversation.episode,
+                    conversation.crisis_category or "",
+                    self._key_ring.seal(json.dumps(record).encode(), conversation_id),
+                    OUTBOX_DRAIN_MS,
+                ],
             )
         )
         _raise_for(result, conversation_id)
+
+    async def closed_episodes(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Records of the conversation's closed episodes, oldest first."""
+        sealed = await self.redis.lrange(self.keys.episodes(conversation_id), 0, -1)
+        return [json.loads(self._key_ring.open(text_of(envelope), conversation_id)) for envelope in sealed]
+
+    async def mark_verified(self, conversation_id: str, via: str) -> None:
+        """Records for the agent that the patient proved who they are, how and when (never the values typed)."""
+        await self.redis.hset(
+            self.keys.conversation(conversation_id), mapping={"verified_via": via, "verified_at": now_ms()}
+        )
 
     async def take_resume_pending(self, conversation_id: str) -> bool:
         """True once after an agent handed the conversation back; a closed one reopens with the bot."""
@@ -336,15 +407,7 @@ class LiveAgentQueue:
         return self._key_ring.seal(entry.to_bytes(), conversation_id)
 
     def _open(self, conversation_id: str, envelope: bytes) -> TranscriptEntry:
-        return TranscriptEntry.from_bytes(self._key_ring.open(_text(envelope), conversation_id))
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _decoded(fields: dict) -> dict[str, str]:
-    return {_text(key): _text(value) for key, value in fields.items()}
+        return TranscriptEntry.from_bytes(self._key_ring.open(text_of(envelope), conversation_id))
 
 
 def _raise_for(outcome: str, conversation_id: str, success_is_id: bool = False) -> None:
@@ -358,5 +421,7 @@ def _raise_for(outcome: str, conversation_id: str, success_is_id: bool = False) 
         raise NotAssignedAgent(f"conversation {conversation_id!r} needs a skill the agent does not have")
     if outcome == "not_assigned":
         raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
+    if outcome == "crisis_changed":
+        raise CrisisChanged(f"a crisis arrived in conversation {conversation_id!r}: read it before closing")
     if outcome != "ok" and not success_is_id:
         raise HandoffError(f"unexpected outcome {outcome!r}")

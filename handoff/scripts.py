@@ -49,6 +49,7 @@ if state == 'QUEUED' then
   place_in_fallback(current_queue)
   return {state, redis.call('ZRANK', current_queue, id) + 1}
 end
+redis.call('HINCRBY', conversation, 'episode', 1)
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
   'skill', skill, 'priority', priority, 'priority_rank', rank, 'reason', reason,
   'enqueued_at', now, 'updated_at', now)
@@ -109,25 +110,33 @@ return 'ok'
 
 AGENT_MESSAGE_SCRIPT = """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
-local fields = redis.call('HMGET', conversation, 'state', 'agent')
+local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode')
 if not fields[1] then return 'not_found' end
-if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[4] then return 'not_assigned' end
 redis.call('RPUSH', transcript, ARGV[2])
 return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
 """
 
 CLOSE_SCRIPT = """
-local conversation, assigned = KEYS[1], KEYS[2]
-local fields = redis.call('HMGET', conversation, 'state', 'agent')
+local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'crisis_category')
 if not fields[1] then return 'not_found' end
-if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] then return 'not_assigned' end
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[5] then return 'not_assigned' end
+if (fields[4] or '') ~= ARGV[6] then return 'crisis_changed' end
 redis.call('SREM', assigned, ARGV[4])
+redis.call('RPUSH', episodes, ARGV[7])
+redis.call('PEXPIRE', outbox, ARGV[8])
 redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
-  'closed_by', ARGV[1], 'updated_at', ARGV[3])
+  'closed_by', ARGV[1], 'updated_at', ARGV[3], 'transcript_from', redis.call('LLEN', transcript))
 redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank', 'reply_after',
-  'fallback_queue', 'fallback_language')
+  'fallback_queue', 'fallback_language', 'crisis_category', 'crisis_evidence', 'phone_follow_up',
+  'verified_via', 'verified_at')
 return 'ok'
 """
+"""Closing ends an episode: its record (sealed, with the crisis disposition) is kept, the open crisis
+flags and the patient's verification are cleared, the next episode's transcript starts here
+(``transcript_from``), and the episode's outbox expires once the patient's socket could drain it.
+A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
 
 TAKE_RESUME_SCRIPT = """
 local conversation = KEYS[1]

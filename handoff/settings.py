@@ -14,6 +14,67 @@ MAX_MESSAGE_BYTES = 4096
 DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
 
 
+class SettingsError(ValueError):
+    """An environment variable has a value the system cannot run with."""
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number of 1 or more, not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    """Patient credentials and limits; every figure is configurable (README, "Patient sessions")."""
+
+    session_idle_seconds: int = 30 * 60
+    session_max_seconds: int = 12 * 3600
+    messages_per_minute: int = 30
+    """Per conversation; a crisis message is never refused by it."""
+    new_conversations_per_minute: int = 20
+    """Per client address (``request.remote_addr``: behind a proxy, set ``SANIC_PROXIES_COUNT``)."""
+    push_sockets_per_conversation: int = 2
+    push_sockets_per_process: int = 500
+    portal_identity_secret: str = ""
+    """Shared with the health system's portal: ``HMAC-SHA256(secret, portal patient id)`` marks a patient verified."""
+    portal_identity_required: bool = False
+    """Refuse every message that does not carry a valid portal identity hash."""
+    platform_secret: str = ""
+    """Shared with a messaging platform relay that signs its requests (``X-Hub-Signature-256``)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "PatientAccess":
+        """Reads the ``PATIENT_*`` variables; unset ones keep the defaults above."""
+        defaults = cls()
+        required = environ.get("PATIENT_PORTAL_IDENTITY_REQUIRED", "false").lower()
+        if required not in ("true", "false", "1", "0"):
+            raise SettingsError(f"PATIENT_PORTAL_IDENTITY_REQUIRED must be true or false, not {required!r}")
+        portal_secret = environ.get("PATIENT_PORTAL_IDENTITY_SECRET", "")
+        if required in ("true", "1") and not portal_secret:
+            raise SettingsError("PATIENT_PORTAL_IDENTITY_REQUIRED is on but PATIENT_PORTAL_IDENTITY_SECRET is not set")
+        return cls(
+            session_idle_seconds=_positive_int(environ, "PATIENT_SESSION_IDLE_SECONDS", defaults.session_idle_seconds),
+            session_max_seconds=_positive_int(environ, "PATIENT_SESSION_MAX_SECONDS", defaults.session_max_seconds),
+            messages_per_minute=_positive_int(environ, "PATIENT_MESSAGES_PER_MINUTE", defaults.messages_per_minute),
+            new_conversations_per_minute=_positive_int(
+                environ, "PATIENT_NEW_CONVERSATIONS_PER_MINUTE", defaults.new_conversations_per_minute
+            ),
+            push_sockets_per_conversation=_positive_int(
+                environ, "PATIENT_PUSH_SOCKETS_PER_CONVERSATION", defaults.push_sockets_per_conversation
+            ),
+            push_sockets_per_process=_positive_int(
+                environ, "PATIENT_PUSH_SOCKETS_PER_PROCESS", defaults.push_sockets_per_process
+            ),
+            portal_identity_secret=portal_secret,
+            portal_identity_required=required in ("true", "1"),
+            platform_secret=environ.get("PATIENT_PLATFORM_SECRET", ""),
+        )
+
+
 @dataclass(frozen=True)
 class HandoffSettings:
     redis_url: str
@@ -22,11 +83,12 @@ class HandoffSettings:
     namespace: str = DEFAULT_NAMESPACE
     coverage_file: Path = Path("coverage.yml")
     crisis_spool: Path = DEFAULT_CRISIS_SPOOL
+    patients: PatientAccess = PatientAccess()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
-        ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``."""
+        ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL`` and the ``PATIENT_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -41,6 +103,7 @@ class HandoffSettings:
             namespace=environ.get("HANDOFF_NAMESPACE", DEFAULT_NAMESPACE),
             coverage_file=Path(environ.get("HANDOFF_COVERAGE_FILE", "coverage.yml")),
             crisis_spool=Path(environ.get("HANDOFF_CRISIS_SPOOL") or DEFAULT_CRISIS_SPOOL),
+            patients=PatientAccess.from_env(environ),
         )
 
     def key_ring(self) -> KeyRing:

@@ -41,6 +41,8 @@ class StackConfig:
     coverage_file: Path = PROJECT_DIR / "coverage.yml"
     project_dir: Path = PROJECT_DIR
     bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)
+    extra_environment: dict[str, str] = field(default_factory=dict)
+    """Added to every process's environment, e.g. ``SANIC_PROXIES_COUNT`` or ``PATIENT_*`` limits."""
 
 
 class Stack:
@@ -67,6 +69,10 @@ class Stack:
     @property
     def patient_webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/webhook"
+
+    @property
+    def patient_session_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/session"
 
     @property
     def patient_push_url(self) -> str:
@@ -99,6 +105,7 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
             SANIC_REGISTER="False",
+            **self.config.extra_environment,
         )
 
     def start(self) -> "Stack":

@@ -15,7 +15,15 @@ from handoff.crypto import generate_key_ring_spec
 from stack.redis_server import RedisServer
 from stack.services import Stack, StackConfig, free_port
 
-AGENT_PASSWORDS = {"amy": "amy-secret-pass", "luis": "luis-secret-pass"}
+AGENT_PASSWORDS = {"amy": "amy-secret-pass", "luis": "luis-secret-pass", "sam": "sam-supervisor-pass"}
+PORTAL_SECRET = "portal-shared-secret-for-tests"
+PLATFORM_SECRET = "platform-relay-secret-for-tests"
+STACK_ENVIRONMENT = {
+    "SANIC_PROXIES_COUNT": "1",
+    "PATIENT_PORTAL_IDENTITY_SECRET": PORTAL_SECRET,
+    "PATIENT_PLATFORM_SECRET": PLATFORM_SECRET,
+}
+"""Every test patient comes from an address of its own (``X-Forwarded-For``), as behind a proxy."""
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +67,7 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
         },
         {"id": "luis", "name": "Luis", "languages": ["es"], "skills": ["general"]},
+        {"id": "sam", "name": "Sam", "role": "supervisor", "languages": ["en"], "skills": ["general"]},
     ]
     for agent in agents:
         agent["password_hash"] = hash_password(AGENT_PASSWORDS[str(agent["id"])])
@@ -87,6 +96,7 @@ def stack_config(
         actions_port=free_port(),
         console_port=free_port(),
         coverage_file=coverage_file,
+        extra_environment=STACK_ENVIRONMENT,
     )
 
 

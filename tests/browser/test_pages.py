@@ -57,7 +57,7 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
 
     await say(patient, "it's about my appointment on friday")
     await expect(bot.last).to_contain_text("in line")
-    sender = await patient.evaluate("sessionStorage.getItem('patientId')")
+    sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
     assert isinstance(sender, str) and sender
 
     console = await (await new_context(DESKTOP)).new_page()
@@ -110,7 +110,7 @@ async def test_agent_reply_reaches_a_patient_who_reloaded_the_page_while_in_line
     await patient.goto(stack.patient_page_url)
     await say(patient, training_message("en", "request_human"))
     await expect(patient.locator(".status").last).to_contain_text("in line")
-    sender = await patient.evaluate("sessionStorage.getItem('patientId')")
+    sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
     await patient.reload()
     await expect(patient.locator("#messages > *")).to_have_count(0)
 
@@ -123,7 +123,7 @@ async def test_agent_reply_reaches_a_patient_who_reloaded_the_page_while_in_line
     await console.locator("#reply-form").get_by_role("button", name="Send").click()
 
     await expect(patient.locator(".message.from-agent")).to_have_text(["Amy here, are you still with us?"])
-    assert await patient.evaluate("sessionStorage.getItem('patientId')") == sender
+    assert await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id") == sender
     await console.get_by_role("button", name="Close conversation").click()
     await expect(console.locator("#conversation")).to_be_hidden()
 

@@ -1,6 +1,5 @@
 """Outside a queue's coverage hours the message is captured for callback and the patient is told when."""
 
-import uuid
 
 import aiohttp
 
@@ -12,7 +11,7 @@ from tests.e2e.patient_client import Patient, handoff_of, texts
 async def test_message_outside_coverage_is_captured_for_callback(
     stack: Stack, http: aiohttp.ClientSession, stack_queue: LiveAgentQueue
 ) -> None:
-    patient = Patient(http, stack, f"after-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     replies = await patient.say("Olá, preciso falar com alguém sobre a minha receita, por favor")
     handoff = handoff_of(replies)
     assert handoff is not None, replies
@@ -32,7 +31,7 @@ async def test_message_outside_coverage_is_captured_for_callback(
 
 
 async def test_a_crisis_is_never_held_back_by_coverage_hours(stack: Stack, http: aiohttp.ClientSession) -> None:
-    patient = Patient(http, stack, f"after-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     await patient.say("Olá, preciso falar com alguém sobre a minha receita, por favor")
     replies = await patient.say("I took all my pills")
     assert "988" in texts(replies)[0]

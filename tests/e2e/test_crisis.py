@@ -1,7 +1,6 @@
 """Crisis language, in every state: resources in the first reply, front of the queue, agent alert."""
 
 import re
-import uuid
 
 import aiohttp
 import pytest
@@ -21,7 +20,7 @@ def first_two_sentences(text: str) -> str:
 async def test_crisis_at_the_first_message(
     stack: Stack, http: aiohttp.ClientSession, stack_queue: LiveAgentQueue
 ) -> None:
-    patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     replies = await patient.say("I don't want to be here anymore")
     first = texts(replies)[0]
     assert "988" in first_two_sentences(first) and "911" in first_two_sentences(first)
@@ -34,7 +33,7 @@ async def test_crisis_at_the_first_message(
 
 
 async def test_spanish_crisis_gets_spanish_resources(stack: Stack, http: aiohttp.ClientSession) -> None:
-    patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     await patient.say(training_message("es", "greet"))
     replies = await patient.say("me tomé todas las pastillas del frasco")
     first = texts(replies)[0]
@@ -45,7 +44,7 @@ async def test_spanish_crisis_gets_spanish_resources(stack: Stack, http: aiohttp
 
 
 async def test_crisis_mid_flow_after_the_bot_asked_to_rephrase(stack: Stack, http: aiohttp.ClientSession) -> None:
-    patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     assert handoff_of(await patient.say(training_message("en", "out_of_scope"))) is None
     replies = await patient.say("chest pain and my left arm is numb")
     assert "911" in texts(replies)[0]
@@ -54,8 +53,8 @@ async def test_crisis_mid_flow_after_the_bot_asked_to_rephrase(stack: Stack, htt
 
 
 async def test_crisis_while_queued_moves_to_the_front(stack: Stack, http: aiohttp.ClientSession) -> None:
-    ahead = Patient(http, stack, f"ahead-{uuid.uuid4().hex[:8]}")
-    patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    ahead = Patient(http, stack)
+    patient = Patient(http, stack)
     assert handoff_of(await ahead.say(training_message("en", "request_human"))) is not None
     queued = handoff_of(await patient.say(training_message("en", "request_human")))
     assert queued is not None and queued["position"] == 2 and queued["priority"] == "normal"
@@ -69,7 +68,7 @@ async def test_crisis_while_queued_moves_to_the_front(stack: Stack, http: aiohtt
 async def test_crisis_while_with_an_agent_alerts_the_console(
     stack: Stack, http: aiohttp.ClientSession, amy: AgentClient
 ) -> None:
-    patient = Patient(http, stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     assert handoff_of(await patient.say(training_message("en", "request_human"))) is not None
     status, _ = await amy.call("POST", f"/api/conversations/{patient.sender}/claim")
     assert status == 200
@@ -85,7 +84,7 @@ async def test_crisis_while_with_an_agent_alerts_the_console(
 
 
 async def test_hard_negative_is_answered_by_the_bot(stack: Stack, http: aiohttp.ClientSession) -> None:
-    patient = Patient(http, stack, f"neg-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     replies = await patient.say("what time do you open, this wait is killing me")
     handoff = handoff_of(replies)
     assert handoff is None or handoff["priority"] != "crisis"

@@ -3,7 +3,6 @@
 The messages are training examples of their intents (``training_messages``): these tests check
 routing, and the model's quality on unseen text is measured by ``make eval``."""
 
-import uuid
 
 import aiohttp
 import pytest
@@ -45,7 +44,7 @@ async def test_escalation_reaches_the_right_queue(
     priority: Priority,
     reason: str,
 ) -> None:
-    patient = Patient(http, stack, f"route-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     replies = []
     for language_and_intent in messages:
         replies = await patient.say(TRAINING_MESSAGES[language_and_intent])
@@ -60,7 +59,7 @@ async def test_escalation_reaches_the_right_queue(
 async def test_a_language_without_bot_flows_goes_straight_to_its_own_queue(
     stack: Stack, http: aiohttp.ClientSession, stack_queue: LiveAgentQueue
 ) -> None:
-    patient = Patient(http, stack, f"route-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     handoff = handoff_of(await patient.say("약을 리필하고 싶어요"))
     assert handoff is not None
     assert (handoff["queue"], handoff["priority"], handoff["reason"]) == ("ko", "normal", "language_without_bot_flows")
@@ -71,7 +70,7 @@ async def test_a_language_without_bot_flows_goes_straight_to_its_own_queue(
 async def test_the_first_unplaced_message_gets_one_rephrase_request_not_a_handoff(
     stack: Stack, http: aiohttp.ClientSession
 ) -> None:
-    patient = Patient(http, stack, f"route-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     first = await patient.say(training_message("en", "out_of_scope"))
     assert handoff_of(first) is None
     assert any("another way" in text for text in texts(first))
@@ -80,7 +79,7 @@ async def test_the_first_unplaced_message_gets_one_rephrase_request_not_a_handof
 async def test_bot_answers_in_the_patients_language_and_switches_on_request(
     stack: Stack, http: aiohttp.ClientSession
 ) -> None:
-    patient = Patient(http, stack, f"lang-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     spanish = texts(await patient.say("hola buenos dias"))
     english = texts(await patient.say("in English please"))
     still_english = texts(await patient.say("hola"))

@@ -33,7 +33,7 @@ async def test_patient_and_agent_words_are_encrypted_at_rest(
     stack: Stack, http: aiohttp.ClientSession, redis: Redis
 ) -> None:
     member_id = f"ZX{uuid.uuid4().int % 10**10:010d}"
-    patient = Patient(http, stack, f"phi-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     first = await patient.say(f"hello, my member id is {member_id}")
     if handoff_of(first) is None:
         assert handoff_of(await patient.say(training_message("en", "request_human"))) is not None

@@ -2,7 +2,6 @@
 and no Portuguese agent) waits at the head of the Portuguese queue and of the English queue, flagged
 with the patient's language; the patient gets the resources in Portuguese at once; one claim takes both."""
 
-import uuid
 
 import aiohttp
 import pytest
@@ -28,7 +27,7 @@ async def in_queue(redis: Redis, stack: Stack, language: str, conversation_id: s
 async def test_portuguese_crisis_is_at_the_head_of_the_english_queue_and_one_claim_takes_both(
     stack: Stack, http: aiohttp.ClientSession, amy: AgentClient, redis: Redis
 ) -> None:
-    patient = Patient(http, stack, f"pt-crisis-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     replies = await patient.say(PORTUGUESE_CRISIS)
     assert texts(replies)[:2] == [CATALOG.notice("pt", "crisis_resources"), CATALOG.notice("pt", "crisis_connecting")]
     handoff = handoff_of(replies)
@@ -59,7 +58,7 @@ async def test_portuguese_crisis_is_at_the_head_of_the_english_queue_and_one_cla
 async def test_an_after_hours_portuguese_conversation_in_crisis_is_not_held_for_callback(
     stack: Stack, http: aiohttp.ClientSession, stack_queue: LiveAgentQueue
 ) -> None:
-    patient = Patient(http, stack, f"pt-crisis-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
     captured = handoff_of(await patient.say(PORTUGUESE_REQUEST))
     assert captured is not None and captured["status"] == "after_hours"
 

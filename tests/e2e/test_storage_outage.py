@@ -5,7 +5,6 @@ person), is spooled to disk and replayed to the head of its queue once Redis is 
 import asyncio
 import signal
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -66,9 +65,9 @@ def kill_redis(server: RedisServer) -> None:
 async def test_a_crisis_during_a_redis_outage_is_spooled_and_replayed_to_the_head_of_the_queue(
     outage_stack: Stack, outage_redis: RedisServer, outage_queue: LiveAgentQueue, http: aiohttp.ClientSession
 ) -> None:
-    ahead = Patient(http, outage_stack, f"ahead-{uuid.uuid4().hex[:8]}")
-    patient = Patient(http, outage_stack, f"crisis-{uuid.uuid4().hex[:8]}")
-    second = Patient(http, outage_stack, f"crisis-{uuid.uuid4().hex[:8]}")
+    ahead = Patient(http, outage_stack)
+    patient = Patient(http, outage_stack)
+    second = Patient(http, outage_stack)
     assert handoff_of(await ahead.say(training_message("en", "request_human"))) is not None
     assert texts(await patient.say(training_message("en", "greet")))
 
@@ -84,12 +83,9 @@ async def test_a_crisis_during_a_redis_outage_is_spooled_and_replayed_to_the_hea
     spooled = outage_stack.crisis_spool.read_bytes()
     assert spooled.count(b"\n") == 2 and b"pills" not in spooled and patient.sender.encode() not in spooled
 
-    async with http.post(
-        outage_stack.patient_webhook_url, json={"sender": patient.sender, "message": "what are your hours"}
-    ) as response:
-        assert response.status == 503
-        assert int(response.headers["Retry-After"]) > 0
-        assert "unavailable" in (await response.json())["error"]
+    status, refused = await patient.post("what are your hours")
+    assert status == 503 and "unavailable" in refused["error"]
+    assert int(patient.last_headers["Retry-After"]) > 0
     assert outage_stack.crisis_spool.read_bytes() == spooled, "the refused message changed nothing"
 
     outage_redis.start()

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import uuid
 
 import aiohttp
 
@@ -15,7 +14,7 @@ from tests.e2e.training_messages import training_message
 async def test_patient_reaches_an_agent_and_returns_to_the_bot(
     stack: Stack, http: aiohttp.ClientSession
 ) -> None:
-    patient = Patient(http, stack, f"patient-{uuid.uuid4().hex[:8]}")
+    patient = Patient(http, stack)
 
     greeting = await patient.say(training_message("en", "greet"))
     assert any("virtual assistant" in text for text in texts(greeting))

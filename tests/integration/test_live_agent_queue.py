@@ -84,9 +84,9 @@ async def test_agent_messages_reach_the_outbox_and_transcript_in_order(
         await queue.send_agent_message("p1", "someone-else", "hi")
     first = await queue.send_agent_message("p1", "amy", "Hi, this is Amy.")
     await queue.send_agent_message("p1", "amy", "How can I help?")
-    outbox = await queue.agent_messages("p1")
+    outbox = await queue.agent_messages("p1", 1)
     assert [m.entry.text for m in outbox] == ["Hi, this is Amy.", "How can I help?"]
-    assert [m.entry.text for m in await queue.agent_messages("p1", after_id=first)] == ["How can I help?"]
+    assert [m.entry.text for m in await queue.agent_messages("p1", 1, after_id=first)] == ["How can I help?"]
     transcript = await queue.transcript("p1")
     assert [(e.role, e.text) for e in transcript] == [
         (TranscriptRole.PATIENT, "my member id is W123456"),
