@@ -28,6 +28,7 @@ truth; any other message raises ``StorageUnavailable`` and changes nothing.
 """
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -68,6 +69,7 @@ IDENTITY_MARKER = "identity_verified"
 """A custom message of the verification action: ``{"identity_verified": {"via": "form"}}``."""
 VERIFICATION_SLOTS = ("verified", "verified_via", "verified_at", "patient_id")
 PORTAL = "portal"
+LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 PrepareRasaConversation = Callable[[str, bool, dict[str, Any], UserMessage], Awaitable[None]]
@@ -231,7 +233,7 @@ class ConversationGate:
         gated_output = HandoffAwareOutput(output, self.queue, conversation_id)
         await on_new_message(
             UserMessage(
-                text.lstrip().lstrip("/"),
+                text_for_rasa(text),
                 gated_output,
                 conversation_id,
                 input_channel=message.input_channel,
@@ -328,6 +330,11 @@ def _slots_to_set(
     if portal_patient_id is not None:
         slots.update(verified=True, verified_via=PORTAL, verified_at=time.time(), patient_id=portal_patient_id)
     return slots
+
+
+def text_for_rasa(text: str) -> str:
+    """The patient's words without Rasa's ``/intent{...}`` syntax: leading slashes never reach Rasa."""
+    return LEADING_SLASHES.sub("", text).strip()
 
 
 def client_locale(message: UserMessage) -> Optional[str]:

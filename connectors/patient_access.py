@@ -98,19 +98,19 @@ class PatientGatekeeper:
         if token is not None:
             if not sender:
                 raise Unauthorized("sender (the conversation id issued with the token) is required with a token")
-            await self.sessions.authenticate(sender, token)
+            signed_in = await self.sessions.authenticate(sender, token)
             if not crisis:
                 await self.sessions.count_message(sender)
-            return Admission(sender, None, portal_patient_id)
+            return Admission(sender, None, portal_patient_id or signed_in)
         if sender and await self.sessions.known(sender):
             raise Unauthorized("this conversation can be reached only with its token")
-        credential = await self.sessions.open(client_address(request))
+        credential = await self.sessions.open(client_address(request), portal_patient_id)
         return Admission(credential.conversation_id, credential, portal_patient_id)
 
     async def open_session(self, request: Request, metadata: Optional[dict[str, Any]]) -> Admission:
         """``POST /session``: a new conversation for the chat page, within the per-address limit."""
         portal_patient_id = self.portal_patient_id(metadata)
-        credential = await self.sessions.open(client_address(request))
+        credential = await self.sessions.open(client_address(request), portal_patient_id)
         return Admission(credential.conversation_id, credential, portal_patient_id)
 
     def offline_conversation(self, request: Request, sender: Optional[str],

@@ -223,8 +223,6 @@ class PatientChannel(InputChannel):
             except STORAGE_ERRORS:
                 return error_json(503, "the service is briefly unavailable; please retry", {"Retry-After": "5"})
             assert admission.credential is not None
-            if admission.portal_patient_id is not None:
-                await self.queue.mark_verified(admission.conversation_id, "portal")
             return response.json(admission.credential.to_json(), status=201, headers={"Cache-Control": "no-store"})
 
         @patient_webhook.route("/webhook", methods=["POST"])
@@ -250,7 +248,11 @@ class PatientChannel(InputChannel):
                 if finding is None:
                     unavailable = StorageUnavailable()
                     return error_json(503, str(unavailable), {"Retry-After": str(unavailable.retry_after)})
-                admission = Admission(conversation_id or self.sessions.mint().conversation_id)
+                if conversation_id is None:
+                    credential = self.sessions.mint()
+                    admission = Admission(credential.conversation_id, credential)
+                else:
+                    admission = Admission(conversation_id)
             return await self._handle(request, admission, text, metadata, finding, on_new_message, prepare)
 
         @patient_webhook.websocket("/push")

@@ -124,8 +124,12 @@ class PatientSessions:
             self.access.session_idle_seconds,
         )
 
-    async def open(self, client_address: str) -> PatientCredential:
-        """Starts a new session, within the client address's limit of new conversations a minute."""
+    async def open(self, client_address: str, portal_patient_id: Optional[str] = None) -> PatientCredential:
+        """Starts a new session, within the client address's limit of new conversations a minute.
+
+        ``portal_patient_id``: the patient signed in to the portal (identity hash
+        already checked); kept sealed with the session, so every message of it is verified.
+        """
         await self._count(NEW_CONVERSATIONS, self._address_digest(client_address),
                           self.access.new_conversations_per_minute,
                           "too many new conversations from this address; try again in a minute")
@@ -133,6 +137,9 @@ class PatientSessions:
         parts = self._parts(credential.token)
         assert parts is not None
         await self._store(credential.conversation_id, parts)
+        if portal_patient_id is not None:
+            sealed = self.key_ring.seal(portal_patient_id.encode(), credential.conversation_id)
+            await self.redis.hset(self.keys.patient_session(credential.conversation_id), "portal", sealed)
         return credential
 
     def token_matches(self, conversation_id: str, token: str) -> bool:
@@ -146,8 +153,10 @@ class PatientSessions:
         return self.key_ring.verify_mac(TOKEN_PURPOSE, f"{conversation_id}.{parts.issued_at}.{parts.nonce}",
                                         token.rsplit(".", 1)[1])
 
-    async def authenticate(self, conversation_id: str, token: str) -> None:
+    async def authenticate(self, conversation_id: str, token: str) -> Optional[str]:
         """Accepts the token of a live session and renews its idle lifetime; else raises ``Unauthorized``.
+
+        Returns the portal patient id the session was opened with, if any.
 
         A valid token without a session record was minted while Redis was
         unreachable (a crisis then): its session starts now.
@@ -159,9 +168,11 @@ class PatientSessions:
         record = decoded(await self.redis.hgetall(self.keys.patient_session(conversation_id)))
         if not record:
             await self._store(conversation_id, parts)
-            return
+            return None
         if not hmac.compare_digest(record.get("nonce", ""), parts.nonce) or not await self.keep_alive(conversation_id):
             raise Unauthorized("this conversation's session has ended; start a new conversation")
+        portal = record.get("portal")
+        return self.key_ring.open(portal, conversation_id).decode() if portal else None
 
     async def keep_alive(self, conversation_id: str) -> bool:
         """Renews the idle lifetime (a message, or a push socket still open); False once the session ended."""

@@ -246,3 +246,23 @@ async def test_a_signed_platform_relay_speaks_for_its_sender_and_nobody_else_can
         assert response.status == 401
     status, refused = await Patient(http, stack).post("hi, it's me", sender=sender)
     assert status == 401 and "token" in refused["error"]
+
+
+async def test_a_session_opened_with_a_portal_identity_is_verified_on_every_message(
+    stack: Stack, http: aiohttp.ClientSession, stack_queue: LiveAgentQueue
+) -> None:
+    identity = {"patient_id": "MRN-1002", "identity_hash": identity_hash(PORTAL_SECRET, "MRN-1002")}
+    patient = Patient(http, stack)
+    headers = {"X-Forwarded-For": patient.address}
+    forged = dict(identity, identity_hash="0" * 64)
+    async with http.post(stack.patient_session_url, json={"metadata": {"portal_identity": forged}},
+                         headers=headers) as response:
+        assert response.status == 401
+    async with http.post(stack.patient_session_url, json={"metadata": {"portal_identity": identity}},
+                         headers=headers) as response:
+        assert response.status == 201
+        issued = await response.json()
+    patient.sender, patient.token = issued["conversation_id"], issued["token"]
+    assert texts(await patient.say(training_message("en", "greet")))
+    conversation = await stack_queue.conversation(patient.conversation_id)
+    assert conversation is not None and conversation.verified_via == "portal"
