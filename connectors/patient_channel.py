@@ -24,8 +24,6 @@ is spooled to disk and replayed); any other message gets HTTP 503 with
 import asyncio
 import json
 import logging
-import re
-import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional
 
@@ -39,7 +37,8 @@ from sanic.response import HTTPResponse
 
 from connectors.gate import ConversationGate, PrepareRasaConversation, StorageUnavailable, client_locale
 from connectors.patient_access import Admission, PatientGatekeeper, client_address
-from handoff import MAX_MESSAGE_BYTES, AgentDirectory, ConversationState, HandoffSettings, KeySpace, LiveAgentQueue
+from connectors.patient_push import PUSH_WAIT_MS, SENDER_ID, AgentMessagePush
+from handoff import MAX_MESSAGE_BYTES, AgentDirectory, HandoffSettings, KeySpace, LiveAgentQueue
 from handoff.agents import AgentDirectoryError
 from handoff.patient_sessions import PatientAccessError, PatientSessions
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
@@ -49,12 +48,8 @@ from screening import CrisisFinding, CrisisScreen
 
 logger = logging.getLogger(__name__)
 
-SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
-MESSAGE_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 MAX_BODY_BYTES = 16 * 1024
-PUSH_WAIT_MS = 15_000
 CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
-PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
 REDIS_CONNECT_TIMEOUT_SECONDS = 2
 """An unreachable Redis must not hold back a crisis reply for long."""
 REDIS_SOCKET_TIMEOUT_SECONDS = PUSH_WAIT_MS / 1000 + 10
@@ -137,9 +132,9 @@ class PatientChannel(InputChannel):
         self.coverage = settings.coverage()
         self.staffing = Staffing(self.coverage, _agent_directory(settings))
         self.spool = CrisisSpool(settings.crisis_spool, self.key_ring, namespace)
-        self.open_push_sockets = 0
         self._queue: Optional[LiveAgentQueue] = None
         self._sessions: Optional[PatientSessions] = None
+        self._push: Optional[AgentMessagePush] = None
         self._gate: Optional[ConversationGate] = None
         self._replayer: Optional[CrisisReplayer] = None
         self._replaying: Optional[asyncio.Task[None]] = None
@@ -161,6 +156,12 @@ class PatientChannel(InputChannel):
         if self._sessions is None:
             self._sessions = PatientSessions(self.queue.redis, self.keys, self.key_ring, self.access)
         return self._sessions
+
+    @property
+    def push_sockets(self) -> AgentMessagePush:
+        if self._push is None:
+            self._push = AgentMessagePush(self.queue, self.sessions, self.access)
+        return self._push
 
     @property
     def gatekeeper(self) -> PatientGatekeeper:
@@ -257,7 +258,7 @@ class PatientChannel(InputChannel):
 
         @patient_webhook.websocket("/push")
         async def push(request: Request, ws: Any) -> None:
-            await self._push(request, ws)
+            await self.push_sockets.serve(request, ws)
 
         return patient_webhook
 
@@ -326,59 +327,6 @@ class PatientChannel(InputChannel):
                        credential.conversation_id)
         return await self._handle(request, Admission(credential.conversation_id, credential), text, metadata,
                                   finding, on_new_message, prepare, refusal.status, str(refusal))
-
-    async def _push(self, request: Request, ws: Any) -> None:
-        """Agent messages of the current episode, for as long as the episode lasts."""
-        sender = request.args.get("sender", "")
-        after = request.args.get("after", "0")
-        socket_id = uuid.uuid4().hex
-        problem = await self._push_problem(sender, request.args.get("token", ""), after, socket_id)
-        if problem:
-            await ws.send(json.dumps({"error": problem}))
-            await ws.close(code=1008, reason=problem[:100])
-            return
-        episode = (await self.queue.conversation(sender)).episode  # type: ignore[union-attr]
-        self.open_push_sockets += 1
-        try:
-            while await self.sessions.acquire_push_socket(sender, socket_id):
-                messages = await self.queue.agent_messages(sender, episode, after, PUSH_WAIT_MS)
-                for outbox_message in messages:
-                    after = outbox_message.message_id
-                    await ws.send(json.dumps({
-                        "recipient_id": sender,
-                        "id": outbox_message.message_id,
-                        "from": outbox_message.entry.role.value,
-                        "text": outbox_message.entry.text,
-                    }))
-                conversation = await self.queue.conversation(sender)
-                current = conversation is not None and conversation.episode == episode
-                if not messages and not (current and conversation.state in PUSH_STATES):  # type: ignore[union-attr]
-                    await ws.close(code=1000, reason="the conversation is back with the bot")
-                    return
-                if not await self.sessions.keep_alive(sender):
-                    await ws.close(code=1008, reason="the session has ended")
-                    return
-        finally:
-            self.open_push_sockets -= 1
-            await self.sessions.release_push_socket(sender, socket_id)
-
-    async def _push_problem(self, sender: str, token: str, after: str, socket_id: str) -> Optional[str]:
-        if not SENDER_ID.fullmatch(sender):
-            return "sender must be 1-128 characters of letters, digits and _.:@+-"
-        if not MESSAGE_ID.fullmatch(after):
-            return "after must be a message id such as 1700000000000-0"
-        if self.open_push_sockets >= self.access.push_sockets_per_process:
-            return "too many open push sockets on this server; retry shortly"
-        conversation = await self.queue.conversation(sender)
-        if conversation is None or conversation.state not in PUSH_STATES:
-            return "no conversation with a person is open for this token"
-        if not self.sessions.push_token_matches(sender, conversation.episode, token):
-            return "missing or wrong push token"
-        if not await self.sessions.keep_alive(sender):
-            return "the session has ended; start a new conversation"
-        if not await self.sessions.acquire_push_socket(sender, socket_id):
-            return f"at most {self.access.push_sockets_per_conversation} push sockets per conversation"
-        return None
 
 
 def _agent_directory(settings: HandoffSettings) -> Optional[AgentDirectory]:

@@ -6,6 +6,7 @@ Imports nothing from Rasa, so the console and any other tool can use it alone.
 from handoff.agents import Agent, AgentDirectory, AgentSessions, hash_password
 from handoff.audit import AuditLog
 from handoff.crypto import KeyRing
+from handoff.errors import ConversationNotFound, HandoffError, InvalidTransition, NotAssignedAgent
 from handoff.keys import KeySpace
 from handoff.models import (
     CloseOutcome,
@@ -18,13 +19,7 @@ from handoff.models import (
     TranscriptEntry,
     TranscriptRole,
 )
-from handoff.queue import (
-    ConversationNotFound,
-    HandoffError,
-    InvalidTransition,
-    LiveAgentQueue,
-    NotAssignedAgent,
-)
+from handoff.queue import LiveAgentQueue
 from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
 
 __all__ = [

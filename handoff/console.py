@@ -22,17 +22,17 @@ from redis.asyncio import Redis
 from handoff.agents import Agent, AgentDirectory, AgentSessions
 from handoff.audit import AuditLog
 from handoff.crypto import EnvelopeError
-from handoff.keys import KeySpace
-from handoff.models import CloseOutcome, CrisisDisposition
-from handoff.queue import (
+from handoff.errors import (
     ConversationNotFound,
     CrisisChanged,
     HandoffError,
     InvalidTransition,
-    LiveAgentQueue,
     MissingCrisisDisposition,
     NotAssignedAgent,
 )
+from handoff.keys import KeySpace
+from handoff.models import CloseOutcome, CrisisDisposition
+from handoff.queue import LiveAgentQueue
 from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
 
 logger = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from typing import Any, Optional
 from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
+from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
 from handoff.keys import KeySpace
 from handoff.models import (
     CloseOutcome,
@@ -46,30 +47,6 @@ OUTBOX_DRAIN_MS = 10 * 60 * 1000
 """How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
 REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
 """How long a replayed spool entry's marker is kept: far longer than any entry stays in a spool."""
-
-
-class HandoffError(Exception):
-    """Base of the errors a queue operation reports to its caller."""
-
-
-class ConversationNotFound(HandoffError):
-    pass
-
-
-class InvalidTransition(HandoffError):
-    """The conversation is not in a state that allows the operation."""
-
-
-class NotAssignedAgent(HandoffError):
-    """The agent is not the one working this conversation."""
-
-
-class MissingCrisisDisposition(HandoffError):
-    """A crisis episode cannot be closed without saying what became of the crisis."""
-
-
-class CrisisChanged(HandoffError):
-    """A crisis arrived after the agent last read the conversation: read it before closing."""
 
 
 @dataclass(frozen=True)
@@ -276,7 +253,7 @@ class LiveAgentQueue:
                 ],
             )
         )
-        _raise_for(outcome, conversation_id)
+        raise_for(outcome, conversation_id)
         conversation = await self.conversation(conversation_id)
         assert conversation is not None
         return conversation
@@ -316,7 +293,7 @@ class LiveAgentQueue:
                 args=[agent_id, envelope, OUTBOX_MAX_LENGTH, conversation.episode],
             )
         )
-        _raise_for(outcome, conversation_id, success_is_id=True)
+        raise_for(outcome, conversation_id, success_is_id=True)
         return outcome
 
     async def agent_messages(
@@ -385,7 +362,7 @@ class LiveAgentQueue:
                 ],
             )
         )
-        _raise_for(result, conversation_id)
+        raise_for(result, conversation_id)
 
     async def closed_episodes(self, conversation_id: str) -> list[dict[str, Any]]:
         """Records of the conversation's closed episodes, oldest first."""
@@ -408,20 +385,3 @@ class LiveAgentQueue:
 
     def _open(self, conversation_id: str, envelope: bytes) -> TranscriptEntry:
         return TranscriptEntry.from_bytes(self._key_ring.open(text_of(envelope), conversation_id))
-
-
-def _raise_for(outcome: str, conversation_id: str, success_is_id: bool = False) -> None:
-    if outcome == "not_found":
-        raise ConversationNotFound(f"no conversation {conversation_id!r}")
-    if outcome == "not_queued":
-        raise InvalidTransition(f"conversation {conversation_id!r} is not waiting in a queue")
-    if outcome == "wrong_language":
-        raise NotAssignedAgent(f"conversation {conversation_id!r} is not in the agent's languages")
-    if outcome == "wrong_skill":
-        raise NotAssignedAgent(f"conversation {conversation_id!r} needs a skill the agent does not have")
-    if outcome == "not_assigned":
-        raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
-    if outcome == "crisis_changed":
-        raise CrisisChanged(f"a crisis arrived in conversation {conversation_id!r}: read it before closing")
-    if outcome != "ok" and not success_is_id:
-        raise HandoffError(f"unexpected outcome {outcome!r}")

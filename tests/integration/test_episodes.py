@@ -11,8 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 from handoff import CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff.errors import MissingCrisisDisposition, NotAssignedAgent
 from handoff.models import CrisisDisposition, CrisisFlag
-from handoff.queue import MissingCrisisDisposition, NotAssignedAgent
 
 
 @pytest.fixture

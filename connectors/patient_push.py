@@ -1,0 +1,87 @@
+"""The patient's push socket: agent messages of the current episode, as they are sent.
+
+``GET /webhooks/patient/push?sender=<id>&token=<push token>&after=<last message id>``.
+The push token comes with the handoff message and belongs to one episode
+(escalation to close): it opens nothing once the episode is closed, and the
+socket reads only that episode's outbox. Each socket holds a lease in Redis, so
+a conversation has at most ``PATIENT_PUSH_SOCKETS_PER_CONVERSATION`` open across
+every process, and a process at most ``PATIENT_PUSH_SOCKETS_PER_PROCESS``. An
+open socket keeps the patient's session from going idle.
+"""
+
+import json
+import re
+import uuid
+from typing import Any, Optional
+
+from sanic.request import Request
+
+from handoff import ConversationState, LiveAgentQueue
+from handoff.patient_sessions import PatientSessions
+from handoff.settings import PatientAccess
+
+SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
+MESSAGE_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
+PUSH_WAIT_MS = 15_000
+PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
+
+
+class AgentMessagePush:
+    def __init__(self, queue: LiveAgentQueue, sessions: PatientSessions, access: PatientAccess) -> None:
+        self.queue = queue
+        self.sessions = sessions
+        self.access = access
+        self.open_sockets = 0
+
+    async def serve(self, request: Request, ws: Any) -> None:
+        """Agent messages of the current episode, for as long as the episode lasts."""
+        sender = request.args.get("sender", "")
+        after = request.args.get("after", "0")
+        socket_id = uuid.uuid4().hex
+        problem = await self._problem(sender, request.args.get("token", ""), after, socket_id)
+        if problem:
+            await ws.send(json.dumps({"error": problem}))
+            await ws.close(code=1008, reason=problem[:100])
+            return
+        episode = (await self.queue.conversation(sender)).episode  # type: ignore[union-attr]
+        self.open_sockets += 1
+        try:
+            while await self.sessions.acquire_push_socket(sender, socket_id):
+                messages = await self.queue.agent_messages(sender, episode, after, PUSH_WAIT_MS)
+                for outbox_message in messages:
+                    after = outbox_message.message_id
+                    await ws.send(json.dumps({
+                        "recipient_id": sender,
+                        "id": outbox_message.message_id,
+                        "from": outbox_message.entry.role.value,
+                        "text": outbox_message.entry.text,
+                    }))
+                conversation = await self.queue.conversation(sender)
+                current = conversation is not None and conversation.episode == episode
+                if not messages and not (current and conversation.state in PUSH_STATES):  # type: ignore[union-attr]
+                    await ws.close(code=1000, reason="the conversation is back with the bot")
+                    return
+                if not await self.sessions.keep_alive(sender):
+                    await ws.close(code=1008, reason="the session has ended")
+                    return
+        finally:
+            self.open_sockets -= 1
+            await self.sessions.release_push_socket(sender, socket_id)
+
+    async def _problem(self, sender: str, token: str, after: str, socket_id: str) -> Optional[str]:
+        if not SENDER_ID.fullmatch(sender):
+            return "sender must be 1-128 characters of letters, digits and _.:@+-"
+        if not MESSAGE_ID.fullmatch(after):
+            return "after must be a message id such as 1700000000000-0"
+        if self.open_sockets >= self.access.push_sockets_per_process:
+            return "too many open push sockets on this server; retry shortly"
+        conversation = await self.queue.conversation(sender)
+        if conversation is None or conversation.state not in PUSH_STATES:
+            return "no conversation with a person is open for this token"
+        if not self.sessions.push_token_matches(sender, conversation.episode, token):
+            return "missing or wrong push token"
+        if not await self.sessions.keep_alive(sender):
+            return "the session has ended; start a new conversation"
+        if not await self.sessions.acquire_push_socket(sender, socket_id):
+            return f"at most {self.access.push_sockets_per_conversation} push sockets per conversation"
+        return None
