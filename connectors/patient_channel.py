@@ -135,6 +135,7 @@ class PatientChannel(InputChannel):
         self._queue: Optional[LiveAgentQueue] = None
         self._sessions: Optional[PatientSessions] = None
         self._push: Optional[AgentMessagePush] = None
+        self._gatekeeper: Optional[PatientGatekeeper] = None
         self._gate: Optional[ConversationGate] = None
         self._replayer: Optional[CrisisReplayer] = None
         self._replaying: Optional[asyncio.Task[None]] = None
@@ -165,7 +166,9 @@ class PatientChannel(InputChannel):
 
     @property
     def gatekeeper(self) -> PatientGatekeeper:
-        return PatientGatekeeper(self.sessions, self.access)
+        if self._gatekeeper is None:
+            self._gatekeeper = PatientGatekeeper(self.sessions, self.access)
+        return self._gatekeeper
 
     @property
     def replayer(self) -> CrisisReplayer:
