@@ -18,6 +18,7 @@
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional
 
@@ -88,10 +89,17 @@ class CrisisEscalation:
         self.staffing = staffing
         self.crisis_spool = spool
         self.replayer = replayer
+        self._screening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-screen")
 
-    def screen(self, text: str) -> Optional[CrisisFinding]:
-        """Every language's patterns, no Redis: nothing delays this, not even an outage."""
-        return self.crisis_screen.screen(text, UNKNOWN_LANGUAGE)
+    async def screen(self, text: str) -> Optional[CrisisFinding]:
+        """Every language's patterns, no Redis: nothing delays this, not even an outage.
+
+        Runs in one thread of its own, off the event loop, so that no patient waits
+        on another's long message; one thread, because the screen's tokenizers are
+        not shared across threads.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._screening, self.crisis_screen.screen, text, UNKNOWN_LANGUAGE)
 
     async def send_resources(
         self, finding: CrisisFinding, message: UserMessage, locale: Optional[str]

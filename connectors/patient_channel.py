@@ -235,7 +235,7 @@ class PatientChannel(InputChannel):
                 sender, text, metadata = parse_patient_message(request)
             except BadPatientMessage as error:
                 return error_json(error.status, str(error))
-            finding = self.gate.crisis.screen(text)
+            finding = await self.gate.crisis.screen(text)
 
             async def prepare(conversation_id: str, resume: bool, slots: dict[str, Any], message: UserMessage) -> None:
                 await prepare_rasa_conversation(request, conversation_id, resume, slots, message)
