@@ -28,7 +28,7 @@ __all__ = [
     "format_date",
     "format_time",
     "normalize_member_id",
-    "plausible_member_id",
     "parse_date_of_birth",
+    "plausible_member_id",
     "same_name",
 ]

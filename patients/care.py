@@ -44,25 +44,19 @@ class RedisCareRecords:
     def record_key(self, kind: str, patient_id: str) -> str:
         return self.keys.key(kind, self.key_ring.mac(PATIENT_ID_PURPOSE, patient_id))
 
-    def sealed_entries(
+    async def put(
         self, patient_id: str, refills: list[Refill], appointments: list[Appointment], results_ready: int
-    ) -> list[tuple[str, str]]:
-        """Keys and sealed values for one patient (used by seeding, with any Redis client)."""
+    ) -> None:
         documents: dict[str, Any] = {
             PATIENT_REFILLS: [refill.to_json() for refill in refills],
             PATIENT_APPOINTMENTS: [appointment.to_json() for appointment in appointments],
             PATIENT_RESULTS: {"ready": results_ready},
         }
-        entries = []
+        sealed = {}
         for kind, document in documents.items():
             key = self.record_key(kind, patient_id)
-            entries.append((key, self.key_ring.seal(json.dumps(document).encode(), key)))
-        return entries
-
-    async def put(
-        self, patient_id: str, refills: list[Refill], appointments: list[Appointment], results_ready: int
-    ) -> None:
-        await self.redis.mset(dict(self.sealed_entries(patient_id, refills, appointments, results_ready)))
+            sealed[key] = self.key_ring.seal(json.dumps(document).encode(), key)
+        await self.redis.mset(sealed)
 
     async def _document(self, kind: str, patient_id: str) -> Optional[Any]:
         key = self.record_key(kind, patient_id)

@@ -54,7 +54,8 @@ VIETNAMESE_MONTH_WORDS = {
 }
 """``tháng ba`` is March; accents are stripped before lookup (``tháng tư`` -> ``thang tu``)."""
 
-CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CHINESE_DIGITS = dict(zip("\u3007零一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+"""Chinese numerals (``\u3007`` is the ideographic zero) as digits."""
 CHINESE_TENS = re.compile("([一二两三四五六七八九])?十([一二三四五六七八九])?")
 
 NUMERIC = re.compile(r"(?<!\d)(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})(?!\d)")
@@ -62,8 +63,9 @@ CHINESE = re.compile(r"(\d{2,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号�
 VIETNAMESE = re.compile(
     r"(?:ngay\s*)?(\d{1,2})\s*(?:thang)\s*(\d{1,2}|muoi mot|muoi hai|[a-z]+)\s*(?:nam\s*)?[,/.\-]?\s*(\d{2,4})(?!\d)"
 )
-DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|º|°)?\s*(?:de\s+)?([a-z]+)\.?\s*,?\s*(?:de\s+|del\s+)?(\d{2,4})(?!\d)")
-MONTH_DAY_YEAR = re.compile(r"(?<![a-z])([a-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?:de\s+|del\s+)?(\d{2,4})(?!\d)")
+YEAR_TAIL = r"\.?\s*,?\s*(?:de\s+|del\s+)?(\d{2,4})(?!\d)"
+DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|º|°)?\s*(?:de\s+)?([a-z]+)" + YEAR_TAIL)
+MONTH_DAY_YEAR = re.compile(r"(?<![a-z])([a-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?" + YEAR_TAIL.removeprefix(r"\.?"))
 
 
 def _digits(text: str) -> str:

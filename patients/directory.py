@@ -55,14 +55,9 @@ class RedisPatientDirectory:
     def record_key(self, member_id: str) -> str:
         return self.keys.key(PATIENT_BY_MEMBER, self.key_ring.mac(MEMBER_ID_PURPOSE, normalize_member_id(member_id)))
 
-    def sealed_entry(self, member_id: str, record: PatientRecord) -> tuple[str, str]:
-        """The key and sealed value that store ``record`` (used by seeding, with any Redis client)."""
-        key = self.record_key(member_id)
-        return key, self.key_ring.seal(json.dumps(record.to_json()).encode(), key)
-
     async def put(self, member_id: str, record: PatientRecord) -> None:
-        key, value = self.sealed_entry(member_id, record)
-        await self.redis.set(key, value)
+        key = self.record_key(member_id)
+        await self.redis.set(key, self.key_ring.seal(json.dumps(record.to_json()).encode(), key))
 
     async def find_by_member_id(self, member_id: str) -> Optional[PatientRecord]:
         key = self.record_key(member_id)

@@ -12,8 +12,8 @@ import re
 import unicodedata
 
 MAX_NAME_CHARS = 120
-PUNCTUATION = re.compile(r"[\u2018\u2019'`´.]")
-SEPARATORS = re.compile(r"[-‐‑–—,_/]")
+PUNCTUATION = re.compile(r"[\u2018\u2019'`\u00b4.]")
+SEPARATORS = re.compile(r"[-\u2010\u2011\u2013\u2014,_/]")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 

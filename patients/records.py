@@ -26,11 +26,16 @@ class PatientRecord:
     date_of_birth: date
 
     def to_json(self) -> dict[str, Any]:
-        return {"patient_id": self.patient_id, "names": list(self.names), "date_of_birth": self.date_of_birth.isoformat()}
+        return {
+            "patient_id": self.patient_id,
+            "names": list(self.names),
+            "date_of_birth": self.date_of_birth.isoformat(),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PatientRecord":
-        return cls(str(data["patient_id"]), tuple(str(n) for n in data["names"]), date.fromisoformat(data["date_of_birth"]))
+        names = tuple(str(name) for name in data["names"])
+        return cls(str(data["patient_id"]), names, date.fromisoformat(data["date_of_birth"]))
 
 
 @dataclass(frozen=True)

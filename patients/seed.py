@@ -8,12 +8,14 @@ seed (or re-index) again.
 """
 
 import argparse
+import asyncio
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Optional
 
-import redis
 import yaml
+from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
@@ -23,6 +25,15 @@ from patients.directory import RedisPatientDirectory
 from patients.records import Appointment, PatientRecord, Refill, RefillStatus
 
 DEMO_PATIENTS = Path(__file__).with_name("demo.yml")
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    member_id: str
+    record: PatientRecord
+    refills: list[Refill]
+    appointments: list[Appointment]
+    results_ready: int
 
 
 def _refill(item: dict[str, Any], today: date) -> Refill:
@@ -41,14 +52,10 @@ def _appointment(item: dict[str, Any], today: date) -> Appointment:
     return Appointment(datetime.combine(day, time(hour, minute)), str(item["clinician"]), str(item["location"]))
 
 
-def sealed_entries(
-    document: dict[str, Any], keys: KeySpace, key_ring: KeyRing, today: Optional[date] = None
-) -> list[tuple[str, str]]:
-    """Every Redis key and sealed value for the patients in ``document``."""
+def patients_of(document: dict[str, Any], today: Optional[date] = None) -> list[DemoPatient]:
+    """The patients of a demo YAML document, with dates made absolute from ``today``."""
     today = today or date.today()
-    directory = RedisPatientDirectory(None, keys, key_ring)  # type: ignore[arg-type]
-    care = RedisCareRecords(None, keys, key_ring)  # type: ignore[arg-type]
-    entries: list[tuple[str, str]] = []
+    patients = []
     for patient in document.get("patients") or []:
         born = patient["date_of_birth"]
         record = PatientRecord(
@@ -56,37 +63,46 @@ def sealed_entries(
             names=tuple(str(name) for name in patient["names"]),
             date_of_birth=born if isinstance(born, date) else date.fromisoformat(str(born)),
         )
-        entries.append(directory.sealed_entry(str(patient["member_id"]), record))
-        entries.extend(
-            care.sealed_entries(
-                record.patient_id,
-                [_refill(item, today) for item in patient.get("refills") or []],
-                [_appointment(item, today) for item in patient.get("appointments") or []],
-                int(patient.get("results_ready") or 0),
+        patients.append(
+            DemoPatient(
+                member_id=str(patient["member_id"]),
+                record=record,
+                refills=[_refill(item, today) for item in patient.get("refills") or []],
+                appointments=[_appointment(item, today) for item in patient.get("appointments") or []],
+                results_ready=int(patient.get("results_ready") or 0),
             )
         )
-    return entries
+    return patients
 
 
-def seed_file(path: Path, settings: HandoffSettings) -> int:
-    """Writes every patient of ``path`` into the settings' Redis; returns how many keys were written."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    entries = sealed_entries(document, KeySpace(settings.namespace), settings.key_ring())
-    client = redis.Redis.from_url(settings.redis_url)
+def load_patients(path: Path) -> list[DemoPatient]:
+    return patients_of(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+async def seed(redis: Redis, keys: KeySpace, key_ring: KeyRing, patients: list[DemoPatient]) -> int:
+    """Writes every patient (sealed); returns how many."""
+    directory = RedisPatientDirectory(redis, keys, key_ring)
+    care = RedisCareRecords(redis, keys, key_ring)
+    for patient in patients:
+        await directory.put(patient.member_id, patient.record)
+        await care.put(patient.record.patient_id, patient.refills, patient.appointments, patient.results_ready)
+    return len(patients)
+
+
+async def seed_from_settings(patients: list[DemoPatient], settings: HandoffSettings) -> int:
+    redis = Redis.from_url(settings.redis_url)
     try:
-        if entries:
-            client.mset(dict(entries))
+        return await seed(redis, KeySpace(settings.namespace), settings.key_ring(), patients)
     finally:
-        client.close()
-    return len(entries)
+        await redis.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("file", type=Path, nargs="?", default=DEMO_PATIENTS)
     args = parser.parse_args()
-    written = seed_file(args.file, HandoffSettings.from_env())
-    print(f"seeded {written} sealed patient records from {args.file}")
+    count = asyncio.run(seed_from_settings(load_patients(args.file), HandoffSettings.from_env()))
+    print(f"seeded {count} patients (sealed) from {args.file}")
 
 
 if __name__ == "__main__":
