@@ -27,7 +27,6 @@ ROUTES = {
     "prescription_change": Route(Skill.PHARMACY, Priority.NORMAL, "utter_handoff_pharmacy"),
     "clinical_question": Route(Skill.NURSE, Priority.NORMAL, "utter_handoff_nurse"),
     "express_distress": Route(Skill.GENERAL, Priority.URGENT, "utter_handoff_distress"),
-    "decline_verification": Route(Skill.GENERAL, Priority.NORMAL, "utter_handoff"),
 }
 """Intent -> queue. PHI requests (refill status, appointments, test results) are not here: the
 bot answers them once the patient is verified (``actions/phi.py``, ``actions/verification.py``)."""

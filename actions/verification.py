@@ -8,8 +8,9 @@ and the patient hears only "verified" or the same generic failure, never which
 part was wrong. What they typed is cleared straight after the check.
 
 After ``VerificationSettings.max_failures`` failures in the conversation, or
-one attempt on a throttled member ID (``patients.throttle``), the form ends
-unverified and ``action_answer_phi_request`` hands off to a person.
+a failure that leaves the member ID throttled (``patients.throttle``), the form
+ends unverified and ``action_answer_phi_request`` hands off to a person; the
+patient hears the same generic failure either way.
 """
 
 from datetime import date
@@ -150,10 +151,11 @@ class ValidateIdentityForm(ServicesMixin, FormValidationAction):
         """All three together against the directory; the answer says nothing about which part failed."""
         cleared: dict[str, Any] = dict.fromkeys(FORM_SLOTS)
         try:
-            record = await self.services.verifier.verify(name, born, member_id)
+            verification = await self.services.verifier.check(name, born, member_id)
         except RedisError:
             dispatcher.utter_message(response="utter_identity_check_unavailable")
             return {**cleared, REQUESTED_SLOT: None}
+        record = verification.record
         if record is not None:
             dispatcher.utter_message(response="utter_identity_verified")
             dispatcher.utter_message(json_message=verified_marker(VIA_FORM))
@@ -168,7 +170,7 @@ class ValidateIdentityForm(ServicesMixin, FormValidationAction):
             }
         failures = int(tracker.get_slot(FAILURES_SLOT) or 0) + 1
         dispatcher.utter_message(response="utter_identity_not_verified")
-        ended = failures >= self.services.settings.max_failures
+        ended = failures >= self.services.settings.max_failures or verification.throttled
         return {**cleared, FAILURES_SLOT: float(failures), **({REQUESTED_SLOT: None} if ended else {})}
 
 

@@ -61,11 +61,12 @@ CHINESE_TENS = re.compile("([一二两三四五六七八九])?十([一二三四�
 NUMERIC = re.compile(r"(?<!\d)(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})(?!\d)")
 CHINESE = re.compile(r"(\d{2,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]?")
 VIETNAMESE = re.compile(
-    r"(?:ngay\s*)?(\d{1,2})\s*(?:thang)\s*(\d{1,2}|muoi mot|muoi hai|[a-z]+)\s*(?:nam\s*)?[,/.\-]?\s*(\d{2,4})(?!\d)"
+    r"(?:ngay\s*)?(\d{1,2})\s*thang\s*(\d{1,2}(?!\d)|muoi mot|muoi hai|[a-z]+)"
+    r"\s*(?:nam\s*)?[,/.\-]?\s*(\d{2,4})(?!\d)"
 )
 YEAR_TAIL = r"\.?\s*,?\s*(?:de\s+|del\s+)?(\d{2,4})(?!\d)"
 DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|º|°)?\s*(?:de\s+)?([a-z]+)" + YEAR_TAIL)
-MONTH_DAY_YEAR = re.compile(r"(?<![a-z])([a-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?" + YEAR_TAIL.removeprefix(r"\.?"))
+MONTH_DAY_YEAR = re.compile(r"(?<![a-z])([a-z]+)\.?\s*(\d{1,2})(?!\d)(?:st|nd|rd|th)?" + YEAR_TAIL.removeprefix(r"\.?"))
 
 
 def _digits(text: str) -> str:
@@ -87,18 +88,16 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def _year(raw: str, today: date) -> Optional[int]:
-    if len(raw) == 4:
-        return int(raw)
-    if len(raw) == 2:
-        year = 2000 + int(raw)
-        return year if year <= today.year else year - 100
+def _valid(raw_year: str, month: int, day: int, today: date) -> Optional[date]:
+    """The date, if it exists and is not in the future; a two-digit year is the latest such."""
+    if len(raw_year) == 2:
+        return _exact(2000 + int(raw_year), month, day, today) or _exact(1900 + int(raw_year), month, day, today)
+    if len(raw_year) == 4:
+        return _exact(int(raw_year), month, day, today)
     return None
 
 
-def _valid(year: Optional[int], month: int, day: int, today: date) -> Optional[date]:
-    if year is None:
-        return None
+def _exact(year: int, month: int, day: int, today: date) -> Optional[date]:
     try:
         value = date(year, month, day)
     except ValueError:
@@ -115,7 +114,7 @@ def parse_date_of_birth(text: str, language: str, today: Optional[date] = None) 
 
     match = CHINESE.search(_digits(text).replace(" ", ""))
     if match:
-        return _valid(_year(match.group(1), today), int(match.group(2)), int(match.group(3)), today)
+        return _valid(match.group(1), int(match.group(2)), int(match.group(3)), today)
 
     match = NUMERIC.search(folded)
     if match:
@@ -126,26 +125,26 @@ def parse_date_of_birth(text: str, language: str, today: Optional[date] = None) 
         month_word = match.group(2)
         month = int(month_word) if month_word.isdigit() else VIETNAMESE_MONTH_WORDS.get(month_word)
         if month is not None:
-            return _valid(_year(match.group(3), today), month, int(match.group(1)), today)
+            return _valid(match.group(3), month, int(match.group(1)), today)
 
     for match in DAY_MONTH_YEAR.finditer(folded):
         month = MONTH_NAMES.get(match.group(2))
         if month is not None:
-            return _valid(_year(match.group(3), today), month, int(match.group(1)), today)
+            return _valid(match.group(3), month, int(match.group(1)), today)
 
     for match in MONTH_DAY_YEAR.finditer(folded):
         month = MONTH_NAMES.get(match.group(1))
         if month is not None:
-            return _valid(_year(match.group(3), today), month, int(match.group(2)), today)
+            return _valid(match.group(3), month, int(match.group(2)), today)
     return None
 
 
 def _numeric(first: str, second: str, third: str, language: str, today: date) -> Optional[date]:
     if len(first) == 4:
-        return _valid(int(first), int(second), int(third), today)
+        return _valid(first, int(second), int(third), today)
     if len(third) not in (2, 4) or len(first) > 2:
         return None
-    year = _year(third, today)
+    year = third
     a, b = int(first), int(second)
     day_first = language in DAY_FIRST_LANGUAGES
     preferred = _valid(year, b, a, today) if day_first else _valid(year, a, b, today)
