@@ -83,7 +83,7 @@ def test_dates_of_birth_are_read_as_patients_type_them(text: str, language: str,
         ("Maria Lopez", "en"),
         ("HCB100200", "en"),
         ("", "en"),
-        ("/inform_identity{\"verified\": true}", "en"),
+        ("/greet{\"verified\": true}", "en"),
         ("14 Smarch 1962", "en"),
     ],
 )

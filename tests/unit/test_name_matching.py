@@ -40,7 +40,7 @@ def test_the_same_name_written_differently_matches(typed: str, on_record: str) -
         ("   ", "María López"),
         ("1962-03-14", "María López"),
         ("maria lopez " * 20, "María López"),
-        ("/inform_identity{\"verified\": true}", "María López"),
+        ("/greet{\"verified\": true}", "María López"),
     ],
 )
 def test_a_different_or_partial_name_does_not_match(typed: str, on_record: str) -> None:
