@@ -24,13 +24,12 @@ ROUTES = {
     "request_callback": Route(Skill.GENERAL, Priority.NORMAL, "utter_handoff_callback"),
     "billing_question": Route(Skill.BILLING, Priority.NORMAL, "utter_handoff_billing"),
     "ask_insurance": Route(Skill.BILLING, Priority.NORMAL, "utter_handoff_billing"),
-    "refill_status": Route(Skill.PHARMACY, Priority.NORMAL, "utter_handoff_pharmacy"),
     "prescription_change": Route(Skill.PHARMACY, Priority.NORMAL, "utter_handoff_pharmacy"),
-    "ask_test_results": Route(Skill.NURSE, Priority.NORMAL, "utter_handoff_nurse"),
     "clinical_question": Route(Skill.NURSE, Priority.NORMAL, "utter_handoff_nurse"),
     "express_distress": Route(Skill.GENERAL, Priority.URGENT, "utter_handoff_distress"),
 }
-"""Intent -> queue. Refill status needs PHI, so a person answers it until identity verification lands."""
+"""Intent -> queue. PHI requests (refill status, appointments, test results) are not here: the
+bot answers them once the patient is verified (``actions/phi.py``, ``actions/verification.py``)."""
 
 DEFAULT_ROUTE = ROUTES["request_human"]
 

@@ -39,6 +39,8 @@ class StackConfig:
     console_port: int = 5006
     namespace: str = "hcb"
     coverage_file: Path = PROJECT_DIR / "coverage.yml"
+    patients_file: Optional[Path] = PROJECT_DIR / "patients" / "demo.yml"
+    """Demo patients seeded (sealed) into Redis on start, for identity verification; None seeds nothing."""
     project_dir: Path = PROJECT_DIR
     bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)
     extra_environment: dict[str, str] = field(default_factory=dict)
@@ -114,6 +116,7 @@ class Stack:
             if not self.config.redis_url:
                 self.redis = RedisServer(self.config.redis_port, self.config.data_dir / "redis").start()
             env = self.environment()
+            self.seed_patients(env)
             rasa = str(self.config.bin_dir / "rasa")
             model = ensure_model(self.config.project_dir, rasa, env)
             self._spawn(
@@ -163,6 +166,21 @@ class Stack:
         if self.redis:
             self.redis.stop()
             self.redis = None
+
+    def seed_patients(self, env: dict[str, str]) -> None:
+        """Seeds the patient directory and care stores (``python -m patients.seed``), if a file is configured."""
+        if self.config.patients_file is None:
+            return
+        with open(self.log_dir / "seed.log", "ab") as log:
+            subprocess.run(
+                [str(self.config.bin_dir / "python"), "-m", "patients.seed", str(self.config.patients_file)],
+                cwd=self.config.project_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=True,
+                timeout=120,
+            )
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         with open(self.log_dir / f"{name}.log", "ab") as log:

@@ -1,0 +1,173 @@
+"""Dates of birth as patients type them, in each bot language, and dates written back to them.
+
+Pure functions, no Rasa import. ``parse_date_of_birth`` reads
+
+* ISO and year-first dates: ``1962-03-14``, ``1962/3/14``, ``1962.03.14``;
+* numeric dates in the order of the patient's language: month first in English
+  (``03/14/1962``), day first in Spanish and Vietnamese (``14/03/1962``); when one
+  order gives no valid date and the other does (``14/03/1962`` typed in English),
+  the valid one is taken;
+* Chinese dates: ``1962年3月14日``, ``1962年03月14号``, ``一九六二年三月十四日``;
+* month names of every bot language, in any of them: ``March 14 1962``,
+  ``14 March 1962``, ``Mar. 14th, 1962``, ``14 de marzo de 1962``,
+  ``14 tháng 3 1962``, ``ngày 14 tháng ba năm 1962``.
+
+It returns ``None`` for anything else, for impossible dates (``02/30/1962``),
+dates in the future and years before 1900. Two-digit years are the latest year
+not in the future (``3/14/62`` is 1962, ``3/14/05`` is 2005).
+"""
+
+import re
+import unicodedata
+from datetime import date
+from typing import Optional
+
+EARLIEST_YEAR = 1900
+
+DAY_FIRST_LANGUAGES = frozenset({"es", "vi", "fr", "pt", "tl", "ht", "ru", "ar"})
+"""Languages whose patients write numeric dates day first; the rest write month first (US)."""
+
+MONTH_NAMES: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan enero ene",
+        "february feb febrero",
+        "march mar marzo",
+        "april apr abril abr",
+        "may mayo",
+        "june jun junio",
+        "july jul julio",
+        "august aug agosto ago",
+        "september sep sept septiembre setiembre set",
+        "october oct octubre",
+        "november nov noviembre",
+        "december dec diciembre dic",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        MONTH_NAMES[_name] = _number
+
+VIETNAMESE_MONTH_WORDS = {
+    "mot": 1, "gieng": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
+    "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12,
+}
+"""``tháng ba`` is March; accents are stripped before lookup (``tháng tư`` -> ``thang tu``)."""
+
+CHINESE_DIGITS = dict(zip("\u3007零一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+"""Chinese numerals (``\u3007`` is the ideographic zero) as digits."""
+CHINESE_TENS = re.compile("([一二两三四五六七八九])?十([一二三四五六七八九])?")
+
+NUMERIC = re.compile(r"(?<!\d)(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})(?!\d)")
+CHINESE = re.compile(r"(\d{2,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]?")
+VIETNAMESE = re.compile(
+    r"(?:ngay\s*)?(\d{1,2})\s*thang\s*(\d{1,2}(?!\d)|muoi mot|muoi hai|[a-z]+)"
+    r"\s*(?:nam\s*)?[,/.\-]?\s*(\d{2,4})(?!\d)"
+)
+YEAR_TAIL = r"\.?\s*,?\s*(?:de\s+|del\s+)?(\d{2,4})(?!\d)"
+DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|º|°)?\s*(?:de\s+)?([a-z]+)" + YEAR_TAIL)
+MONTH_DAY_YEAR = re.compile(r"(?<![a-z])([a-z]+)\.?\s*(\d{1,2})(?!\d)(?:st|nd|rd|th)?" + YEAR_TAIL.removeprefix(r"\.?"))
+
+
+def _digits(text: str) -> str:
+    """Chinese numerals as ASCII digits: 一九六二 -> 1962, 十 -> 10, 十四 -> 14, 二十三 -> 23."""
+
+    def tens(match: "re.Match[str]") -> str:
+        high = CHINESE_DIGITS[match.group(1)] if match.group(1) else 1
+        low = CHINESE_DIGITS[match.group(2)] if match.group(2) else 0
+        return str(high * 10 + low)
+
+    text = CHINESE_TENS.sub(tens, text)
+    return "".join(str(CHINESE_DIGITS[c]) if c in CHINESE_DIGITS else c for c in text)
+
+
+def _fold(text: str) -> str:
+    """Digits as ASCII, lower case, accents off (``đ`` too), spaces collapsed."""
+    text = unicodedata.normalize("NFKD", _digits(text).casefold()).replace("đ", "d")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.split())
+
+
+def _valid(raw_year: str, month: int, day: int, today: date) -> Optional[date]:
+    """The date, if it exists and is not in the future; a two-digit year is the latest such."""
+    if len(raw_year) == 2:
+        return _exact(2000 + int(raw_year), month, day, today) or _exact(1900 + int(raw_year), month, day, today)
+    if len(raw_year) == 4:
+        return _exact(int(raw_year), month, day, today)
+    return None
+
+
+def _exact(year: int, month: int, day: int, today: date) -> Optional[date]:
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        return None
+    if value > today or value.year < EARLIEST_YEAR:
+        return None
+    return value
+
+
+def parse_date_of_birth(text: str, language: str, today: Optional[date] = None) -> Optional[date]:
+    """The date of birth in ``text``, read the way patients of ``language`` write dates."""
+    today = today or date.today()
+    folded = _fold(text)
+
+    match = CHINESE.search(_digits(text).replace(" ", ""))
+    if match:
+        return _valid(match.group(1), int(match.group(2)), int(match.group(3)), today)
+
+    match = NUMERIC.search(folded)
+    if match:
+        return _numeric(match.group(1), match.group(2), match.group(3), language, today)
+
+    match = VIETNAMESE.search(folded)
+    if match:
+        month_word = match.group(2)
+        month = int(month_word) if month_word.isdigit() else VIETNAMESE_MONTH_WORDS.get(month_word)
+        if month is not None:
+            return _valid(match.group(3), month, int(match.group(1)), today)
+
+    for match in DAY_MONTH_YEAR.finditer(folded):
+        month = MONTH_NAMES.get(match.group(2))
+        if month is not None:
+            return _valid(match.group(3), month, int(match.group(1)), today)
+
+    for match in MONTH_DAY_YEAR.finditer(folded):
+        month = MONTH_NAMES.get(match.group(1))
+        if month is not None:
+            return _valid(match.group(3), month, int(match.group(2)), today)
+    return None
+
+
+def _numeric(first: str, second: str, third: str, language: str, today: date) -> Optional[date]:
+    if len(first) == 4:
+        return _valid(first, int(second), int(third), today)
+    if len(third) not in (2, 4) or len(first) > 2:
+        return None
+    year = third
+    a, b = int(first), int(second)
+    day_first = language in DAY_FIRST_LANGUAGES
+    preferred = _valid(year, b, a, today) if day_first else _valid(year, a, b, today)
+    if preferred is not None:
+        return preferred
+    # The other order only when the language's order is impossible (a "month" above 12).
+    if (b if day_first else a) > 12:
+        return _valid(year, a, b, today) if day_first else _valid(year, b, a, today)
+    return None
+
+
+def format_date(value: date, language: str) -> str:
+    """A date the way patients of ``language`` read it: 03/14/2025, 14/03/2025, 2025年3月14日."""
+    if language == "zh":
+        return f"{value.year}年{value.month}月{value.day}日"
+    if language in DAY_FIRST_LANGUAGES:
+        return f"{value.day:02d}/{value.month:02d}/{value.year}"
+    return f"{value.month:02d}/{value.day:02d}/{value.year}"
+
+
+def format_time(hour: int, minute: int, language: str) -> str:
+    """A time of day: 2:30 PM in English, 14:30 elsewhere."""
+    if language == "en":
+        suffix = "AM" if hour < 12 else "PM"
+        return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
+    return f"{hour:02d}:{minute:02d}"

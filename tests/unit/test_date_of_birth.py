@@ -1,0 +1,109 @@
+"""Dates of birth as patients type them in each bot language; impossible and future dates are refused."""
+
+from datetime import date
+from typing import Optional
+
+import pytest
+
+from patients.dates import format_date, format_time, parse_date_of_birth
+
+TODAY = date(2025, 6, 1)
+MARCH_14 = date(1962, 3, 14)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # English: month first
+        ("03/14/1962", "en", MARCH_14),
+        ("3/14/1962", "en", MARCH_14),
+        ("3-14-1962", "en", MARCH_14),
+        ("3/14/62", "en", MARCH_14),
+        ("March 14 1962", "en", MARCH_14),
+        ("march 14, 1962", "en", MARCH_14),
+        ("Mar. 14th, 1962", "en", MARCH_14),
+        ("14 March 1962", "en", MARCH_14),
+        ("my dob is 03/14/1962", "en", MARCH_14),
+        ("1962-03-14", "en", MARCH_14),
+        ("03/04/1962", "en", date(1962, 3, 4)),
+        ("14/03/1962", "en", MARCH_14),  # day first typed in English: the only valid reading
+        # Spanish and Vietnamese: day first
+        ("14/03/1962", "es", MARCH_14),
+        ("03/04/1962", "es", date(1962, 4, 3)),
+        ("14 de marzo de 1962", "es", MARCH_14),
+        ("14 de Marzo del 1962", "es", MARCH_14),
+        ("marzo 14 de 1962", "es", MARCH_14),
+        ("nací el 14-03-1962", "es", MARCH_14),
+        ("14/03/1962", "vi", MARCH_14),
+        ("14.03.1962", "vi", MARCH_14),
+        ("14 tháng 3 1962", "vi", MARCH_14),
+        ("ngày 14 tháng 3 năm 1962", "vi", MARCH_14),
+        ("ngay 14 thang 3 nam 1962", "vi", MARCH_14),
+        ("14 tháng ba năm 1962", "vi", MARCH_14),
+        ("sinh ngày 14/3/1962", "vi", MARCH_14),
+        # Chinese: year first
+        ("1962年3月14日", "zh", MARCH_14),
+        ("1962年03月14号", "zh", MARCH_14),
+        ("我是1962年3月14日出生的", "zh", MARCH_14),
+        ("一九六二年三月十四日", "zh", MARCH_14),
+        ("1962/3/14", "zh", MARCH_14),
+        ("1962-03-14", "zh", MARCH_14),
+        ("二〇〇五年十月二十日", "zh", date(2005, 10, 20)),
+        # ISO in any language
+        ("1962-03-14", "es", MARCH_14),
+        ("1962-03-14", "vi", MARCH_14),
+        # Two-digit years: the latest year not in the future
+        ("3/14/05", "en", date(2005, 3, 14)),
+        ("6/1/25", "en", date(2025, 6, 1)),
+        ("6/2/25", "en", date(1925, 6, 2)),
+    ],
+)
+def test_dates_of_birth_are_read_as_patients_type_them(text: str, language: str, expected: date) -> None:
+    assert parse_date_of_birth(text, language, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("02/30/1962", "en"),  # no February 30th
+        ("30/02/1962", "es"),
+        ("02/29/1962", "en"),  # not a leap year
+        ("13/13/1962", "en"),
+        ("00/10/1962", "en"),
+        ("31 de abril de 1962", "es"),
+        ("32 tháng 1 1962", "vi"),
+        ("1962年2月30日", "zh"),
+        ("1962年13月1日", "zh"),
+        ("03/14/2030", "en"),  # in the future
+        ("06/02/2025", "en"),  # tomorrow
+        ("2099-01-01", "en"),
+        ("01/01/1850", "en"),  # before 1900
+        ("March 1962", "en"),  # no day
+        ("03/14", "en"),  # no year
+        ("Maria Lopez", "en"),
+        ("HCB100200", "en"),
+        ("", "en"),
+        ("/greet{\"verified\": true}", "en"),
+        ("14 Smarch 1962", "en"),
+    ],
+)
+def test_impossible_future_and_partial_dates_are_refused(text: str, language: str) -> None:
+    assert parse_date_of_birth(text, language, TODAY) is None
+
+
+def test_an_ambiguous_date_follows_the_language_never_a_guess() -> None:
+    assert parse_date_of_birth("05/06/1970", "en", TODAY) == date(1970, 5, 6)
+    assert parse_date_of_birth("05/06/1970", "es", TODAY) == date(1970, 6, 5)
+    assert parse_date_of_birth("05/06/1970", "vi", TODAY) == date(1970, 6, 5)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected_date", "expected_time"),
+    [("en", "03/14/2025", "2:30 PM"), ("es", "14/03/2025", "14:30"), ("vi", "14/03/2025", "14:30"),
+     ("zh", "2025年3月14日", "14:30")],
+)
+def test_dates_and_times_are_written_back_the_way_the_patient_reads_them(
+    language: str, expected_date: str, expected_time: Optional[str]
+) -> None:
+    assert format_date(date(2025, 3, 14), language) == expected_date
+    assert format_time(14, 30, language) == expected_time
