@@ -36,6 +36,16 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from actions.identity import (
+    HANDBACK_RESET,
+    IDENTITY_VERIFIED_MARKER,
+    PATIENT_ID_SLOT,
+    VERIFIED_AT_SLOT,
+    VERIFIED_SLOT,
+    VERIFIED_VIA_SLOT,
+    VIA_FORM,
+    VIA_PORTAL,
+)
 from connectors.crisis_escalation import (
     CRISIS_REASON_PREFIX,
     CrisisEscalation,
@@ -65,10 +75,6 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 GATE_LOCK_SECONDS = 60
 NO_COVERAGE_REPLY_AFTER = "the next business day"
-IDENTITY_MARKER = "identity_verified"
-"""A custom message of the verification action: ``{"identity_verified": {"via": "form"}}``."""
-VERIFICATION_SLOTS = ("verified", "verified_via", "verified_at", "patient_id")
-PORTAL = "portal"
 LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -112,8 +118,8 @@ class HandoffAwareOutput(OutputChannel):
         if request is not None:
             self.handoff_request = request
             return
-        if isinstance(custom, dict) and isinstance(custom.get(IDENTITY_MARKER), dict):
-            via = str(custom[IDENTITY_MARKER].get("via", "form"))[:16]
+        if isinstance(custom, dict) and isinstance(custom.get(IDENTITY_VERIFIED_MARKER), dict):
+            via = str(custom[IDENTITY_VERIFIED_MARKER].get("via", VIA_FORM))[:16]
             await self.queue.mark_verified(self.conversation_id, via)
             return
         if message.get("text"):
@@ -201,9 +207,11 @@ class ConversationGate:
         language = self.languages.resolve(text, known_language, client_locale(message)).language
         if language != known_language:
             await self.queue.remember_language(conversation_id, language)
-        newly_verified = portal_patient_id is not None and (conversation is None or conversation.verified_via != PORTAL)
+        newly_verified = portal_patient_id is not None and (
+            conversation is None or conversation.verified_via != VIA_PORTAL
+        )
         if newly_verified:
-            await self.queue.mark_verified(conversation_id, PORTAL)
+            await self.queue.mark_verified(conversation_id, VIA_PORTAL)
         if crisis is not None:
             await self.queue.record(conversation_id, TranscriptRole.BOT, crisis.notice)
             if has_open_crisis(conversation):
@@ -325,10 +333,10 @@ def _slots_to_set(
     if language != known_language:
         slots["language"] = language
     if resume:
-        slots.update(dict.fromkeys(VERIFICATION_SLOTS))
-        slots["verified"] = False
+        slots.update(HANDBACK_RESET)
     if portal_patient_id is not None:
-        slots.update(verified=True, verified_via=PORTAL, verified_at=time.time(), patient_id=portal_patient_id)
+        slots.update({VERIFIED_SLOT: True, VERIFIED_VIA_SLOT: VIA_PORTAL, VERIFIED_AT_SLOT: time.time(),
+                      PATIENT_ID_SLOT: portal_patient_id})
     return slots
 
 

@@ -29,7 +29,7 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ConversationResumed, SlotSet
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, ConversationResumed, SlotSet
 from redis.asyncio import Redis
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -348,7 +348,8 @@ async def prepare_rasa_conversation(
 ) -> None:
     """Sets the slots the gate owns, and resumes a conversation an agent handed back.
 
-    Resuming continues where the bot paused, not afresh. The handoff action
+    Resuming continues where the bot paused, not afresh, but with no form half
+    filled and identity verification lapsed (the gate's slots say so). The handoff action
     paused the conversation before Rasa logged its ``action_listen``; adding it
     back makes the tracker look as if the bot had listened all along, so rules
     apply to the next message as usual.
@@ -360,6 +361,7 @@ async def prepare_rasa_conversation(
         )
         if resume:
             tracker.update(ConversationResumed())
+            tracker.update(ActiveLoop(None))
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         for slot, value in slots.items():
             if tracker.slots.get(slot) is not None and tracker.get_slot(slot) != value:

@@ -20,9 +20,11 @@ TRAINING_MESSAGES: dict[tuple[str, str], str] = {
     ("en", "request_callback"): "can someone call me back",
     ("en", "express_distress"): "im really scared about my surgery",
     ("en", "out_of_scope"): "who won the game last night",
+    ("en", "decline_verification"): "i'd rather not say",
     ("es", "greet"): "Hola buenos dias",
     ("es", "request_human"): "quiero hablar con una persona",
     ("es", "ask_test_results"): "quiero saber mis resultados",
+    ("es", "decline_verification"): "prefiero no decirlo",
     ("zh", "request_human"): "我要跟真人講話",
     ("vi", "request_human"): "tôi muốn gặp người",
 }
