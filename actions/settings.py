@@ -14,18 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {value}")
-    return value
+from handoff.settings import positive_int
 
 
 @dataclass(frozen=True)
@@ -38,10 +27,10 @@ class VerificationSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "VerificationSettings":
         return cls(
-            lapse_seconds=_positive_int(environ, "VERIFICATION_LAPSE_SECONDS", cls.lapse_seconds),
-            max_failures=_positive_int(environ, "VERIFICATION_MAX_FAILURES", cls.max_failures),
-            throttle_failures=_positive_int(environ, "VERIFICATION_THROTTLE_FAILURES", cls.throttle_failures),
-            throttle_window_seconds=_positive_int(
+            lapse_seconds=positive_int(environ, "VERIFICATION_LAPSE_SECONDS", cls.lapse_seconds),
+            max_failures=positive_int(environ, "VERIFICATION_MAX_FAILURES", cls.max_failures),
+            throttle_failures=positive_int(environ, "VERIFICATION_THROTTLE_FAILURES", cls.throttle_failures),
+            throttle_window_seconds=positive_int(
                 environ, "VERIFICATION_THROTTLE_WINDOW_SECONDS", cls.throttle_window_seconds
             ),
         )

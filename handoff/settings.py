@@ -18,7 +18,8 @@ class SettingsError(ValueError):
     """An environment variable has a value the system cannot run with."""
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    """The variable's whole number of 1 or more, or ``default`` when unset; raises ``SettingsError``."""
     raw = environ.get(name, "")
     if not raw:
         return default
@@ -57,16 +58,16 @@ class PatientAccess:
         if required in ("true", "1") and not portal_secret:
             raise SettingsError("PATIENT_PORTAL_IDENTITY_REQUIRED is on but PATIENT_PORTAL_IDENTITY_SECRET is not set")
         return cls(
-            session_idle_seconds=_positive_int(environ, "PATIENT_SESSION_IDLE_SECONDS", defaults.session_idle_seconds),
-            session_max_seconds=_positive_int(environ, "PATIENT_SESSION_MAX_SECONDS", defaults.session_max_seconds),
-            messages_per_minute=_positive_int(environ, "PATIENT_MESSAGES_PER_MINUTE", defaults.messages_per_minute),
-            new_conversations_per_minute=_positive_int(
+            session_idle_seconds=positive_int(environ, "PATIENT_SESSION_IDLE_SECONDS", defaults.session_idle_seconds),
+            session_max_seconds=positive_int(environ, "PATIENT_SESSION_MAX_SECONDS", defaults.session_max_seconds),
+            messages_per_minute=positive_int(environ, "PATIENT_MESSAGES_PER_MINUTE", defaults.messages_per_minute),
+            new_conversations_per_minute=positive_int(
                 environ, "PATIENT_NEW_CONVERSATIONS_PER_MINUTE", defaults.new_conversations_per_minute
             ),
-            push_sockets_per_conversation=_positive_int(
+            push_sockets_per_conversation=positive_int(
                 environ, "PATIENT_PUSH_SOCKETS_PER_CONVERSATION", defaults.push_sockets_per_conversation
             ),
-            push_sockets_per_process=_positive_int(
+            push_sockets_per_process=positive_int(
                 environ, "PATIENT_PUSH_SOCKETS_PER_PROCESS", defaults.push_sockets_per_process
             ),
             portal_identity_secret=portal_secret,
