@@ -47,6 +47,7 @@ from actions.identity import (
     VIA_PORTAL,
 )
 from connectors.crisis_escalation import (
+    CRISIS_CONNECTING,
     CRISIS_REASON_PREFIX,
     CrisisEscalation,
     CrisisReply,
@@ -263,6 +264,9 @@ class ConversationGate:
                     raise
                 progress.settled = True
                 await self.crisis.spool(message, flag.category, text, language, [], error)
+                return
+            if flag is not None:
+                await self.send_text(output, conversation_id, self.catalog.notice(language, CRISIS_CONNECTING))
 
     async def _tell_where_they_stand(self, conversation: Optional[Conversation], language: str,
                                      output: OutputChannel) -> None:

@@ -62,3 +62,19 @@ def test_sentence_split_does_not_break_on_a_web_address() -> None:
     text = "Call or text 988 (chat at 988lifeline.org). Call 911. Stay here."
     assert _first_sentences(text) == "Call or text 988 (chat at 988lifeline.org). Call 911."
     assert _first_sentences("拨打 988。请拨打 911。请不要关闭。") == "拨打 988。 请拨打 911。"
+
+
+RESPONSES_DIR = Path(__file__).resolve().parents[2] / "domain" / "responses"
+
+
+@pytest.mark.parametrize("path", sorted(RESPONSES_DIR.glob("*.yml")), ids=lambda p: p.stem)
+def test_the_bots_crisis_response_promises_no_person_before_the_escalation_is_stored(path: Path) -> None:
+    """Rasa speaks before the connector stores the escalation; "connecting you" is the connector's to say."""
+    responses = yaml.safe_load(path.read_text(encoding="utf-8"))["responses"]
+    [crisis] = [variant["text"] for variant in responses["utter_crisis_resources"]]
+    handoff = [variant["text"] for variant in responses["utter_handoff"]]
+    language = yaml.safe_load((LANGUAGES_DIR / path.name).read_text(encoding="utf-8"))
+    connecting = language["notices"]["crisis_connecting"]
+    assert "988" in _first_sentences(crisis) and "911" in _first_sentences(crisis)
+    assert connecting.rstrip(".。") not in crisis
+    assert not any(text.split(".")[0].split("。")[0] in crisis for text in handoff)
