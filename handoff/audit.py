@@ -1,33 +1,57 @@
-"""Tamper-evident audit log of agents' access to PHI.
+"""Tamper-evident audit log of who did what to which conversation, from where.
 
-Entries go to a Redis stream. Each carries an HMAC-SHA256 (keyed by the data key
-ring) over the previous entry's MAC and its own JSON-encoded fields. Appends are
-compare-and-set on the chain head in a Lua script, so concurrent writers in any
-number of console processes never fork the chain. Without the key, nobody with
-write access to Redis can edit, insert, delete or truncate entries unnoticed.
+Design:
+
+* **Entries** go to a Redis stream, one ``XADD`` each (atomic, nothing to lose a
+  race over: any number of writers append at once). An entry is JSON with a
+  random id, and carries ``HMAC(audit key, entry)`` and the id of the audit key
+  that made it. The audit keys (``HANDOFF_AUDIT_KEYS``) are not the data keys:
+  processes that only seal PHI cannot forge the log, retiring a data key breaks
+  nothing here, and an old audit key stays in the ring for as long as entries
+  made with it are kept. A change that needs auditing writes its entry in the
+  same Lua script as the change (see ``handoff.scripts``), so there is never a
+  change without its record; a read of PHI is recorded before the data is read.
+* **Checkpoints** seal the order and the count. The sealer (a background task
+  of the console, or ``python -m handoff.audit seal``) takes the entries since
+  the last checkpoint and appends ``{seq, last entry id, count, sha256 of their
+  MACs in order, previous checkpoint's MAC}`` with its own MAC, to a second
+  stream and then to a local append-only **anchor** file (fsync'd) outside Redis. So
+  deleting, inserting, reordering or truncating sealed entries breaks a
+  checkpoint, and deleting the whole log (or its newest checkpoints) is caught
+  by the anchor. Entries newer than the last checkpoint (a few seconds' worth)
+  are protected by their own MACs only.
+* ``python -m handoff.audit verify`` names the first broken record;
+  ``export --since`` writes the entries as signed JSON lines.
 """
 
+import argparse
+import asyncio
+import hashlib
 import json
+import logging
+import os
+import secrets
+import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Optional
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
 
 from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
+from handoff.redis_values import decoded, text_of
 
+logger = logging.getLogger(__name__)
+
+ENTRY_PURPOSE = "audit-entry"
+CHECKPOINT_PURPOSE = "audit-checkpoint"
+EXPORT_PURPOSE = "audit-export"
 GENESIS = "genesis"
-CHAIN_PURPOSE = "audit-chain"
-MAX_APPEND_ATTEMPTS = 50
-
-APPEND_SCRIPT = """
-local head = redis.call('GET', KEYS[2]) or ARGV[1]
-if head ~= ARGV[2] then return 0 end
-redis.call('XADD', KEYS[1], '*', 'entry', ARGV[3], 'previous', ARGV[2], 'mac', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[4])
-return 1
-"""
+SEAL_LOCK_SECONDS = 30
+SEAL_INTERVAL_SECONDS = 5.0
 
 
 class AuditChainBroken(ValueError):
@@ -41,50 +65,222 @@ class AuditEntry:
     action: str
     conversation: str
     source: str
+    entry_id: str = ""
 
     def encoded(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
 
 
+@dataclass(frozen=True)
+class AuditVerification:
+    entries: int
+    sealed: int
+    checkpoints: int
+
+    def __str__(self) -> str:
+        unsealed = self.entries - self.sealed
+        return f"audit log intact: {self.entries} entries, {self.checkpoints} checkpoints, {unsealed} not yet sealed"
+
+
 class AuditLog:
-    def __init__(self, redis: Redis, keys: KeySpace, key_ring: KeyRing) -> None:
+    def __init__(self, redis: Redis, keys: KeySpace, audit_keys: KeyRing, anchor: Optional[Path] = None) -> None:
         self.redis = redis
         self.keys = keys
-        self.key_ring = key_ring
-        self._append = redis.register_script(APPEND_SCRIPT)
+        self.audit_keys = audit_keys
+        self.anchor = anchor
+
+    def prepare(self, actor: str, action: str, conversation: str, source: Optional[str]) -> dict[str, str]:
+        """The stream fields of one entry, for a Lua script that makes a change and records it in one step."""
+        entry = AuditEntry(
+            int(time.time() * 1000), actor[:64], action, conversation, source or "-", secrets.token_hex(8)
+        ).encoded()
+        key_id, mac = self.audit_keys.signed(ENTRY_PURPOSE, entry)
+        return {"entry": entry, "key": key_id, "mac": mac}
 
     async def record(self, actor: str, action: str, conversation: str, source: Optional[str]) -> None:
-        """Appends who did what to which conversation, from where."""
-        entry = AuditEntry(int(time.time() * 1000), actor, action, conversation, source or "-").encoded()
-        for _ in range(MAX_APPEND_ATTEMPTS):
-            head = await self.redis.get(self.keys.audit_head())
-            previous = head.decode() if head else GENESIS
-            mac = self.key_ring.mac(CHAIN_PURPOSE, f"{previous}\n{entry}")
-            appended = await self._append(
-                keys=[self.keys.audit_log(), self.keys.audit_head()], args=[GENESIS, previous, entry, mac]
-            )
-            if appended:
-                return
-        raise RuntimeError("audit log append kept losing the race for the chain head")
+        """Appends who did what to which conversation, from where; one atomic stream append."""
+        await self.redis.xadd(self.keys.audit_log(), self.prepare(actor, action, conversation, source))
 
-    async def entries(self) -> list[AuditEntry]:
-        rows = await self.redis.xrange(self.keys.audit_log())
+    async def entries(self, since_ms: int = 0) -> list[AuditEntry]:
+        rows = await self.redis.xrange(self.keys.audit_log(), min=f"{since_ms}-0" if since_ms else "-")
         return [AuditEntry(**json.loads(fields[b"entry"])) for _, fields in rows]
 
-    async def verify(self) -> int:
-        """Checks the whole chain; returns the number of entries or raises ``AuditChainBroken``."""
-        head = await self.redis.get(self.keys.audit_head())
+    async def seal(self) -> Optional[dict[str, Any]]:
+        """Checkpoints the entries appended since the last checkpoint; None when there are none.
+
+        Runs under a Redis lock, so sealers in several processes never fork the checkpoints.
+        """
+        async with self.redis.lock(self.keys.audit_seal_lock(), timeout=SEAL_LOCK_SECONDS,
+                                   blocking_timeout=SEAL_LOCK_SECONDS):
+            last = await self._last_checkpoint()
+            after = last["last_entry"] if last else "0"
+            rows = await self.redis.xrange(self.keys.audit_log(), min=f"({after}" if last else "-")
+            if not rows:
+                return None
+            body = {
+                "seq": (last["seq"] + 1) if last else 1,
+                "last_entry": text_of(rows[-1][0]),
+                "count": (last["count"] if last else 0) + len(rows),
+                "digest": _digest(rows),
+                "previous": last["mac"] if last else GENESIS,
+                "at_ms": int(time.time() * 1000),
+            }
+            encoded = json.dumps(body, sort_keys=True, separators=(",", ":"))
+            key_id, mac = self.audit_keys.signed(CHECKPOINT_PURPOSE, encoded)
+            checkpoint = dict(body, key=key_id, mac=mac)
+            await self.redis.xadd(self.keys.audit_checkpoints(), {"checkpoint": json.dumps(checkpoint)})
+            if self.anchor is not None:
+                await asyncio.to_thread(_append_line, self.anchor, json.dumps(checkpoint, sort_keys=True))
+            return checkpoint
+
+    async def verify(self) -> AuditVerification:
+        """Checks every entry, every checkpoint and the anchor; raises ``AuditChainBroken`` at the first fault.
+
+        Reads the anchor, then the checkpoints, then the entries: the order a sealer
+        writes them in reverse, so a seal running meanwhile is never taken for a fault.
+        """
+        anchored = self._anchored()
+        checkpoints = [json.loads(fields[b"checkpoint"])
+                       for _, fields in await self.redis.xrange(self.keys.audit_checkpoints())]
         rows = await self.redis.xrange(self.keys.audit_log())
-        previous = GENESIS
-        macs = set()
+        seen: set[str] = set()
         for entry_id, fields in rows:
-            entry, mac = fields[b"entry"].decode(), fields[b"mac"].decode()
-            if fields[b"previous"].decode() != previous or not self.key_ring.verify_mac(
-                CHAIN_PURPOSE, f"{previous}\n{entry}", mac
-            ):
-                raise AuditChainBroken(f"audit chain broken at entry {entry_id.decode()}")
-            macs.add(mac)
-            previous = mac
-        if head is not None and head.decode() not in macs:
-            raise AuditChainBroken("audit log entries are missing: the chain head matches no entry")
-        return len(rows)
+            values = decoded(fields)
+            if not self.audit_keys.verify_signed(values.get("key", ""), ENTRY_PURPOSE, values.get("entry", ""),
+                                                 values.get("mac", "")):
+                raise AuditChainBroken(f"entry {text_of(entry_id)} was altered, inserted or made with a key "
+                                       "the audit key ring does not have")
+            if values["mac"] in seen:
+                raise AuditChainBroken(f"entry {text_of(entry_id)} replays an earlier entry")
+            seen.add(values["mac"])
+        position, previous = 0, GENESIS
+        for checkpoint in checkpoints:
+            self._check_checkpoint(checkpoint, previous)
+            end = next((index for index, (entry_id, _) in enumerate(rows)
+                        if text_of(entry_id) == checkpoint["last_entry"]), None)
+            segment = rows[position:end + 1] if end is not None else []
+            intact = position + len(segment) == checkpoint["count"] and _digest(segment) == checkpoint["digest"]
+            if end is None or not intact:
+                first = text_of(rows[position][0]) if position < len(rows) else "the end of the log"
+                raise AuditChainBroken(
+                    f"entries were deleted, inserted or reordered between {first} and checkpoint "
+                    f"{checkpoint['seq']} (entry {checkpoint['last_entry']}, {checkpoint['count']} entries)"
+                )
+            position, previous = end + 1, checkpoint["mac"]
+        self._check_anchor(anchored, checkpoints)
+        return AuditVerification(len(rows), position, len(checkpoints))
+
+    async def export(self, since_ms: int, out: Any) -> int:
+        """Writes entries since ``since_ms`` as JSON lines, then a line with a MAC over all of them."""
+        digest = hashlib.sha256()
+        count = 0
+        for _, fields in await self.redis.xrange(self.keys.audit_log(), min=f"{since_ms}-0"):
+            line = json.dumps(decoded(fields), sort_keys=True)
+            digest.update(line.encode() + b"\n")
+            out.write(line + "\n")
+            count += 1
+        key_id, mac = self.audit_keys.signed(EXPORT_PURPOSE, digest.hexdigest())
+        out.write(json.dumps({"export": {"entries": count, "sha256": digest.hexdigest(), "key": key_id, "mac": mac}})
+                  + "\n")
+        return count
+
+    async def _last_checkpoint(self) -> Optional[dict[str, Any]]:
+        rows = await self.redis.xrevrange(self.keys.audit_checkpoints(), count=1)
+        return json.loads(rows[0][1][b"checkpoint"]) if rows else None
+
+    def _check_checkpoint(self, checkpoint: dict[str, Any], previous: str) -> None:
+        body = {key: value for key, value in checkpoint.items() if key not in ("key", "mac")}
+        encoded = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        if not self.audit_keys.verify_signed(checkpoint.get("key", ""), CHECKPOINT_PURPOSE, encoded,
+                                             checkpoint.get("mac", "")):
+            raise AuditChainBroken(f"checkpoint {checkpoint.get('seq')} was altered or forged")
+        if checkpoint["previous"] != previous:
+            raise AuditChainBroken(f"checkpoints are missing or reordered before checkpoint {checkpoint['seq']}")
+
+    def _anchored(self) -> list[dict[str, Any]]:
+        if self.anchor is None or not self.anchor.exists():
+            return []
+        anchored = []
+        for line in self.anchor.read_text().splitlines():
+            try:
+                anchored.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return anchored
+
+    @staticmethod
+    def _check_anchor(anchored: list[dict[str, Any]], checkpoints: list[dict[str, Any]]) -> None:
+        """Every checkpoint the anchor file saw must still be in Redis, unchanged."""
+        in_redis = {checkpoint["seq"]: checkpoint["mac"] for checkpoint in checkpoints}
+        for checkpoint in anchored:
+            if in_redis.get(checkpoint["seq"]) != checkpoint["mac"]:
+                raise AuditChainBroken(
+                    f"checkpoint {checkpoint['seq']} ({checkpoint['count']} entries up to {checkpoint['last_entry']}) "
+                    "is in the anchor file but not in Redis: the log was truncated or deleted"
+                )
+
+
+def _digest(rows: list[tuple[Any, dict[Any, Any]]]) -> str:
+    digest = hashlib.sha256()
+    for _, fields in rows:
+        digest.update(text_of(fields[b"mac"]).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Appends one line and fsyncs it: the anchor outlives anything done to Redis."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(descriptor, line.encode() + b"\n")
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+async def seal_periodically(audit: AuditLog, interval_seconds: float = SEAL_INTERVAL_SECONDS) -> None:
+    """The console's background sealer; a failed round is retried at the next."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            await audit.seal()
+        except Exception:
+            logger.exception("audit.seal_failed (retrying)")
+
+
+async def _run(command: str, since: Optional[str]) -> int:
+    from handoff.settings import HandoffSettings
+
+    settings = HandoffSettings.from_env()
+    redis = Redis.from_url(settings.redis_url)
+    audit = AuditLog(redis, KeySpace(settings.namespace), settings.audit_key_ring(), settings.audit_anchor)
+    try:
+        if command == "seal":
+            checkpoint = await audit.seal()
+            print(f"sealed up to entry {checkpoint['last_entry']}" if checkpoint else "nothing new to seal")
+        elif command == "verify":
+            try:
+                print(await audit.verify())
+            except AuditChainBroken as error:
+                print(f"AUDIT LOG BROKEN: {error}", file=sys.stderr)
+                return 1
+        else:
+            start = datetime.fromisoformat(since or "1970-01-01").replace(tzinfo=timezone.utc)
+            since_ms = int(start.timestamp() * 1000)
+            count = await audit.export(since_ms, sys.stdout)
+            print(f"exported {count} entries", file=sys.stderr)
+    finally:
+        await redis.close()
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Audit log tools (reads REDIS_URL, HANDOFF_AUDIT_KEYS, ...).")
+    parser.add_argument("command", choices=["verify", "seal", "export"])
+    parser.add_argument("--since", help="export entries from this date (YYYY-MM-DD, UTC)")
+    arguments = parser.parse_args()
+    sys.exit(asyncio.run(_run(arguments.command, arguments.since)))
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from handoff.agents import Agent, AgentDirectory, AgentSessions
-from handoff.audit import AuditLog
+from handoff.audit import AuditLog, seal_periodically
 from handoff.crypto import EnvelopeError
 from handoff.errors import (
     ConversationNotFound,
@@ -46,6 +46,7 @@ QUEUE_KEY = web.AppKey("queue", LiveAgentQueue)
 DIRECTORY_KEY = web.AppKey("directory", AgentDirectory)
 SESSIONS_KEY = web.AppKey("sessions", AgentSessions)
 AUDIT_KEY = web.AppKey("audit", AuditLog)
+SEALER_KEY = web.AppKey("audit-sealer", asyncio.Task)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -147,6 +148,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def list_queue(request: web.Request) -> web.Response:
     agent = await current_agent(request)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "list_queue", "-", request.remote)
     waiting = await request.app[QUEUE_KEY].waiting(list(agent.languages), agent.claimable_skills)
     return web.json_response(
         {"waiting": [dict(conversation.to_json(), position=index + 1)
@@ -158,8 +160,10 @@ async def claim(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     conversation_id = conversation_id_of(request)
     queue = request.app[QUEUE_KEY]
-    conversation = await queue.claim(conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills)
-    await request.app[AUDIT_KEY].record(agent.agent_id, "claim", conversation_id, request.remote)
+    audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "claim", conversation_id, request.remote)
+    conversation = await queue.claim(
+        conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit
+    )
     return web.json_response({"conversation": conversation.to_json()})
 
 
@@ -181,12 +185,10 @@ async def read_transcript(request: web.Request) -> web.Response:
     if episodes == "all" and not agent.reads_earlier_episodes:
         return error_response(403, f"role {agent.role!r} reads the current episode only")
     first = 0 if episodes == "all" else conversation.transcript_from
+    action = "read_earlier_episodes" if episodes == "all" else "read_transcript"
+    await request.app[AUDIT_KEY].record(agent.agent_id, action, conversation_id, request.remote)
     entries = await queue.transcript(conversation_id, max(int(start), first))
     evidence = await queue.crisis_evidence(conversation_id) if conversation.crisis_category else None
-    if episodes == "all":
-        await request.app[AUDIT_KEY].record(agent.agent_id, "read_earlier_episodes", conversation_id, request.remote)
-    elif entries or int(start) <= first:
-        await request.app[AUDIT_KEY].record(agent.agent_id, "read_transcript", conversation_id, request.remote)
     return web.json_response(
         {
             "conversation": dict(conversation.to_json(), crisis_evidence=evidence),
@@ -199,6 +201,7 @@ async def read_transcript(request: web.Request) -> web.Response:
 async def my_conversations(request: web.Request) -> web.Response:
     """The conversations this agent is working, so a reloaded console picks them up again."""
     agent = await current_agent(request)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "list_mine", "-", request.remote)
     assigned = await request.app[QUEUE_KEY].assigned_to(agent.agent_id)
     return web.json_response({"conversations": [conversation.to_json() for conversation in assigned]})
 
@@ -209,6 +212,7 @@ async def crisis_alerts(request: web.Request) -> web.Response:
     after = request.query.get("after", "0")
     if not ALERT_ID.fullmatch(after):
         return error_response(400, "after must be an alert id such as 1700000000000-0")
+    await request.app[AUDIT_KEY].record(agent.agent_id, "read_alerts", "-", request.remote)
     return web.json_response({"alerts": await request.app[QUEUE_KEY].crisis_alerts(agent.agent_id, after)})
 
 
@@ -221,8 +225,8 @@ async def send_message(request: web.Request) -> web.Response:
         return error_response(400, "text is required and must be a non-empty string")
     if len(text.encode()) > MAX_MESSAGE_BYTES:
         return error_response(413, f"text exceeds {MAX_MESSAGE_BYTES} bytes")
-    message_id = await request.app[QUEUE_KEY].send_agent_message(conversation_id, agent.agent_id, text)
-    await request.app[AUDIT_KEY].record(agent.agent_id, "send_message", conversation_id, request.remote)
+    audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "send_message", conversation_id, request.remote)
+    message_id = await request.app[QUEUE_KEY].send_agent_message(conversation_id, agent.agent_id, text, audit)
     return web.json_response({"message_id": message_id}, status=201)
 
 
@@ -241,10 +245,8 @@ async def close(request: web.Request) -> web.Response:
         except ValueError:
             dispositions = ", ".join(disposition.value for disposition in CrisisDisposition)
             return error_response(400, f"crisis_disposition must be one of {dispositions}")
-    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition)
-    await request.app[AUDIT_KEY].record(
-        agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote
-    )
+    audit = request.app[AUDIT_KEY].prepare(agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote)
+    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition, audit)
     return web.json_response({"status": outcome.value})
 
 
@@ -283,16 +285,23 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     redis = Redis.from_url(settings.redis_url)
     keys = KeySpace(settings.namespace)
     key_ring = settings.key_ring()
+    audit = AuditLog(redis, keys, settings.audit_key_ring(), settings.audit_anchor)
     app = create_console_app(
         LiveAgentQueue(redis, key_ring, keys),
         AgentDirectory.from_file(settings.agents_file),
         AgentSessions(redis, keys),
-        AuditLog(redis, keys, key_ring),
+        audit,
     )
 
-    async def close_redis(_: web.Application) -> None:
+    async def start_sealing(app: web.Application) -> None:
+        app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit))
+
+    async def close_redis(app: web.Application) -> None:
+        app[SEALER_KEY].cancel()
+        await audit.seal()
         await redis.close()
 
+    app.on_startup.append(start_sealing)  # type: ignore[arg-type]
     app.on_cleanup.append(close_redis)  # type: ignore[arg-type]
     return app
 

@@ -108,6 +108,15 @@ class KeyRing:
         """An HMAC-SHA256 token binding ``value`` to ``purpose``, keyed by the current key."""
         return self._mac_with(self._current.secret, purpose, value)
 
+    def signed(self, purpose: str, value: str) -> tuple[str, str]:
+        """``(key id, MAC)`` with the current key: the id says which key to check it with later."""
+        return self._current.key_id, self.mac(purpose, value)
+
+    def verify_signed(self, key_id: str, purpose: str, value: str, token: str) -> bool:
+        """Checks a MAC made by the named key; False when the ring no longer has that key."""
+        secret = self._secrets.get(key_id)
+        return secret is not None and hmac.compare_digest(self._mac_with(secret, purpose, value), token)
+
     def verify_mac(self, purpose: str, value: str, token: str) -> bool:
         """Accepts tokens made with any key of the ring, so rotation does not log anyone out."""
         return any(

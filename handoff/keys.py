@@ -13,7 +13,8 @@ TRANSCRIPT = "transcript"
 OUTBOX = "outbox"
 AGENT_SESSION = "agent-session"
 AUDIT_LOG = "audit"
-AUDIT_HEAD = "audit-head"
+AUDIT_CHECKPOINTS = "audit-checkpoints"
+AUDIT_SEAL_LOCK = "audit-seal-lock"
 CRISIS_ALERTS = "crisis-alerts"
 AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
@@ -82,5 +83,8 @@ class KeySpace:
     def audit_log(self) -> str:
         return self.key(AUDIT_LOG)
 
-    def audit_head(self) -> str:
-        return self.key(AUDIT_HEAD)
+    def audit_checkpoints(self) -> str:
+        return self.key(AUDIT_CHECKPOINTS)
+
+    def audit_seal_lock(self) -> str:
+        return self.key(AUDIT_SEAL_LOCK)

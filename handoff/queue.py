@@ -45,6 +45,8 @@ PRIORITY_SCORE_STRIDE = 10**13
 OUTBOX_MAX_LENGTH = 1000
 OUTBOX_DRAIN_MS = 10 * 60 * 1000
 """How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
+AuditFields = dict[str, str]
+"""An audit entry's stream fields (``AuditLog.prepare``), written by the script that makes the change."""
 REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
 """How long a replayed spool entry's marker is kept: far longer than any entry stays in a spool."""
 
@@ -234,22 +236,33 @@ class LiveAgentQueue:
         return [conversation for _, conversation in sorted(waiting, key=lambda item: item[0])]
 
     async def claim(
-        self, conversation_id: str, agent_id: str, languages: list[str], skills: Optional[list[str]] = None
+        self,
+        conversation_id: str,
+        agent_id: str,
+        languages: list[str],
+        skills: Optional[list[str]] = None,
+        audit: Optional[AuditFields] = None,
     ) -> Conversation:
         """Assigns a queued conversation to the agent; only one agent can win it.
 
         The agent must speak the conversation's language and have its skill
-        (``skills=None`` means any skill, for supervisors).
+        (``skills=None`` means any skill, for supervisors). ``audit``: the audit
+        entry (``AuditLog.prepare``) written in the same step as the claim.
         """
         outcome = text_of(
             await self._claim(
-                keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id)],
+                keys=[
+                    self.keys.conversation(conversation_id),
+                    self.keys.agent_conversations(agent_id),
+                    self.keys.audit_log(),
+                ],
                 args=[
                     conversation_id,
                     agent_id,
                     now_ms(),
                     f",{','.join(languages)},",
                     "*" if skills is None else f",{','.join(skills)},",
+                    *_audit_args(audit),
                 ],
             )
         )
@@ -277,7 +290,9 @@ class LiveAgentQueue:
                 conversations.append(conversation)
         return conversations
 
-    async def send_agent_message(self, conversation_id: str, agent_id: str, text: str) -> str:
+    async def send_agent_message(
+        self, conversation_id: str, agent_id: str, text: str, audit: Optional[AuditFields] = None
+    ) -> str:
         """Records an agent's message and puts it in the patient's outbox of this episode; returns its id."""
         conversation = await self.conversation(conversation_id)
         if conversation is None:
@@ -289,8 +304,9 @@ class LiveAgentQueue:
                     self.keys.conversation(conversation_id),
                     self.keys.transcript(conversation_id),
                     self.keys.outbox(conversation_id, conversation.episode),
+                    self.keys.audit_log(),
                 ],
-                args=[agent_id, envelope, OUTBOX_MAX_LENGTH, conversation.episode],
+                args=[agent_id, envelope, OUTBOX_MAX_LENGTH, conversation.episode, *_audit_args(audit)],
             )
         )
         raise_for(outcome, conversation_id, success_is_id=True)
@@ -316,6 +332,7 @@ class LiveAgentQueue:
         agent_id: str,
         outcome: CloseOutcome,
         crisis_disposition: Optional[CrisisDisposition] = None,
+        audit: Optional[AuditFields] = None,
     ) -> None:
         """Ends the agent's episode: back to the bot (Rasa resumes) or closed.
 
@@ -349,6 +366,7 @@ class LiveAgentQueue:
                     self.keys.transcript(conversation_id),
                     self.keys.episodes(conversation_id),
                     self.keys.outbox(conversation_id, conversation.episode),
+                    self.keys.audit_log(),
                 ],
                 args=[
                     agent_id,
@@ -359,6 +377,7 @@ class LiveAgentQueue:
                     conversation.crisis_category or "",
                     self._key_ring.seal(json.dumps(record).encode(), conversation_id),
                     OUTBOX_DRAIN_MS,
+                    *_audit_args(audit),
                 ],
             )
         )
@@ -385,3 +404,7 @@ class LiveAgentQueue:
 
     def _open(self, conversation_id: str, envelope: bytes) -> TranscriptEntry:
         return TranscriptEntry.from_bytes(self._key_ring.open(text_of(envelope), conversation_id))
+
+
+def _audit_args(audit: Optional[AuditFields]) -> list[str]:
+    return [audit["entry"], audit["key"], audit["mac"]] if audit else ["", "", ""]

@@ -69,7 +69,15 @@ for index = 13, #ARGV do redis.call('RPUSH', KEYS[6], ARGV[index]) end
 """An escalation stored once: a marker key (set for good measure with a long expiry) makes a
 second replay of the same spooled crisis a no-op, and the transcript entries go in with it."""
 
-CLAIM_SCRIPT = """
+AUDIT_FUNCTION = """
+local function audit(stream, entry, key, mac)
+  if entry ~= '' then redis.call('XADD', stream, '*', 'entry', entry, 'key', key, 'mac', mac) end
+end
+"""
+"""Claim, agent message and close write their audit entry (``handoff.audit``) in the same script as the
+change: a change is never without its record, and a record never without its change."""
+
+CLAIM_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned = KEYS[1], KEYS[2]
 local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill',
@@ -86,6 +94,7 @@ redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
   'claimed_at', now, 'updated_at', now)
 redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
 redis.call('SADD', assigned, id)
+audit(KEYS[3], ARGV[6], ARGV[7], ARGV[8])
 return 'ok'
 """
 
@@ -108,16 +117,17 @@ redis.call('HSET', conversation, 'language', language)
 return 'ok'
 """
 
-AGENT_MESSAGE_SCRIPT = """
+AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[4] then return 'not_assigned' end
 redis.call('RPUSH', transcript, ARGV[2])
+audit(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
 return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
 """
 
-CLOSE_SCRIPT = """
+CLOSE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'crisis_category')
 if not fields[1] then return 'not_found' end
@@ -131,6 +141,7 @@ redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
 redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank', 'reply_after',
   'fallback_queue', 'fallback_language', 'crisis_category', 'crisis_evidence', 'phone_follow_up',
   'verified_via', 'verified_at')
+audit(KEYS[6], ARGV[9], ARGV[10], ARGV[11])
 return 'ok'
 """
 """Closing ends an episode: its record (sealed, with the crisis disposition) is kept, the open crisis

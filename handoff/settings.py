@@ -12,6 +12,7 @@ from handoff.keys import DEFAULT_NAMESPACE
 MAX_MESSAGE_BYTES = 4096
 """Largest patient or agent message accepted, in UTF-8 bytes."""
 DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
+DEFAULT_AUDIT_ANCHOR = Path(".data/audit-anchor.jsonl")
 
 
 class SettingsError(ValueError):
@@ -85,11 +86,14 @@ class HandoffSettings:
     coverage_file: Path = Path("coverage.yml")
     crisis_spool: Path = DEFAULT_CRISIS_SPOOL
     patients: PatientAccess = PatientAccess()
+    audit_keys: str = ""
+    audit_anchor: Path = DEFAULT_AUDIT_ANCHOR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
-        ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL`` and the ``PATIENT_*`` limits."""
+        ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``
+        and the ``PATIENT_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -105,10 +109,21 @@ class HandoffSettings:
             coverage_file=Path(environ.get("HANDOFF_COVERAGE_FILE", "coverage.yml")),
             crisis_spool=Path(environ.get("HANDOFF_CRISIS_SPOOL") or DEFAULT_CRISIS_SPOOL),
             patients=PatientAccess.from_env(environ),
+            audit_keys=environ.get("HANDOFF_AUDIT_KEYS", ""),
+            audit_anchor=Path(environ.get("HANDOFF_AUDIT_ANCHOR") or DEFAULT_AUDIT_ANCHOR),
         )
 
     def key_ring(self) -> KeyRing:
         return KeyRing.from_spec(self.data_keys)
+
+    def audit_key_ring(self) -> KeyRing:
+        """The audit log's own keys: not the data keys, so what seals PHI cannot forge the log."""
+        if not self.audit_keys:
+            raise KeyRingError(
+                "HANDOFF_AUDIT_KEYS is not set: the audit log needs its own keys "
+                "(make run creates .data/audit-keys for local use)"
+            )
+        return KeyRing.from_spec(self.audit_keys)
 
     def coverage(self) -> CoverageHours:
         """Coverage hours from the file; without one, every queue is always staffed."""

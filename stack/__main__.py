@@ -53,12 +53,16 @@ def main() -> None:
     data_keys = os.environ.get("HANDOFF_DATA_KEYS") or local_secret(
         DATA_DIR / "data-keys", generate_key_ring_spec()
     )
+    audit_keys = os.environ.get("HANDOFF_AUDIT_KEYS") or local_secret(
+        DATA_DIR / "audit-keys", generate_key_ring_spec("a1")
+    )
     agents_env = os.environ.get("HANDOFF_AGENTS_FILE")
     agents_file, password = (Path(agents_env), "") if agents_env else demo_agents_file()
     stack = Stack(
         StackConfig(
             data_dir=DATA_DIR,
             data_keys=data_keys,
+            audit_keys=audit_keys,
             agents_file=agents_file,
             redis_url=os.environ.get("REDIS_URL"),
         )

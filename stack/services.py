@@ -43,6 +43,8 @@ class StackConfig:
     """Demo patients seeded (sealed) into Redis on start, for identity verification; None seeds nothing."""
     project_dir: Path = PROJECT_DIR
     bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)
+    audit_keys: str = ""
+    """The audit log's own key ring (``HANDOFF_AUDIT_KEYS``); required by the console."""
     extra_environment: dict[str, str] = field(default_factory=dict)
     """Added to every process's environment, e.g. ``SANIC_PROXIES_COUNT`` or ``PATIENT_*`` limits."""
 
@@ -67,6 +69,11 @@ class Stack:
     def crisis_spool(self) -> Path:
         """Each stack its own spool: a spool belongs to one Redis."""
         return self.config.data_dir / "crisis-spool.jsonl"
+
+    @property
+    def audit_anchor(self) -> Path:
+        """The local anchor of the audit log's checkpoints (see ``handoff.audit``)."""
+        return self.config.data_dir / "audit-anchor.jsonl"
 
     @property
     def patient_webhook_url(self) -> str:
@@ -99,6 +106,8 @@ class Stack:
             REDIS_DB=(redis.path or "/0").lstrip("/") or "0",
             REDIS_PASSWORD=redis.password or "",
             HANDOFF_DATA_KEYS=self.config.data_keys,
+            HANDOFF_AUDIT_KEYS=self.config.audit_keys,
+            HANDOFF_AUDIT_ANCHOR=str(self.audit_anchor),
             HANDOFF_AGENTS_FILE=str(self.config.agents_file),
             HANDOFF_NAMESPACE=self.config.namespace,
             HANDOFF_COVERAGE_FILE=str(self.config.coverage_file),

@@ -16,6 +16,7 @@ from stack.redis_server import RedisServer
 from stack.services import Stack, StackConfig, free_port
 
 AGENT_PASSWORDS = {"amy": "amy-secret-pass", "luis": "luis-secret-pass", "sam": "sam-supervisor-pass"}
+AUDIT_KEYS = generate_key_ring_spec("a1")
 PORTAL_SECRET = "portal-shared-secret-for-tests"
 PLATFORM_SECRET = "platform-relay-secret-for-tests"
 STACK_ENVIRONMENT = {
@@ -57,6 +58,12 @@ def key_ring(key_ring_spec: str) -> KeyRing:
 
 
 @pytest.fixture(scope="session")
+def audit_keys() -> KeyRing:
+    """The audit log's own keys, not the data keys."""
+    return KeyRing.from_spec(AUDIT_KEYS)
+
+
+@pytest.fixture(scope="session")
 def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("agents") / "agents.yml"
     agents = [
@@ -90,6 +97,7 @@ def stack_config(
     return StackConfig(
         data_dir=data_dir,
         data_keys=key_ring_spec,
+        audit_keys=AUDIT_KEYS,
         agents_file=agents_file,
         redis_url=redis_url,
         rasa_port=free_port(),

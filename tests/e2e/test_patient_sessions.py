@@ -175,7 +175,7 @@ async def test_a_general_agent_reads_the_current_episode_only_and_a_supervisors_
 
 
 async def _audit_actions(redis: Redis, stack: Stack) -> Any:
-    log = AuditLog(redis, KeySpace(stack.config.namespace), KeyRing.from_spec(stack.config.data_keys))
+    log = AuditLog(redis, KeySpace(stack.config.namespace), KeyRing.from_spec(stack.config.audit_keys))
     for entry in await log.entries():
         yield entry.actor, entry.action, entry.conversation
 
