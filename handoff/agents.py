@@ -26,6 +26,7 @@ import logging
 import math
 import secrets
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -44,6 +45,8 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 """OWASP's minimum for scrypt (Password Storage Cheat Sheet): 128 MiB and about half a second a hash."""
 MAX_SCRYPT_N, MAX_SCRYPT_R, MAX_SCRYPT_P = 2**20, 32, 16
 """Hashes asking for more than this are refused rather than allowed to take gigabytes."""
+MAX_CONCURRENT_HASHES = 2
+"""Password checks running at once per process: each takes 128 MiB, so a sign-in flood cannot exhaust memory."""
 MIN_PASSWORD_LENGTH = 12
 DEFAULT_ACCESS = AgentAccess()
 SUPERVISOR_ROLE = "supervisor"
@@ -196,6 +199,7 @@ class AgentDirectory:
         self._modified = path.stat().st_mtime_ns if path else 0
         self._dummy_hash = hash_password(secrets.token_urlsafe(16))
         self._revoked: set[str] = set()
+        self._hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 
     @classmethod
     def from_file(cls, path: Path) -> "AgentDirectory":
@@ -211,9 +215,11 @@ class AgentDirectory:
         return list(self._agents.values())
 
     def authenticate(self, agent_id: str, password: str) -> Optional[Agent]:
-        """Checks a password; an unknown agent costs the same one scrypt as a known one."""
+        """Checks a password; an unknown agent costs the same one scrypt as a known one. Blocks while
+        ``MAX_CONCURRENT_HASHES`` other checks run (call it from an executor thread)."""
         agent = self.get(agent_id)
-        matches = password_matches(password, agent.password_hash if agent else self._dummy_hash)
+        with self._hashing:
+            matches = password_matches(password, agent.password_hash if agent else self._dummy_hash)
         return agent if agent and matches else None
 
     def take_revoked(self) -> set[str]:
