@@ -130,7 +130,7 @@ class PatientChannel(InputChannel):
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
         self.coverage = settings.coverage()
-        self.staffing = Staffing(self.coverage, _agent_directory(settings))
+        self.staffing = Staffing(self.coverage, _agent_directory(settings), settings.agents.training_valid_days)
         self.spool = CrisisSpool(settings.crisis_spool, self.key_ring, namespace)
         self._queue: Optional[LiveAgentQueue] = None
         self._sessions: Optional[PatientSessions] = None

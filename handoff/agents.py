@@ -1,4 +1,4 @@
-"""Live agents: the configured directory, password checks and console sessions.
+"""Live agents: the configured directory, password checks, console sessions and sign-in throttling.
 
 The directory is a YAML file that the clinic's IT team maintains::
 
@@ -8,10 +8,13 @@ The directory is a YAML file that the clinic's IT team maintains::
         role: agent            # agent | nurse | pharmacist | supervisor
         languages: [en, es]
         skills: [general, billing]
-        password_hash: scrypt$...   # python -m handoff.agents hash-password
+        hipaa_training: 2026-03-01  # date of the last HIPAA workforce training
+        password_hash: scrypt$...   # python -m handoff.agents hash-password --agent-id maria
 
-Removing an agent from the file revokes access at once: every request checks
-the directory, not only the session.
+Removing an agent from the file, or changing its password hash, ends every
+session it holds at once: each session is bound to a fingerprint of the hash it
+was opened with, every request checks the directory, and a process that sees
+the file change revokes the departed agents' sessions in Redis.
 """
 
 import argparse
@@ -20,8 +23,13 @@ import getpass
 import hashlib
 import hmac
 import logging
+import math
 import secrets
+import sys
+import threading
+import time
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,11 +37,18 @@ import yaml
 from redis.asyncio import Redis
 
 from handoff.keys import KeySpace
+from handoff.settings import AgentAccess
 
 logger = logging.getLogger(__name__)
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-SESSION_TTL_SECONDS = 8 * 3600
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+"""OWASP's minimum for scrypt (Password Storage Cheat Sheet): 128 MiB and about half a second a hash."""
+MAX_SCRYPT_N, MAX_SCRYPT_R, MAX_SCRYPT_P = 2**20, 32, 16
+"""Hashes asking for more than this are refused rather than allowed to take gigabytes."""
+MAX_CONCURRENT_HASHES = 2
+"""Password checks running at once per process: each takes 128 MiB, so a sign-in flood cannot exhaust memory."""
+MIN_PASSWORD_LENGTH = 12
+DEFAULT_ACCESS = AgentAccess()
 SUPERVISOR_ROLE = "supervisor"
 EARLIER_EPISODE_ROLES = frozenset({SUPERVISOR_ROLE})
 """Roles that may read a conversation's earlier episodes (every such read is audited); others see the current one."""
@@ -41,6 +56,10 @@ EARLIER_EPISODE_ROLES = frozenset({SUPERVISOR_ROLE})
 
 class AgentDirectoryError(ValueError):
     """The agent directory file is unusable."""
+
+
+def today_utc() -> date:
+    return datetime.now(timezone.utc).date()
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,8 @@ class Agent:
     languages: tuple[str, ...]
     skills: tuple[str, ...]
     password_hash: str
+    hipaa_training: Optional[date] = None
+    """Date of the agent's last HIPAA workforce training; None when the directory records none."""
 
     @property
     def claimable_skills(self) -> Optional[list[str]]:
@@ -61,34 +82,93 @@ class Agent:
     def reads_earlier_episodes(self) -> bool:
         return self.role in EARLIER_EPISODE_ROLES
 
-    def public_profile(self) -> dict[str, Any]:
+    @property
+    def credential_fingerprint(self) -> str:
+        """Changes whenever the password hash changes (a new salt each time), so sessions bound to it end."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:32]
+
+    def training_problem(self, valid_days: int, today: Optional[date] = None) -> Optional[str]:
+        """Why this agent may not claim or read conversations for want of training, or None if current."""
+        today = today or today_utc()
+        if self.hipaa_training is None:
+            return "no HIPAA training is on record for this agent: complete it before claiming or reading conversations"
+        if self.hipaa_training > today:
+            return f"the HIPAA training date {self.hipaa_training.isoformat()} is in the future: have it corrected"
+        expired = self.hipaa_training + timedelta(days=valid_days)
+        if today > expired:
+            return (
+                f"HIPAA training of {self.hipaa_training.isoformat()} expired on {expired.isoformat()}: "
+                "renew it before claiming or reading conversations"
+            )
+        return None
+
+    def public_profile(self, training_valid_days: int) -> dict[str, Any]:
         return {
             "id": self.agent_id,
             "name": self.name,
             "role": self.role,
             "languages": list(self.languages),
             "skills": list(self.skills),
+            "hipaa_training": self.hipaa_training.isoformat() if self.hipaa_training else None,
+            "training_problem": self.training_problem(training_valid_days),
         }
 
 
 def hash_password(password: str) -> str:
+    """An scrypt hash at OWASP's parameters; the string carries them, so older hashes keep verifying."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    memory = scrypt_memory(SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=memory)
     encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encoded[0]}${encoded[1]}"
 
 
+def scrypt_memory(n: int, r: int, p: int) -> int:
+    """OpenSSL's memory bound for these parameters (``128 r (N + p + 2)`` bytes) plus slack; its default is 32 MiB."""
+    return 128 * r * (n + p + 2) + 2**20
+
+
 def password_matches(password: str, password_hash: str) -> bool:
     try:
-        scheme, n, r, p, salt, expected = password_hash.split("$")
-        if scheme != "scrypt":
+        scheme, n_text, r_text, p_text, salt, expected = password_hash.split("$")
+        n, r, p = int(n_text), int(r_text), int(p_text)
+        if scheme != "scrypt" or not (0 < n <= MAX_SCRYPT_N and 0 < r <= MAX_SCRYPT_R and 0 < p <= MAX_SCRYPT_P):
             return False
         digest = hashlib.scrypt(
-            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+            password.encode(), salt=base64.b64decode(salt), n=n, r=r, p=p, maxmem=scrypt_memory(n, r, p)
         )
     except ValueError:
         return False
     return hmac.compare_digest(digest, base64.b64decode(expected))
+
+
+def password_problem(password: str, agent_id: str) -> Optional[str]:
+    """What makes ``password`` unacceptable for ``agent_id`` (length, one kind of character, the id), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password needs at least {MIN_PASSWORD_LENGTH} characters, it has {len(password)}"
+    kinds = [str.islower, str.isupper, str.isdigit]
+    used = {next((index for index, kind in enumerate(kinds) if kind(char)), len(kinds)) for char in password}
+    if len(used) < 2:
+        return "the password must mix at least two kinds of character (lower case, upper case, digits, symbols)"
+    if agent_id and agent_id.casefold() in password.casefold():
+        return "the password must not contain the agent id"
+    return None
+
+
+def training_date(value: Any, agent_id: str) -> Optional[date]:
+    """The ``hipaa_training`` field as a date: YAML dates, timestamps and ISO strings are accepted."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise AgentDirectoryError(
+            f"agent {agent_id!r}: hipaa_training must be a date such as 2026-03-01, not {value!r}"
+        ) from None
 
 
 def read_agents(path: Path) -> list[Agent]:
@@ -102,6 +182,7 @@ def read_agents(path: Path) -> list[Agent]:
                 languages=tuple(str(language) for language in item["languages"]),
                 skills=tuple(str(skill) for skill in item.get("skills", ["general"])),
                 password_hash=str(item["password_hash"]),
+                hipaa_training=training_date(item.get("hipaa_training"), str(item["id"])),
             )
             for item in document.get("agents", [])
         ]
@@ -117,6 +198,8 @@ class AgentDirectory:
         self._path = path
         self._modified = path.stat().st_mtime_ns if path else 0
         self._dummy_hash = hash_password(secrets.token_urlsafe(16))
+        self._revoked: set[str] = set()
+        self._hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 
     @classmethod
     def from_file(cls, path: Path) -> "AgentDirectory":
@@ -132,10 +215,18 @@ class AgentDirectory:
         return list(self._agents.values())
 
     def authenticate(self, agent_id: str, password: str) -> Optional[Agent]:
-        """Checks a password; an unknown agent costs the same one scrypt as a known one."""
+        """Checks a password; an unknown agent costs the same one scrypt as a known one. Blocks while
+        ``MAX_CONCURRENT_HASHES`` other checks run (call it from an executor thread)."""
         agent = self.get(agent_id)
-        matches = password_matches(password, agent.password_hash if agent else self._dummy_hash)
+        with self._hashing:
+            matches = password_matches(password, agent.password_hash if agent else self._dummy_hash)
         return agent if agent and matches else None
+
+    def take_revoked(self) -> set[str]:
+        """Agents removed, or given a new password hash, since the last call: their sessions must end."""
+        self._reload_if_changed()
+        revoked, self._revoked = self._revoked, set()
+        return revoked
 
     def _reload_if_changed(self) -> None:
         if self._path is None:
@@ -151,38 +242,164 @@ class AgentDirectory:
             except AgentDirectoryError:
                 logger.exception("agents.directory_unreadable: every agent is locked out until it is fixed")
                 agents = []
-            self._agents = {agent.agent_id: agent for agent in agents}
+            current = {agent.agent_id: agent for agent in agents}
+            self._revoked |= {
+                agent_id
+                for agent_id, agent in self._agents.items()
+                if agent_id not in current or current[agent_id].password_hash != agent.password_hash
+            }
+            self._agents = current
+
+
+SESSION_SCRIPT = """
+local fields = redis.call('HMGET', KEYS[1], 'agent', 'fingerprint', 'expires_at_ms')
+if not fields[1] then return false end
+local remaining = tonumber(fields[3]) - tonumber(ARGV[1])
+if remaining <= 0 then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[2]), remaining))
+return {fields[1], fields[2]}
+"""
+"""Reads a session and renews its idle time in one step, never past its absolute end."""
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AgentSessions:
-    """Bearer tokens for the console; Redis holds only each token's SHA-256."""
+    """Bearer tokens for the console; Redis holds only each token's SHA-256.
 
-    def __init__(self, redis: Redis, keys: KeySpace, ttl_seconds: int = SESSION_TTL_SECONDS) -> None:
+    A session ends after ``session_idle_seconds`` without an authenticated request,
+    ``session_max_seconds`` after sign-in in any case, and at once when its agent leaves
+    the directory or gets a new password hash.
+    """
+
+    def __init__(
+        self, redis: Redis, keys: KeySpace, directory: AgentDirectory, access: AgentAccess = DEFAULT_ACCESS
+    ) -> None:
         self.redis = redis
         self.keys = keys
-        self.ttl_seconds = ttl_seconds
+        self.directory = directory
+        self.access = access
+        self._read = redis.register_script(SESSION_SCRIPT)
 
-    async def open(self, agent_id: str) -> str:
+    async def open(self, agent: Agent) -> str:
         token = secrets.token_urlsafe(32)
-        await self.redis.set(self._key(token), agent_id, ex=self.ttl_seconds)
+        digest = token_digest(token)
+        expires_at_ms = int(time.time() * 1000) + self.access.session_max_seconds * 1000
+        idle_ms = min(self.access.session_idle_seconds, self.access.session_max_seconds) * 1000
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                self._key(digest),
+                mapping={
+                    "agent": agent.agent_id,
+                    "fingerprint": agent.credential_fingerprint,
+                    "expires_at_ms": expires_at_ms,
+                },
+            )
+            pipe.pexpire(self._key(digest), idle_ms)
+            pipe.sadd(self.keys.agent_sessions(agent.agent_id), digest)
+            pipe.expire(self.keys.agent_sessions(agent.agent_id), self.access.session_max_seconds)
+            await pipe.execute()
         return token
 
-    async def agent_id_for(self, token: str) -> Optional[str]:
-        value = await self.redis.get(self._key(token))
-        return value.decode() if isinstance(value, bytes) else value
+    async def agent_for(self, token: str) -> Optional[Agent]:
+        """The agent a live session belongs to, renewing its idle time; None if it ended or was revoked."""
+        for agent_id in self.directory.take_revoked():
+            await self.end_all(agent_id)
+        found = await self._read(
+            keys=[self._key(token_digest(token))],
+            args=[int(time.time() * 1000), self.access.session_idle_seconds * 1000],
+        )
+        if not found:
+            return None
+        agent_id, fingerprint = (value.decode() for value in found)
+        agent = self.directory.get(agent_id)
+        if agent is None or not hmac.compare_digest(agent.credential_fingerprint, fingerprint):
+            await self.end_all(agent_id)
+            return None
+        return agent
 
     async def end(self, token: str) -> None:
-        await self.redis.delete(self._key(token))
+        await self.redis.delete(self._key(token_digest(token)))
 
-    def _key(self, token: str) -> str:
-        return self.keys.agent_session(hashlib.sha256(token.encode()).hexdigest())
+    async def end_all(self, agent_id: str) -> int:
+        """Ends every session of ``agent_id``; returns how many were still open."""
+        digests = await self.redis.smembers(self.keys.agent_sessions(agent_id))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for digest in digests:
+                pipe.delete(self._key(digest.decode()))
+            pipe.delete(self.keys.agent_sessions(agent_id))
+            results = await pipe.execute()
+        ended = sum(results[:-1])
+        if ended:
+            logger.info("agents.sessions_revoked count=%d", ended)
+        return int(ended)
+
+    def _key(self, digest: str) -> str:
+        return self.keys.agent_session(digest)
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per agent id and per client address in fixed windows (Redis, shared by processes).
+
+    Only digests of the id and address are stored. Past a limit, sign-in is refused without
+    checking the password until the window ends.
+    """
+
+    def __init__(self, redis: Redis, keys: KeySpace, access: AgentAccess = DEFAULT_ACCESS) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.access = access
+
+    async def retry_after(self, agent_id: str, address: str) -> int:
+        """Seconds until a sign-in for ``agent_id`` from ``address`` may be tried again; 0 if it may now."""
+        limited = [
+            (key, limit)
+            for key, limit in self._counters(agent_id, address)
+            if int(await self.redis.get(key) or 0) >= limit
+        ]
+        waits = [await self.redis.pttl(key) for key, _ in limited]
+        return max((math.ceil(max(wait, 1000) / 1000) for wait in waits), default=0)
+
+    async def failed(self, agent_id: str, address: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key, _ in self._counters(agent_id, address):
+                pipe.set(key, 0, ex=self.access.login_window_seconds, nx=True)
+                pipe.incr(key)
+            await pipe.execute()
+
+    async def succeeded(self, agent_id: str) -> None:
+        """A correct password clears the agent's count; the address keeps its own."""
+        await self.redis.delete(self._agent_key(agent_id))
+
+    def _agent_key(self, agent_id: str) -> str:
+        return self.keys.login_failures("agent", token_digest(agent_id))
+
+    def _counters(self, agent_id: str, address: str) -> list[tuple[str, int]]:
+        """Each counter a sign-in attempt touches, with its limit."""
+        return [
+            (self._agent_key(agent_id), self.access.login_failures_per_agent),
+            (self.keys.login_failures("address", token_digest(address)), self.access.login_failures_per_address),
+        ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Agent directory tools.")
     parser.add_argument("command", choices=["hash-password"])
-    parser.parse_args()
-    print(hash_password(getpass.getpass("Password: ")))
+    parser.add_argument("--agent-id", required=True, help="the agent the password is for (it may not contain it)")
+    args = parser.parse_args()
+    password = getpass.getpass("Password: ")
+    problem = password_problem(password, args.agent_id)
+    if problem is None and getpass.getpass("Repeat the password: ") != password:
+        problem = "the two passwords differ"
+    if problem:
+        print(f"error: {problem}; nothing was hashed", file=sys.stderr)
+        raise SystemExit(2)
+    print(hash_password(password))
 
 
 if __name__ == "__main__":

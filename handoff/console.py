@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 from redis.asyncio import Redis
 
-from handoff.agents import Agent, AgentDirectory, AgentSessions
+from handoff.agents import Agent, AgentDirectory, AgentSessions, LoginThrottle
 from handoff.audit import AuditLog, seal_periodically
 from handoff.crypto import EnvelopeError
 from handoff.errors import (
@@ -34,6 +34,7 @@ from handoff.keys import KeySpace
 from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.queue import LiveAgentQueue
 from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
+from handoff.transport import server_tls_context
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ DIRECTORY_KEY = web.AppKey("directory", AgentDirectory)
 SESSIONS_KEY = web.AppKey("sessions", AgentSessions)
 AUDIT_KEY = web.AppKey("audit", AuditLog)
 SEALER_KEY = web.AppKey("audit-sealer", asyncio.Task)
+THROTTLE_KEY = web.AppKey("throttle", LoginThrottle)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -77,14 +79,25 @@ def bearer_token(request: web.Request) -> str:
 
 
 async def current_agent(request: web.Request) -> Agent:
+    """The agent of the request's live session (renewing its idle time), or an HTTP 401."""
     token = bearer_token(request)
-    agent_id = await request.app[SESSIONS_KEY].agent_id_for(token) if token else None
-    agent = request.app[DIRECTORY_KEY].get(agent_id) if agent_id else None
+    agent = await request.app[SESSIONS_KEY].agent_for(token) if token else None
     if agent is None:
         raise web.HTTPUnauthorized(
             text=json.dumps({"error": "missing, expired or revoked agent token"}),
             content_type="application/json",
         )
+    return agent
+
+
+async def trained_agent(request: web.Request, conversation_id: str) -> Agent:
+    """``current_agent``, if its HIPAA training is current; else an audited HTTP 403 that says why."""
+    agent = await current_agent(request)
+    problem = agent.training_problem(request.app[SESSIONS_KEY].access.training_valid_days)
+    if problem:
+        audit = request.app[AUDIT_KEY]
+        await audit.record(agent.agent_id, "forbidden_training_expired", conversation_id, request.remote)
+        raise web.HTTPForbidden(text=json.dumps({"error": problem}), content_type="application/json")
     return agent
 
 
@@ -129,14 +142,26 @@ async def login(request: web.Request) -> web.Response:
     agent_id, password = body.get("agent_id"), body.get("password")
     if not isinstance(agent_id, str) or not isinstance(password, str):
         return error_response(400, "agent_id and password are required strings")
+    throttle, address = request.app[THROTTLE_KEY], request.remote or "-"
+    retry_after = await throttle.retry_after(agent_id, address)
+    if retry_after:
+        await request.app[AUDIT_KEY].record(agent_id[:64], "login_throttled", "-", request.remote)
+        response = error_response(429, f"too many failed sign-ins: try again in {retry_after} s")
+        response.headers["Retry-After"] = str(retry_after)
+        return response
     directory = request.app[DIRECTORY_KEY]
     agent = await asyncio.get_running_loop().run_in_executor(None, directory.authenticate, agent_id, password)
     if agent is None:
+        await throttle.failed(agent_id, address)
         await request.app[AUDIT_KEY].record(agent_id[:64], "login_failed", "-", request.remote)
         return error_response(401, "unknown agent or wrong password")
-    token = await request.app[SESSIONS_KEY].open(agent.agent_id)
+    await throttle.succeeded(agent_id)
+    sessions = request.app[SESSIONS_KEY]
+    token = await sessions.open(agent)
     await request.app[AUDIT_KEY].record(agent.agent_id, "login", "-", request.remote)
-    return web.json_response({"token": token, "agent": agent.public_profile()})
+    return web.json_response(
+        {"token": token, "agent": agent.public_profile(sessions.access.training_valid_days)}
+    )
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -157,8 +182,8 @@ async def list_queue(request: web.Request) -> web.Response:
 
 
 async def claim(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
     conversation_id = conversation_id_of(request)
+    agent = await trained_agent(request, conversation_id)
     queue = request.app[QUEUE_KEY]
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "claim", conversation_id, request.remote)
     conversation = await queue.claim(
@@ -168,8 +193,8 @@ async def claim(request: web.Request) -> web.Response:
 
 
 async def read_transcript(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
     conversation_id = conversation_id_of(request)
+    agent = await trained_agent(request, conversation_id)
     queue = request.app[QUEUE_KEY]
     conversation = await queue.conversation(conversation_id)
     if conversation is None:
@@ -259,13 +284,15 @@ async def console_page(request: web.Request) -> web.FileResponse:
 
 
 def create_console_app(
-    queue: LiveAgentQueue, directory: AgentDirectory, sessions: AgentSessions, audit: AuditLog
+    queue: LiveAgentQueue, sessions: AgentSessions, audit: AuditLog, throttle: LoginThrottle
 ) -> web.Application:
+    """The console on the given stores; ``sessions`` carries the agent directory and the sign-in settings."""
     app = web.Application(middlewares=[handoff_errors], client_max_size=MAX_REQUEST_BYTES)
     app[QUEUE_KEY] = queue
-    app[DIRECTORY_KEY] = directory
+    app[DIRECTORY_KEY] = sessions.directory
     app[SESSIONS_KEY] = sessions
     app[AUDIT_KEY] = audit
+    app[THROTTLE_KEY] = throttle
     app.router.add_get("/", console_page)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
@@ -288,9 +315,9 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     audit = AuditLog(redis, keys, settings.audit_key_ring(), settings.audit_anchor)
     app = create_console_app(
         LiveAgentQueue(redis, key_ring, keys),
-        AgentDirectory.from_file(settings.agents_file),
-        AgentSessions(redis, keys),
+        AgentSessions(redis, keys, AgentDirectory.from_file(settings.agents_file), settings.agents),
         audit,
+        LoginThrottle(redis, keys, settings.agents),
     )
 
     async def start_sealing(app: web.Application) -> None:
@@ -312,7 +339,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5006)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    web.run_app(app_from_settings(HandoffSettings.from_env()), host=args.host, port=args.port)
+    settings = HandoffSettings.from_env()
+    tls = server_tls_context(settings.tls) if settings.tls else None
+    web.run_app(app_from_settings(settings), host=args.host, port=args.port, ssl_context=tls)
 
 
 if __name__ == "__main__":

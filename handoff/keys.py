@@ -12,6 +12,8 @@ QUEUE = "queue"
 TRANSCRIPT = "transcript"
 OUTBOX = "outbox"
 AGENT_SESSION = "agent-session"
+AGENT_SESSIONS = "agent-sessions"
+LOGIN_FAILURES = "login-failures"
 AUDIT_LOG = "audit"
 AUDIT_CHECKPOINTS = "audit-checkpoints"
 AUDIT_SEAL_LOCK = "audit-seal-lock"
@@ -66,6 +68,14 @@ class KeySpace:
 
     def agent_session(self, token_digest: str) -> str:
         return self.key(AGENT_SESSION, token_digest)
+
+    def agent_sessions(self, agent_id: str) -> str:
+        """The token digests of every session an agent opened, so that they can all be revoked at once."""
+        return self.key(AGENT_SESSIONS, agent_id)
+
+    def login_failures(self, kind: str, subject_digest: str) -> str:
+        """Failed console sign-ins of one agent id or one client address (``kind``), by digest."""
+        return self.key(LOGIN_FAILURES, kind, subject_digest)
 
     def agent_conversations(self, agent_id: str) -> str:
         return self.key(AGENT_CONVERSATIONS, agent_id)

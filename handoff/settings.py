@@ -78,6 +78,60 @@ class PatientAccess:
 
 
 @dataclass(frozen=True)
+class AgentAccess:
+    """Console sign-in: session lifetimes, login throttling and the training rule (README, "Agent console")."""
+
+    session_idle_seconds: int = 15 * 60
+    """A session unused this long ends; every authenticated request starts the count again."""
+    session_max_seconds: int = 8 * 3600
+    """A session ends this long after sign-in, however busy."""
+    login_failures_per_agent: int = 5
+    login_failures_per_address: int = 20
+    login_window_seconds: int = 15 * 60
+    """Failed sign-ins count for this long; past a limit, sign-in answers 429 until the window ends."""
+    training_valid_days: int = 365
+    """An agent whose HIPAA training is older than this may sign in but not claim or read conversations."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "AgentAccess":
+        """Reads the ``AGENT_*`` variables; unset ones keep the defaults above."""
+        defaults = cls()
+        return cls(
+            session_idle_seconds=positive_int(environ, "AGENT_SESSION_IDLE_SECONDS", defaults.session_idle_seconds),
+            session_max_seconds=positive_int(environ, "AGENT_SESSION_MAX_SECONDS", defaults.session_max_seconds),
+            login_failures_per_agent=positive_int(
+                environ, "AGENT_LOGIN_FAILURES_PER_AGENT", defaults.login_failures_per_agent
+            ),
+            login_failures_per_address=positive_int(
+                environ, "AGENT_LOGIN_FAILURES_PER_ADDRESS", defaults.login_failures_per_address
+            ),
+            login_window_seconds=positive_int(environ, "AGENT_LOGIN_WINDOW_SECONDS", defaults.login_window_seconds),
+            training_valid_days=positive_int(environ, "AGENT_TRAINING_VALID_DAYS", defaults.training_valid_days),
+        )
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A server certificate (PEM, with its chain) and its private key."""
+
+    certificate: Path
+    key: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Optional["TlsFiles"]:
+        """``HANDOFF_TLS_CERT`` and ``HANDOFF_TLS_KEY``: both set (TLS) or neither (plain HTTP)."""
+        certificate, key = environ.get("HANDOFF_TLS_CERT", ""), environ.get("HANDOFF_TLS_KEY", "")
+        if bool(certificate) != bool(key):
+            raise SettingsError("set both HANDOFF_TLS_CERT and HANDOFF_TLS_KEY, or neither")
+        if not certificate:
+            return None
+        for name, value in (("HANDOFF_TLS_CERT", certificate), ("HANDOFF_TLS_KEY", key)):
+            if not Path(value).is_file():
+                raise SettingsError(f"{name} names no readable file: {value!r}")
+        return cls(Path(certificate), Path(key))
+
+
+@dataclass(frozen=True)
 class HandoffSettings:
     redis_url: str
     data_keys: str
@@ -88,12 +142,14 @@ class HandoffSettings:
     patients: PatientAccess = PatientAccess()
     audit_keys: str = ""
     audit_anchor: Path = DEFAULT_AUDIT_ANCHOR
+    agents: AgentAccess = AgentAccess()
+    tls: Optional[TlsFiles] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
-        ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``
-        and the ``PATIENT_*`` limits."""
+        ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
+        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY`` and the ``PATIENT_*`` and ``AGENT_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -111,6 +167,8 @@ class HandoffSettings:
             patients=PatientAccess.from_env(environ),
             audit_keys=environ.get("HANDOFF_AUDIT_KEYS", ""),
             audit_anchor=Path(environ.get("HANDOFF_AUDIT_ANCHOR") or DEFAULT_AUDIT_ANCHOR),
+            agents=AgentAccess.from_env(environ),
+            tls=TlsFiles.from_env(environ),
         )
 
     def key_ring(self) -> KeyRing:

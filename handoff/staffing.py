@@ -2,7 +2,8 @@
 
 A crisis waits at the head of its own language's queue. When nobody can take
 it there now (the queue is outside its coverage hours, or no agent in the
-directory speaks the language and may take the crisis's skill), it also waits
+directory speaks the language, may take the crisis's skill and has current
+HIPAA training), it also waits
 in the English crisis queue, flagged with the patient's language, so that an
 English-speaking crisis agent sees it; a claim from either queue takes it out
 of both (see ``handoff.scripts``).
@@ -14,15 +15,22 @@ from typing import Optional
 from handoff.agents import AgentDirectory
 from handoff.coverage import CoverageHours
 from handoff.models import Skill
+from handoff.settings import AgentAccess
 
 CRISIS_FALLBACK_LANGUAGE = "en"
 
 
 class Staffing:
-    def __init__(self, coverage: CoverageHours, directory: Optional[AgentDirectory] = None) -> None:
+    def __init__(
+        self,
+        coverage: CoverageHours,
+        directory: Optional[AgentDirectory] = None,
+        training_valid_days: int = AgentAccess.training_valid_days,
+    ) -> None:
         """Without a directory, only coverage hours decide."""
         self.coverage = coverage
         self.directory = directory
+        self.training_valid_days = training_valid_days
 
     def can_take(self, language: str, skill: Skill, at: Optional[datetime] = None) -> bool:
         """True when the language queue is open and some agent of the directory could claim the task."""
@@ -33,6 +41,7 @@ class Staffing:
         return any(
             language in agent.languages
             and (agent.claimable_skills is None or skill.value in agent.claimable_skills)
+            and agent.training_problem(self.training_valid_days) is None
             for agent in self.directory.agents()
         )
 

@@ -5,6 +5,7 @@ import secrets
 import signal
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import Optional
@@ -40,6 +41,7 @@ def demo_agents_file() -> tuple[Path, str]:
                     "role": "agent",
                     "languages": ["en", "es"],
                     "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
+                    "hipaa_training": date.today().isoformat(),
                     "password_hash": hash_password(password),
                 }
             ]
@@ -65,6 +67,8 @@ def main() -> None:
             audit_keys=audit_keys,
             agents_file=agents_file,
             redis_url=os.environ.get("REDIS_URL"),
+            tls_certificate=Path(os.environ["HANDOFF_TLS_CERT"]) if os.environ.get("HANDOFF_TLS_CERT") else None,
+            tls_key=Path(os.environ["HANDOFF_TLS_KEY"]) if os.environ.get("HANDOFF_TLS_KEY") else None,
         )
     )
 

@@ -11,8 +11,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
+from handoff.transport import client_tls_context
 from stack.model import ensure_model
 from stack.redis_server import RedisServer
 
@@ -33,6 +34,7 @@ class StackConfig:
     data_keys: str
     agents_file: Path
     redis_url: Optional[str] = None
+    """``redis://`` or ``rediss://`` (TLS), with ``:password@`` if the server wants one."""
     redis_port: int = 6380
     rasa_port: int = 5005
     actions_port: int = 5055
@@ -47,7 +49,9 @@ class StackConfig:
     """The audit log's own key ring (``HANDOFF_AUDIT_KEYS``); required by the console."""
     extra_environment: dict[str, str] = field(default_factory=dict)
     """Added to every process's environment, e.g. ``SANIC_PROXIES_COUNT`` or ``PATIENT_*`` limits."""
-
+    tls_certificate: Optional[Path] = None
+    tls_key: Optional[Path] = None
+    """With both set, the Rasa server (patient channel) and the console serve HTTPS and WSS only."""
 
 class Stack:
     """Redis (unless ``redis_url`` is given), action server, Rasa server and console."""
@@ -76,27 +80,41 @@ class Stack:
         return self.config.data_dir / "audit-anchor.jsonl"
 
     @property
+    def tls(self) -> bool:
+        return self.config.tls_certificate is not None and self.config.tls_key is not None
+
+    @property
+    def _http(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
     def patient_webhook_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/webhook"
+        return f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/webhook"
 
     @property
     def patient_session_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/session"
+        return f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/session"
 
     @property
     def patient_push_url(self) -> str:
-        return f"ws://127.0.0.1:{self.config.rasa_port}/webhooks/patient/push"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/push"
 
     @property
     def patient_page_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/chat"
+        return f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/chat"
 
     @property
     def console_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.console_port}/"
+        return f"{self._http}://127.0.0.1:{self.config.console_port}/"
 
     def environment(self) -> dict[str, str]:
+        """Every process's environment; Rasa's Redis stores get the parts of ``REDIS_URL`` (endpoints.yml)."""
         redis = urlparse(self.redis_url)
+        tls = (
+            {"HANDOFF_TLS_CERT": str(self.config.tls_certificate), "HANDOFF_TLS_KEY": str(self.config.tls_key)}
+            if self.tls
+            else {}
+        )
         return dict(
             os.environ,
             PYTHONPATH=str(self.config.project_dir),
@@ -104,7 +122,8 @@ class Stack:
             REDIS_HOST=redis.hostname or "127.0.0.1",
             REDIS_PORT=str(redis.port or 6379),
             REDIS_DB=(redis.path or "/0").lstrip("/") or "0",
-            REDIS_PASSWORD=redis.password or "",
+            REDIS_PASSWORD=unquote(redis.password or ""),
+            REDIS_USE_SSL="true" if redis.scheme == "rediss" else "",
             HANDOFF_DATA_KEYS=self.config.data_keys,
             HANDOFF_AUDIT_KEYS=self.config.audit_keys,
             HANDOFF_AUDIT_ANCHOR=str(self.audit_anchor),
@@ -116,6 +135,7 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
             SANIC_REGISTER="False",
+            **tls,
             **self.config.extra_environment,
         )
 
@@ -128,10 +148,14 @@ class Stack:
             self.seed_patients(env)
             rasa = str(self.config.bin_dir / "rasa")
             model = ensure_model(self.config.project_dir, rasa, env)
+            python = str(self.config.bin_dir / "python")
             self._spawn(
-                SERVICE_NAMES[0],
-                [rasa, "run", "actions", "--actions", "actions", "--port", str(self.config.actions_port)],
-                env,
+                SERVICE_NAMES[0], [python, "-m", "stack.action_server", "--port", str(self.config.actions_port)], env
+            )
+            tls_options = (
+                ["--ssl-certificate", str(self.config.tls_certificate), "--ssl-keyfile", str(self.config.tls_key)]
+                if self.tls
+                else []
             )
             self._spawn(
                 SERVICE_NAMES[1],
@@ -142,20 +166,18 @@ class Stack:
                     "--interface", "127.0.0.1",
                     "--credentials", "credentials.yml",
                     "--endpoints", "endpoints.yml",
+                    *tls_options,
                 ],
                 env,
             )
             self._spawn(
                 SERVICE_NAMES[2],
-                [
-                    str(self.config.bin_dir / "python"), "-m", "handoff.console",
-                    "--port", str(self.config.console_port),
-                ],
+                [python, "-m", "handoff.console", "--port", str(self.config.console_port)],
                 env,
             )
             self.wait_until_serving(f"http://127.0.0.1:{self.config.actions_port}/health", 0, 240)
             self.wait_until_serving(self.console_url, 2)
-            self.wait_until_serving(f"http://127.0.0.1:{self.config.rasa_port}/webhooks/patient/", 1, 240)
+            self.wait_until_serving(f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/", 1, 240)
         except BaseException:
             self.stop()
             raise
@@ -206,13 +228,14 @@ class Stack:
     def wait_until_serving(self, url: str, index: int, timeout_seconds: float = 120) -> None:
         """Waits until ``url`` answers 2xx; fails early, naming the log, if the process dies."""
         process = self.processes[index]
+        context = client_tls_context(self.config.tls_certificate) if url.startswith("https:") else None
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 log = self.log_dir / f"{SERVICE_NAMES[index]}.log"
                 raise RuntimeError(f"the process for {url} exited with {process.returncode}; see {log}")
             try:
-                with urllib.request.urlopen(url, timeout=2):
+                with urllib.request.urlopen(url, timeout=2, context=context):
                     return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.5)

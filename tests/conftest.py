@@ -3,6 +3,7 @@ the whole system (action server, Rasa server with the patient channel, console).
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from handoff.crypto import generate_key_ring_spec
 from stack.redis_server import RedisServer
 from stack.services import Stack, StackConfig, free_port
 
-AGENT_PASSWORDS = {"amy": "amy-secret-pass", "luis": "luis-secret-pass", "sam": "sam-supervisor-pass"}
+AGENT_PASSWORDS = {
+    "amy": "amy-secret-pass",
+    "luis": "luis-secret-pass",
+    "sam": "sam-supervisor-pass",
+    "tess": "tess-lapsed-training-pass",
+}
+CURRENT_TRAINING = date.today() - timedelta(days=30)
+EXPIRED_TRAINING = date.today() - timedelta(days=400)
 AUDIT_KEYS = generate_key_ring_spec("a1")
 PORTAL_SECRET = "portal-shared-secret-for-tests"
 PLATFORM_SECRET = "platform-relay-secret-for-tests"
@@ -72,9 +80,17 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "name": "Amy",
             "languages": ["en"],
             "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
+            "hipaa_training": CURRENT_TRAINING,
         },
-        {"id": "luis", "name": "Luis", "languages": ["es"], "skills": ["general"]},
-        {"id": "sam", "name": "Sam", "role": "supervisor", "languages": ["en"], "skills": ["general"]},
+        {"id": "luis", "name": "Luis", "languages": ["es"], "skills": ["general"], "hipaa_training": CURRENT_TRAINING},
+        {
+            "id": "sam", "name": "Sam", "role": "supervisor", "languages": ["en"], "skills": ["general"],
+            "hipaa_training": CURRENT_TRAINING,
+        },
+        {
+            "id": "tess", "name": "Tess", "languages": ["en"], "skills": ["general"],
+            "hipaa_training": EXPIRED_TRAINING,
+        },
     ]
     for agent in agents:
         agent["password_hash"] = hash_password(AGENT_PASSWORDS[str(agent["id"])])

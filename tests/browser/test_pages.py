@@ -138,3 +138,26 @@ async def test_console_rejects_a_wrong_password(stack: Stack, new_context: NewCo
     await expect(console.locator("#work")).to_be_hidden()
     await expect(console.locator("#queue li")).to_have_count(0)
     assert await console.evaluate("sessionStorage.getItem('agentToken')") is None
+
+
+async def test_the_console_tells_an_agent_with_lapsed_training_why_it_cannot_claim(
+    stack: Stack, new_context: NewContext
+) -> None:
+    patient = await (await new_context(PHONE)).new_page()
+    await patient.goto(stack.patient_page_url)
+    await say(patient, training_message("en", "request_human"))
+    await expect(patient.locator(".status").last).to_contain_text("in line")
+    sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
+
+    console = await (await new_context(DESKTOP)).new_page()
+    await console.goto(stack.console_url)
+    await sign_in(console, "tess", AGENT_PASSWORDS["tess"])
+    await expect(console.locator("#work")).to_be_visible()
+    await expect(console.locator("#training-notice")).to_contain_text(
+        re.compile(r"You cannot claim or read conversations: HIPAA training of \d{4}-\d\d-\d\d expired")
+    )
+    await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
+    await expect(console.locator("#work-error")).to_contain_text("renew it before claiming or reading conversations")
+    await expect(console.locator("#conversation")).to_be_hidden()
+    await console.reload()
+    await expect(console.locator("#training-notice")).to_contain_text("expired")

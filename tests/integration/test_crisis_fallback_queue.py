@@ -1,5 +1,6 @@
 """A crisis no agent of its language can take also waits in the English queue; one claim takes both."""
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from handoff.coverage import CoverageHours
 from handoff.models import CrisisFlag
 from handoff.staffing import Staffing
 
+TRAINED = date.today() - timedelta(days=10)
 CRISIS = CrisisFlag("suicide_self_harm", "quero morrer")
 
 
@@ -109,9 +111,11 @@ def test_staffing_decides_when_english_also_gets_the_crisis(tmp_path: Path) -> N
     agents = directory(
         tmp_path,
         [
-            {"id": "amy", "languages": ["en"], "skills": ["behavioral-health", "nurse"]},
-            {"id": "luis", "languages": ["es", "pt"], "skills": ["general"]},
-            {"id": "kim", "languages": ["ko"], "role": "supervisor", "skills": []},
+            {"id": "amy", "languages": ["en"], "skills": ["behavioral-health", "nurse"], "hipaa_training": TRAINED},
+            {"id": "luis", "languages": ["es", "pt"], "skills": ["general"], "hipaa_training": TRAINED},
+            {"id": "kim", "languages": ["ko"], "role": "supervisor", "skills": [], "hipaa_training": TRAINED},
+            {"id": "vy", "languages": ["vi"], "skills": ["general"], "hipaa_training": date(2000, 1, 1)},
+            {"id": "olek", "languages": ["ru"], "skills": ["general"]},
         ],
     )
     staffing = Staffing(coverage, agents)
@@ -121,4 +125,6 @@ def test_staffing_decides_when_english_also_gets_the_crisis(tmp_path: Path) -> N
     assert staffing.crisis_fallback("es", Skill.GENERAL) is None
     assert staffing.crisis_fallback("ko", Skill.NURSE) is None, "a supervisor takes any skill"
     assert staffing.crisis_fallback("en", Skill.BEHAVIORAL_HEALTH) is None
+    assert staffing.crisis_fallback("vi", Skill.GENERAL) == "en", "Vy's HIPAA training lapsed: she cannot claim"
+    assert staffing.crisis_fallback("ru", Skill.GENERAL) == "en", "no training on record for Olek"
     assert Staffing(coverage).crisis_fallback("ru", Skill.NURSE) is None, "without a directory, hours decide"
