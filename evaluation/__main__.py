@@ -4,8 +4,9 @@ Held-out NLU sets: ``tests/data/nlu/<lang>.yml`` (never used for training). The
 predictions digest (SHA-256 over every held-out text, its predicted intent and
 confidence to six places) is the same for two models trained on the same inputs,
 on any machine: compare it to check that training is reproducible.
-Short messages: ``tests/data/language_detection/<lang>.yml`` (1-5 words), resolved as
-a first message with no client locale, the hardest case.
+Language detection (``evaluation/language_detection.py``): the project's short messages and the
+held-out everyday sets, resolved as a first message with no client locale, per language, on
+five words or fewer, with a confusion matrix.
 """
 
 import argparse
@@ -13,14 +14,12 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections import defaultdict
 from pathlib import Path
 
 import structlog
-import yaml
 from sklearn.metrics import f1_score
 
-from languages import LanguageCatalog, LanguageResolver
+from evaluation import language_detection
 from languages.detection import nlu_examples
 from stack.model import training_record
 
@@ -52,21 +51,6 @@ async def intent_scores(model: Path) -> tuple[dict[str, tuple[float, int, list[t
     return scores, digest.hexdigest()[:16]
 
 
-def detection_accuracy() -> dict[str, tuple[int, int, list[tuple[str, str]]]]:
-    resolver = LanguageResolver(LanguageCatalog.load())
-    results: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
-    for path in sorted(DETECTION_DIR.glob("*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        language = document["language"]
-        misses = []
-        for message in document["messages"]:
-            got = resolver.resolve(str(message), None, None).language
-            if got != language:
-                misses.append((str(message), got))
-        results[language] = (len(document["messages"]) - len(misses), len(document["messages"]), misses)
-    return results
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, required=True)
@@ -89,19 +73,8 @@ def main() -> None:
     if record:
         print(f"training time: {record['training_seconds']:.0f} s on {record['cpu_count']:.0f} cores")
 
-    print(f"\nLanguage detection on short messages, first message, no locale (target >= {DETECTION_TARGET:.0%})")
-    total_right = total = 0
-    by_confusion: dict[str, int] = defaultdict(int)
-    for language, (right, count, misses) in detection_accuracy().items():
-        total_right, total = total_right + right, total + count
-        print(f"{language:<10}{right:>5}/{count:<5}{right / count:>8.1%}")
-        for message, got in misses:
-            by_confusion[f"{language}->{got}"] += 1
-            if args.show_errors:
-                print(f"    {message!r} -> {got}")
-    print(f"{'overall':<10}{total_right:>5}/{total:<5}{total_right / max(total, 1):>8.1%}")
-    if by_confusion:
-        print("confusions: " + ", ".join(f"{pair} {n}" for pair, n in sorted(by_confusion.items())))
+    print()
+    language_detection.main(["--show-errors"] if args.show_errors else [])
 
 
 if __name__ == "__main__":

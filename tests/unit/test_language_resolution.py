@@ -87,3 +87,31 @@ def test_a_language_without_notices_gets_english_and_spanish() -> None:
     catalog = LanguageCatalog.load()
     notice = catalog.notice("xx", "queued", position=3)
     assert "number 3" in notice and "número 3" in notice
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "book a flu shot", "a billing question", "set a reminder", "may i", "may i ask a question", "yo",
+        "yo whats up", "is there a chinese speaking doctor", "are french fries healthy",
+        "my mom speaks only spanish", "does anyone there speak tagalog", "i speak english but my dad speaks russian",
+    ],
+)
+def test_shared_words_and_mentioned_languages_do_not_outvote_english(resolver: LanguageResolver, text: str) -> None:
+    assert resolver.resolve(text, None, None).language == "en"
+    assert resolver.resolve(text, "en", None).language == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("in Spanish please", "es"), ("can we speak vietnamese", "vi"), ("español por favor", "es"),
+     ("en español porfa", "es"), ("do you speak korean", "ko"), ("cambiar a inglés", "en")],
+)
+def test_asking_for_a_language_is_a_switch(resolver: LanguageResolver, text: str, language: str) -> None:
+    assert resolver.explicit_switch(text) == language
+
+
+@pytest.mark.parametrize("text", ["is there a chinese speaking doctor", "are french fries healthy", "no hablo ingles",
+                                  "my mother only speaks korean", "vietnamese food near me"])
+def test_mentioning_a_language_is_not_a_switch(resolver: LanguageResolver, text: str) -> None:
+    assert resolver.explicit_switch(text) is None
