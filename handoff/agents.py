@@ -5,7 +5,7 @@ The directory is a YAML file that the clinic's IT team maintains::
     agents:
       - id: maria
         name: Maria Lopez
-        role: agent            # agent | nurse | pharmacist | supervisor
+        role: agent            # agent | nurse | pharmacist | supervisor | admin (handoff.permissions)
         languages: [en, es]
         skills: [general, billing]
         hipaa_training: 2026-03-01  # date of the last HIPAA workforce training
@@ -37,6 +37,7 @@ import yaml
 from redis.asyncio import Redis
 
 from handoff.keys import KeySpace
+from handoff.permissions import DEFAULT_SKILLS, PERMISSIONS, Action, Role, allowed, role_of
 from handoff.settings import AgentAccess
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,10 @@ MAX_CONCURRENT_HASHES = 2
 """Password checks running at once per process: each takes 128 MiB, so a sign-in flood cannot exhaust memory."""
 MIN_PASSWORD_LENGTH = 12
 DEFAULT_ACCESS = AgentAccess()
-SUPERVISOR_ROLE = "supervisor"
-EARLIER_EPISODE_ROLES = frozenset({SUPERVISOR_ROLE})
+SUPERVISOR_ROLE = Role.SUPERVISOR.value
+EARLIER_EPISODE_ROLES = frozenset(
+    role.value for role, actions in PERMISSIONS.items() if Action.READ_EARLIER_EPISODES in actions
+)
 """Roles that may read a conversation's earlier episodes (every such read is audited); others see the current one."""
 
 
@@ -75,12 +78,14 @@ class Agent:
 
     @property
     def claimable_skills(self) -> Optional[list[str]]:
-        """Skills whose conversations this agent may take; None means all (supervisors)."""
+        """Skills whose conversations this agent may take; None means all (supervisors), [] none (admins)."""
+        if not allowed(self.role, Action.CLAIM):
+            return []
         return None if self.role == SUPERVISOR_ROLE else list(self.skills)
 
     @property
     def reads_earlier_episodes(self) -> bool:
-        return self.role in EARLIER_EPISODE_ROLES
+        return allowed(self.role, Action.READ_EARLIER_EPISODES)
 
     @property
     def credential_fingerprint(self) -> str:
@@ -171,21 +176,32 @@ def training_date(value: Any, agent_id: str) -> Optional[date]:
         ) from None
 
 
+def role_field(value: Any, agent_id: str) -> Role:
+    """The ``role`` field (default ``agent``); an unknown role is an error, never a silent grant."""
+    role = role_of(str(value))
+    if role is None:
+        known = ", ".join(role.value for role in Role)
+        raise AgentDirectoryError(f"agent {agent_id!r}: unknown role {value!r}; the roles are {known}")
+    return role
+
+
 def read_agents(path: Path) -> list[Agent]:
     try:
         document = yaml.safe_load(path.read_text()) or {}
-        return [
-            Agent(
+        agents = []
+        for item in document.get("agents", []):
+            role = role_field(item.get("role", Role.AGENT.value), str(item["id"]))
+            skills = item.get("skills")
+            agents.append(Agent(
                 agent_id=str(item["id"]),
                 name=str(item.get("name", item["id"])),
-                role=str(item.get("role", "agent")),
+                role=role.value,
                 languages=tuple(str(language) for language in item["languages"]),
-                skills=tuple(str(skill) for skill in item.get("skills", ["general"])),
+                skills=tuple(str(skill) for skill in (DEFAULT_SKILLS[role] if skills is None else skills)),
                 password_hash=str(item["password_hash"]),
                 hipaa_training=training_date(item.get("hipaa_training"), str(item["id"])),
-            )
-            for item in document.get("agents", [])
-        ]
+            ))
+        return agents
     except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
         raise AgentDirectoryError(f"cannot read agent directory {path}: {error}") from error
 

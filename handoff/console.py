@@ -6,6 +6,8 @@ is readable only by the agent working the conversation, and every read is in
 the audit log. Minimum necessary: the transcript starts at the current episode
 (everything since the conversation was last closed); earlier episodes are shown
 only to roles allowed to read them (``?episodes=all``), audited as such.
+Each handler first checks the agent's role against ``handoff.permissions``: a
+forbidden pair of role and action answers 403 and is audited as ``forbidden_<action>``.
 """
 
 import argparse
@@ -13,6 +15,8 @@ import asyncio
 import json
 import logging
 import re
+import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -32,6 +36,7 @@ from handoff.errors import (
 )
 from handoff.keys import KeySpace
 from handoff.models import CloseOutcome, CrisisDisposition
+from handoff.permissions import Action, ActionForbidden, allowed, require
 from handoff.queue import LiveAgentQueue
 from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
 from handoff.transport import server_tls_context
@@ -42,6 +47,7 @@ CONVERSATION_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 ALERT_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_REQUEST_BYTES = 16 * 1024
+MAX_AUDIT_ENTRIES = 1000
 
 QUEUE_KEY = web.AppKey("queue", LiveAgentQueue)
 DIRECTORY_KEY = web.AppKey("directory", AgentDirectory)
@@ -90,9 +96,16 @@ async def current_agent(request: web.Request) -> Agent:
     return agent
 
 
-async def trained_agent(request: web.Request, conversation_id: str) -> Agent:
-    """``current_agent``, if its HIPAA training is current; else an audited HTTP 403 that says why."""
+async def permitted_agent(request: web.Request, action: Action, conversation_id: str = "-") -> Agent:
+    """``current_agent``, if its role may take ``action``; else an audited HTTP 403 (``forbidden_<action>``)."""
     agent = await current_agent(request)
+    await require(agent, action, request.app[AUDIT_KEY], conversation_id, request.remote)
+    return agent
+
+
+async def trained_agent(request: web.Request, conversation_id: str, action: Action) -> Agent:
+    """``permitted_agent``, if its HIPAA training is current; else an audited HTTP 403 that says why."""
+    agent = await permitted_agent(request, action, conversation_id)
     problem = agent.training_problem(request.app[SESSIONS_KEY].access.training_valid_days)
     if problem:
         audit = request.app[AUDIT_KEY]
@@ -117,7 +130,7 @@ async def handoff_errors(request: web.Request, handler: Handler) -> web.StreamRe
         response = await handler(request)
     except ConversationNotFound as error:
         return error_response(404, str(error))
-    except NotAssignedAgent as error:
+    except (NotAssignedAgent, ActionForbidden) as error:
         return error_response(403, str(error))
     except (InvalidTransition, CrisisChanged) as error:
         return error_response(409, str(error))
@@ -172,7 +185,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def list_queue(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
+    agent = await permitted_agent(request, Action.VIEW_QUEUE)
     await request.app[AUDIT_KEY].record(agent.agent_id, "list_queue", "-", request.remote)
     waiting = await request.app[QUEUE_KEY].waiting(list(agent.languages), agent.claimable_skills)
     return web.json_response(
@@ -183,7 +196,7 @@ async def list_queue(request: web.Request) -> web.Response:
 
 async def claim(request: web.Request) -> web.Response:
     conversation_id = conversation_id_of(request)
-    agent = await trained_agent(request, conversation_id)
+    agent = await trained_agent(request, conversation_id, Action.CLAIM)
     queue = request.app[QUEUE_KEY]
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "claim", conversation_id, request.remote)
     conversation = await queue.claim(
@@ -194,7 +207,9 @@ async def claim(request: web.Request) -> web.Response:
 
 async def read_transcript(request: web.Request) -> web.Response:
     conversation_id = conversation_id_of(request)
-    agent = await trained_agent(request, conversation_id)
+    wants_all = request.query.get("episodes") == "all"
+    permission = Action.READ_EARLIER_EPISODES if wants_all else Action.READ_TRANSCRIPT
+    agent = await trained_agent(request, conversation_id, permission)
     queue = request.app[QUEUE_KEY]
     conversation = await queue.conversation(conversation_id)
     if conversation is None:
@@ -207,13 +222,12 @@ async def read_transcript(request: web.Request) -> web.Response:
     episodes = request.query.get("episodes", "current")
     if episodes not in ("current", "all"):
         return error_response(400, "episodes must be 'current' or 'all'")
-    if episodes == "all" and not agent.reads_earlier_episodes:
-        return error_response(403, f"role {agent.role!r} reads the current episode only")
     first = 0 if episodes == "all" else conversation.transcript_from
     action = "read_earlier_episodes" if episodes == "all" else "read_transcript"
     await request.app[AUDIT_KEY].record(agent.agent_id, action, conversation_id, request.remote)
     entries = await queue.transcript(conversation_id, max(int(start), first))
-    evidence = await queue.crisis_evidence(conversation_id) if conversation.crisis_category else None
+    shows_evidence = conversation.crisis_category and allowed(agent.role, Action.READ_CRISIS_EVIDENCE)
+    evidence = await queue.crisis_evidence(conversation_id) if shows_evidence else None
     return web.json_response(
         {
             "conversation": dict(conversation.to_json(), crisis_evidence=evidence),
@@ -225,7 +239,7 @@ async def read_transcript(request: web.Request) -> web.Response:
 
 async def my_conversations(request: web.Request) -> web.Response:
     """The conversations this agent is working, so a reloaded console picks them up again."""
-    agent = await current_agent(request)
+    agent = await permitted_agent(request, Action.LIST_MINE)
     await request.app[AUDIT_KEY].record(agent.agent_id, "list_mine", "-", request.remote)
     assigned = await request.app[QUEUE_KEY].assigned_to(agent.agent_id)
     return web.json_response({"conversations": [conversation.to_json() for conversation in assigned]})
@@ -233,7 +247,7 @@ async def my_conversations(request: web.Request) -> web.Response:
 
 async def crisis_alerts(request: web.Request) -> web.Response:
     """Crisis alerts on the agent's own conversations; poll with ``?after=<last id>``."""
-    agent = await current_agent(request)
+    agent = await permitted_agent(request, Action.VIEW_ALERTS)
     after = request.query.get("after", "0")
     if not ALERT_ID.fullmatch(after):
         return error_response(400, "after must be an alert id such as 1700000000000-0")
@@ -242,8 +256,8 @@ async def crisis_alerts(request: web.Request) -> web.Response:
 
 
 async def send_message(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
     conversation_id = conversation_id_of(request)
+    agent = await permitted_agent(request, Action.REPLY, conversation_id)
     body = await json_body(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -256,8 +270,8 @@ async def send_message(request: web.Request) -> web.Response:
 
 
 async def close(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
     conversation_id = conversation_id_of(request)
+    agent = await permitted_agent(request, Action.CLOSE, conversation_id)
     body = await json_body(request)
     try:
         outcome = CloseOutcome(body.get("outcome"))
@@ -273,6 +287,31 @@ async def close(request: web.Request) -> web.Response:
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote)
     await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition, audit)
     return web.json_response({"status": outcome.value})
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    """The agent directory's public profiles (no password hashes), for the role that manages agents."""
+    agent = await permitted_agent(request, Action.MANAGE_AGENTS)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "list_agents", "-", request.remote)
+    valid_days = request.app[SESSIONS_KEY].access.training_valid_days
+    profiles = [member.public_profile(valid_days) for member in request.app[DIRECTORY_KEY].agents()]
+    return web.json_response({"agents": sorted(profiles, key=lambda profile: str(profile["id"]))})
+
+
+async def read_audit(request: web.Request) -> web.Response:
+    """Audit entries since ``?since`` (ms, default the last 24 h), the newest ``?limit`` (at most 1000) of them:
+    who did what to which conversation, from where. ``python -m handoff.audit verify`` checks the chain."""
+    agent = await permitted_agent(request, Action.READ_AUDIT)
+    limit = request.query.get("limit", "100")
+    if not limit.isdigit() or not 0 < int(limit) <= MAX_AUDIT_ENTRIES:
+        return error_response(400, f"limit must be a number from 1 to {MAX_AUDIT_ENTRIES}")
+    since = request.query.get("since", str(int(time.time() * 1000) - 86_400_000))
+    if not since.isdigit() or len(since) > 15:
+        return error_response(400, "since must be a time in milliseconds since the epoch")
+    audit = request.app[AUDIT_KEY]
+    await audit.record(agent.agent_id, "read_audit", "-", request.remote)
+    entries = (await audit.entries(int(since)))[-int(limit):]
+    return web.json_response({"entries": [asdict(entry) for entry in entries]})
 
 
 async def console_page(request: web.Request) -> web.FileResponse:
@@ -303,6 +342,8 @@ def create_console_app(
     app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
     app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
     app.router.add_post("/api/conversations/{conversation_id}/close", close)
+    app.router.add_get("/api/agents", list_agents)
+    app.router.add_get("/api/audit", read_audit)
     return app
 
 
