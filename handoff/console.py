@@ -22,6 +22,9 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from handoff.agents import Agent, AgentDirectory, AgentSessions, LoginThrottle
 from handoff.audit import AuditLog, seal_periodically
@@ -348,9 +351,12 @@ def create_console_app(
 
 
 def app_from_settings(settings: HandoffSettings) -> web.Application:
+    """The console on the configured Redis; a connection Redis dropped (a restart) is retried once, afresh."""
     if settings.agents_file is None:
         raise SystemExit("HANDOFF_AGENTS_FILE is not set: the console needs an agent directory")
-    redis = Redis.from_url(settings.redis_url)
+    redis = Redis.from_url(
+        settings.redis_url, retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError]
+    )
     keys = KeySpace(settings.namespace)
     key_ring = settings.key_ring()
     audit = AuditLog(redis, keys, settings.audit_key_ring(), settings.audit_anchor)
