@@ -40,6 +40,7 @@ from handoff.errors import (
 from handoff.keys import KeySpace
 from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.permissions import Action, ActionForbidden, allowed, require
+from handoff.presence import AgentPresence, reap_periodically
 from handoff.queue import LiveAgentQueue
 from handoff.settings import MAX_MESSAGE_BYTES, HandoffSettings
 from handoff.transport import server_tls_context
@@ -58,6 +59,8 @@ SESSIONS_KEY = web.AppKey("sessions", AgentSessions)
 AUDIT_KEY = web.AppKey("audit", AuditLog)
 SEALER_KEY = web.AppKey("audit-sealer", asyncio.Task)
 THROTTLE_KEY = web.AppKey("throttle", LoginThrottle)
+PRESENCE_KEY = web.AppKey("presence", AgentPresence)
+REAPER_KEY = web.AppKey("presence-reaper", asyncio.Task)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -183,8 +186,16 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     await request.app[SESSIONS_KEY].end(bearer_token(request))
+    await request.app[PRESENCE_KEY].offline(agent.agent_id)
     await request.app[AUDIT_KEY].record(agent.agent_id, "logout", "-", request.remote)
     return web.json_response({"status": "logged out"})
+
+
+async def heartbeat(request: web.Request) -> web.Response:
+    """The console page's heartbeat; an agent that stops sending it loses its conversations (``handoff.presence``)."""
+    agent = await current_agent(request)
+    await request.app[PRESENCE_KEY].heartbeat(agent.agent_id)
+    return web.json_response({"status": "available", "timeout_seconds": request.app[PRESENCE_KEY].timeout_seconds})
 
 
 async def list_queue(request: web.Request) -> web.Response:
@@ -335,9 +346,11 @@ def create_console_app(
     app[SESSIONS_KEY] = sessions
     app[AUDIT_KEY] = audit
     app[THROTTLE_KEY] = throttle
+    app[PRESENCE_KEY] = AgentPresence(queue.redis, queue.keys, queue, sessions.access.presence_timeout_seconds)
     app.router.add_get("/", console_page)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
+    app.router.add_post("/api/presence", heartbeat)
     app.router.add_get("/api/queue", list_queue)
     app.router.add_get("/api/alerts", crisis_alerts)
     app.router.add_get("/api/mine", my_conversations)
@@ -369,9 +382,11 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
 
     async def start_sealing(app: web.Application) -> None:
         app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit))
+        app[REAPER_KEY] = asyncio.ensure_future(reap_periodically(app[PRESENCE_KEY], audit))
 
     async def close_redis(app: web.Application) -> None:
         app[SEALER_KEY].cancel()
+        app[REAPER_KEY].cancel()
         await audit.seal()
         await redis.close()
 

@@ -22,6 +22,7 @@ AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
 SPOOL_REPLAYED = "spool-replayed"
 PATIENT_SESSION = "patient-session"
+AGENT_PRESENCE = "agent-presence"
 RATE = "rate"
 PUSH_SOCKETS = "push-sockets"
 EPISODES = "episodes"
@@ -86,6 +87,10 @@ class KeySpace:
     def spool_replayed(self, entry_id: str) -> str:
         """Set once a spooled crisis is in the queue, so that replaying it again changes nothing."""
         return self.key(SPOOL_REPLAYED, entry_id)
+
+    def agent_presence(self) -> str:
+        """Agents with a console open, scored by their last heartbeat (ms)."""
+        return self.key(AGENT_PRESENCE)
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)

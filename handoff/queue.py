@@ -35,6 +35,7 @@ from handoff.scripts import (
     CLOSE_SCRIPT,
     ENQUEUE_SCRIPT,
     REPLAY_SCRIPT,
+    REQUEUE_SCRIPT,
     SET_LANGUAGE_SCRIPT,
     TAKE_RESUME_SCRIPT,
 )
@@ -77,6 +78,7 @@ class LiveAgentQueue:
         self._agent_message = redis.register_script(AGENT_MESSAGE_SCRIPT)
         self._close = redis.register_script(CLOSE_SCRIPT)
         self._take_resume = redis.register_script(TAKE_RESUME_SCRIPT)
+        self._requeue = redis.register_script(REQUEUE_SCRIPT)
 
     async def conversation(self, conversation_id: str) -> Optional[Conversation]:
         fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
@@ -393,6 +395,15 @@ class LiveAgentQueue:
         await self.redis.hset(
             self.keys.conversation(conversation_id), mapping={"verified_via": via, "verified_at": now_ms()}
         )
+
+    async def requeue(self, conversation_id: str, agent_id: str, audit: Optional[AuditFields] = None) -> bool:
+        """Returns a conversation the agent has to the head of its queue; False when the agent no longer has it."""
+        requeued = await self._requeue(
+            keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
+                  self.keys.audit_log()],
+            args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *_audit_args(audit)],
+        )
+        return bool(requeued)
 
     async def take_resume_pending(self, conversation_id: str) -> bool:
         """True once after an agent handed the conversation back; a closed one reopens with the bot."""

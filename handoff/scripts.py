@@ -149,6 +149,22 @@ flags and the patient's verification are cleared, the next episode's transcript 
 (``transcript_from``), and the episode's outbox expires once the patient's socket could drain it.
 A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
 
+REQUEUE_SCRIPT = AUDIT_FUNCTION + """
+local conversation, assigned = KEYS[1], KEYS[2]
+local id, agent, stride, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local fields = redis.call('HMGET', conversation, 'state', 'agent', 'queue', 'priority_rank')
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= agent or not fields[3] then return 0 end
+redis.call('ZADD', fields[3], string.format('%.0f', tonumber(fields[4]) * stride), id)
+redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now)
+redis.call('HDEL', conversation, 'agent', 'claimed_at')
+redis.call('SREM', assigned, id)
+audit(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
+return 1
+"""
+"""A claimed conversation whose agent went silent goes back to the head of its queue (the lowest score of
+its priority: before everyone of that priority, never behind), still the same episode; only if that agent
+still has it."""
+
 TAKE_RESUME_SCRIPT = """
 local conversation = KEYS[1]
 local fields = redis.call('HMGET', conversation, 'state', 'resume_pending')

@@ -91,6 +91,9 @@ class AgentAccess:
     """Failed sign-ins count for this long; past a limit, sign-in answers 429 until the window ends."""
     training_valid_days: int = 365
     """An agent whose HIPAA training is older than this may sign in but not claim or read conversations."""
+    presence_timeout_seconds: int = 60
+    """An agent whose console sent no heartbeat for this long is offline: its conversations go back to the head
+    of their queues."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "AgentAccess":
@@ -107,6 +110,9 @@ class AgentAccess:
             ),
             login_window_seconds=positive_int(environ, "AGENT_LOGIN_WINDOW_SECONDS", defaults.login_window_seconds),
             training_valid_days=positive_int(environ, "AGENT_TRAINING_VALID_DAYS", defaults.training_valid_days),
+            presence_timeout_seconds=positive_int(
+                environ, "AGENT_PRESENCE_TIMEOUT_SECONDS", defaults.presence_timeout_seconds
+            ),
         )
 
 
