@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from handoff.settings import positive_int
+from handoff.settings import positive_ints
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,4 @@ class VerificationSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "VerificationSettings":
-        return cls(
-            lapse_seconds=positive_int(environ, "VERIFICATION_LAPSE_SECONDS", cls.lapse_seconds),
-            max_failures=positive_int(environ, "VERIFICATION_MAX_FAILURES", cls.max_failures),
-            throttle_failures=positive_int(environ, "VERIFICATION_THROTTLE_FAILURES", cls.throttle_failures),
-            throttle_window_seconds=positive_int(
-                environ, "VERIFICATION_THROTTLE_WINDOW_SECONDS", cls.throttle_window_seconds
-            ),
-        )
+        return cls(**positive_ints(cls, environ, "VERIFICATION_"))

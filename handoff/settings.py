@@ -1,7 +1,7 @@
 """Configuration of the handoff library, read from environment variables in one place."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -29,6 +29,15 @@ def positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def positive_ints(settings: type, environ: Mapping[str, str], prefix: str) -> dict[str, int]:
+    """Every ``int`` field of a settings dataclass from ``<PREFIX><FIELD NAME>``, else its default."""
+    return {
+        item.name: positive_int(environ, f"{prefix}{item.name.upper()}", int(item.default))  # type: ignore[arg-type]
+        for item in fields(settings)
+        if item.type in (int, "int")
+    }
+
+
 @dataclass(frozen=True)
 class PatientAccess:
     """Patient credentials and limits; every figure is configurable (README, "Patient sessions")."""
@@ -51,7 +60,6 @@ class PatientAccess:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "PatientAccess":
         """Reads the ``PATIENT_*`` variables; unset ones keep the defaults above."""
-        defaults = cls()
         required = environ.get("PATIENT_PORTAL_IDENTITY_REQUIRED", "false").lower()
         if required not in ("true", "false", "1", "0"):
             raise SettingsError(f"PATIENT_PORTAL_IDENTITY_REQUIRED must be true or false, not {required!r}")
@@ -59,18 +67,7 @@ class PatientAccess:
         if required in ("true", "1") and not portal_secret:
             raise SettingsError("PATIENT_PORTAL_IDENTITY_REQUIRED is on but PATIENT_PORTAL_IDENTITY_SECRET is not set")
         return cls(
-            session_idle_seconds=positive_int(environ, "PATIENT_SESSION_IDLE_SECONDS", defaults.session_idle_seconds),
-            session_max_seconds=positive_int(environ, "PATIENT_SESSION_MAX_SECONDS", defaults.session_max_seconds),
-            messages_per_minute=positive_int(environ, "PATIENT_MESSAGES_PER_MINUTE", defaults.messages_per_minute),
-            new_conversations_per_minute=positive_int(
-                environ, "PATIENT_NEW_CONVERSATIONS_PER_MINUTE", defaults.new_conversations_per_minute
-            ),
-            push_sockets_per_conversation=positive_int(
-                environ, "PATIENT_PUSH_SOCKETS_PER_CONVERSATION", defaults.push_sockets_per_conversation
-            ),
-            push_sockets_per_process=positive_int(
-                environ, "PATIENT_PUSH_SOCKETS_PER_PROCESS", defaults.push_sockets_per_process
-            ),
+            **positive_ints(cls, environ, "PATIENT_"),
             portal_identity_secret=portal_secret,
             portal_identity_required=required in ("true", "1"),
             platform_secret=environ.get("PATIENT_PLATFORM_SECRET", ""),
@@ -98,22 +95,7 @@ class AgentAccess:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "AgentAccess":
         """Reads the ``AGENT_*`` variables; unset ones keep the defaults above."""
-        defaults = cls()
-        return cls(
-            session_idle_seconds=positive_int(environ, "AGENT_SESSION_IDLE_SECONDS", defaults.session_idle_seconds),
-            session_max_seconds=positive_int(environ, "AGENT_SESSION_MAX_SECONDS", defaults.session_max_seconds),
-            login_failures_per_agent=positive_int(
-                environ, "AGENT_LOGIN_FAILURES_PER_AGENT", defaults.login_failures_per_agent
-            ),
-            login_failures_per_address=positive_int(
-                environ, "AGENT_LOGIN_FAILURES_PER_ADDRESS", defaults.login_failures_per_address
-            ),
-            login_window_seconds=positive_int(environ, "AGENT_LOGIN_WINDOW_SECONDS", defaults.login_window_seconds),
-            training_valid_days=positive_int(environ, "AGENT_TRAINING_VALID_DAYS", defaults.training_valid_days),
-            presence_timeout_seconds=positive_int(
-                environ, "AGENT_PRESENCE_TIMEOUT_SECONDS", defaults.presence_timeout_seconds
-            ),
-        )
+        return cls(**positive_ints(cls, environ, "AGENT_"))
 
 
 @dataclass(frozen=True)
