@@ -23,7 +23,6 @@ from handoff.queue import LiveAgentQueue
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_INTERVAL_SECONDS = 10
 REAP_INTERVAL_SECONDS = 5.0
 REAPER = "presence-reaper"
 
