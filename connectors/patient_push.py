@@ -12,7 +12,7 @@ open socket keeps the patient's session from going idle.
 import json
 import re
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 from sanic.request import Request
 
@@ -24,6 +24,10 @@ SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 MESSAGE_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 PUSH_WAIT_MS = 15_000
 PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
+
+
+class PushRefused(Exception):
+    """The socket cannot open; the message says why."""
 
 
 class AgentMessagePush:
@@ -38,12 +42,12 @@ class AgentMessagePush:
         sender = request.args.get("sender", "")
         after = request.args.get("after", "0")
         socket_id = uuid.uuid4().hex
-        problem = await self._problem(sender, request.args.get("token", ""), after, socket_id)
-        if problem:
-            await ws.send(json.dumps({"error": problem}))
-            await ws.close(code=1008, reason=problem[:100])
+        try:
+            episode = await self._open_episode(sender, request.args.get("token", ""), after, socket_id)
+        except PushRefused as refused:
+            await ws.send(json.dumps({"error": str(refused)}))
+            await ws.close(code=1008, reason=str(refused)[:100])
             return
-        episode = (await self.queue.conversation(sender)).episode  # type: ignore[union-attr]
         self.open_sockets += 1
         try:
             while await self.sessions.acquire_push_socket(sender, socket_id):
@@ -68,20 +72,21 @@ class AgentMessagePush:
             self.open_sockets -= 1
             await self.sessions.release_push_socket(sender, socket_id)
 
-    async def _problem(self, sender: str, token: str, after: str, socket_id: str) -> Optional[str]:
+    async def _open_episode(self, sender: str, token: str, after: str, socket_id: str) -> int:
+        """The episode the token opens, with this socket's lease taken; raises ``PushRefused``."""
         if not SENDER_ID.fullmatch(sender):
-            return "sender must be 1-128 characters of letters, digits and _.:@+-"
+            raise PushRefused("sender must be 1-128 characters of letters, digits and _.:@+-")
         if not MESSAGE_ID.fullmatch(after):
-            return "after must be a message id such as 1700000000000-0"
+            raise PushRefused("after must be a message id such as 1700000000000-0")
         if self.open_sockets >= self.access.push_sockets_per_process:
-            return "too many open push sockets on this server; retry shortly"
+            raise PushRefused("too many open push sockets on this server; retry shortly")
         conversation = await self.queue.conversation(sender)
         if conversation is None or conversation.state not in PUSH_STATES:
-            return "no conversation with a person is open for this token"
+            raise PushRefused("no conversation with a person is open for this token")
         if not self.sessions.push_token_matches(sender, conversation.episode, token):
-            return "missing or wrong push token"
+            raise PushRefused("missing or wrong push token")
         if not await self.sessions.keep_alive(sender):
-            return "the session has ended; start a new conversation"
+            raise PushRefused("the session has ended; start a new conversation")
         if not await self.sessions.acquire_push_socket(sender, socket_id):
-            return f"at most {self.access.push_sockets_per_conversation} push sockets per conversation"
-        return None
+            raise PushRefused(f"at most {self.access.push_sockets_per_conversation} push sockets per conversation")
+        return conversation.episode

@@ -153,11 +153,11 @@ class AuditLog:
             if values["mac"] in seen:
                 raise AuditChainBroken(f"entry {text_of(entry_id)} replays an earlier entry")
             seen.add(values["mac"])
+        positions = {text_of(entry_id): index for index, (entry_id, _) in enumerate(rows)}
         position, previous = 0, GENESIS
         for checkpoint in checkpoints:
             self._check_checkpoint(checkpoint, previous)
-            end = next((index for index, (entry_id, _) in enumerate(rows)
-                        if text_of(entry_id) == checkpoint["last_entry"]), None)
+            end = positions.get(checkpoint["last_entry"])
             segment = rows[position:end + 1] if end is not None else []
             intact = position + len(segment) == checkpoint["count"] and _digest(segment) == checkpoint["digest"]
             if end is None or not intact:

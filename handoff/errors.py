@@ -25,18 +25,20 @@ class CrisisChanged(HandoffError):
     """A crisis arrived after the agent last read the conversation: read it before closing."""
 
 
+OUTCOMES: dict[str, tuple[type[HandoffError], str]] = {
+    "not_found": (ConversationNotFound, "no conversation {id!r}"),
+    "not_queued": (InvalidTransition, "conversation {id!r} is not waiting in a queue"),
+    "wrong_language": (NotAssignedAgent, "conversation {id!r} is not in the agent's languages"),
+    "wrong_skill": (NotAssignedAgent, "conversation {id!r} needs a skill the agent does not have"),
+    "not_assigned": (NotAssignedAgent, "conversation {id!r} is not assigned to this agent"),
+    "crisis_changed": (CrisisChanged, "a crisis arrived in conversation {id!r}: read it before closing"),
+}
+"""A Lua script's refusal -> the error it raises and its message."""
+
+
 def raise_for(outcome: str, conversation_id: str, success_is_id: bool = False) -> None:
-    if outcome == "not_found":
-        raise ConversationNotFound(f"no conversation {conversation_id!r}")
-    if outcome == "not_queued":
-        raise InvalidTransition(f"conversation {conversation_id!r} is not waiting in a queue")
-    if outcome == "wrong_language":
-        raise NotAssignedAgent(f"conversation {conversation_id!r} is not in the agent's languages")
-    if outcome == "wrong_skill":
-        raise NotAssignedAgent(f"conversation {conversation_id!r} needs a skill the agent does not have")
-    if outcome == "not_assigned":
-        raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
-    if outcome == "crisis_changed":
-        raise CrisisChanged(f"a crisis arrived in conversation {conversation_id!r}: read it before closing")
+    if outcome in OUTCOMES:
+        error, message = OUTCOMES[outcome]
+        raise error(message.format(id=conversation_id))
     if outcome != "ok" and not success_is_id:
         raise HandoffError(f"unexpected outcome {outcome!r}")

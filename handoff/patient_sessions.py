@@ -165,11 +165,12 @@ class PatientSessions:
             raise Unauthorized("missing, wrong or expired conversation token; start a new conversation")
         parts = self._parts(token)
         assert parts is not None
-        record = decoded(await self.redis.hgetall(self.keys.patient_session(conversation_id)))
+        key = self.keys.patient_session(conversation_id)
+        record = decoded(await self.redis.hgetall(key))
         if not record:
             await self._store(conversation_id, parts)
             return None
-        if not hmac.compare_digest(record.get("nonce", ""), parts.nonce) or not await self.keep_alive(conversation_id):
+        if not hmac.compare_digest(record.get("nonce", ""), parts.nonce) or not await self._renew(key, record):
             raise Unauthorized("this conversation's session has ended; start a new conversation")
         portal = record.get("portal")
         return self.key_ring.open(portal, conversation_id).decode() if portal else None
@@ -177,7 +178,9 @@ class PatientSessions:
     async def keep_alive(self, conversation_id: str) -> bool:
         """Renews the idle lifetime (a message, or a push socket still open); False once the session ended."""
         key = self.keys.patient_session(conversation_id)
-        record = decoded(await self.redis.hgetall(key))
+        return await self._renew(key, decoded(await self.redis.hgetall(key)))
+
+    async def _renew(self, key: str, record: dict[str, str]) -> bool:
         now = time.time()
         if not record or "ended" in record or now - float(record["last_seen"]) > self.access.session_idle_seconds:
             return False
