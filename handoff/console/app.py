@@ -1,0 +1,113 @@
+"""The console app: its routes, its background tasks (audit sealer, presence reaper) and ``main``."""
+
+import argparse
+import asyncio
+import logging
+
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
+from handoff.audit import AuditLog, seal_periodically
+from handoff.console.api import (
+    AUDIT_KEY,
+    DIRECTORY_KEY,
+    MAX_REQUEST_BYTES,
+    PRESENCE_KEY,
+    QUEUE_KEY,
+    REAPER_KEY,
+    SEALER_KEY,
+    SESSIONS_KEY,
+    THROTTLE_KEY,
+    handoff_errors,
+)
+from handoff.console.auth import heartbeat, login, logout
+from handoff.console.conversations import (
+    claim,
+    close,
+    crisis_alerts,
+    list_queue,
+    my_conversations,
+    read_transcript,
+    send_message,
+)
+from handoff.console.oversight import list_agents, read_audit
+from handoff.console.page import console_page
+from handoff.keys import KeySpace
+from handoff.presence import AgentPresence, reap_periodically
+from handoff.queue import LiveAgentQueue
+from handoff.settings import HandoffSettings
+from handoff.transport import server_tls_context
+
+
+def create_console_app(
+    queue: LiveAgentQueue, sessions: AgentSessions, audit: AuditLog, throttle: LoginThrottle
+) -> web.Application:
+    """The console on the given stores; ``sessions`` carries the agent directory and the sign-in settings."""
+    app = web.Application(middlewares=[handoff_errors], client_max_size=MAX_REQUEST_BYTES)
+    app[QUEUE_KEY] = queue
+    app[DIRECTORY_KEY] = sessions.directory
+    app[SESSIONS_KEY] = sessions
+    app[AUDIT_KEY] = audit
+    app[THROTTLE_KEY] = throttle
+    app[PRESENCE_KEY] = AgentPresence(queue.redis, queue.keys, queue, sessions.access.presence_timeout_seconds)
+    app.router.add_get("/", console_page)
+    app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
+    app.router.add_post("/api/presence", heartbeat)
+    app.router.add_get("/api/queue", list_queue)
+    app.router.add_get("/api/alerts", crisis_alerts)
+    app.router.add_get("/api/mine", my_conversations)
+    app.router.add_post("/api/conversations/{conversation_id}/claim", claim)
+    app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
+    app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
+    app.router.add_post("/api/conversations/{conversation_id}/close", close)
+    app.router.add_get("/api/agents", list_agents)
+    app.router.add_get("/api/audit", read_audit)
+    return app
+
+
+def app_from_settings(settings: HandoffSettings) -> web.Application:
+    """The console on the configured Redis; a connection Redis dropped (a restart) is retried once, afresh."""
+    if settings.agents_file is None:
+        raise SystemExit("HANDOFF_AGENTS_FILE is not set: the console needs an agent directory")
+    redis = Redis.from_url(
+        settings.redis_url, retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError]
+    )
+    keys = KeySpace(settings.namespace)
+    key_ring = settings.key_ring()
+    audit = AuditLog(redis, keys, settings.audit_key_ring(), settings.audit_anchor)
+    app = create_console_app(
+        LiveAgentQueue(redis, key_ring, keys),
+        AgentSessions(redis, keys, AgentDirectory.from_file(settings.agents_file), settings.agents),
+        audit,
+        LoginThrottle(redis, keys, settings.agents),
+    )
+
+    async def start_sealing(app: web.Application) -> None:
+        app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit))
+        app[REAPER_KEY] = asyncio.ensure_future(reap_periodically(app[PRESENCE_KEY], audit))
+
+    async def close_redis(app: web.Application) -> None:
+        app[SEALER_KEY].cancel()
+        app[REAPER_KEY].cancel()
+        await audit.seal()
+        await redis.close()
+
+    app.on_startup.append(start_sealing)  # type: ignore[arg-type]
+    app.on_cleanup.append(close_redis)  # type: ignore[arg-type]
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the agent console.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5006)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    settings = HandoffSettings.from_env()
+    tls = server_tls_context(settings.tls) if settings.tls else None
+    web.run_app(app_from_settings(settings), host=args.host, port=args.port, ssl_context=tls)

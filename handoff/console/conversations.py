@@ -1,0 +1,119 @@
+"""The conversation API: the queue, claim, transcript, the agent's own conversations and alerts, replies, close."""
+
+import re
+
+from aiohttp import web
+
+from handoff.console.api import AUDIT_KEY, QUEUE_KEY, conversation_id_of, error_response, json_body
+from handoff.console.auth import permitted_agent, trained_agent
+from handoff.errors import ConversationNotFound, NotAssignedAgent
+from handoff.models import CloseOutcome, CrisisDisposition
+from handoff.permissions import Action, allowed
+from handoff.settings import MAX_MESSAGE_BYTES
+
+ALERT_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
+
+
+async def list_queue(request: web.Request) -> web.Response:
+    agent = await permitted_agent(request, Action.VIEW_QUEUE)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "list_queue", "-", request.remote)
+    waiting = await request.app[QUEUE_KEY].waiting(list(agent.languages), agent.claimable_skills)
+    return web.json_response(
+        {"waiting": [dict(conversation.to_json(), position=index + 1)
+                     for index, conversation in enumerate(waiting)]}
+    )
+
+
+async def claim(request: web.Request) -> web.Response:
+    conversation_id = conversation_id_of(request)
+    agent = await trained_agent(request, conversation_id, Action.CLAIM)
+    queue = request.app[QUEUE_KEY]
+    audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "claim", conversation_id, request.remote)
+    conversation = await queue.claim(
+        conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit
+    )
+    return web.json_response({"conversation": conversation.to_json()})
+
+
+async def read_transcript(request: web.Request) -> web.Response:
+    conversation_id = conversation_id_of(request)
+    wants_all = request.query.get("episodes") == "all"
+    permission = Action.READ_EARLIER_EPISODES if wants_all else Action.READ_TRANSCRIPT
+    agent = await trained_agent(request, conversation_id, permission)
+    queue = request.app[QUEUE_KEY]
+    conversation = await queue.conversation(conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(f"no conversation {conversation_id!r}")
+    if conversation.agent_id != agent.agent_id:
+        raise NotAssignedAgent(f"conversation {conversation_id!r} is not assigned to this agent")
+    start = request.query.get("from", "0")
+    if not start.isdigit() or len(start) > 9:
+        return error_response(400, "from must be a transcript entry number (0 or more)")
+    episodes = request.query.get("episodes", "current")
+    if episodes not in ("current", "all"):
+        return error_response(400, "episodes must be 'current' or 'all'")
+    first = 0 if episodes == "all" else conversation.transcript_from
+    action = "read_earlier_episodes" if episodes == "all" else "read_transcript"
+    await request.app[AUDIT_KEY].record(agent.agent_id, action, conversation_id, request.remote)
+    entries = await queue.transcript(conversation_id, max(int(start), first))
+    shows_evidence = conversation.crisis_category and allowed(agent.role, Action.READ_CRISIS_EVIDENCE)
+    evidence = await queue.crisis_evidence(conversation_id) if shows_evidence else None
+    return web.json_response(
+        {
+            "conversation": dict(conversation.to_json(), crisis_evidence=evidence),
+            "from": max(int(start), first),
+            "entries": [entry.to_json() for entry in entries],
+        }
+    )
+
+
+async def my_conversations(request: web.Request) -> web.Response:
+    """The conversations this agent is working, so a reloaded console picks them up again."""
+    agent = await permitted_agent(request, Action.LIST_MINE)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "list_mine", "-", request.remote)
+    assigned = await request.app[QUEUE_KEY].assigned_to(agent.agent_id)
+    return web.json_response({"conversations": [conversation.to_json() for conversation in assigned]})
+
+
+async def crisis_alerts(request: web.Request) -> web.Response:
+    """Crisis alerts on the agent's own conversations; poll with ``?after=<last id>``."""
+    agent = await permitted_agent(request, Action.VIEW_ALERTS)
+    after = request.query.get("after", "0")
+    if not ALERT_ID.fullmatch(after):
+        return error_response(400, "after must be an alert id such as 1700000000000-0")
+    await request.app[AUDIT_KEY].record(agent.agent_id, "read_alerts", "-", request.remote)
+    return web.json_response({"alerts": await request.app[QUEUE_KEY].crisis_alerts(agent.agent_id, after)})
+
+
+async def send_message(request: web.Request) -> web.Response:
+    conversation_id = conversation_id_of(request)
+    agent = await permitted_agent(request, Action.REPLY, conversation_id)
+    body = await json_body(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return error_response(400, "text is required and must be a non-empty string")
+    if len(text.encode()) > MAX_MESSAGE_BYTES:
+        return error_response(413, f"text exceeds {MAX_MESSAGE_BYTES} bytes")
+    audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "send_message", conversation_id, request.remote)
+    message_id = await request.app[QUEUE_KEY].send_agent_message(conversation_id, agent.agent_id, text, audit)
+    return web.json_response({"message_id": message_id}, status=201)
+
+
+async def close(request: web.Request) -> web.Response:
+    conversation_id = conversation_id_of(request)
+    agent = await permitted_agent(request, Action.CLOSE, conversation_id)
+    body = await json_body(request)
+    try:
+        outcome = CloseOutcome(body.get("outcome"))
+    except ValueError:
+        return error_response(400, "outcome must be 'bot' or 'closed'")
+    disposition = None
+    if body.get("crisis_disposition") is not None:
+        try:
+            disposition = CrisisDisposition(body["crisis_disposition"])
+        except ValueError:
+            dispositions = ", ".join(disposition.value for disposition in CrisisDisposition)
+            return error_response(400, f"crisis_disposition must be one of {dispositions}")
+    audit = request.app[AUDIT_KEY].prepare(agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote)
+    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition, audit)
+    return web.json_response({"status": outcome.value})
