@@ -1,4 +1,5 @@
-"""The patient's push socket: agent messages of the current episode, as they are sent.
+"""The patient's push socket: agent messages of the current episode, as they are sent, and our notices in
+between (``"from": "bot"``: the agent left and the patient is back in line, see ``handoff.presence``).
 
 ``GET /webhooks/patient/push?sender=<id>&token=<push token>&after=<last message id>``.
 The push token comes with the handoff message and belongs to one episode

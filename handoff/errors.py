@@ -32,6 +32,7 @@ OUTCOMES: dict[str, tuple[type[HandoffError], str]] = {
     "wrong_skill": (NotAssignedAgent, "conversation {id!r} needs a skill the agent does not have"),
     "not_assigned": (NotAssignedAgent, "conversation {id!r} is not assigned to this agent"),
     "crisis_changed": (CrisisChanged, "a crisis arrived in conversation {id!r}: read it before closing"),
+    "no_crisis_alert": (InvalidTransition, "no crisis in conversation {id!r} waits for acknowledgement"),
 }
 """A Lua script's refusal -> the error it raises and its message."""
 

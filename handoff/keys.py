@@ -26,6 +26,9 @@ AGENT_PRESENCE = "agent-presence"
 RATE = "rate"
 PUSH_SOCKETS = "push-sockets"
 EPISODES = "episodes"
+UNANSWERED_ASSIGNMENTS = "unanswered-assignments"
+CRISIS_UNACKNOWLEDGED = "crisis-unacknowledged"
+CRISIS_ESCALATED = "crisis-escalated"
 
 
 class KeySpace:
@@ -94,6 +97,18 @@ class KeySpace:
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)
+
+    def unanswered_assignments(self) -> str:
+        """Claimed conversations whose agent has not yet written to the patient, scored by the answer deadline (ms)."""
+        return self.key(UNANSWERED_ASSIGNMENTS)
+
+    def crisis_unacknowledged(self) -> str:
+        """Conversations with an open crisis that nobody has acknowledged yet, scored by when it was raised (ms)."""
+        return self.key(CRISIS_UNACKNOWLEDGED)
+
+    def crisis_escalated(self) -> str:
+        """Unacknowledged crises shown to supervisors, scored by when they were escalated (ms)."""
+        return self.key(CRISIS_ESCALATED)
 
     def audit_log(self) -> str:
         return self.key(AUDIT_LOG)

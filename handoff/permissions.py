@@ -37,6 +37,8 @@ class Action(str, Enum):
     LIST_MINE = "list_mine"
     """The conversations one is working."""
     CLAIM = "claim"
+    ACKNOWLEDGE_CRISIS = "acknowledge_crisis"
+    """Take responsibility for an open crisis: on a conversation one has, or (supervisors) once it is escalated."""
     READ_TRANSCRIPT = "read_transcript"
     """The current episode of a conversation one is working."""
     READ_CRISIS_EVIDENCE = "read_crisis_evidence"
@@ -50,6 +52,8 @@ class Action(str, Enum):
     """The agent directory's profiles and training status (never password hashes)."""
     READ_AUDIT = "read_audit"
     """The audit trail: who did what to which conversation, from where."""
+    VIEW_ESCALATIONS = "view_escalations"
+    """Crises nobody acknowledged in time, on every conversation (no message content); acknowledging one."""
 
 
 CONVERSATION_WORK = frozenset(
@@ -58,6 +62,7 @@ CONVERSATION_WORK = frozenset(
         Action.VIEW_ALERTS,
         Action.LIST_MINE,
         Action.CLAIM,
+        Action.ACKNOWLEDGE_CRISIS,
         Action.READ_TRANSCRIPT,
         Action.READ_CRISIS_EVIDENCE,
         Action.REPLY,
@@ -69,7 +74,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.AGENT: CONVERSATION_WORK,
     Role.NURSE: CONVERSATION_WORK,
     Role.PHARMACIST: CONVERSATION_WORK,
-    Role.SUPERVISOR: CONVERSATION_WORK | {Action.READ_EARLIER_EPISODES, Action.READ_AUDIT},
+    Role.SUPERVISOR: CONVERSATION_WORK | {Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS},
     Role.ADMIN: frozenset({Action.MANAGE_AGENTS, Action.READ_AUDIT}),
 }
 """Role -> the actions it may take. Admin manages agents and reads no conversation at all."""
@@ -87,6 +92,7 @@ REFUSALS: dict[Action, str] = {
     Action.READ_EARLIER_EPISODES: "role {role!r} reads the current episode only",
     Action.MANAGE_AGENTS: "role {role!r} may not manage agents (role admin does)",
     Action.READ_AUDIT: "role {role!r} may not read the audit log",
+    Action.VIEW_ESCALATIONS: "role {role!r} may not view escalated crises (role supervisor does)",
 }
 
 

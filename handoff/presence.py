@@ -1,38 +1,56 @@
-"""Agent presence, and what happens when an agent goes silent (invariant 11: no conversation waits on an
+"""Agent presence, and what happens when an agent is absent (invariant 11: no conversation waits on an
 absent person).
 
 The console page sends a heartbeat every 10 s while it is open (``POST /api/presence``); an agent's
 presence starts with its first heartbeat and is a score (the time of the last one) in one sorted set.
-The reaper, a background task of every console process, finds agents whose last heartbeat is older than
-``AGENT_PRESENCE_TIMEOUT_SECONDS`` and returns each conversation they hold to the head of its queue
-(one Lua script per conversation, which does nothing if the agent no longer has it, so reapers in
-several processes never double up), audited as ``requeued_agent_silent``. The agent is then offline
-until its console beats again. The patient keeps the same episode: the push socket stays open and the
-next agent reads the whole episode.
+The reaper, a background task of every console process, returns a conversation to the head of its queue
+when its agent is absent from it:
+
+* the agent's last heartbeat is older than ``AGENT_PRESENCE_TIMEOUT_SECONDS`` (or it signed out): every
+  conversation it holds, audited as ``requeued_agent_silent``; the agent is then offline until its
+  console beats again;
+* the agent claimed the conversation and wrote nothing to the patient within
+  ``AGENT_ANSWER_TIMEOUT_SECONDS`` (the deadline is set by the claim): audited as ``requeued_unanswered``.
+
+Either way it is one Lua script per conversation (``REQUEUE_SCRIPT``), which does nothing if the agent
+no longer has it (or answered in time), so reapers in several processes never double up and an agent's
+reply that lands at the same moment either keeps the conversation or is refused, never both. The patient
+keeps the same episode and is told, in their language, that they are back in line (the ``agent_left``
+notice, through the push socket); the next agent reads the whole episode.
 """
 
 import asyncio
 import logging
 import time
+from typing import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
 
 from handoff.audit import AuditLog
 from handoff.keys import KeySpace
-from handoff.queue import LiveAgentQueue
+from handoff.queue import LiveAgentQueue, PatientNotice, now_ms
+from handoff.redis_values import text_of
+from handoff.settings import AgentAccess
 
 logger = logging.getLogger(__name__)
 
 REAP_INTERVAL_SECONDS = 5.0
 REAPER = "presence-reaper"
+AGENT_LEFT_NOTICE = "agent_left"
+"""The patient notice (``languages/*.yml``) sent when a conversation goes back to the queue."""
+
+ReapRound = Callable[[], Awaitable[object]]
 
 
 class AgentPresence:
-    def __init__(self, redis: Redis, keys: KeySpace, queue: LiveAgentQueue, timeout_seconds: int) -> None:
+    def __init__(
+        self, redis: Redis, keys: KeySpace, queue: LiveAgentQueue, timeout_seconds: int, notice: PatientNotice
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.queue = queue
         self.timeout_seconds = timeout_seconds
+        self.notice = notice
 
     async def heartbeat(self, agent_id: str) -> None:
         await self.redis.zadd(self.keys.agent_presence(), {agent_id: int(time.time() * 1000)})
@@ -42,9 +60,14 @@ class AgentPresence:
         await self.redis.zadd(self.keys.agent_presence(), {agent_id: 0})
 
     async def silent_agents(self) -> list[str]:
-        cutoff = int((time.time() - self.timeout_seconds) * 1000)
-        members = await self.redis.zrangebyscore(self.keys.agent_presence(), "-inf", cutoff)
-        return [member.decode() if isinstance(member, bytes) else str(member) for member in members]
+        return [text_of(member) for member in await self.redis.zrangebyscore(
+            self.keys.agent_presence(), "-inf", self._cutoff_ms())]
+
+    async def present(self, agent_ids: Sequence[str]) -> list[str]:
+        """Those of ``agent_ids`` whose console beat within the timeout, in the order given."""
+        beating = {text_of(member) for member in await self.redis.zrangebyscore(
+            self.keys.agent_presence(), f"({self._cutoff_ms()}", "+inf")}
+        return [agent_id for agent_id in agent_ids if agent_id in beating]
 
     async def reap(self, audit: AuditLog) -> list[str]:
         """Returns the conversations of silent agents to the head of their queues; lists those it moved."""
@@ -52,19 +75,42 @@ class AgentPresence:
         for agent_id in await self.silent_agents():
             for conversation in await self.queue.assigned_to(agent_id):
                 record = audit.prepare(REAPER, "requeued_agent_silent", conversation.conversation_id, agent_id)
-                if await self.queue.requeue(conversation.conversation_id, agent_id, record):
+                if await self.queue.requeue(conversation.conversation_id, agent_id, self.notice, record):
                     requeued.append(conversation.conversation_id)
                     logger.warning("presence.requeued agent=%s (silent %s s)", agent_id, self.timeout_seconds)
             await self.redis.zrem(self.keys.agent_presence(), agent_id)
         return requeued
 
+    async def reap_unanswered(self, audit: AuditLog) -> list[str]:
+        """Returns conversations whose agent let its time to answer run out to the head of their queues."""
+        now = now_ms()
+        requeued = []
+        for member in await self.redis.zrangebyscore(self.keys.unanswered_assignments(), "-inf", now):
+            conversation_id = text_of(member)
+            conversation = await self.queue.conversation(conversation_id)
+            agent_id = (conversation.agent_id if conversation else None) or ""
+            record = audit.prepare(REAPER, "requeued_unanswered", conversation_id, agent_id)
+            if await self.queue.requeue(conversation_id, agent_id, self.notice, record, unanswered_by_ms=now):
+                requeued.append(conversation_id)
+                logger.warning("presence.requeued_unanswered agent=%s", agent_id)
+        return requeued
 
-async def reap_periodically(presence: AgentPresence, audit: AuditLog,
-                            interval_seconds: float = REAP_INTERVAL_SECONDS) -> None:
+    def _cutoff_ms(self) -> int:
+        return int((time.time() - self.timeout_seconds) * 1000)
+
+
+def reap_interval(access: AgentAccess) -> float:
+    """How often the reaper looks: every 5 s, or twice within the shortest time it enforces."""
+    shortest = min(access.presence_timeout_seconds, access.answer_timeout_seconds, access.crisis_ack_timeout_seconds)
+    return min(REAP_INTERVAL_SECONDS, shortest / 2)
+
+
+async def reap_periodically(rounds: Sequence[ReapRound], interval_seconds: float = REAP_INTERVAL_SECONDS) -> None:
     """The console's background reaper; a failed round is retried at the next."""
     while True:
         await asyncio.sleep(interval_seconds)
-        try:
-            await presence.reap(audit)
-        except Exception:
-            logger.exception("presence.reap_failed (retrying)")
+        for reap_round in rounds:
+            try:
+                await reap_round()
+            except Exception:
+                logger.exception("presence.reap_failed (retrying)")

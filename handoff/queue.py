@@ -9,7 +9,7 @@ reach Redis.
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from redis.asyncio import Redis
 
@@ -39,6 +39,7 @@ from handoff.scripts import (
     SET_LANGUAGE_SCRIPT,
     TAKE_RESUME_SCRIPT,
 )
+from handoff.settings import AgentAccess
 
 PRIORITY_SCORE_STRIDE = 10**13
 """Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
@@ -50,6 +51,9 @@ AuditFields = dict[str, str]
 """An audit entry's stream fields (``AuditLog.prepare``), written by the script that makes the change."""
 REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
 """How long a replayed spool entry's marker is kept: far longer than any entry stays in a spool."""
+PatientNotice = Callable[[str], str]
+"""The text that tells a patient, in their language (the argument; empty when unknown), that their agent left and
+they are back in line."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,8 @@ class LiveAgentQueue:
             self.keys.queue(language),
             self.keys.crisis_alerts(),
             self.keys.queue(fallback_language or language),
+            self.keys.crisis_unacknowledged(),
+            self.keys.crisis_escalated(),
         ]
         args: list[object] = [
             conversation_id,
@@ -244,12 +250,15 @@ class LiveAgentQueue:
         languages: list[str],
         skills: Optional[list[str]] = None,
         audit: Optional[AuditFields] = None,
+        answer_within_seconds: int = AgentAccess.answer_timeout_seconds,
     ) -> Conversation:
         """Assigns a queued conversation to the agent; only one agent can win it.
 
         The agent must speak the conversation's language and have its skill
         (``skills=None`` means any skill, for supervisors). ``audit``: the audit
-        entry (``AuditLog.prepare``) written in the same step as the claim.
+        entry (``AuditLog.prepare``) written in the same step as the claim. An agent
+        that writes nothing to the patient within ``answer_within_seconds`` loses the
+        conversation to the head of its queue (``handoff.presence``).
         """
         outcome = text_of(
             await self._claim(
@@ -257,6 +266,7 @@ class LiveAgentQueue:
                     self.keys.conversation(conversation_id),
                     self.keys.agent_conversations(agent_id),
                     self.keys.audit_log(),
+                    self.keys.unanswered_assignments(),
                 ],
                 args=[
                     conversation_id,
@@ -265,6 +275,7 @@ class LiveAgentQueue:
                     f",{','.join(languages)},",
                     "*" if skills is None else f",{','.join(skills)},",
                     *_audit_args(audit),
+                    now_ms() + answer_within_seconds * 1000,
                 ],
             )
         )
@@ -307,8 +318,10 @@ class LiveAgentQueue:
                     self.keys.transcript(conversation_id),
                     self.keys.outbox(conversation_id, conversation.episode),
                     self.keys.audit_log(),
+                    self.keys.unanswered_assignments(),
                 ],
-                args=[agent_id, envelope, OUTBOX_MAX_LENGTH, conversation.episode, *_audit_args(audit)],
+                args=[agent_id, envelope, OUTBOX_MAX_LENGTH, conversation.episode, *_audit_args(audit),
+                      conversation_id],
             )
         )
         raise_for(outcome, conversation_id, success_is_id=True)
@@ -396,12 +409,31 @@ class LiveAgentQueue:
             self.keys.conversation(conversation_id), mapping={"verified_via": via, "verified_at": now_ms()}
         )
 
-    async def requeue(self, conversation_id: str, agent_id: str, audit: Optional[AuditFields] = None) -> bool:
-        """Returns a conversation the agent has to the head of its queue; False when the agent no longer has it."""
+    async def requeue(
+        self,
+        conversation_id: str,
+        agent_id: str,
+        notice: PatientNotice,
+        audit: Optional[AuditFields] = None,
+        unanswered_by_ms: Optional[int] = None,
+    ) -> bool:
+        """Returns a conversation the agent has to the head of its queue and tells the patient (``notice``);
+        False when the agent no longer has it, and nothing changed.
+
+        With ``unanswered_by_ms``, only if the agent has written nothing to the patient since it claimed the
+        conversation and its time to answer ran out by then.
+        """
+        conversation = await self.conversation(conversation_id) or Conversation(conversation_id, ConversationState.BOT)
+        text = notice(conversation.language or "")
+        envelope = self._seal(conversation_id, TranscriptEntry(TranscriptRole.BOT, text, now_ms()))
         requeued = await self._requeue(
             keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
-                  self.keys.audit_log()],
-            args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *_audit_args(audit)],
+                  self.keys.audit_log(), self.keys.transcript(conversation_id),
+                  self.keys.outbox(conversation_id, conversation.episode), self.keys.unanswered_assignments(),
+                  self.keys.crisis_unacknowledged()],
+            args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *_audit_args(audit),
+                  conversation.episode, envelope, OUTBOX_MAX_LENGTH,
+                  "" if unanswered_by_ms is None else unanswered_by_ms],
         )
         return bool(requeued)
 

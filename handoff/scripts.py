@@ -12,11 +12,18 @@ same score; claiming it from either queue takes it out of both, in one script.
 
 ENQUEUE_SCRIPT = """
 local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local unacknowledged, escalated = KEYS[5], KEYS[6]
 local id, language, skill, priority, rank, reason, now =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local crisis_category, crisis_evidence, fallback_language = ARGV[9], ARGV[10], ARGV[11]
 local state = redis.call('HGET', conversation, 'state')
 if crisis_category ~= '' then
+  if redis.call('HEXISTS', conversation, 'crisis_category') == 0 then
+    redis.call('ZADD', unacknowledged, now, id)
+    redis.call('ZREM', escalated, id)
+  else
+    redis.call('ZADD', unacknowledged, 'NX', now, id)
+  end
   redis.call('HSET', conversation, 'crisis_category', crisis_category,
     'crisis_evidence', crisis_evidence, 'phone_follow_up', '1')
   redis.call('HDEL', conversation, 'reply_after')
@@ -61,8 +68,8 @@ return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
 
 REPLAY_SCRIPT = (
     """
-if not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[12]) then return {'REPLAYED', 0} end
-for index = 13, #ARGV do redis.call('RPUSH', KEYS[6], ARGV[index]) end
+if not redis.call('SET', KEYS[7], '1', 'NX', 'PX', ARGV[12]) then return {'REPLAYED', 0} end
+for index = 13, #ARGV do redis.call('RPUSH', KEYS[8], ARGV[index]) end
 """
     + ENQUEUE_SCRIPT
 )
@@ -94,9 +101,12 @@ redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
   'claimed_at', now, 'updated_at', now)
 redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
 redis.call('SADD', assigned, id)
+redis.call('ZADD', KEYS[4], ARGV[9], id)
 audit(KEYS[3], ARGV[6], ARGV[7], ARGV[8])
 return 'ok'
 """
+"""A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
+agent's first message, scored by the deadline (``ARGV[9]``, ms)."""
 
 SET_LANGUAGE_SCRIPT = """
 local conversation, new_queue = KEYS[1], KEYS[2]
@@ -123,6 +133,7 @@ local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[4] then return 'not_assigned' end
 redis.call('RPUSH', transcript, ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[8])
 audit(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
 return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
 """
@@ -150,20 +161,73 @@ flags and the patient's verification are cleared, the next episode's transcript 
 A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
 
 REQUEUE_SCRIPT = AUDIT_FUNCTION + """
-local conversation, assigned = KEYS[1], KEYS[2]
-local id, agent, stride, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local fields = redis.call('HMGET', conversation, 'state', 'agent', 'queue', 'priority_rank')
-if fields[1] ~= 'WITH_AGENT' or fields[2] ~= agent or not fields[3] then return 0 end
+local conversation, assigned, transcript, outbox, unanswered = KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]
+local id, agent, stride, now, unanswered_by = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[11]
+local fields = redis.call('HMGET', conversation, 'state', 'agent', 'queue', 'priority_rank', 'episode',
+  'crisis_category')
+if unanswered_by ~= '' then
+  local answer_by = redis.call('ZSCORE', unanswered, id)
+  if not answer_by then return 0 end
+  if fields[1] ~= 'WITH_AGENT' then
+    redis.call('ZREM', unanswered, id)
+    return 0
+  end
+  if tonumber(answer_by) > tonumber(unanswered_by) then return 0 end
+end
+if fields[1] ~= 'WITH_AGENT' or fields[2] ~= agent or not fields[3] or fields[5] ~= ARGV[8] then return 0 end
 redis.call('ZADD', fields[3], string.format('%.0f', tonumber(fields[4]) * stride), id)
 redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now)
 redis.call('HDEL', conversation, 'agent', 'claimed_at')
 redis.call('SREM', assigned, id)
+redis.call('ZREM', unanswered, id)
+if fields[6] then redis.call('ZADD', KEYS[7], 'NX', now, id) end
+redis.call('RPUSH', transcript, ARGV[9])
+redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[10], '*', 'entry', ARGV[9])
 audit(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
 return 1
 """
-"""A claimed conversation whose agent went silent goes back to the head of its queue (the lowest score of
-its priority: before everyone of that priority, never behind), still the same episode; only if that agent
-still has it."""
+"""A claimed conversation goes back to the head of its queue (the lowest score of its priority: before everyone
+of that priority, never behind), still the same episode, and the patient is told (the sealed notice ``ARGV[9]``,
+in the transcript and the episode's outbox); only if that agent still has it in that episode. Two reasons: the
+agent went silent (``ARGV[11]`` empty), or it has not answered the patient by its deadline (``ARGV[11]``: now,
+ms; a conversation no longer with an agent leaves the unanswered assignments). An open crisis waits again for
+acknowledgement, by its next agent, keeping its time if it was still waiting."""
+
+ACKNOWLEDGE_CRISIS_SCRIPT = AUDIT_FUNCTION + """
+local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]
+local id, agent, may_take_escalated = ARGV[1], ARGV[2], ARGV[3]
+local fields = redis.call('HMGET', conversation, 'state', 'agent', 'crisis_category')
+if not fields[1] then return 'not_found' end
+if not fields[3] or not redis.call('ZSCORE', unacknowledged, id) then return 'no_crisis_alert' end
+local assigned = fields[1] == 'WITH_AGENT' and fields[2] == agent
+if not assigned and not (may_take_escalated == '1' and redis.call('ZSCORE', escalated, id)) then
+  return 'not_assigned'
+end
+redis.call('ZREM', unacknowledged, id)
+redis.call('ZREM', escalated, id)
+audit(KEYS[4], ARGV[4], ARGV[5], ARGV[6])
+return 'ok'
+"""
+"""A person takes responsibility for an open crisis: the agent who has the conversation, or (once it is
+escalated) a supervisor."""
+
+ESCALATE_CRISIS_SCRIPT = AUDIT_FUNCTION + """
+local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]
+local id, raised_by, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local raised = redis.call('ZSCORE', unacknowledged, id)
+if not raised then return 0 end
+if not redis.call('HGET', conversation, 'crisis_category') then
+  redis.call('ZREM', unacknowledged, id)
+  redis.call('ZREM', escalated, id)
+  return 0
+end
+if tonumber(raised) > raised_by or redis.call('ZSCORE', escalated, id) then return 0 end
+redis.call('ZADD', escalated, now, id)
+for index = 4, #ARGV, 3 do audit(KEYS[4], ARGV[index], ARGV[index + 1], ARGV[index + 2]) end
+return 1
+"""
+"""An open crisis raised before ``raised_by`` and still unacknowledged is escalated to the supervisors, once,
+with an audit entry per supervisor told; a crisis whose episode was closed (with its disposition) is dropped."""
 
 TAKE_RESUME_SCRIPT = """
 local conversation = KEYS[1]

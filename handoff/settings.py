@@ -76,7 +76,8 @@ class PatientAccess:
 
 @dataclass(frozen=True)
 class AgentAccess:
-    """Console sign-in: session lifetimes, login throttling and the training rule (README, "Agent console")."""
+    """Console sign-in (session lifetimes, login throttling, the training rule) and how long the console waits on a
+    person before acting (README, "Agent console")."""
 
     session_idle_seconds: int = 15 * 60
     """A session unused this long ends; every authenticated request starts the count again."""
@@ -91,6 +92,11 @@ class AgentAccess:
     presence_timeout_seconds: int = 60
     """An agent whose console sent no heartbeat for this long is offline: its conversations go back to the head
     of their queues."""
+    answer_timeout_seconds: int = 60
+    """An agent who claims a conversation and writes nothing to the patient for this long loses it to the head of
+    its queue."""
+    crisis_ack_timeout_seconds: int = 30
+    """A crisis that nobody acknowledges for this long is escalated to every supervisor."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "AgentAccess":

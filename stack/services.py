@@ -3,6 +3,7 @@
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -227,17 +228,27 @@ class Stack:
 
     def wait_until_serving(self, url: str, index: int, timeout_seconds: float = 120) -> None:
         """Waits until ``url`` answers 2xx; fails early, naming the log, if the process dies."""
-        process = self.processes[index]
         context = client_tls_context(self.config.tls_certificate) if url.startswith("https:") else None
-        deadline = time.monotonic() + timeout_seconds
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                log = self.log_dir / f"{SERVICE_NAMES[index]}.log"
-                raise RuntimeError(f"the process for {url} exited with {process.returncode}; see {log}")
-            try:
-                with urllib.request.urlopen(url, timeout=2, context=context):
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-        raise RuntimeError(f"{url} did not answer within {timeout_seconds:.0f} s")
+        log = self.log_dir / f"{SERVICE_NAMES[index]}.log"
+        wait_until_serving(url, self.processes[index], log, context, timeout_seconds)
+
+
+def wait_until_serving(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    context: Optional[ssl.SSLContext] = None,
+    timeout_seconds: float = 120,
+) -> None:
+    """Waits until ``url`` answers 2xx; fails early, naming ``log``, if ``process`` dies."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the process for {url} exited with {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2, context=context):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout_seconds:.0f} s")
 

@@ -1,6 +1,8 @@
 """Fixtures that start real services: a Redis-compatible server, and for e2e tests
 the whole system (action server, Rasa server with the patient channel, console)."""
 
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
@@ -14,7 +16,7 @@ from redis.asyncio import Redis
 from handoff import KeyRing, KeySpace, hash_password
 from handoff.crypto import generate_key_ring_spec
 from stack.redis_server import RedisServer
-from stack.services import Stack, StackConfig, free_port
+from stack.services import Stack, StackConfig, free_port, wait_until_serving
 
 AGENT_PASSWORDS = {
     "amy": "amy-secret-pass",
@@ -33,6 +35,9 @@ STACK_ENVIRONMENT = {
     "PATIENT_PLATFORM_SECRET": PLATFORM_SECRET,
 }
 """Every test patient comes from an address of its own (``X-Forwarded-For``), as behind a proxy."""
+IMPATIENT_CONSOLE_ENVIRONMENT = {"AGENT_ANSWER_TIMEOUT_SECONDS": "2", "AGENT_CRISIS_ACK_TIMEOUT_SECONDS": "2"}
+"""Settings of a second console process on the running stack: 2 s to write to a claimed patient, 2 s to acknowledge
+a crisis. The stack's own console keeps the defaults (60 s, 30 s), so no other test is hurried by them."""
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +143,26 @@ def stack(
     running = Stack(config).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def impatient_console(stack: Stack, tmp_path: Path) -> Iterator[str]:
+    """The URL of a second console process on the running stack's Redis, with ``IMPATIENT_CONSOLE_ENVIRONMENT``:
+    its reaper runs beside the stack console's, as several console processes do in production."""
+    port = free_port()
+    log = tmp_path / "impatient-console.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "handoff.console", "--port", str(port)],
+            cwd=stack.config.project_dir,
+            env=dict(stack.environment(), **IMPATIENT_CONSOLE_ENVIRONMENT),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_serving(url, process, log, timeout_seconds=60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
 from handoff.audit import AuditLog
+from handoff.crisis_alerts import CrisisAlerts
 from handoff.crypto import EnvelopeError
 from handoff.errors import (
     ConversationNotFound,
@@ -36,6 +37,7 @@ AUDIT_KEY = web.AppKey("audit", AuditLog)
 SEALER_KEY = web.AppKey("audit-sealer", asyncio.Task)
 THROTTLE_KEY = web.AppKey("throttle", LoginThrottle)
 PRESENCE_KEY = web.AppKey("presence", AgentPresence)
+CRISIS_ALERTS_KEY = web.AppKey("crisis-alerts", CrisisAlerts)
 REAPER_KEY = web.AppKey("presence-reaper", asyncio.Task)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+from typing import Optional
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -14,6 +15,7 @@ from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
 from handoff.audit import AuditLog, seal_periodically
 from handoff.console.api import (
     AUDIT_KEY,
+    CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
     MAX_REQUEST_BYTES,
     PRESENCE_KEY,
@@ -26,6 +28,7 @@ from handoff.console.api import (
 )
 from handoff.console.auth import heartbeat, login, logout
 from handoff.console.conversations import (
+    acknowledge_crisis,
     claim,
     close,
     crisis_alerts,
@@ -34,26 +37,38 @@ from handoff.console.conversations import (
     read_transcript,
     send_message,
 )
-from handoff.console.oversight import list_agents, read_audit
+from handoff.console.oversight import list_agents, list_escalations, read_audit
 from handoff.console.page import console_page
+from handoff.crisis_alerts import CrisisAlerts
 from handoff.keys import KeySpace
-from handoff.presence import AgentPresence, reap_periodically
+from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, reap_periodically
 from handoff.queue import LiveAgentQueue
 from handoff.settings import HandoffSettings
 from handoff.transport import server_tls_context
+from languages import LanguageCatalog
 
 
 def create_console_app(
-    queue: LiveAgentQueue, sessions: AgentSessions, audit: AuditLog, throttle: LoginThrottle
+    queue: LiveAgentQueue,
+    sessions: AgentSessions,
+    audit: AuditLog,
+    throttle: LoginThrottle,
+    catalog: Optional[LanguageCatalog] = None,
 ) -> web.Application:
-    """The console on the given stores; ``sessions`` carries the agent directory and the sign-in settings."""
+    """The console on the given stores; ``sessions`` carries the agent directory and the console's settings,
+    ``catalog`` the patient notices (default: ``languages/*.yml``)."""
+    notices = catalog or LanguageCatalog.load()
     app = web.Application(middlewares=[handoff_errors], client_max_size=MAX_REQUEST_BYTES)
     app[QUEUE_KEY] = queue
     app[DIRECTORY_KEY] = sessions.directory
     app[SESSIONS_KEY] = sessions
     app[AUDIT_KEY] = audit
     app[THROTTLE_KEY] = throttle
-    app[PRESENCE_KEY] = AgentPresence(queue.redis, queue.keys, queue, sessions.access.presence_timeout_seconds)
+    app[PRESENCE_KEY] = AgentPresence(
+        queue.redis, queue.keys, queue, sessions.access.presence_timeout_seconds,
+        lambda language: notices.notice(language, AGENT_LEFT_NOTICE),
+    )
+    app[CRISIS_ALERTS_KEY] = CrisisAlerts(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
     app.router.add_get("/", console_page)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
@@ -62,11 +77,13 @@ def create_console_app(
     app.router.add_get("/api/alerts", crisis_alerts)
     app.router.add_get("/api/mine", my_conversations)
     app.router.add_post("/api/conversations/{conversation_id}/claim", claim)
+    app.router.add_post("/api/conversations/{conversation_id}/acknowledge-crisis", acknowledge_crisis)
     app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
     app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
     app.router.add_post("/api/conversations/{conversation_id}/close", close)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_get("/api/audit", read_audit)
+    app.router.add_get("/api/escalations", list_escalations)
     return app
 
 
@@ -89,7 +106,10 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
 
     async def start_sealing(app: web.Application) -> None:
         app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit))
-        app[REAPER_KEY] = asyncio.ensure_future(reap_periodically(app[PRESENCE_KEY], audit))
+        presence, crisis_alerts = app[PRESENCE_KEY], app[CRISIS_ALERTS_KEY]
+        rounds = [lambda: presence.reap(audit), lambda: presence.reap_unanswered(audit),
+                  lambda: crisis_alerts.escalate_overdue(audit)]
+        app[REAPER_KEY] = asyncio.ensure_future(reap_periodically(rounds, reap_interval(settings.agents)))
 
     async def close_redis(app: web.Application) -> None:
         app[SEALER_KEY].cancel()

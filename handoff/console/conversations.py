@@ -4,7 +4,15 @@ import re
 
 from aiohttp import web
 
-from handoff.console.api import AUDIT_KEY, QUEUE_KEY, conversation_id_of, error_response, json_body
+from handoff.console.api import (
+    AUDIT_KEY,
+    CRISIS_ALERTS_KEY,
+    QUEUE_KEY,
+    SESSIONS_KEY,
+    conversation_id_of,
+    error_response,
+    json_body,
+)
 from handoff.console.auth import permitted_agent, trained_agent
 from handoff.errors import ConversationNotFound, NotAssignedAgent
 from handoff.models import CloseOutcome, CrisisDisposition
@@ -29,10 +37,20 @@ async def claim(request: web.Request) -> web.Response:
     agent = await trained_agent(request, conversation_id, Action.CLAIM)
     queue = request.app[QUEUE_KEY]
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "claim", conversation_id, request.remote)
+    answer_within = request.app[SESSIONS_KEY].access.answer_timeout_seconds
     conversation = await queue.claim(
-        conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit
+        conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit, answer_within
     )
-    return web.json_response({"conversation": conversation.to_json()})
+    return web.json_response({"conversation": conversation.to_json(), "answer_within_seconds": answer_within})
+
+
+async def acknowledge_crisis(request: web.Request) -> web.Response:
+    """The agent who has the conversation (or a supervisor, once escalated) takes responsibility for its crisis."""
+    conversation_id = conversation_id_of(request)
+    agent = await trained_agent(request, conversation_id, Action.ACKNOWLEDGE_CRISIS)
+    audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "acknowledge_crisis", conversation_id, request.remote)
+    await request.app[CRISIS_ALERTS_KEY].acknowledge(conversation_id, agent, audit)
+    return web.json_response({"status": "acknowledged"})
 
 
 async def read_transcript(request: web.Request) -> web.Response:
@@ -58,9 +76,11 @@ async def read_transcript(request: web.Request) -> web.Response:
     entries = await queue.transcript(conversation_id, max(int(start), first))
     shows_evidence = conversation.crisis_category and allowed(agent.role, Action.READ_CRISIS_EVIDENCE)
     evidence = await queue.crisis_evidence(conversation_id) if shows_evidence else None
+    pending = await request.app[CRISIS_ALERTS_KEY].unacknowledged([conversation_id])
     return web.json_response(
         {
-            "conversation": dict(conversation.to_json(), crisis_evidence=evidence),
+            "conversation": dict(conversation.to_json(), crisis_evidence=evidence,
+                                 crisis_alert_pending=conversation_id in pending),
             "from": max(int(start), first),
             "entries": [entry.to_json() for entry in entries],
         }
@@ -76,13 +96,18 @@ async def my_conversations(request: web.Request) -> web.Response:
 
 
 async def crisis_alerts(request: web.Request) -> web.Response:
-    """Crisis alerts on the agent's own conversations; poll with ``?after=<last id>``."""
+    """Crisis alerts on the agent's own conversations, each saying whether it was acknowledged; poll with
+    ``?after=<last id>``."""
     agent = await permitted_agent(request, Action.VIEW_ALERTS)
     after = request.query.get("after", "0")
     if not ALERT_ID.fullmatch(after):
         return error_response(400, "after must be an alert id such as 1700000000000-0")
     await request.app[AUDIT_KEY].record(agent.agent_id, "read_alerts", "-", request.remote)
-    return web.json_response({"alerts": await request.app[QUEUE_KEY].crisis_alerts(agent.agent_id, after)})
+    alerts = await request.app[QUEUE_KEY].crisis_alerts(agent.agent_id, after)
+    pending = await request.app[CRISIS_ALERTS_KEY].unacknowledged({alert["conversation"] for alert in alerts})
+    return web.json_response(
+        {"alerts": [dict(alert, acknowledged=alert["conversation"] not in pending) for alert in alerts]}
+    )
 
 
 async def send_message(request: web.Request) -> web.Response:

@@ -1,11 +1,11 @@
-"""Oversight: the agent directory (admin) and the audit trail (supervisor, admin)."""
+"""Oversight: the agent directory (admin), the audit trail (supervisor, admin) and escalated crises (supervisor)."""
 
 import time
 from dataclasses import asdict
 
 from aiohttp import web
 
-from handoff.console.api import AUDIT_KEY, DIRECTORY_KEY, SESSIONS_KEY, error_response
+from handoff.console.api import AUDIT_KEY, CRISIS_ALERTS_KEY, DIRECTORY_KEY, SESSIONS_KEY, error_response
 from handoff.console.auth import permitted_agent
 from handoff.permissions import Action
 
@@ -35,3 +35,12 @@ async def read_audit(request: web.Request) -> web.Response:
     await audit.record(agent.agent_id, "read_audit", "-", request.remote)
     entries = (await audit.entries(int(since)))[-int(limit):]
     return web.json_response({"entries": [asdict(entry) for entry in entries]})
+
+
+async def list_escalations(request: web.Request) -> web.Response:
+    """Crises nobody acknowledged in time, on any conversation: where each waits and since when, no message
+    content. A supervisor acknowledges one with ``POST /api/conversations/<id>/acknowledge-crisis``."""
+    agent = await permitted_agent(request, Action.VIEW_ESCALATIONS)
+    await request.app[AUDIT_KEY].record(agent.agent_id, "list_escalations", "-", request.remote)
+    escalated = await request.app[CRISIS_ALERTS_KEY].escalated()
+    return web.json_response({"escalations": [crisis.to_json() for crisis in escalated]})

@@ -70,6 +70,7 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
     await task.locator("button.claim").click()
 
     await expect(console.locator("#conversation-title")).to_have_text(f"Conversation {sender}")
+    await expect(console.locator("#answer-deadline")).to_contain_text("Write to the patient within 60 s")
     await expect(task).to_have_count(0)
     transcript = console.locator("#transcript .entry")
     await expect(console.locator("#transcript .entry-patient .text")).to_have_text(
@@ -80,6 +81,7 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
     await console.locator("#reply").fill("Hi, this is Amy. How can I help?")
     await console.locator("#reply-form").get_by_role("button", name="Send").click()
     await expect(console.locator("#reply")).to_have_value("")
+    await expect(console.locator("#answer-deadline")).to_be_hidden()
     await expect(transcript.last.locator(".text")).to_have_text("Hi, this is Amy. How can I help?")
     await expect(transcript.last.locator(".role")).to_have_text("agent")
     await expect(patient.locator(".message.from-agent")).to_have_text(["Hi, this is Amy. How can I help?"])
@@ -161,3 +163,36 @@ async def test_the_console_tells_an_agent_with_lapsed_training_why_it_cannot_cla
     await expect(console.locator("#conversation")).to_be_hidden()
     await console.reload()
     await expect(console.locator("#training-notice")).to_contain_text("expired")
+
+
+async def test_a_supervisor_sees_an_unacknowledged_crisis_on_top_of_the_console_until_acknowledged(
+    stack: Stack, new_context: NewContext, impatient_console: str, screenshot_dir: Path
+) -> None:
+    """On a console whose crises wait 2 s for acknowledgement (``impatient_console``), nobody takes a crisis."""
+    console = await (await new_context(DESKTOP)).new_page()
+    console_errors = collect_page_errors(console)
+    await console.goto(impatient_console)
+    await sign_in(console, "sam", AGENT_PASSWORDS["sam"])
+    await expect(console.locator("#whoami")).to_have_text("Sam")
+
+    patient = await (await new_context(PHONE)).new_page()
+    await patient.goto(stack.patient_page_url)
+    await say(patient, "he hits me every night and I'm scared to go home")
+    await expect(patient.locator(".message.from-bot").first).to_contain_text("911")
+    sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
+
+    escalation = console.locator(f'#escalations li.escalation[data-conversation="{sender}"]')
+    await expect(escalation).to_contain_text("CRISIS (violence_abuse)")
+    await expect(escalation).to_contain_text("waiting in the en queue")
+    await expect(console.locator("#escalations")).to_contain_text("CRISIS NOT ACKNOWLEDGED")
+    await console.screenshot(path=str(screenshot_dir / "supervisor-escalated-crisis.png"), full_page=True)
+    await escalation.get_by_role("button", name="Acknowledge").click()
+    await expect(escalation).to_have_count(0)
+
+    await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
+    await expect(console.locator("#conversation-title")).to_have_text(f"Conversation {sender}")
+    await expect(console.locator("#crisis-banner")).to_contain_text("Crisis (violence_abuse)")
+    await console.locator("#crisis-disposition").select_option("phone_follow_up_done")
+    await console.get_by_role("button", name="Close conversation").click()
+    await expect(console.locator("#conversation")).to_be_hidden()
+    assert console_errors == []

@@ -65,9 +65,10 @@ class Patient:
 
 
 class AgentClient:
-    def __init__(self, session: aiohttp.ClientSession, stack: Stack) -> None:
+    def __init__(self, session: aiohttp.ClientSession, stack: Stack, console_url: Optional[str] = None) -> None:
+        """An agent of the stack's console, or of another console process at ``console_url``."""
         self.session = session
-        self.base = stack.console_url.rstrip("/")
+        self.base = (console_url or stack.console_url).rstrip("/")
         self.token = ""
 
     async def login(self, agent_id: str, password: str) -> None:

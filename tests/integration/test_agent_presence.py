@@ -12,7 +12,14 @@ from redis.asyncio import Redis
 from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
 from handoff.errors import NotAssignedAgent
 from handoff.models import ConversationState, CrisisFlag
-from handoff.presence import AgentPresence
+from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence
+from languages import LanguageCatalog
+
+CATALOG = LanguageCatalog.load()
+
+
+def agent_left(language: str) -> str:
+    return CATALOG.notice(language, AGENT_LEFT_NOTICE)
 
 
 @pytest.fixture
@@ -24,7 +31,7 @@ async def test_a_silent_agents_conversations_go_back_to_the_head_of_their_queues
     redis: Redis, keys: KeySpace, queue: LiveAgentQueue, audit_keys: KeyRing
 ) -> None:
     audit = AuditLog(redis, keys, audit_keys)
-    presence = AgentPresence(redis, keys, queue, timeout_seconds=1)
+    presence = AgentPresence(redis, keys, queue, 1, agent_left)
     await queue.enqueue_escalation("held", "en", Skill.BILLING, Priority.NORMAL, "billing_question")
     crisis = CrisisFlag("suicide_self_harm", "I want to end it")
     await queue.enqueue_escalation("crisis", "en", Skill.BEHAVIORAL_HEALTH, Priority.CRISIS, "crisis", crisis)
@@ -60,7 +67,7 @@ async def test_a_silent_agents_conversations_go_back_to_the_head_of_their_queues
 async def test_signing_out_hands_conversations_back_at_the_next_round(
     redis: Redis, keys: KeySpace, queue: LiveAgentQueue, audit_keys: KeyRing
 ) -> None:
-    presence = AgentPresence(redis, keys, queue, timeout_seconds=3600)
+    presence = AgentPresence(redis, keys, queue, 3600, agent_left)
     await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
     await queue.claim("p1", "amy", ["en"])
     await presence.heartbeat("amy")
@@ -72,8 +79,10 @@ async def test_requeue_does_nothing_once_the_agent_closed_or_lost_the_conversati
     queue: LiveAgentQueue,
 ) -> None:
     await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
-    assert not await queue.requeue("p1", "amy"), "not claimed"
+    assert not await queue.requeue("p1", "amy", agent_left), "not claimed"
     await queue.claim("p1", "amy", ["en"])
-    assert not await queue.requeue("p1", "luis"), "someone else's"
-    assert await queue.requeue("p1", "amy")
-    assert not await queue.requeue("p1", "amy"), "already back in the queue"
+    assert not await queue.requeue("p1", "luis", agent_left), "someone else's"
+    assert await queue.requeue("p1", "amy", agent_left)
+    assert not await queue.requeue("p1", "amy", agent_left), "already back in the queue"
+    told = [message.entry.text for message in await queue.agent_messages("p1", 1)]
+    assert told == [agent_left("en")], "the patient is told once, on the push socket"

@@ -58,6 +58,7 @@ def step(action: Action, conversation: str) -> Step:
         Action.VIEW_ALERTS: Step("GET", "/api/alerts"),
         Action.LIST_MINE: Step("GET", "/api/mine"),
         Action.CLAIM: Step("POST", f"{base}/claim"),
+        Action.ACKNOWLEDGE_CRISIS: Step("POST", f"{base}/acknowledge-crisis"),
         Action.READ_TRANSCRIPT: Step("GET", f"{base}/transcript"),
         # Crisis evidence is only ever served inside a transcript page: a role without it is refused there.
         Action.READ_CRISIS_EVIDENCE: Step("GET", f"{base}/transcript", forbidden_record="forbidden_read_transcript"),
@@ -65,6 +66,7 @@ def step(action: Action, conversation: str) -> Step:
         Action.REPLY: Step("POST", f"{base}/messages", {"text": "A nurse will call you now."}, ok=201),
         Action.MANAGE_AGENTS: Step("GET", "/api/agents"),
         Action.READ_AUDIT: Step("GET", "/api/audit"),
+        Action.VIEW_ESCALATIONS: Step("GET", "/api/escalations"),
         Action.CLOSE: Step(
             "POST", f"{base}/close", {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"}
         ),
@@ -118,6 +120,7 @@ def test_the_table_is_coherent() -> None:
     assert Action.MANAGE_AGENTS in admin and not admin & {
         Action.READ_TRANSCRIPT, Action.READ_CRISIS_EVIDENCE, Action.READ_EARLIER_EPISODES, Action.CLAIM,
         Action.REPLY, Action.CLOSE, Action.VIEW_QUEUE, Action.VIEW_ALERTS, Action.LIST_MINE,
+        Action.ACKNOWLEDGE_CRISIS, Action.VIEW_ESCALATIONS,
     }, "admin manages agents and reads no conversation"
     assert [role for role in Role if allowed(role.value, Action.MANAGE_AGENTS)] == [Role.ADMIN]
     assert frozenset({"supervisor"}) == EARLIER_EPISODE_ROLES
