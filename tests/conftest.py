@@ -54,6 +54,13 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     await client.close()
 
 
+@pytest_asyncio.fixture
+async def other_process(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A connection of its own to the same server, as a second console process would have."""
+    async with Redis.from_url(redis_server.url) as client:
+        yield client
+
+
 @pytest.fixture
 def keys() -> KeySpace:
     """A namespace of its own for each test, so tests never see each other's keys."""

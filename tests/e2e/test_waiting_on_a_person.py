@@ -14,12 +14,11 @@ import aiohttp
 from redis.asyncio import Redis
 
 from handoff import AuditLog, ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority
-from handoff.presence import AGENT_LEFT_NOTICE
-from languages import LanguageCatalog
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
 from tests.e2e.training_messages import training_message
+from tests.reaping import agent_left
 
 DEADLINE_SECONDS = 20
 
@@ -48,7 +47,7 @@ async def test_a_patient_claimed_and_never_answered_goes_back_to_the_head_of_the
     params = {"sender": patient.conversation_id, "token": handoff["push_token"]}
     async with http.ws_connect(stack.patient_push_url, params=params) as push:
         pushed = json.loads((await asyncio.wait_for(push.receive(), timeout=DEADLINE_SECONDS)).data)
-    assert (pushed["from"], pushed["text"]) == ("bot", LanguageCatalog.load().notice("en", AGENT_LEFT_NOTICE))
+    assert (pushed["from"], pushed["text"]) == ("bot", agent_left("en"))
     conversation = await stack_queue.conversation(patient.conversation_id)
     assert conversation is not None and (conversation.state, conversation.agent_id) == (ConversationState.QUEUED, None)
     normal = [c.conversation_id for c in await stack_queue.waiting(["en"]) if c.priority == Priority.NORMAL]

@@ -12,14 +12,8 @@ from redis.asyncio import Redis
 from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
 from handoff.errors import NotAssignedAgent
 from handoff.models import ConversationState, CrisisFlag
-from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence
-from languages import LanguageCatalog
-
-CATALOG = LanguageCatalog.load()
-
-
-def agent_left(language: str) -> str:
-    return CATALOG.notice(language, AGENT_LEFT_NOTICE)
+from handoff.presence import AgentPresence
+from tests.reaping import agent_left
 
 
 @pytest.fixture

@@ -6,13 +6,10 @@ supervisor present, and stops as soon as someone acknowledges the crisis or clos
 """
 
 import asyncio
-import time
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
@@ -23,16 +20,13 @@ from handoff.console.api import CRISIS_ALERTS_KEY
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.errors import InvalidTransition, NotAssignedAgent
 from handoff.models import CrisisDisposition, CrisisFlag
-from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence
+from handoff.presence import AgentPresence
 from handoff.settings import AgentAccess
-from languages import LanguageCatalog
-from stack.redis_server import RedisServer
 from tests.conftest import AGENT_PASSWORDS
+from tests.reaping import CATALOG, agent_left, until_done
 
-CATALOG = LanguageCatalog.load()
 TRAINED = date.today() - timedelta(days=10)
 CRISIS = CrisisFlag("violence_abuse", "he hits me every night")
-DEADLINE_SECONDS = 10
 
 
 def staff(agent_id: str, role: str, trained: date = TRAINED) -> Agent:
@@ -49,39 +43,11 @@ DIRECTORY = AgentDirectory([
 """Sam is at his console; Sue is not; Stale's training lapsed."""
 
 
-@pytest_asyncio.fixture
-async def other_process(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-def audit(redis: Redis, keys: KeySpace, audit_keys: KeyRing) -> AuditLog:
-    return AuditLog(redis, keys, audit_keys)
-
-
-@pytest.fixture
-def queue(redis: Redis, key_ring: KeyRing, keys: KeySpace) -> LiveAgentQueue:
-    return LiveAgentQueue(redis, key_ring, keys)
-
-
 def alerts_on(redis: Redis, key_ring: KeyRing, keys: KeySpace, timeout_seconds: int = 1) -> CrisisAlerts:
     """The crisis alerts of one console process on ``redis``."""
     queue = LiveAgentQueue(redis, key_ring, keys)
-    presence = AgentPresence(redis, keys, queue, 60, lambda language: CATALOG.notice(language, AGENT_LEFT_NOTICE))
+    presence = AgentPresence(redis, keys, queue, 60, agent_left)
     return CrisisAlerts(queue, presence, DIRECTORY, AgentAccess(crisis_ack_timeout_seconds=timeout_seconds))
-
-
-async def escalate_when_due(alerts: CrisisAlerts, audit: AuditLog) -> list[str]:
-    """Runs the escalation as the console's reaper does, until it escalates something, within a deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        escalated = await alerts.escalate_overdue(audit)
-        if escalated:
-            return escalated
-        await asyncio.sleep(0.1)
-    return []
 
 
 async def escalation_records(audit: AuditLog) -> list[tuple[str, str, str, str]]:
@@ -102,7 +68,7 @@ async def test_a_crisis_the_agent_does_not_acknowledge_reaches_every_supervisor_
     assert await alerts.unacknowledged(["p1", "nobody"]) == {"p1"}
     assert await alerts.escalate_overdue(audit) == [], "not before the timeout"
 
-    assert await escalate_when_due(alerts, audit) == ["p1"]
+    assert await until_done(lambda: alerts.escalate_overdue(audit)) == ["p1"]
     assert await escalation_records(audit) == [("crisis-escalator", "crisis_escalated", "p1", "sam")]
     [seen] = await alerts.escalated()
     assert (seen.conversation_id, seen.category, seen.state, seen.agent_id) == ("p1", "violence_abuse",
@@ -148,7 +114,7 @@ async def test_a_queued_crisis_nobody_takes_is_escalated_and_a_closed_one_is_dro
     await queue.claim("closed", "amy", ["en"])
     await queue.close("closed", "amy", CloseOutcome.CLOSED, CrisisDisposition.PHONE_FOLLOW_UP_DONE)
 
-    assert await escalate_when_due(alerts, audit) == ["waiting"]
+    assert await until_done(lambda: alerts.escalate_overdue(audit)) == ["waiting"]
     assert await escalation_records(audit) == [
         ("crisis-escalator", "crisis_escalated_no_supervisor_present", "waiting", "-")
     ], "with no supervisor at a console, the escalation still stands and says so"
@@ -237,7 +203,7 @@ async def test_the_console_api_acknowledges_and_shows_escalations_to_supervisors
         assert await app[CRISIS_ALERTS_KEY].unacknowledged(["p1"]) == {"p1"}, "a refusal changed nothing"
         assert (await client.get("/api/escalations", headers=amy)).status == 403
 
-        assert await escalate_when_due(app[CRISIS_ALERTS_KEY], audit) == ["p1"]
+        assert await until_done(lambda: app[CRISIS_ALERTS_KEY].escalate_overdue(audit)) == ["p1"]
         listed = (await (await client.get("/api/escalations", headers=sam)).json())["escalations"]
         assert [(c["conversation_id"], c["state"], c["agent_id"]) for c in listed] == [("p1", "WITH_AGENT", "amy")]
         assert (await client.post("/api/conversations/p1/acknowledge-crisis", headers=sam)).status == 200

@@ -4,61 +4,22 @@ old agent can no longer reply, and races with a reply or with a second console's
 """
 
 import asyncio
-import time
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.errors import NotAssignedAgent
 from handoff.models import ConversationState
-from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence
+from handoff.presence import AgentPresence
 from handoff.queue import now_ms
-from languages import LanguageCatalog
-from stack.redis_server import RedisServer
+from tests.reaping import agent_left, until_done
 
-CATALOG = LanguageCatalog.load()
-DEADLINE_SECONDS = 10
 RACES = 20
-
-
-def agent_left(language: str) -> str:
-    return CATALOG.notice(language, AGENT_LEFT_NOTICE)
-
-
-@pytest.fixture
-def queue(redis: Redis, key_ring: KeyRing, keys: KeySpace) -> LiveAgentQueue:
-    return LiveAgentQueue(redis, key_ring, keys)
-
-
-@pytest.fixture
-def audit(redis: Redis, keys: KeySpace, audit_keys: KeyRing) -> AuditLog:
-    return AuditLog(redis, keys, audit_keys)
-
-
-@pytest_asyncio.fixture
-async def other_process(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    """A second connection, as a second console process would have."""
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
 
 
 def presence_on(redis: Redis, key_ring: KeyRing, keys: KeySpace) -> AgentPresence:
     return AgentPresence(redis, keys, LiveAgentQueue(redis, key_ring, keys), 3600, agent_left)
-
-
-async def reap_until_moved(presence: AgentPresence, audit: AuditLog) -> list[str]:
-    """Runs the reaper as the console does until it moves something, within a deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        moved = await presence.reap_unanswered(audit)
-        if moved:
-            return moved
-        await asyncio.sleep(0.1)
-    return []
 
 
 async def test_an_agent_who_never_answers_loses_the_patient_to_the_head_of_the_queue(
@@ -74,7 +35,7 @@ async def test_an_agent_who_never_answers_loses_the_patient_to_the_head_of_the_q
     await queue.send_agent_message("answered", "luis", "Hola, soy Luis.")
     assert await presence.reap_unanswered(audit) == [], "nobody is due before the deadline"
 
-    assert await reap_until_moved(presence, audit) == ["silent"]
+    assert await until_done(lambda: presence.reap_unanswered(audit)) == ["silent"]
     silent = await queue.conversation("silent")
     assert silent is not None
     assert (silent.state, silent.agent_id, silent.episode) == (ConversationState.QUEUED, None, 1)

@@ -1,0 +1,16 @@
+"""Fixtures of the integration tests: the handoff library's stores on the test's own key space."""
+
+import pytest
+from redis.asyncio import Redis
+
+from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue
+
+
+@pytest.fixture
+def queue(redis: Redis, key_ring: KeyRing, keys: KeySpace) -> LiveAgentQueue:
+    return LiveAgentQueue(redis, key_ring, keys)
+
+
+@pytest.fixture
+def audit(redis: Redis, keys: KeySpace, audit_keys: KeyRing) -> AuditLog:
+    return AuditLog(redis, keys, audit_keys)
