@@ -14,6 +14,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from handoff import AuditLog, ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority
+from handoff.queue import PRIORITY_SCORE_STRIDE
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
@@ -50,8 +51,9 @@ async def test_a_patient_claimed_and_never_answered_goes_back_to_the_head_of_the
     assert (pushed["from"], pushed["text"]) == ("bot", agent_left("en"))
     conversation = await stack_queue.conversation(patient.conversation_id)
     assert conversation is not None and (conversation.state, conversation.agent_id) == (ConversationState.QUEUED, None)
-    normal = [c.conversation_id for c in await stack_queue.waiting(["en"]) if c.priority == Priority.NORMAL]
-    assert normal[0] == patient.sender, "back at the head of the line: before everyone of its priority"
+    head_of_normal = Priority.NORMAL.rank * PRIORITY_SCORE_STRIDE
+    score = await redis.zscore(stack_queue.keys.queue("en"), patient.conversation_id)
+    assert score == head_of_normal, "back at the head of the line: before everyone who waits with its priority"
     status, refused = await amy.call("POST", f"/api/conversations/{patient.sender}/messages", {"text": "sorry!"})
     assert status == 403, refused
     records = [e for e in await audit_log(stack, redis).entries()
