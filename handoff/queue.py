@@ -100,6 +100,7 @@ class LiveAgentQueue:
         reason: str,
         crisis: Optional[CrisisFlag] = None,
         fallback_language: Optional[str] = None,
+        patient_language: Optional[str] = None,
     ) -> EnqueueResult:
         """Queues the conversation; idempotent, and a higher priority re-ranks a queued one.
 
@@ -108,10 +109,12 @@ class LiveAgentQueue:
         the conversation, a crisis alert goes to the console instead of a queue.
         ``fallback_language``: the conversation also waits, at the same place, in
         that language's queue (a crisis no agent of its own language can take now);
-        a claim from either queue takes it out of both.
+        a claim from either queue takes it out of both. ``patient_language``: the language the
+        patient writes in, when the queue's ``language`` is another one they asked for (kept for
+        this episode as the conversation's ``patient_language``).
         """
         keys, args = self._escalation(
-            conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms()
+            conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
         )
         state, position = await self._enqueue(keys=keys, args=args)
         conversation = await self.conversation(conversation_id)
@@ -161,6 +164,7 @@ class LiveAgentQueue:
         crisis: Optional[CrisisFlag],
         fallback_language: Optional[str],
         at_ms: int,
+        patient_language: Optional[str] = None,
     ) -> tuple[list[str], list[object]]:
         """Keys and arguments of the enqueue script."""
         keys = [
@@ -181,6 +185,7 @@ class LiveAgentQueue:
             crisis.category if crisis else "",
             self._key_ring.seal(crisis.evidence.encode(), conversation_id) if crisis else "",
             fallback_language or "",
+            patient_language or "",
         ]
         return keys, args
 
@@ -190,6 +195,10 @@ class LiveAgentQueue:
             keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
             args=[conversation_id, language],
         )
+
+    async def remember_patient_language(self, conversation_id: str, language: str) -> None:
+        """Sets the language the patient writes in, leaving the queue's language (the one they asked for) alone."""
+        await self.redis.hset(self.keys.conversation(conversation_id), "patient_language", language)
 
     async def capture_for_callback(self, conversation_id: str, reply_after_ms: int) -> None:
         """Marks a queued conversation as captured outside coverage hours, for reply or callback."""

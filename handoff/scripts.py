@@ -8,6 +8,11 @@ A conversation waits in its language's queue (``queue``). A crisis that no
 agent of its language can take now also waits in a fallback queue
 (``fallback_queue``, the English queue, with ``fallback_language``), under the
 same score; claiming it from either queue takes it out of both, in one script.
+
+A conversation's ``language`` is its queue's, the language its agent must speak. When the patient
+asked for a person who speaks another language than their own (a language-concordant request), the
+patient's own language is kept beside it as ``patient_language``: set by the enqueue of that episode,
+cleared by the next episode's enqueue and whenever the conversation's language is set again.
 """
 
 ENQUEUE_SCRIPT = """
@@ -15,6 +20,7 @@ local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], K
 local id, language, skill, priority, rank, reason, now =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local crisis_category, crisis_evidence, fallback_language = ARGV[9], ARGV[10], ARGV[11]
+local patient_language = ARGV[12]
 local state = redis.call('HGET', conversation, 'state')
 if crisis_category ~= '' then
   redis.call('HSET', conversation, 'crisis_category', crisis_category,
@@ -54,6 +60,11 @@ redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', 
   'skill', skill, 'priority', priority, 'priority_rank', rank, 'reason', reason,
   'enqueued_at', now, 'updated_at', now)
 redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language')
+if patient_language ~= '' then
+  redis.call('HSET', conversation, 'patient_language', patient_language)
+else
+  redis.call('HDEL', conversation, 'patient_language')
+end
 redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
 place_in_fallback(queue)
 return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
@@ -61,8 +72,8 @@ return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
 
 REPLAY_SCRIPT = (
     """
-if not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[12]) then return {'REPLAYED', 0} end
-for index = 13, #ARGV do redis.call('RPUSH', KEYS[6], ARGV[index]) end
+if not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[13]) then return {'REPLAYED', 0} end
+for index = 14, #ARGV do redis.call('RPUSH', KEYS[6], ARGV[index]) end
 """
     + ENQUEUE_SCRIPT
 )
@@ -114,6 +125,7 @@ if fields[1] == 'QUEUED' and fields[2] ~= new_queue then
   end
 end
 redis.call('HSET', conversation, 'language', language)
+redis.call('HDEL', conversation, 'patient_language')
 return 'ok'
 """
 

@@ -210,7 +210,14 @@ class LanguageResolver:
         own: dict[str, int] = {}
         in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
         for word, paired in zip(words, in_vietnamese_pair, strict=True):
-            owners = ["vi"] if paired else [code for code, common in self._words.items() if word in common]
+            owners = [code for code, common in self._words.items() if word in common]
+            if paired:
+                # A Vietnamese syllable pair: the word is Vietnamese, or English ("is the cam on") for a share.
+                scores["vi"] = scores.get("vi", 0.0) + 1
+                own["vi"] = own.get("vi", 0) + 1
+                if DEFAULT_LANGUAGE in owners:
+                    scores[DEFAULT_LANGUAGE] = scores.get(DEFAULT_LANGUAGE, 0.0) + 1 / len(owners)
+                continue
             for code in owners:
                 weight = 1 / len(owners)
                 if code == "vi" and len(owners) > 1 and not VIETNAMESE_LETTERS.search(word):
