@@ -46,6 +46,11 @@ SPEAK_SUBJECTS = frozenset(
     ["you", "u", "ya", "we", "please", "pls", "can", "could", "usted", "ud", "tu", "me", "to", "a"]
 )
 """...and not when it is someone else ("does anyone speak tagalog", "i speak english but my dad...")."""
+TRANSLATING = frozenset(
+    ["say", "said", "called", "call", "word", "words", "mean", "means", "translate", "translated", "spell",
+     "decir", "dice", "dicen", "significa", "traduce", "traducir", "nghia", "dich"]
+)
+"""Before "in <language>", these ask about words, not for the language: "how do you say thank you in korean"."""
 SWITCH_TAILS = frozenset(["duoc", "khong", "ok", "okay", "pls", "plz", "please", "por", "favor", "porfa", "porfavor"])
 HAN_ASKING = frozenset("请請用说說讲講改换換成可以吗嗎好呢吧麻烦煩您你我们們要能跟和聊天回复覆写寫打字话話")
 """Han characters that may stand around a language name in a request to switch; any other (不, 会,
@@ -177,7 +182,7 @@ def _asks_for(before: list[str], after: list[str]) -> bool:
         return all(word in SWITCH_TAILS or word in POLITE_WORDS for word in after)
     previous = before[-1]
     if previous in SWITCH_PREPOSITIONS:
-        return True
+        return not any(word in TRANSLATING for word in before)
     if previous == "a" and len(before) >= 2 and before[-2] in SPEAK_VERBS:
         return True  # "cambiar a español"
     if previous in SPEAK_VERBS:

@@ -56,6 +56,7 @@ def test_a_request_for_a_person_names_their_language_and_the_patient_keeps_their
         "i speak english but my wife prefers french", "vietnamese food near me", "does the nurse speak too fast",
         "no hablo ingles", "me solo hablan en ingles", "comida china", "con el chino de la esquina",
         "do you speak korean", "in spanish please", "说中文", "我不会说英文", "我要去中国餐馆", "pho viet nam ngon",
+        "how do you say thank you in korean",
     ],
 )
 def test_a_language_named_in_passing_or_asked_of_the_bot_asks_for_no_person(
@@ -75,7 +76,16 @@ def test_naming_a_language_in_han_script_switches_only_when_the_message_asks_for
     assert resolver.resolve(text, current, None).language == "zh", "Han script: the patient writes Chinese"
 
 
-@pytest.mark.parametrize(("text", "language"), [("请改用英文", "en"), ("中文可以吗", "zh"), ("英文", "en"), ("한국어", "ko")])
+@pytest.mark.parametrize(
+    "text", ["how do you say thank you in korean", "what does gracias mean in english", "como se dice cita en ingles"]
+)
+def test_asking_what_a_word_is_in_a_language_is_not_a_switch(resolver: LanguageResolver, text: str) -> None:
+    assert resolver.explicit_switch(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("请改用英文", "en"), ("中文可以吗", "zh"), ("英文", "en"), ("한국어", "ko")]
+)
 def test_a_han_or_hangul_message_that_asks_for_a_language_switches(
     resolver: LanguageResolver, text: str, language: str
 ) -> None:
@@ -87,7 +97,8 @@ def test_a_han_or_hangul_message_that_asks_for_a_language_switches(
     [
         ("cam on", "vi"), ("tam biet", "vi"), ("refill thuoc", "vi"), ("xin chao", "vi"),
         ("q onda", "es"), ("ntp gracias", "es"), ("xq no contestan", "es"), ("me duele la cabeza", "es"),
-        ("on my way", "en"), ("is the cam on", "en"), ("is my cam on", "en"), ("tam is my sister", "en"), ("pie recipe", "en"),
+        ("on my way", "en"), ("is the cam on", "en"), ("is my cam on", "en"), ("tam is my sister", "en"),
+        ("pie recipe", "en"),
     ],
 )
 def test_chat_spanish_and_vietnamese_without_diacritics_without_losing_english(
