@@ -14,7 +14,8 @@ Signals, strongest first:
    and a Latin-script language other than English wins only with a word of its own (or a clear
    lead), so one ambiguous function word never outvotes English. Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
-   data without diacritics), whose words then count for Vietnamese alone. On a tie between
+   data without diacritics), whose words then count for Vietnamese (and for a share of
+   English when they are English words too: "is the cam on"). On a tie between
    English and another language, the other wins, since code-switching patients mix English
    words into their own language ("necesito un refill");
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
