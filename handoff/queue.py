@@ -404,7 +404,7 @@ class LiveAgentQueue:
                     conversation.episode,
                     fields.get(CRISIS_CATEGORY, ""),
                     self._key_ring.seal(json.dumps(record).encode(), conversation_id),
-                    OUTBOX_DRAIN_MS,
+                    min(OUTBOX_DRAIN_MS, self.retention_ms),
                     *_audit_args(audit),
                     self.retention_ms,
                 ],
