@@ -58,7 +58,6 @@ CRISIS_CATEGORY = "crisis_category"
 CRISIS_EVIDENCE = "crisis_evidence"
 OPENED_WITH_THE_CONVERSATION = (REASON, SKILL, CRISIS_CATEGORY)
 """Opened whenever the conversation is read; the evidence (the patient's words) only when asked for."""
-SEALED_FIELDS = (*OPENED_WITH_THE_CONVERSATION, CRISIS_EVIDENCE)
 
 
 class HealthFacts:

@@ -1,12 +1,12 @@
 """How long PHI stays in Redis, and ``python -m handoff.retention purge --dry-run|--apply``.
 
-The retention (``PHI_RETENTION_DAYS``, README "Retention") counts from a conversation's last activity
-once it is no longer open. Redis expiries do the work, set in the same scripts as the changes
-(``handoff.scripts``): closing an episode sets it on the conversation's hash, transcript and sealed
-episode records (the episode's outbox goes 10 minutes after the close); while the conversation is with
-the bot, each transcript entry starts it again; escalating removes it, so a queued conversation or one
-with an agent never expires. Rasa trackers expire as long after their last save (``record_exp``, set from
-the same setting by ``connectors.tracker_store``).
+The retention (``PHI_RETENTION_DAYS``, README "PHI at rest, in logs, and retention") counts from a
+conversation's last activity once it is no longer open. Redis expiries do the work, set in the same
+scripts as the changes (``handoff.scripts``): closing an episode sets it on the conversation's hash,
+transcript and sealed episode records (the episode's outbox goes 10 minutes after the close); while the
+conversation is with the bot, each transcript entry starts it again; escalating removes it, so a queued
+conversation or one with an agent never expires. Rasa trackers expire as long after their last save
+(``record_exp``, set from the same setting by ``connectors.tracker_store``).
 
 ``purge`` is for what has no expiry: data written before expiries existed, or by a path that sets none.
 
@@ -74,7 +74,7 @@ class PurgeReport:
         verb = ("deleted", "given their expiry", "trimmed") if self.applied else (
             "to delete", "to give their expiry", "to trim")
         lines = [
-            f"conversations past retention {verb[0]}: {len(self.deleted)} {' '.join(self.deleted)}".rstrip(),
+            f"conversations past retention {verb[0]}: {len(self.deleted)}",
             f"conversations without expiry {verb[1]}: {len(self.expiring)}",
             f"open conversations kept (never expired): {self.kept_open}",
             f"trackers past retention {verb[0]}: {self.trackers_deleted}",
@@ -119,7 +119,9 @@ class RetentionPurge:
                 found.setdefault(conversation_id, [])
         async for rest in self._scan(self.keys.key(OUTBOX) + ":"):
             conversation_id, _, _ = rest.rpartition(":")
-            found.setdefault(conversation_id, []).append(self.keys.key(OUTBOX, rest))
+            outboxes = found.setdefault(conversation_id, [])
+            if self.keys.key(OUTBOX, rest) not in outboxes:
+                outboxes.append(self.keys.key(OUTBOX, rest))
         return found
 
     async def _scan(self, prefix: str) -> AsyncIterator[str]:
@@ -134,10 +136,18 @@ class RetentionPurge:
         keys = self.keys
         family = [keys.conversation(conversation_id), keys.transcript(conversation_id),
                   keys.episodes(conversation_id), *outboxes]
-        if -1 not in [await self.redis.pttl(key) for key in family]:
-            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in family:
+                pipe.pttl(key)
+            if -1 not in await pipe.execute():
+                return
         name = self.queue.pseudonym(conversation_id)
-        fields = decoded(await self.redis.hgetall(family[0]))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(family[0])
+            pipe.llen(family[1])
+            pipe.llen(family[2])
+            raw_fields, transcript_length, episode_count = await pipe.execute()
+        fields = decoded(raw_fields)
         if fields.get("state") in OPEN_STATES:
             report.kept_open += 1
             return
@@ -157,8 +167,7 @@ class RetentionPurge:
         outcome = text_of(await self._purge_conversation(
             keys=[*family[:3], keys.audit_log(), *outboxes],
             args=["delete" if past else "expire", expire_at, fields.get("state", ""), fields.get("updated_at", ""),
-                  await self.redis.llen(family[1]), await self.redis.llen(family[2]),
-                  audit["entry"], audit["key"], audit["mac"]],
+                  transcript_length, episode_count, audit["entry"], audit["key"], audit["mac"]],
         ))
         if outcome != "ok":
             (report.deleted if past else report.expiring).remove(name)

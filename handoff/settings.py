@@ -103,7 +103,8 @@ class AgentAccess:
 
 @dataclass(frozen=True)
 class Retention:
-    """How long PHI stays in Redis once its conversation is no longer open (README, "Retention").
+    """How long PHI stays in Redis once its conversation is no longer open (README, "PHI at rest, in logs, and
+    retention").
 
     Transcripts, outboxes, sealed episode records, conversation hashes and Rasa trackers expire this long
     after the conversation's last activity once it is closed or back with the bot; a queued conversation,

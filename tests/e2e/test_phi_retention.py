@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
-import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 

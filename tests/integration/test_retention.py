@@ -20,6 +20,7 @@ from handoff.crypto import generate_key_ring_spec
 from handoff.models import CrisisDisposition, CrisisFlag, TranscriptEntry
 from handoff.queue import OUTBOX_DRAIN_MS, now_ms
 from handoff.retention import TRACKER_KEY_PREFIX, RetentionPurge
+from handoff.scripts import PURGE_CONVERSATION_SCRIPT
 from handoff.settings import DAY_MS
 from stack.redis_server import RedisServer
 from tests.conftest import AUDIT_KEYS
@@ -177,6 +178,24 @@ async def test_the_purge_deletes_what_is_past_retention_dates_the_rest_and_never
             ("retention-purge", "retention_expiry_set_tracker", recent),
             ("retention-purge", "retention_trimmed_alerts", "-")} <= set(trail)
     assert not {entry for entry in trail if entry[2] in (waiting, retired)}
+
+
+async def test_a_conversation_that_changed_after_the_purge_read_it_is_left_alone(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace, key_ring: KeyRing, audit_keys: KeyRing
+) -> None:
+    """The purge read a conversation past retention; meanwhile the patient came back, or it was escalated."""
+    at = now_ms() - 40 * DAY_MS
+    await write_as_before_expiries(redis, keys, key_ring, "p1", "CLOSED", at)
+    script = redis.register_script(PURGE_CONVERSATION_SCRIPT)
+    family = [keys.conversation("p1"), keys.transcript("p1"), keys.episodes("p1"), keys.audit_log()]
+    read_by_the_purge = ["delete", 0, "CLOSED", str(at), 1, 1, "", "", ""]
+    await queue.record("p1", TranscriptRole.PATIENT, "I am back")
+    assert await script(keys=family, args=read_by_the_purge) == b"changed"
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    assert await script(keys=family, args=[*read_by_the_purge[:3], await redis.hget(family[0], "updated_at"), 2,
+                                           *read_by_the_purge[5:]]) == b"open"
+    assert [entry.text for entry in await queue.transcript("p1")] == ["my words", "I am back"]
+    assert await expiries(redis, keys, "p1") == [-1, -1, -1]
 
 
 def run_purge(redis_url: str, namespace: str, key_ring_spec: str, arguments: list[str],
