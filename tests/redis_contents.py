@@ -32,9 +32,10 @@ async def every_stored_value(redis: Redis, pattern: str = "*") -> list[bytes]:
     return stored
 
 
-async def snapshot(redis: Redis) -> dict[bytes, tuple[Any, ...]]:
-    """Every key with its type, values and absolute expiry time: equal snapshots mean nothing changed."""
-    keys = [key async for key in redis.scan_iter(count=1000)]
+async def snapshot(redis: Redis, *patterns: str) -> dict[bytes, tuple[Any, ...]]:
+    """Every key matching ``patterns`` with its type, values and absolute expiry time: equal snapshots mean nothing
+    changed there."""
+    keys = [key for pattern in patterns or ("*",) async for key in redis.scan_iter(match=pattern, count=1000)]
     return {
         key: ((await redis.type(key)), tuple(await values_of(redis, key)),
               await redis.execute_command("PEXPIRETIME", key))
