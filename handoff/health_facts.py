@@ -11,7 +11,8 @@ another conversation or another field does not open, and reading it raises ``Env
     the queue skill: ``behavioral-health``, ``pharmacy`` or ``nurse`` say as much as a reason.
 ``crisis_category``, ``crisis_evidence``
     the kind of crisis and the patient's words that showed it. The crisis alerts stream carries the
-    same sealed category.
+    same sealed category (an alert itself says that a crisis came while an agent had the conversation,
+    as priority ``crisis`` does for a queued one).
 
 Every other field is in clear because Redis itself must compare, order or route on it, and it says
 nothing about the patient's health:
