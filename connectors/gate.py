@@ -189,10 +189,12 @@ class ConversationGate:
                                   portal_patient_id)
         except STORAGE_ERRORS as error:
             if progress.settled:
-                logger.warning("gate.storage_failed_after_crisis_stored conversation=%s: %s", conversation_id, error)
+                logger.warning("gate.storage_failed_after_crisis_stored conversation=%s: %s",
+                               self.queue.pseudonym(conversation_id), error)
                 return
             if crisis is None:
-                logger.warning("gate.storage_unavailable conversation=%s: %s", conversation_id, error)
+                logger.warning("gate.storage_unavailable conversation=%s: %s", self.queue.pseudonym(conversation_id),
+                               error)
                 raise StorageUnavailable() from error
             category, evidence = crisis.finding.category.value, crisis.finding.evidence
             await self.crisis.spool(message, category, evidence, crisis.language, [crisis.notice], error)
@@ -333,7 +335,7 @@ class ConversationGate:
         )
         logger.info(
             "handoff.enqueued conversation=%s queue=%s priority=%s position=%s",
-            conversation_id, result.language, result.priority.value, result.position,
+            self.queue.pseudonym(conversation_id), result.language, result.priority.value, result.position,
         )
         after_hours = self._after_hours(result.language) if crisis is None else None
         if after_hours and result.state == ConversationState.QUEUED:

@@ -38,6 +38,7 @@ from handoff.errors import (
     NotAssignedAgent,
 )
 from handoff.keys import KeySpace
+from handoff.log_privacy import pseudonymous_access_log
 from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.permissions import Action, ActionForbidden, allowed, require
 from handoff.presence import AgentPresence, reap_periodically
@@ -374,7 +375,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     key_ring = settings.key_ring()
     audit = AuditLog(redis, keys, settings.audit_key_ring(), settings.audit_anchor)
     app = create_console_app(
-        LiveAgentQueue(redis, key_ring, keys),
+        LiveAgentQueue(redis, key_ring, keys, settings.retention.ms),
         AgentSessions(redis, keys, AgentDirectory.from_file(settings.agents_file), settings.agents),
         audit,
         LoginThrottle(redis, keys, settings.agents),
@@ -403,7 +404,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     settings = HandoffSettings.from_env()
     tls = server_tls_context(settings.tls) if settings.tls else None
-    web.run_app(app_from_settings(settings), host=args.host, port=args.port, ssl_context=tls)
+    web.run_app(app_from_settings(settings), host=args.host, port=args.port, ssl_context=tls,
+                access_log_class=pseudonymous_access_log(settings.key_ring()))
 
 
 if __name__ == "__main__":
