@@ -139,7 +139,8 @@ class CrisisEscalation:
         )
         progress.settled = True
         logger.warning(
-            "crisis.escalated conversation=%s category=%s state=%s", conversation_id, category, result.state.value
+            "crisis.escalated conversation=%s category=%s state=%s", self.queue.pseudonym(conversation_id), category,
+            result.state.value,
         )
         if result.state == ConversationState.QUEUED:
             connecting = self.catalog.notice(notice_language, CRISIS_CONNECTING)
@@ -173,17 +174,18 @@ class CrisisEscalation:
             at_ms=now_ms(),
         )
         if self.crisis_spool is None:
-            logger.critical("crisis.unrecorded conversation=%s: no spool, Redis failed: %s", conversation_id, error)
+            logger.critical("crisis.unrecorded conversation=%s: no spool, Redis failed: %s",
+                            self.queue.pseudonym(conversation_id), error)
             return
         try:
             entry_id = await asyncio.to_thread(self.crisis_spool.append, crisis)
         except OSError:
-            logger.critical("crisis.unrecorded conversation=%s: Redis and the spool both failed", conversation_id,
-                            exc_info=True)
+            logger.critical("crisis.unrecorded conversation=%s: Redis and the spool both failed",
+                            self.queue.pseudonym(conversation_id), exc_info=True)
             return
         logger.warning(
             "crisis.spooled conversation=%s category=%s entry=%s redis_error=%s",
-            conversation_id, category, entry_id, error,
+            self.queue.pseudonym(conversation_id), category, entry_id, error,
         )
         await message.output_channel.send_text_message(conversation_id, unrecorded)
         if self.replayer is not None:

@@ -14,8 +14,11 @@ nothing delays crisis resources) and tied it to its conversation (see
    the conversation's language;
 3. by state: WITH_AGENT, the message is relayed to the agent and nothing is
    sent back; QUEUED, the patient gets only a "you're in line" notice; BOT (or
-   CLOSED), a language without bot flows goes straight to that language's
-   queue, else the message goes to Rasa, whose handoff marker (emitted by a
+   CLOSED), a request for a person who speaks a given language ("is there a
+   Chinese-speaking doctor", "my mother only speaks Korean") goes to that
+   language's queue (reason ``language_concordant_request``) while the patient
+   keeps their own language; a language without bot flows goes straight to that
+   language's queue; else the message goes to Rasa, whose handoff marker (emitted by a
    custom action) becomes a queued escalation and a ``handoff`` message, and
    whose identity marker records for the agent that the patient is verified.
 
@@ -76,6 +79,11 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 GATE_LOCK_SECONDS = 60
 NO_COVERAGE_REPLY_AFTER = "the next business day"
+LANGUAGE_CONCORDANT_REASON = "language_concordant_request"
+"""The reason recorded on a task the patient asked a person of its language for ("is there a Chinese-speaking
+doctor", "my mother only speaks Korean")."""
+LANGUAGE_CONCORDANT = "language_concordant"
+"""The notice that tells the patient, in their language, that a person who speaks the requested one is coming."""
 LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -181,10 +189,12 @@ class ConversationGate:
                                   portal_patient_id)
         except STORAGE_ERRORS as error:
             if progress.settled:
-                logger.warning("gate.storage_failed_after_crisis_stored conversation=%s: %s", conversation_id, error)
+                logger.warning("gate.storage_failed_after_crisis_stored conversation=%s: %s",
+                               self.queue.pseudonym(conversation_id), error)
                 return
             if crisis is None:
-                logger.warning("gate.storage_unavailable conversation=%s: %s", conversation_id, error)
+                logger.warning("gate.storage_unavailable conversation=%s: %s", self.queue.pseudonym(conversation_id),
+                               error)
                 raise StorageUnavailable() from error
             category, evidence = crisis.finding.category.value, crisis.finding.evidence
             await self.crisis.spool(message, category, evidence, crisis.language, [crisis.notice], error)
@@ -203,11 +213,15 @@ class ConversationGate:
         text = message.text or ""
         output = message.output_channel
         conversation = await self.queue.conversation(conversation_id)
-        known_language = conversation.language if conversation else None
+        known_language = conversation.spoken_language if conversation else None
         await self.queue.record(conversation_id, TranscriptRole.PATIENT, text)
         language = self.languages.resolve(text, known_language, client_locale(message)).language
+        concordant = conversation is not None and conversation.held_in_requested_language
         if language != known_language:
-            await self.queue.remember_language(conversation_id, language)
+            if concordant:
+                await self.queue.remember_patient_language(conversation_id, language)
+            else:
+                await self.queue.remember_language(conversation_id, language)
         newly_verified = portal_patient_id is not None and (
             conversation is None or conversation.verified_via != VIA_PORTAL
         )
@@ -218,8 +232,9 @@ class ConversationGate:
             if has_open_crisis(conversation):
                 await self._tell_where_they_stand(conversation, language, output)
                 return
+            queue_language = (conversation.language if concordant and conversation else None) or language
             await self.crisis.escalate(
-                conversation_id, crisis.finding, language, output, self.send_handoff, progress, crisis.language
+                conversation_id, crisis.finding, queue_language, output, self.send_handoff, progress, crisis.language
             )
             return
         state = conversation.state if conversation else ConversationState.BOT
@@ -230,15 +245,21 @@ class ConversationGate:
             await self._tell_where_they_stand(conversation, language, output)
             return
         resume = await self.queue.take_resume_pending(conversation_id)
+        if self.catalog.has_bot(language):
+            portal_id = portal_patient_id if newly_verified or resume else None
+            slots = _slots_to_set(language, known_language, resume, portal_id)
+            if resume or slots:
+                await prepare_rasa_conversation(conversation_id, resume, slots, message)
+        requested = self.languages.concordant_request(text)
+        if requested and self.catalog.get(requested):
+            await self._connect_concordant_person(conversation_id, requested, language, output)
+            return
         if not self.catalog.has_bot(language):
             if not self._after_hours(language):
                 await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
             request = HandoffRequest(Skill.GENERAL, Priority.NORMAL, "language_without_bot_flows", language)
             await self.enqueue(conversation_id, request, output)
             return
-        slots = _slots_to_set(language, known_language, resume, portal_patient_id if newly_verified or resume else None)
-        if resume or slots:
-            await prepare_rasa_conversation(conversation_id, resume, slots, message)
         gated_output = HandoffAwareOutput(output, self.queue, conversation_id)
         await on_new_message(
             UserMessage(
@@ -268,6 +289,19 @@ class ConversationGate:
             if flag is not None:
                 await self.send_text(output, conversation_id, self.catalog.notice(language, CRISIS_CONNECTING))
 
+    async def _connect_concordant_person(
+        self, conversation_id: str, requested: str, language: str, output: OutputChannel
+    ) -> None:
+        """The patient asked for a person who speaks ``requested``: that language's queue, the reason recorded,
+        and the patient told so in their own language, which the bot and the notices keep."""
+        request = HandoffRequest(Skill.GENERAL, Priority.NORMAL, LANGUAGE_CONCORDANT_REASON, requested)
+        after_hours = self._after_hours(requested)
+        await self.enqueue(conversation_id, request, output, patient_language=language)
+        if not after_hours:
+            named = self.catalog.get(requested)
+            notice = self.catalog.notice(language, LANGUAGE_CONCORDANT, language=named.name if named else requested)
+            await self.send_text(output, conversation_id, notice)
+
     async def _tell_where_they_stand(self, conversation: Optional[Conversation], language: str,
                                      output: OutputChannel) -> None:
         """A waiting patient hears their place in line (or when a person replies); with an agent, nothing."""
@@ -288,20 +322,27 @@ class ConversationGate:
         request: HandoffRequest,
         output: OutputChannel,
         crisis: Optional[CrisisFlag] = None,
+        patient_language: Optional[str] = None,
     ) -> None:
+        """Queues the escalation and tells the patient where they stand. ``patient_language``: the language the
+        patient writes in, when the request's is another they asked for; notices are in the patient's."""
         assert request.language is not None
         fallback = self.staffing.crisis_fallback(request.language, request.skill) if crisis else None
+        own_language = patient_language if patient_language != request.language else None
         result = await self.queue.enqueue_escalation(
-            conversation_id, request.language, request.skill, request.priority, request.reason, crisis, fallback
+            conversation_id, request.language, request.skill, request.priority, request.reason, crisis, fallback,
+            own_language,
         )
         logger.info(
             "handoff.enqueued conversation=%s queue=%s priority=%s position=%s",
-            conversation_id, result.language, result.priority.value, result.position,
+            self.queue.pseudonym(conversation_id), result.language, result.priority.value, result.position,
         )
         after_hours = self._after_hours(result.language) if crisis is None else None
         if after_hours and result.state == ConversationState.QUEUED:
             await self.queue.capture_for_callback(conversation_id, after_hours.opens_ms)
-            notice = self.catalog.notice(result.language, "after_hours", reply_after=after_hours.reply_after)
+            notice = self.catalog.notice(
+                own_language or result.language, "after_hours", reply_after=after_hours.reply_after
+            )
             await self.send_text(output, conversation_id, notice)
             await self.send_handoff(conversation_id, result, output, after_hours.reply_after)
             return

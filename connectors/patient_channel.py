@@ -127,6 +127,7 @@ class PatientChannel(InputChannel):
         self.keys = KeySpace(namespace)
         self.key_ring = settings.key_ring()
         self.access = settings.patients
+        self.retention_ms = settings.retention.ms
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
         self.coverage = settings.coverage()
@@ -149,7 +150,7 @@ class PatientChannel(InputChannel):
                 socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
                 socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
             )
-            self._queue = LiveAgentQueue(redis, self.key_ring, self.keys)
+            self._queue = LiveAgentQueue(redis, self.key_ring, self.keys, self.retention_ms)
         return self._queue
 
     @property
@@ -292,12 +293,13 @@ class PatientChannel(InputChannel):
         try:
             await asyncio.shield(handling)
         except asyncio.CancelledError:
-            logger.error("patient.message.client_gone conversation=%s (handling goes on)", conversation_id)
+            logger.error("patient.message.client_gone conversation=%s (handling goes on)",
+                         self.queue.pseudonym(conversation_id))
             raise
         except StorageUnavailable as unavailable:
             return error_json(503, str(unavailable), {"Retry-After": str(unavailable.retry_after)})
         except Exception:
-            logger.exception("patient.message.failure conversation=%s", conversation_id)
+            logger.exception("patient.message.failure conversation=%s", self.queue.pseudonym(conversation_id))
             if len(collector.messages) <= int(admission.credential is not None):
                 return error_json(503, "the message could not be processed; please try again")
         if error is not None:
@@ -327,7 +329,7 @@ class PatientChannel(InputChannel):
             await self.gate.crisis.send_resources(finding, probe, client_locale(probe))
             return error_json(refusal.status, str(refusal), refusal_headers(refusal), messages=collector.messages)
         logger.warning("patient.crisis_after_refusal status=%s new_conversation=%s", refusal.status,
-                       credential.conversation_id)
+                       self.queue.pseudonym(credential.conversation_id))
         return await self._handle(request, Admission(credential.conversation_id, credential), text, metadata,
                                   finding, on_new_message, prepare, refusal.status, str(refusal))
 

@@ -1,7 +1,9 @@
-"""Rasa's Redis tracker store with every tracker sealed by the handoff key ring.
+"""Rasa's Redis tracker store with every tracker sealed by the handoff key ring, and expiring.
 
 Tracker events hold what patients wrote, so they are ePHI at rest. The sealed
 envelope binds the conversation id, and key rotation works as for transcripts.
+A tracker expires ``PHI_RETENTION_DAYS`` after its last save (Rasa's ``record_exp``,
+set here from that one setting: endpoints.yml sets no ``record_exp`` of its own).
 """
 
 from typing import Any
@@ -11,12 +13,20 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from handoff import HandoffSettings
+from handoff.retention import TRACKER_KEY_PREFIX
+from handoff.settings import SettingsError
 
 
 class EncryptedRedisTrackerStore(RedisTrackerStore):
     def __init__(self, domain: Domain, **kwargs: Any) -> None:
-        super().__init__(domain, **kwargs)
-        self.key_ring = HandoffSettings.from_env().key_ring()
+        if kwargs.get("record_exp") is not None:
+            raise SettingsError("trackers live PHI_RETENTION_DAYS: remove record_exp from endpoints.yml")
+        settings = HandoffSettings.from_env()
+        super().__init__(domain, **dict(kwargs, record_exp=settings.retention.ms // 1000))
+        if self.key_prefix != TRACKER_KEY_PREFIX:
+            raise SettingsError(f"the tracker store's key_prefix must make {TRACKER_KEY_PREFIX!r} "
+                                "(key_prefix: tracker), which the retention purge scans")
+        self.key_ring = settings.key_ring()
 
     def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
         serialised = super().serialise_tracker(tracker)

@@ -117,6 +117,10 @@ class KeyRing:
         secret = self._secrets.get(key_id)
         return secret is not None and hmac.compare_digest(self._mac_with(secret, purpose, value), token)
 
+    def macs(self, purpose: str, value: str) -> list[str]:
+        """The MAC of ``value`` under every key of the ring: what a MAC made before a rotation equals."""
+        return [self._mac_with(secret, purpose, value) for secret in self._secrets.values()]
+
     def verify_mac(self, purpose: str, value: str, token: str) -> bool:
         """Accepts tokens made with any key of the ring, so rotation does not log anyone out."""
         return any(

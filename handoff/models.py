@@ -159,6 +159,7 @@ class Conversation:
     conversation_id: str
     state: ConversationState
     language: Optional[str] = None
+    """The language of its queue, which its agent must speak."""
     skill: Optional[Skill] = None
     priority: Optional[Priority] = None
     reason: Optional[str] = None
@@ -177,6 +178,22 @@ class Conversation:
     verified_via: Optional[str] = None
     """How the patient proved who they are in this episode (``form``, ``portal``); never what they typed."""
     verified_at_ms: Optional[int] = None
+    patient_language: Optional[str] = None
+    """The language the patient writes in, when it is not ``language``: they asked for a person who speaks
+    another (a language-concordant request)."""
+
+    @property
+    def spoken_language(self) -> Optional[str]:
+        """The language the patient writes in."""
+        return self.patient_language or self.language
+
+    @property
+    def held_in_requested_language(self) -> bool:
+        """Queued for, or with, a person of the language the patient asked for: the conversation stays in that
+        language's queue whatever language the patient writes in."""
+        return self.patient_language is not None and self.state in (
+            ConversationState.QUEUED, ConversationState.WITH_AGENT
+        )
 
     @classmethod
     def from_hash(cls, conversation_id: str, fields: dict[str, str]) -> "Conversation":
@@ -197,6 +214,7 @@ class Conversation:
             transcript_from=int(fields.get("transcript_from", 0)),
             verified_via=fields.get("verified_via"),
             verified_at_ms=int(fields["verified_at"]) if "verified_at" in fields else None,
+            patient_language=fields.get("patient_language"),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 ``BOT -> QUEUED -> WITH_AGENT -> (BOT | CLOSED)``. Every multi-step change is one
 Lua script, so any number of Rasa and console processes can share one Redis.
-Transcript entries and agent messages are sealed with the key ring before they
-reach Redis.
+Transcript entries, agent messages and the conversation's health facts (see
+``handoff.health_facts``) are sealed with the key ring before they reach Redis.
+A conversation that is not open expires ``retention_ms`` after its last write
+(see ``handoff.scripts``).
 """
 
 import json
@@ -15,7 +17,9 @@ from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
+from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts
 from handoff.keys import KeySpace
+from handoff.log_privacy import pseudonym
 from handoff.models import (
     CloseOutcome,
     Conversation,
@@ -34,12 +38,13 @@ from handoff.scripts import (
     CLAIM_SCRIPT,
     CLOSE_SCRIPT,
     ENQUEUE_SCRIPT,
+    RECORD_SCRIPT,
     REPLAY_SCRIPT,
     REQUEUE_SCRIPT,
     SET_LANGUAGE_SCRIPT,
     TAKE_RESUME_SCRIPT,
 )
-from handoff.settings import AgentAccess
+from handoff.settings import AgentAccess, Retention
 
 PRIORITY_SCORE_STRIDE = 10**13
 """Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
@@ -71,10 +76,14 @@ def now_ms() -> int:
 class LiveAgentQueue:
     """Conversation state, per-language priority queues, transcripts and agent outboxes."""
 
-    def __init__(self, redis: Redis, key_ring: KeyRing, keys: Optional[KeySpace] = None) -> None:
+    def __init__(
+        self, redis: Redis, key_ring: KeyRing, keys: Optional[KeySpace] = None, retention_ms: int = Retention().ms
+    ) -> None:
         self.redis = redis
         self.keys = keys or KeySpace()
         self._key_ring = key_ring
+        self.facts = HealthFacts(key_ring)
+        self.retention_ms = retention_ms
         self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
         self._replay = redis.register_script(REPLAY_SCRIPT)
         self._claim = redis.register_script(CLAIM_SCRIPT)
@@ -83,12 +92,18 @@ class LiveAgentQueue:
         self._close = redis.register_script(CLOSE_SCRIPT)
         self._take_resume = redis.register_script(TAKE_RESUME_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
+        self._record = redis.register_script(RECORD_SCRIPT)
+
+    def pseudonym(self, conversation_id: str) -> str:
+        """How log lines name the conversation (``handoff.log_privacy``)."""
+        return pseudonym(self._key_ring, conversation_id)
 
     async def conversation(self, conversation_id: str) -> Optional[Conversation]:
+        """The conversation with its health facts opened; ``EnvelopeError`` if one was moved or altered."""
         fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
         if not fields:
             return None
-        return Conversation.from_hash(conversation_id, decoded(fields))
+        return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
 
     async def state_of(self, conversation_id: str) -> ConversationState:
         """The conversation's state; a conversation never escalated is with the bot."""
@@ -104,6 +119,7 @@ class LiveAgentQueue:
         reason: str,
         crisis: Optional[CrisisFlag] = None,
         fallback_language: Optional[str] = None,
+        patient_language: Optional[str] = None,
     ) -> EnqueueResult:
         """Queues the conversation; idempotent, and a higher priority re-ranks a queued one.
 
@@ -112,10 +128,12 @@ class LiveAgentQueue:
         the conversation, a crisis alert goes to the console instead of a queue.
         ``fallback_language``: the conversation also waits, at the same place, in
         that language's queue (a crisis no agent of its own language can take now);
-        a claim from either queue takes it out of both.
+        a claim from either queue takes it out of both. ``patient_language``: the language the
+        patient writes in, when the queue's ``language`` is another one they asked for (kept for
+        this episode as the conversation's ``patient_language``).
         """
         keys, args = self._escalation(
-            conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms()
+            conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
         )
         state, position = await self._enqueue(keys=keys, args=args)
         conversation = await self.conversation(conversation_id)
@@ -150,7 +168,7 @@ class LiveAgentQueue:
         keys, args = self._escalation(
             conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
         )
-        keys += [self.keys.spool_replayed(once_id), self.keys.transcript(conversation_id)]
+        keys.append(self.keys.spool_replayed(once_id))
         args += [REPLAY_MARKER_TTL_MS, *(self._seal(conversation_id, entry) for entry in transcript)]
         state, _ = await self._replay(keys=keys, args=args)
         return text_of(state) != "REPLAYED"
@@ -165,28 +183,34 @@ class LiveAgentQueue:
         crisis: Optional[CrisisFlag],
         fallback_language: Optional[str],
         at_ms: int,
+        patient_language: Optional[str] = None,
     ) -> tuple[list[str], list[object]]:
-        """Keys and arguments of the enqueue script."""
+        """Keys and arguments of the enqueue script; the health facts sealed."""
         keys = [
             self.keys.conversation(conversation_id),
             self.keys.queue(language),
             self.keys.crisis_alerts(),
             self.keys.queue(fallback_language or language),
+            self.keys.transcript(conversation_id),
+            self.keys.episodes(conversation_id),
             self.keys.crisis_unacknowledged(),
             self.keys.crisis_escalated(),
         ]
+        seal = self.facts.seal
         args: list[object] = [
             conversation_id,
             language,
-            skill.value,
+            seal(conversation_id, SKILL, skill.value),
             priority.value,
             priority.rank,
-            reason,
+            seal(conversation_id, REASON, reason),
             at_ms,
             PRIORITY_SCORE_STRIDE,
-            crisis.category if crisis else "",
-            self._key_ring.seal(crisis.evidence.encode(), conversation_id) if crisis else "",
+            seal(conversation_id, CRISIS_CATEGORY, crisis.category) if crisis else "",
+            seal(conversation_id, CRISIS_EVIDENCE, crisis.evidence) if crisis else "",
             fallback_language or "",
+            patient_language or "",
+            self.facts.skill_tag(conversation_id, skill.value),
         ]
         return keys, args
 
@@ -194,25 +218,29 @@ class LiveAgentQueue:
         """Sets the conversation's language; a queued conversation moves to that language's queue."""
         await self._set_language(
             keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
-            args=[conversation_id, language],
+            args=[conversation_id, language, self.retention_ms],
         )
+
+    async def remember_patient_language(self, conversation_id: str, language: str) -> None:
+        """Sets the language the patient writes in, leaving the queue's language (the one they asked for) alone."""
+        await self.redis.hset(self.keys.conversation(conversation_id), "patient_language", language)
 
     async def capture_for_callback(self, conversation_id: str, reply_after_ms: int) -> None:
         """Marks a queued conversation as captured outside coverage hours, for reply or callback."""
         await self.redis.hset(self.keys.conversation(conversation_id), "reply_after", reply_after_ms)
 
     async def crisis_evidence(self, conversation_id: str) -> Optional[str]:
-        sealed = await self.redis.hget(self.keys.conversation(conversation_id), "crisis_evidence")
-        return self._key_ring.open(text_of(sealed), conversation_id).decode() if sealed else None
+        sealed = await self.redis.hget(self.keys.conversation(conversation_id), CRISIS_EVIDENCE)
+        return self.facts.open(conversation_id, CRISIS_EVIDENCE, text_of(sealed)) if sealed else None
 
-    async def crisis_alerts(self, agent_id: str, after_id: str = "0") -> list[dict[str, str]]:
-        """Crisis alerts for conversations the agent is working, after ``after_id``."""
+    async def crisis_alerts(self, agent_id: str, after_id: str = "0") -> list[dict[str, Optional[str]]]:
+        """Crisis alerts for conversations the agent is working, after ``after_id``, categories opened."""
         rows = await self.redis.xrange(self.keys.crisis_alerts(), min=f"({after_id}" if after_id != "0" else "-")
-        alerts = []
+        alerts: list[dict[str, Optional[str]]] = []
         for alert_id, fields in rows:
             values = decoded(fields)
             if values.get("agent") == agent_id:
-                alerts.append(dict(values, id=text_of(alert_id)))
+                alerts.append(dict(values, category=self.facts.alert_category(values), id=text_of(alert_id)))
         return alerts
 
     async def position(self, conversation_id: str) -> Optional[int]:
@@ -260,6 +288,7 @@ class LiveAgentQueue:
         that writes nothing to the patient within ``answer_within_seconds`` loses the
         conversation to the head of its queue (``handoff.presence``).
         """
+        tags = "*" if skills is None else f",{','.join(self.facts.skill_tags(conversation_id, skills))},"
         outcome = text_of(
             await self._claim(
                 keys=[
@@ -273,7 +302,7 @@ class LiveAgentQueue:
                     agent_id,
                     now_ms(),
                     f",{','.join(languages)},",
-                    "*" if skills is None else f",{','.join(skills)},",
+                    tags,
                     *_audit_args(audit),
                     now_ms() + answer_within_seconds * 1000,
                 ],
@@ -287,7 +316,11 @@ class LiveAgentQueue:
     async def record(self, conversation_id: str, role: TranscriptRole, text: str) -> None:
         """Appends one message to the conversation's encrypted transcript."""
         entry = TranscriptEntry(role, text, now_ms())
-        await self.redis.rpush(self.keys.transcript(conversation_id), self._seal(conversation_id, entry))
+        await self._record(
+            keys=[self.keys.conversation(conversation_id), self.keys.transcript(conversation_id),
+                  self.keys.episodes(conversation_id)],
+            args=[self._seal(conversation_id, entry), self.retention_ms],
+        )
 
     async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
         """The transcript from entry ``start`` (counted from 0) on."""
@@ -354,9 +387,10 @@ class LiveAgentQueue:
         A crisis episode needs its ``crisis_disposition``; it is kept, sealed, with
         the episode's record, and the open crisis flags are cleared.
         """
-        conversation = await self.conversation(conversation_id)
-        if conversation is None:
+        fields = decoded(await self.redis.hgetall(self.keys.conversation(conversation_id)))
+        if not fields:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
+        conversation = Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, fields))
         if conversation.crisis_category and crisis_disposition is None:
             raise MissingCrisisDisposition(
                 f"conversation {conversation_id!r} had a crisis: record its disposition to close it"
@@ -382,6 +416,9 @@ class LiveAgentQueue:
                     self.keys.episodes(conversation_id),
                     self.keys.outbox(conversation_id, conversation.episode),
                     self.keys.audit_log(),
+                    self.keys.unanswered_assignments(),
+                    self.keys.crisis_unacknowledged(),
+                    self.keys.crisis_escalated(),
                 ],
                 args=[
                     agent_id,
@@ -389,10 +426,11 @@ class LiveAgentQueue:
                     closed_at,
                     conversation_id,
                     conversation.episode,
-                    conversation.crisis_category or "",
+                    fields.get(CRISIS_CATEGORY, ""),
                     self._key_ring.seal(json.dumps(record).encode(), conversation_id),
-                    OUTBOX_DRAIN_MS,
+                    min(OUTBOX_DRAIN_MS, self.retention_ms),
                     *_audit_args(audit),
+                    self.retention_ms,
                 ],
             )
         )

@@ -8,14 +8,35 @@ A conversation waits in its language's queue (``queue``). A crisis that no
 agent of its language can take now also waits in a fallback queue
 (``fallback_queue``, the English queue, with ``fallback_language``), under the
 same score; claiming it from either queue takes it out of both, in one script.
+
+A conversation's ``language`` is its queue's, the language its agent must speak. When the patient
+asked for a person who speaks another language than their own (a language-concordant request), the
+patient's own language is kept beside it as ``patient_language``: set by the enqueue of that episode,
+cleared by the next episode's enqueue and whenever the conversation's language is set again.
+
+Health facts (reason, skill, crisis category and evidence) arrive sealed (``handoff.health_facts``); the
+claim compares the agent's ``skill_tag`` values, never a skill in clear. Retention
+(``PHI_RETENTION_DAYS``): an open conversation (QUEUED, WITH_AGENT) never has an expiry on its hash,
+transcript or episode records; escalating removes any, closing sets it, and a write while it is with
+the bot renews it (``retain``).
 """
+
+RETAIN_FUNCTION = """
+local function retain(conversation, ms, ...)
+  local state = redis.call('HGET', conversation, 'state')
+  if state == 'QUEUED' or state == 'WITH_AGENT' then return end
+  for _, key in ipairs({conversation, ...}) do redis.call('PEXPIRE', key, ms) end
+end
+"""
+"""A conversation that is not open expires ``ms`` after its last write: the keys given, with its hash."""
 
 ENQUEUE_SCRIPT = """
 local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local unacknowledged, escalated = KEYS[5], KEYS[6]
+local unacknowledged, escalated = KEYS[7], KEYS[8]
 local id, language, skill, priority, rank, reason, now =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local crisis_category, crisis_evidence, fallback_language = ARGV[9], ARGV[10], ARGV[11]
+local patient_language, skill_tag = ARGV[12], ARGV[13]
 local state = redis.call('HGET', conversation, 'state')
 if crisis_category ~= '' then
   if redis.call('HEXISTS', conversation, 'crisis_category') == 0 then
@@ -51,16 +72,22 @@ if state == 'QUEUED' then
     local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
     redis.call('ZADD', current_queue, string.format('%.0f', rank * tonumber(ARGV[8]) + enqueued_at), id)
     redis.call('HSET', conversation, 'priority', priority, 'priority_rank', rank,
-      'reason', reason, 'skill', skill, 'updated_at', now)
+      'reason', reason, 'skill', skill, 'skill_tag', skill_tag, 'updated_at', now)
   end
   place_in_fallback(current_queue)
   return {state, redis.call('ZRANK', current_queue, id) + 1}
 end
 redis.call('HINCRBY', conversation, 'episode', 1)
+for _, key in ipairs({conversation, KEYS[5], KEYS[6]}) do redis.call('PERSIST', key) end
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
-  'skill', skill, 'priority', priority, 'priority_rank', rank, 'reason', reason,
+  'skill', skill, 'skill_tag', skill_tag, 'priority', priority, 'priority_rank', rank, 'reason', reason,
   'enqueued_at', now, 'updated_at', now)
 redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language')
+if patient_language ~= '' then
+  redis.call('HSET', conversation, 'patient_language', patient_language)
+else
+  redis.call('HDEL', conversation, 'patient_language')
+end
 redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
 place_in_fallback(queue)
 return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
@@ -68,8 +95,8 @@ return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
 
 REPLAY_SCRIPT = (
     """
-if not redis.call('SET', KEYS[7], '1', 'NX', 'PX', ARGV[12]) then return {'REPLAYED', 0} end
-for index = 13, #ARGV do redis.call('RPUSH', KEYS[8], ARGV[index]) end
+if not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[14]) then return {'REPLAYED', 0} end
+for index = 15, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
 """
     + ENQUEUE_SCRIPT
 )
@@ -87,7 +114,7 @@ change: a change is never without its record, and a record never without its cha
 CLAIM_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned = KEYS[1], KEYS[2]
 local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill',
+local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill_tag',
   'fallback_queue', 'fallback_language')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'QUEUED' then return 'not_queued' end
@@ -108,7 +135,7 @@ return 'ok'
 """A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
 agent's first message, scored by the deadline (``ARGV[9]``, ms)."""
 
-SET_LANGUAGE_SCRIPT = """
+SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + """
 local conversation, new_queue = KEYS[1], KEYS[2]
 local id, language = ARGV[1], ARGV[2]
 local fields = redis.call('HMGET', conversation, 'state', 'queue', 'fallback_queue')
@@ -124,8 +151,16 @@ if fields[1] == 'QUEUED' and fields[2] ~= new_queue then
   end
 end
 redis.call('HSET', conversation, 'language', language)
+redis.call('HDEL', conversation, 'patient_language')
+retain(conversation, ARGV[3])
 return 'ok'
 """
+
+RECORD_SCRIPT = RETAIN_FUNCTION + """
+redis.call('RPUSH', KEYS[2], ARGV[1])
+retain(KEYS[1], ARGV[2], KEYS[2], KEYS[3])
+"""
+"""One transcript entry; with the bot, the conversation's retention starts again."""
 
 AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
@@ -152,12 +187,16 @@ redis.call('HSET', conversation, 'state', ARGV[2], 'resume_pending', '1',
 redis.call('HDEL', conversation, 'agent', 'queue', 'priority_rank', 'reply_after',
   'fallback_queue', 'fallback_language', 'crisis_category', 'crisis_evidence', 'phone_follow_up',
   'verified_via', 'verified_at')
+for _, key in ipairs({conversation, transcript, episodes}) do redis.call('PEXPIRE', key, ARGV[12]) end
+for index = 7, 9 do redis.call('ZREM', KEYS[index], ARGV[4]) end
 audit(KEYS[6], ARGV[9], ARGV[10], ARGV[11])
 return 'ok'
 """
 """Closing ends an episode: its record (sealed, with the crisis disposition) is kept, the open crisis
-flags and the patient's verification are cleared, the next episode's transcript starts here
-(``transcript_from``), and the episode's outbox expires once the patient's socket could drain it.
+flags (and its crisis alert, acknowledged or not: the disposition says what became of it), the agent's
+time to answer and the patient's verification are cleared, the next episode's transcript starts here
+(``transcript_from``), the episode's outbox expires once the patient's socket could drain it, and the
+conversation (hash, transcript, episode records) once its retention has passed.
 A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
 
 REQUEUE_SCRIPT = AUDIT_FUNCTION + """
@@ -227,7 +266,7 @@ for index = 4, #ARGV, 3 do audit(KEYS[4], ARGV[index], ARGV[index + 1], ARGV[ind
 return 1
 """
 """An open crisis raised before ``raised_by`` and still unacknowledged is escalated to the supervisors, once,
-with an audit entry per supervisor told; a crisis whose episode was closed (with its disposition) is dropped."""
+with an audit entry per supervisor told; an alert whose conversation has no open crisis any more is dropped."""
 
 TAKE_RESUME_SCRIPT = """
 local conversation = KEYS[1]
@@ -241,3 +280,40 @@ if fields[2] then
 end
 return 0
 """
+
+PURGE_CONVERSATION_SCRIPT = AUDIT_FUNCTION + """
+local conversation, transcript, episodes = KEYS[1], KEYS[2], KEYS[3]
+local fields = redis.call('HMGET', conversation, 'state', 'updated_at')
+if fields[1] == 'QUEUED' or fields[1] == 'WITH_AGENT' then return 'open' end
+if (fields[1] or '') ~= ARGV[3] or (fields[2] or '') ~= ARGV[4] or redis.call('LLEN', transcript) ~= tonumber(ARGV[5])
+  or redis.call('LLEN', episodes) ~= tonumber(ARGV[6]) then return 'changed' end
+local family = {conversation, transcript, episodes}
+for index = 5, #KEYS do family[#family + 1] = KEYS[index] end
+for _, key in ipairs(family) do
+  if ARGV[1] == 'delete' then redis.call('DEL', key)
+  elseif redis.call('PTTL', key) == -1 then redis.call('PEXPIREAT', key, ARGV[2]) end
+end
+audit(KEYS[4], ARGV[7], ARGV[8], ARGV[9])
+return 'ok'
+"""
+"""``handoff.retention``: deletes a conversation that is past its retention (``delete``), or gives its keys
+that have none the expiry they would have had (``expire``, at ``ARGV[2]``); never an open one, and nothing
+when it changed since the purge read it (state, last update, transcript and episode counts)."""
+
+PURGE_TRACKER_SCRIPT = AUDIT_FUNCTION + """
+local tracker, conversation = KEYS[1], KEYS[3]
+local state = redis.call('HGET', conversation, 'state')
+if state == 'QUEUED' or state == 'WITH_AGENT' then return 'open' end
+if redis.call('PTTL', tracker) ~= -1 or redis.call('STRLEN', tracker) ~= tonumber(ARGV[3]) then return 'changed' end
+if ARGV[1] == 'delete' then redis.call('DEL', tracker) else redis.call('PEXPIREAT', tracker, ARGV[2]) end
+audit(KEYS[2], ARGV[4], ARGV[5], ARGV[6])
+return 'ok'
+"""
+"""The same for a Rasa tracker without an expiry; a tracker Rasa saved meanwhile has one (``record_exp``)."""
+
+TRIM_ALERTS_SCRIPT = AUDIT_FUNCTION + """
+local trimmed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+if trimmed > 0 then audit(KEYS[2], ARGV[2], ARGV[3], ARGV[4]) end
+return trimmed
+"""
+"""Crisis alerts older than the retention go (``XTRIM MINID``), audited."""

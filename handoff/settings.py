@@ -13,6 +13,9 @@ MAX_MESSAGE_BYTES = 4096
 """Largest patient or agent message accepted, in UTF-8 bytes."""
 DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
 DEFAULT_AUDIT_ANCHOR = Path(".data/audit-anchor.jsonl")
+DAY_MS = 86_400_000
+MAX_RETENTION_DAYS = 36_525
+"""A hundred years: longer is a typo, and Redis expiry times must stay in range."""
 
 
 class SettingsError(ValueError):
@@ -105,6 +108,31 @@ class AgentAccess:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long PHI stays in Redis once its conversation is no longer open (README, "PHI at rest, in logs, and
+    retention").
+
+    Transcripts, outboxes, sealed episode records, conversation hashes and Rasa trackers expire this long
+    after the conversation's last activity once it is closed or back with the bot; a queued conversation,
+    or one with an agent, never expires. The audit log is not PHI retention: it is never expired here.
+    """
+
+    days: int = 30
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "Retention":
+        """Reads ``PHI_RETENTION_DAYS``; unset keeps the default above."""
+        retention = cls(**positive_ints(cls, environ, "PHI_RETENTION_"))
+        if retention.days > MAX_RETENTION_DAYS:
+            raise SettingsError(f"PHI_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS}, not {retention.days}")
+        return retention
+
+    @property
+    def ms(self) -> int:
+        return self.days * DAY_MS
+
+
+@dataclass(frozen=True)
 class TlsFiles:
     """A server certificate (PEM, with its chain) and its private key."""
 
@@ -138,12 +166,14 @@ class HandoffSettings:
     audit_anchor: Path = DEFAULT_AUDIT_ANCHOR
     agents: AgentAccess = AgentAccess()
     tls: Optional[TlsFiles] = None
+    retention: Retention = Retention()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
-        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY`` and the ``PATIENT_*`` and ``AGENT_*`` limits."""
+        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the ``PATIENT_*`` and ``AGENT_*``
+        limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -163,6 +193,7 @@ class HandoffSettings:
             audit_anchor=Path(environ.get("HANDOFF_AUDIT_ANCHOR") or DEFAULT_AUDIT_ANCHOR),
             agents=AgentAccess.from_env(environ),
             tls=TlsFiles.from_env(environ),
+            retention=Retention.from_env(environ),
         )
 
     def key_ring(self) -> KeyRing:

@@ -293,7 +293,8 @@ class CrisisReplayer:
         lock = self.queue.redis.lock(self.queue.keys.gate_lock(crisis.conversation_id), timeout=REPLAY_LOCK_SECONDS)
         locked = await lock.acquire(blocking_timeout=REPLAY_LOCK_WAIT_SECONDS)
         if not locked:
-            logger.warning("crisis_spool.replay_without_lock conversation=%s", crisis.conversation_id)
+            logger.warning("crisis_spool.replay_without_lock conversation=%s",
+                           self.queue.pseudonym(crisis.conversation_id))
         try:
             skill = Skill(crisis.skill)
             stored = await self.queue.replay_escalation(
@@ -312,10 +313,11 @@ class CrisisReplayer:
                 try:
                     await lock.release()
                 except LockError:
-                    logger.warning("crisis_spool.lock_expired conversation=%s", crisis.conversation_id)
+                    logger.warning("crisis_spool.lock_expired conversation=%s",
+                                   self.queue.pseudonym(crisis.conversation_id))
         logger.warning(
             "crisis.replayed conversation=%s category=%s entry=%s stored=%s",
-            crisis.conversation_id, crisis.category, crisis.entry_id, stored,
+            self.queue.pseudonym(crisis.conversation_id), crisis.category, crisis.entry_id, stored,
         )
         return stored
 

@@ -2,18 +2,22 @@
 
 Signals, strongest first:
 
-1. an explicit switch: a short message that asks for a language by name ("¿hablas
+1. an explicit switch: a message that asks the bot for a language by name ("¿hablas
    español?", "in English please", "can we speak vietnamese", "说中文"); a message that only
-   mentions one ("is there a chinese speaking doctor", "are french fries healthy") is not;
+   mentions one ("is there a chinese speaking doctor", "are french fries healthy") is not
+   (``languages/requests.py``);
 2. the script: Han, Hangul, Cyrillic, Arabic letters, or Vietnamese-only
    diacritics, which settle a message of any length;
-3. the language's frequent words (``common_words`` in its YAML file), weighted: a word that
-   is also English ("a", "may", "yo", "me") or frequent in several languages counts for a
-   share only, and a Latin-script language other than English wins only with a word of its
-   own (or a clear lead), so one ambiguous function word never outvotes English. English
-   words are its ``common_words``, its NLU training data and ``en_lexicon.txt``. On a tie
-   between English and another language, the other wins, since code-switching patients mix
-   English words into their own language ("necesito un refill");
+3. the language's frequent words (``common_words`` in its YAML file, the word lists of
+   ``languages/lexicons/`` and, for languages with bot flows, their NLU training data), weighted:
+   a word frequent in several languages ("a", "may", "yo", "me") counts for a share in each,
+   and a Latin-script language other than English wins only with a word of its own (or a clear
+   lead), so one ambiguous function word never outvotes English. Vietnamese typed without
+   diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
+   data without diacritics), whose words then count for Vietnamese (and for a share of
+   English when they are English words too: "is the cam on"). On a tie between
+   English and another language, the other wins, since code-switching patients mix English
+   words into their own language ("necesito un refill");
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
    training data (``data/nlu/<lang>/``), which place single content words such
    as "farmacia" or "estacionamiento";
@@ -27,62 +31,33 @@ first message falls back to the client's locale, then English.
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 import yaml
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from languages.catalog import LanguageCatalog
+from languages.requests import LanguageRequests
+from languages.text import SCRIPT_PATTERNS, WORD, plain_words
 
 DetectorFactory.seed = 0
 
 DEFAULT_LANGUAGE = "en"
-MAX_SWITCH_REQUEST_WORDS = 7
-"""A message in Han script that names a language this short is a request for it."""
 LANGDETECT_MIN_WORDS = 4
 LANGDETECT_MIN_PROBABILITY = 0.9
 
-SCRIPT_PATTERNS = {
-    "han": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
-    "hangul": re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"),
-    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
-    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f]"),
-}
 VIETNAMESE_LETTERS = re.compile(
     "[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
 )
-WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
-ENGLISH_LEXICON = Path(__file__).resolve().parent / "en_lexicon.txt"
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 UNACCENTED_VIETNAMESE_WEIGHT = 0.5
-"""Vietnamese typed without diacritics is rare from patients; its bare syllables ("a", "la", "may")
-are words of many languages, so they count for half."""
-POLITE_WORDS = frozenset(
-    [
-        "please", "pls", "plz", "por", "favor", "porfa", "porfavor", "thanks", "gracias", "s'il", "vous", "plait",
-        "plait", "po", "a", "nhe",
-    ]
-)
-SWITCH_PREPOSITIONS = frozenset(["in", "en", "em", "sa", "into", "bang"])
-"""Right before a language name, these ask for it: "in spanish please", "en español", "bằng tiếng Việt"."""
-SPEAK_VERBS = frozenset(
-    [
-        "speak", "talk", "write", "chat", "text", "reply", "answer", "respond", "prefer", "switch", "habla",
-        "hablas", "hablame", "hablen", "hablan", "hablamos", "hablar", "hable", "hableme", "prefiero", "cambiar",
-        "cambia", "cambie", "parle", "parlez", "parler", "fala", "falar", "noi",
-    ]
-)
-"""A verb before a language name asks for it when its subject is the bot or "we" ("do you speak korean")."""
-SPEAK_SUBJECTS = frozenset(
-    ["you", "u", "ya", "we", "please", "pls", "can", "could", "usted", "ud", "tu", "me", "to", "a"]
-)
-"""...and not when it is someone else ("does anyone speak tagalog", "i speak english but my dad...")."""
-SWITCH_TAILS = frozenset(["duoc", "khong", "ok", "okay", "pls", "plz", "please", "por", "favor", "porfa", "porfavor"])
-MAX_SWITCH_SENTENCE_WORDS = 12
+"""A bare Vietnamese syllable that is also another language's word ("a", "la", "may") counts for half
+of its share."""
 NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "jaja", "jajaja", "xd", "omg"])
 """Typed alike in every language: no evidence; the locale or the session decides them."""
 PROFILE_MIN_LEAD = 0.2
@@ -154,57 +129,32 @@ class CharacterProfiles:
 class LanguageResolver:
     def __init__(self, catalog: LanguageCatalog, nlu_dir: Path = NLU_DIR) -> None:
         self.catalog = catalog
+        self.requests = LanguageRequests(catalog)
         self._by_script = {language.script: language.code for language in catalog if language.script}
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
-        self._words = {language.code: language.common_words for language in catalog if language.code != "en"}
-        other_words = frozenset().union(*self._words.values())
-        english = catalog.get("en")
-        nlu_english = {
-            word.lower()
-            for path in sorted((nlu_dir / "en").glob("*.yml"))
-            for text, _ in nlu_examples(path)
-            for word in WORD.findall(text)
-        }
-        self._words["en"] = (
-            (english.common_words if english else frozenset())
-            | english_lexicon()
-            | (frozenset(nlu_english) - other_words)
+        common = {language.code: language.common_words | lexicon(language.code) for language in catalog}
+        self._words = dict(common)
+        for code in catalog.bot_languages:
+            others = frozenset().union(*(words for other, words in common.items() if other != code))
+            nlu_words = {
+                word.lower()
+                for path in sorted((nlu_dir / code).glob("*.yml"))
+                for text, _ in nlu_examples(path)
+                for word in WORD.findall(text)
+            }
+            self._words[code] = common[code] | (frozenset(nlu_words) - others)
+        self._vietnamese_pairs = unaccented_pairs(
+            (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
+            self._words.get(DEFAULT_LANGUAGE, frozenset()),
         )
 
     def explicit_switch(self, text: str) -> Optional[str]:
-        """The language a message asks for by name, if any (the last one asked for wins).
+        """The language a message asks the bot to speak, if any (see ``languages.requests``)."""
+        return self.requests.explicit_switch(text)
 
-        Naming a language is a request for it when the message is little more than the name
-        ("español?", "english please", "tiếng Việt được không"), when it follows "in"/"en"
-        ("in Spanish please"), or when it follows a verb of speaking whose subject is the bot or
-        "we" ("¿hablas español?", "do you speak korean", "can we speak vietnamese"). A mention is
-        not a request: "is there a chinese speaking doctor", "my mom speaks only spanish".
-        """
-        lowered = text.lower()
-        words = [_strip_accents(word) for word in WORD.findall(lowered)]
-        if SCRIPT_PATTERNS["han"].search(text) and len(words) <= MAX_SWITCH_REQUEST_WORDS:
-            han_names = [
-                (lowered.rfind(name), language.code)
-                for language in self.catalog
-                for name in language.names
-                if SCRIPT_PATTERNS["han"].search(name) and name in lowered
-            ]
-            if han_names:
-                return max(han_names)[1]
-        if len(words) > MAX_SWITCH_SENTENCE_WORDS:
-            return None
-        best: Optional[tuple[int, str]] = None
-        for language in self.catalog:
-            for name in language.names:
-                name_words = [_strip_accents(word) for word in WORD.findall(name)]
-                if not name_words or SCRIPT_PATTERNS["hangul"].search(name):
-                    if name_words and name in lowered and len(words) <= MAX_SWITCH_REQUEST_WORDS:
-                        best = max(best or (-1, ""), (lowered.rfind(name), language.code))
-                    continue
-                for start in _occurrences(name_words, words):
-                    if _asks_for(words[:start], words[start + len(name_words):]):
-                        best = max(best or (-1, ""), (start, language.code))
-        return best[1] if best else None
+    def concordant_request(self, text: str) -> Optional[str]:
+        """The language of the person a message asks for, if any (see ``languages.requests``)."""
+        return self.requests.concordant_person(text)
 
     def detect(self, text: str) -> Optional[Resolution]:
         """The language of the message alone, or None when it gives no evidence."""
@@ -259,11 +209,19 @@ class LanguageResolver:
         that are not English."""
         scores: dict[str, float] = {}
         own: dict[str, int] = {}
-        for word in words:
+        in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
+        for word, paired in zip(words, in_vietnamese_pair, strict=True):
             owners = [code for code, common in self._words.items() if word in common]
+            if paired:
+                # A Vietnamese syllable pair: the word is Vietnamese, or English ("is the cam on") for a share.
+                scores["vi"] = scores.get("vi", 0.0) + 1
+                own["vi"] = own.get("vi", 0) + 1
+                if DEFAULT_LANGUAGE in owners:
+                    scores[DEFAULT_LANGUAGE] = scores.get(DEFAULT_LANGUAGE, 0.0) + 1 / len(owners)
+                continue
             for code in owners:
                 weight = 1 / len(owners)
-                if code == "vi" and not VIETNAMESE_LETTERS.search(word):
+                if code == "vi" and len(owners) > 1 and not VIETNAMESE_LETTERS.search(word):
                     weight *= UNACCENTED_VIETNAMESE_WEIGHT
                 scores[code] = scores.get(code, 0.0) + weight
             if DEFAULT_LANGUAGE not in owners:
@@ -295,40 +253,34 @@ class LanguageResolver:
         return None
 
 
-def english_lexicon(path: Path = ENGLISH_LEXICON) -> frozenset[str]:
-    """Frequent English words, one a line (``#`` starts a comment)."""
+def lexicon(code: str, directory: Path = LEXICON_DIR) -> frozenset[str]:
+    """A language's frequent words from its word lists ``<code>-<source>.txt``, one a line (``#`` starts
+    a comment); empty for a language without one."""
     return frozenset(
         line.strip().lower()
+        for path in sorted(directory.glob(f"{code}-*.txt"))
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     )
 
 
+def unaccented_pairs(texts: Iterable[str], english: frozenset[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent word pairs of these texts typed without diacritics, less pairs of two English words."""
+    pairs: set[tuple[str, str]] = set()
+    for text in texts:
+        pairs.update(pair for pair in pairwise(plain_words(text)) if not (pair[0] in english and pair[1] in english))
+    return frozenset(pairs)
+
+
+def _in_pairs(words: list[str], pairs: frozenset[tuple[str, str]]) -> list[bool]:
+    """For each word, whether it and a neighbour form one of the pairs."""
+    inside = [False] * len(words)
+    for i, pair in enumerate(pairwise(words)):
+        if pair in pairs:
+            inside[i] = inside[i + 1] = True
+    return inside
+
+
 def _character_ngrams(text: str) -> list[str]:
     padded = f" {' '.join(WORD.findall(text.lower()))} "
     return [padded[i : i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1) if padded[i : i + n].strip()]
-
-
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-
-
-def _occurrences(needle: list[str], words: list[str]) -> list[int]:
-    return [i for i in range(len(words) - len(needle) + 1) if words[i : i + len(needle)] == needle]
-
-
-def _asks_for(before: list[str], after: list[str]) -> bool:
-    """Whether a language name between these words asks for the language (see ``explicit_switch``)."""
-    if not [word for word in before + after if word not in POLITE_WORDS]:
-        return True
-    if not before:
-        return all(word in SWITCH_TAILS or word in POLITE_WORDS for word in after)
-    previous = before[-1]
-    if previous in SWITCH_PREPOSITIONS:
-        return True
-    if previous == "a" and len(before) >= 2 and before[-2] in SPEAK_VERBS:
-        return True  # "cambiar a español"
-    if previous in SPEAK_VERBS:
-        subject = before[-2] if len(before) >= 2 else ""
-        return subject == "" or subject in SPEAK_SUBJECTS or subject in SPEAK_VERBS
-    return False

@@ -41,6 +41,7 @@ from handoff.console.oversight import list_agents, list_escalations, read_audit
 from handoff.console.page import console_page
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.keys import KeySpace
+from handoff.log_privacy import pseudonymous_access_log
 from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, reap_periodically
 from handoff.queue import LiveAgentQueue
 from handoff.settings import HandoffSettings
@@ -98,7 +99,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     key_ring = settings.key_ring()
     audit = AuditLog(redis, keys, settings.audit_key_ring(), settings.audit_anchor)
     app = create_console_app(
-        LiveAgentQueue(redis, key_ring, keys),
+        LiveAgentQueue(redis, key_ring, keys, settings.retention.ms),
         AgentSessions(redis, keys, AgentDirectory.from_file(settings.agents_file), settings.agents),
         audit,
         LoginThrottle(redis, keys, settings.agents),
@@ -130,4 +131,5 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     settings = HandoffSettings.from_env()
     tls = server_tls_context(settings.tls) if settings.tls else None
-    web.run_app(app_from_settings(settings), host=args.host, port=args.port, ssl_context=tls)
+    web.run_app(app_from_settings(settings), host=args.host, port=args.port, ssl_context=tls,
+                access_log_class=pseudonymous_access_log(settings.key_ring()))

@@ -104,7 +104,8 @@ async def crisis_alerts(request: web.Request) -> web.Response:
         return error_response(400, "after must be an alert id such as 1700000000000-0")
     await request.app[AUDIT_KEY].record(agent.agent_id, "read_alerts", "-", request.remote)
     alerts = await request.app[QUEUE_KEY].crisis_alerts(agent.agent_id, after)
-    pending = await request.app[CRISIS_ALERTS_KEY].unacknowledged({alert["conversation"] for alert in alerts})
+    conversations = {conversation for alert in alerts if (conversation := alert.get("conversation"))}
+    pending = await request.app[CRISIS_ALERTS_KEY].unacknowledged(conversations)
     return web.json_response(
         {"alerts": [dict(alert, acknowledged=alert["conversation"] not in pending) for alert in alerts]}
     )

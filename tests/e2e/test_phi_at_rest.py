@@ -9,24 +9,7 @@ from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of
 from tests.e2e.training_messages import training_message
-
-
-async def every_stored_value(redis: Redis) -> list[bytes]:
-    values: list[bytes] = []
-    for key in await redis.keys("*"):
-        kind = (await redis.type(key)).decode()
-        if kind == "string":
-            values.append(await redis.get(key))
-        elif kind == "list":
-            values.extend(await redis.lrange(key, 0, -1))
-        elif kind == "hash":
-            values.extend((await redis.hgetall(key)).values())
-        elif kind == "zset":
-            values.extend(await redis.zrange(key, 0, -1))
-        elif kind == "stream":
-            for _, fields in await redis.xrange(key):
-                values.extend(fields.values())
-    return values
+from tests.redis_contents import every_stored_value
 
 
 async def test_patient_and_agent_words_are_encrypted_at_rest(

@@ -180,3 +180,40 @@ async def test_switching_language_while_queued_moves_the_task_keeping_its_place(
     assert [c.conversation_id for c in await queue.waiting(["es"])] == ["early", "spanish-later"]
     claimed = await queue.claim("early", "luis", ["es"])
     assert claimed.language == "es"
+
+
+async def test_a_requested_language_keeps_the_task_in_its_queue_and_the_patients_own_language_beside_it(
+    queue: LiveAgentQueue,
+) -> None:
+    asked = await queue.enqueue_escalation(
+        "asks-zh", "zh", Skill.GENERAL, Priority.NORMAL, "language_concordant_request", patient_language="en"
+    )
+    assert (asked.language, asked.reason) == ("zh", "language_concordant_request")
+    conversation = await queue.conversation("asks-zh")
+    assert conversation is not None
+    assert (conversation.language, conversation.patient_language, conversation.spoken_language) == ("zh", "en", "en")
+    assert conversation.held_in_requested_language
+    await queue.remember_patient_language("asks-zh", "es")
+    assert [c.conversation_id for c in await queue.waiting(["zh"])] == ["asks-zh"], "writing Spanish moves nothing"
+    assert await queue.waiting(["en"]) == [] and await queue.waiting(["es"]) == []
+    moved = await queue.conversation("asks-zh")
+    assert moved is not None and (moved.language, moved.patient_language) == ("zh", "es")
+
+
+async def test_the_patients_own_language_lasts_one_episode_or_until_the_language_is_set_again(
+    queue: LiveAgentQueue,
+) -> None:
+    await queue.enqueue_escalation("p", "ko", Skill.GENERAL, Priority.NORMAL, "language_concordant_request",
+                                   patient_language="en")
+    await queue.claim("p", "kim", ["ko"])
+    await queue.close("p", "kim", CloseOutcome.BACK_TO_BOT)
+    closed = await queue.conversation("p")
+    assert closed is not None and closed.spoken_language == "en" and not closed.held_in_requested_language
+    await queue.enqueue_escalation("p", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    again = await queue.conversation("p")
+    assert again is not None and (again.language, again.patient_language) == ("en", None)
+    await queue.enqueue_escalation("q", "ko", Skill.GENERAL, Priority.NORMAL, "language_concordant_request",
+                                   patient_language="en")
+    await queue.remember_language("q", "es")
+    switched = await queue.conversation("q")
+    assert switched is not None and (switched.language, switched.patient_language) == ("es", None)

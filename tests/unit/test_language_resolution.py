@@ -67,10 +67,11 @@ def test_a_long_message_that_mentions_a_language_is_not_a_switch(resolver: Langu
 def test_every_language_has_the_notices_the_connector_sends() -> None:
     catalog = LanguageCatalog.load()
     for language in catalog:
-        keys = ("queued", "unsupported_language", "crisis_resources", "crisis_connecting", "crisis_unrecorded",
-                "after_hours")
+        keys = ("queued", "language_concordant", "unsupported_language", "crisis_resources", "crisis_connecting",
+                "crisis_unrecorded", "after_hours")
         for key in keys:
             assert key in language.notices, (language.code, key)
+        assert "{language}" in language.notices["language_concordant"], "it names the language asked for"
         assert "988" in language.notices["crisis_resources"]
         assert "911" in language.notices["crisis_resources"]
         assert "988" in language.notices["crisis_unrecorded"], "an outage notice still gives the number first"

@@ -1,0 +1,229 @@
+"""What a message asks for by a language's name: the bot in that language, or a person who speaks it.
+
+A language named in passing is neither: "are french fries healthy", "my chinese food order", "how do
+you say hello in spanish", "my parents speak spanish but i can translate".
+
+- **A switch** asks the bot to speak the language: the message is little more than the name
+  ("español?", "english please", "tiếng Việt được không"), the name follows "in"/"en" ("in Spanish
+  please"), or it follows a verb of speaking whose subject is the bot or "we" ("¿hablas español?",
+  "do you speak korean", "can we speak vietnamese"); in Han script, the message is the name and
+  words of asking only ("说中文", "请改用英文"; not "我不会说英文", I can't speak English).
+- **A language-concordant person** is asked for when the name goes with someone who speaks it ("is
+  there a chinese speaking doctor", "a nurse who speaks korean", "does anyone speak tagalog",
+  "¿tienen un médico que hable vietnamita?", "có bác sĩ nói tiếng Hàn không", "有会说韩语的医生吗"),
+  with an interpreter ("a korean interpreter", "intérprete de árabe", "越南语翻译"), or with a family
+  member who speaks only that language ("my mother only speaks korean", "mi mamá solo habla
+  coreano", "mẹ tôi chỉ nói tiếng Việt", "我妈妈只会说中文"). The patient keeps their own language
+  with the bot; the person comes from the named language's queue.
+"""
+
+import re
+from typing import Optional
+
+from languages.catalog import LanguageCatalog
+from languages.text import SCRIPT_PATTERNS, occurrences, plain_words
+
+MAX_SWITCH_REQUEST_WORDS = 7
+"""A message in Han script that names a language this short may be a request for it."""
+MAX_SWITCH_SENTENCE_WORDS = 12
+POLITE_WORDS = frozenset(
+    [
+        "please", "pls", "plz", "por", "favor", "porfa", "porfavor", "thanks", "gracias", "s'il", "vous", "plait",
+        "plait", "po", "a", "nhe",
+    ]
+)
+SWITCH_PREPOSITIONS = frozenset(["in", "en", "em", "sa", "into", "bang"])
+"""Right before a language name, these ask for it: "in spanish please", "en español", "bằng tiếng Việt"."""
+SPEAK_VERBS = frozenset(
+    [
+        "speak", "talk", "write", "chat", "text", "reply", "answer", "respond", "prefer", "switch", "habla",
+        "hablas", "hablame", "hablen", "hablan", "hablamos", "hablar", "hable", "hableme", "prefiero", "cambiar",
+        "cambia", "cambie", "parle", "parlez", "parler", "fala", "falar", "noi",
+    ]
+)
+"""A verb before a language name asks for it when its subject is the bot or "we" ("do you speak korean")."""
+SPEAK_SUBJECTS = frozenset(
+    ["you", "u", "ya", "we", "please", "pls", "can", "could", "usted", "ud", "tu", "me", "to", "a"]
+)
+"""...and not when it is someone else ("does anyone speak tagalog", "i speak english but my dad...")."""
+TRANSLATING = frozenset(
+    ["say", "said", "called", "call", "word", "words", "mean", "means", "translate", "translated", "spell",
+     "decir", "dice", "dicen", "significa", "traduce", "traducir", "nghia", "dich"]
+)
+"""Before "in <language>", these ask about words, not for the language: "how do you say thank you in korean"."""
+SWITCH_TAILS = frozenset(["duoc", "khong", "ok", "okay", "pls", "plz", "please", "por", "favor", "porfa", "porfavor"])
+HAN_ASKING = frozenset("请請用说說讲講改换換成可以吗嗎好呢吧麻烦煩您你我们們要能跟和聊天回复覆写寫打字话話")
+"""Han characters that may stand around a language name in a request to switch; any other (不, 会,
+的, 医生 ...) makes the name a mention."""
+
+SPEAKING = frozenset(
+    [
+        "speak", "speaks", "talk", "talks", "understand", "understands", "know", "knows", "habla", "hable",
+        "hablen", "hablan", "hablar", "entienda", "entiende", "sepa", "noi", "biet", "fala", "parle",
+    ]
+)
+"""Verbs of speaking a language, third person or relative clause ("a nurse who speaks", "que hable")."""
+SPEAKING_ADJECTIVES = frozenset(["speaking", "speaker", "speakers", "hablante", "hablantes"])
+"""After the name: "a chinese speaking doctor", "chinese-speaking staff"."""
+PEOPLE = frozenset(
+    [
+        "doctor", "doctors", "dr", "doc", "nurse", "nurses", "person", "people", "someone", "somebody", "anyone",
+        "anybody", "nobody", "staff", "agent", "agents", "provider", "providers", "physician", "physicians",
+        "pharmacist", "therapist", "counselor", "rep", "representative", "member", "team", "medico", "medica",
+        "medicos", "doctora", "doctores", "enfermera", "enfermero", "enfermeras", "alguien", "persona", "personas",
+        "personal", "agente", "agentes", "gente", "si", "ta", "ai", "nguoi", "vien",
+    ]
+)
+"""Who may speak the language: "a doctor who...", "alguien que...", "bác sĩ nói...", "y tá", "nhân viên"."""
+SOMEONE = frozenset(["someone", "somebody", "anyone", "anybody", "alguien", "ai", "nobody"])
+"""People who may speak without a relative pronoun: "does anyone speak tagalog", "ai nói tiếng Hàn"."""
+INDEFINITES = frozenset(["a", "an", "any", "some", "un", "una", "unos", "algun", "alguna", "co", "can", "cac"])
+"""Before a person, asking whether there is one: "any doctors speak korean", "có bác sĩ nói tiếng Hàn"."""
+COMPOUND_HEADS = frozenset(["bac", "y", "nhan"])
+"""First syllables of the Vietnamese persons "bác sĩ", "y tá", "nhân viên"."""
+RELATIVES = frozenset(["who", "that", "which", "que", "quien", "can", "could", "puede", "pueda"])
+"""May stand between the person and the verb: "a doctor who speaks", "alguien que hable", "anyone can speak"."""
+INTERPRETERS = frozenset(
+    ["interpreter", "interpreters", "translator", "translators", "interpretation", "interprete", "interpretes",
+     "traductor", "traductora", "dich"]
+)
+"""Next to the name: "a korean interpreter", "interpreter for arabic", "intérprete de árabe", "thông dịch"."""
+INTERPRETER_LINKS = frozenset(["for", "in", "de", "en", "a", "an", "vien", "tieng"])
+ONLY = frozenset(["only", "just", "solo", "solamente", "nomas", "unicamente", "chi"])
+THIRD_PERSONS = frozenset(
+    [
+        "mother", "mom", "mum", "mommy", "mama", "dad", "daddy", "father", "papa", "parents", "parent", "grandma",
+        "grandmother", "grandpa", "grandfather", "granny", "husband", "wife", "son", "daughter", "brother",
+        "sister", "aunt", "uncle", "he", "she", "they", "family", "madre", "padre", "padres", "mami", "papi",
+        "abuela", "abuelo", "abuelita", "abuelito", "esposo", "esposa", "marido", "hijo", "hija", "suegra",
+        "suegro", "tia", "tio", "hermano", "hermana", "ella", "ellos", "ba", "bo", "ong", "chong", "vo",
+    ]
+)
+"""Someone other than the patient who speaks only the language: "my mother only speaks korean"."""
+VIETNAMESE_MOTHER = ("me toi", "me em", "me minh")
+"""Mẹ (mother) without its diacritic is "me": only with its possessive is it the patient's mother."""
+HAN_PERSON_AFTER_NAME = re.compile(r"^的?(?:医生|醫生|大夫|护士|護士|人|员|員|工作人员|工作人員|职员|職員|翻译|翻譯)")
+HAN_SPEAKING_BEFORE_NAME = re.compile(r"(?:说|說|讲|講|懂)$")
+HAN_INTERPRETER_AFTER_NAME = re.compile(r"^的?(?:翻译|翻譯|口译|口譯|传译|傳譯)")
+HAN_ONLY_BEFORE_NAME = re.compile(r"(?<!我)只(?:会|會|能)?(?:说|說|讲|講|懂)$")
+
+
+class LanguageRequests:
+    def __init__(self, catalog: LanguageCatalog) -> None:
+        self.catalog = catalog
+        self._latin_names = [
+            (language.code, words)
+            for language in catalog
+            for name in language.names
+            if not SCRIPT_PATTERNS["han"].search(name) and not SCRIPT_PATTERNS["hangul"].search(name)
+            and (words := plain_words(name))
+        ]
+        self._whole_names = [
+            (language.code, name)
+            for language in catalog
+            for name in language.names
+            if SCRIPT_PATTERNS["han"].search(name) or SCRIPT_PATTERNS["hangul"].search(name)
+        ]
+
+    def explicit_switch(self, text: str) -> Optional[str]:
+        """The language a message asks the bot to speak, if any (the last one asked for wins)."""
+        lowered = text.lower()
+        words = plain_words(text)
+        if len(words) <= MAX_SWITCH_REQUEST_WORDS:
+            asked = [
+                (lowered.rfind(name), code)
+                for code, name in self._whole_names
+                if name in lowered and _only_asking(lowered, name)
+            ]
+            if asked:
+                return max(asked)[1]
+        if len(words) > MAX_SWITCH_SENTENCE_WORDS:
+            return None
+        best: Optional[tuple[int, str]] = None
+        for code, name_words in self._latin_names:
+            for start in occurrences(name_words, words):
+                if _asks_for(words[:start], words[start + len(name_words):]):
+                    best = max(best or (-1, ""), (start, code))
+        return best[1] if best else None
+
+    def concordant_person(self, text: str) -> Optional[str]:
+        """The language of a person the message asks for (see the module's docstring), if any."""
+        lowered = text.lower()
+        for code, name in self._whole_names:
+            for found in re.finditer(re.escape(name), lowered):
+                before, after = lowered[: found.start()], lowered[found.end():]
+                if (
+                    (HAN_SPEAKING_BEFORE_NAME.search(before) and HAN_PERSON_AFTER_NAME.search(after))
+                    or HAN_INTERPRETER_AFTER_NAME.search(after)
+                    or HAN_ONLY_BEFORE_NAME.search(before)
+                ):
+                    return code
+        words = plain_words(text)
+        for code, name_words in self._latin_names:
+            for start in occurrences(name_words, words):
+                if _asks_for_a_speaker(words[:start], words[start + len(name_words):]):
+                    return code
+        return None
+
+
+def _only_asking(lowered: str, name: str) -> bool:
+    """A Han or Hangul name whose message holds, besides the name, only words of asking and Latin words."""
+    rest = lowered.replace(name, "")
+    if SCRIPT_PATTERNS["hangul"].search(name):
+        return not SCRIPT_PATTERNS["han"].search(rest)
+    return all(char in HAN_ASKING for char in rest if SCRIPT_PATTERNS["han"].match(char))
+
+
+def _asks_for(before: list[str], after: list[str]) -> bool:
+    """Whether a language name between these words asks the bot to speak it."""
+    if not [word for word in before + after if word not in POLITE_WORDS]:
+        return True
+    if not before:
+        return all(word in SWITCH_TAILS or word in POLITE_WORDS for word in after)
+    previous = before[-1]
+    if previous in SWITCH_PREPOSITIONS:
+        return not any(word in TRANSLATING for word in before)
+    if previous == "a" and len(before) >= 2 and before[-2] in SPEAK_VERBS:
+        return True  # "cambiar a español"
+    if previous in SPEAK_VERBS:
+        subject = before[-2] if len(before) >= 2 else ""
+        return subject == "" or subject in SPEAK_SUBJECTS or subject in SPEAK_VERBS
+    return False
+
+
+def _asks_for_a_speaker(before: list[str], after: list[str]) -> bool:
+    """Whether a language name between these words asks for someone who speaks it."""
+    if after[:1] and after[0] in SPEAKING_ADJECTIVES and any(word in PEOPLE for word in after[1:3]):
+        return True  # "a chinese speaking doctor"
+    if (after[:1] and after[0] in INTERPRETERS) or (before[-1:] and before[-1] in INTERPRETERS):
+        return True  # "a korean interpreter", "thông dịch viên tiếng Hàn"
+    if len(before) >= 2 and before[-1] in INTERPRETER_LINKS and before[-2] in INTERPRETERS:
+        return True  # "an interpreter for arabic", "intérprete de árabe"
+    verb = len(before) - 1
+    if verb >= 0 and before[verb] == "tieng":
+        verb -= 1  # "nói tiếng ..." when the name was given without "tiếng"
+    only = verb >= 0 and before[verb] in ONLY
+    if only:
+        verb -= 1  # "speaks only korean"
+    if verb < 0 or before[verb] not in SPEAKING:
+        return False
+    if only or (verb >= 1 and before[verb - 1] in ONLY):
+        speakers = before[:verb]  # "my mother only speaks korean"
+        return any(word in THIRD_PERSONS for word in speakers) or any(
+            mother in " ".join(speakers) for mother in VIETNAMESE_MOTHER)
+    if any(word in INTERPRETERS for word in before) and before[verb - 1 : verb] != ["i"]:
+        return True  # "i need an interpreter for my dad, he speaks arabic"
+    subject = verb - 1
+    related = subject >= 0 and before[subject] in RELATIVES
+    if related:
+        subject -= 1
+    if subject >= 0 and before[subject] in ("there", "here", "alli", "aqui", "o", "day"):
+        subject -= 1  # "does anyone there speak tagalog"
+    if subject < 0 or before[subject] not in PEOPLE:
+        return False
+    if related or before[subject] in SOMEONE:
+        return True  # "a doctor who speaks korean", "does anyone speak tagalog"
+    article = subject - 1
+    if article >= 0 and before[article] in COMPOUND_HEADS:
+        article -= 1
+    return article >= 0 and before[article] in INDEFINITES  # "any nurses speak korean", "có bác sĩ nói tiếng Hàn"
