@@ -1,10 +1,10 @@
-"""Learned crisis screen: a linear model over hashed character and word n-grams.
+"""Learned crisis screen: linear models over hashed character and word n-grams.
 
-It runs beside the rule-based :class:`screening.crisis.CrisisScreen` on every
-patient message; a message is a crisis if either fires. The rules are precise
-where someone wrote the pattern; this model is there so that recall does not
-depend on someone having written the exact pattern (new phrasings, typos,
-languages with few patterns).
+:class:`screening.crisis.CrisisScreen` runs it on every message after the
+rules; a message is a crisis if either fires. The rules are precise where
+someone wrote the pattern; this model is there so that recall does not depend
+on someone having written the exact pattern (new phrasings, typos, languages
+with few patterns).
 
 Design:
 
@@ -13,18 +13,21 @@ Design:
   sublinear TF times IDF, L2-normalised: the TF-IDF of scikit-learn's
   ``TfidfVectorizer``, computed by our own code so that scoring needs only
   NumPy.
-* Model: L2 logistic regression (liblinear), balanced class weights, trained
-  by ``python -m screening.classifier.train`` from the project's own labelled
-  data (the tuning split of ``tests/data/crisis``, the NLU examples in
-  ``data/nlu``) and the small public sets under
-  ``screening/classifier/data`` (see its README). One binary label: crisis
-  (any category) or not; the rules say which category.
-* Threshold: chosen by the trainer from out-of-fold scores, for recall
-  (see :mod:`screening.classifier.train`), and stored in the artefact.
+* Two models on the same features, trained by
+  ``python -m screening.classifier.train`` (see there for data, weights and
+  threshold): a binary logistic regression, crisis (any category) or not,
+  which decides; and a multinomial one over the four crisis categories,
+  trained on crisis messages only, which names the category of a message the
+  binary model flagged (its best guess, not a second decision).
+* A message is scored as its highest-scoring segment (the whole text, its
+  sentences, pairs of sentences, windows of long sentences), so that one
+  crisis sentence in a long message is not diluted; that segment is the
+  finding's evidence and the one the category model reads.
 * Artefact: ``crisis_classifier.npz`` beside this file: the hashed buckets seen
-  in training with their IDF and weight, plus JSON metadata (threshold,
-  hash size, a digest of the training data). Loading is ``numpy.load`` (no
-  pickle, no scikit-learn, no spaCy, no TensorFlow): tens of milliseconds.
+  in training with their IDF and weights, plus JSON metadata (threshold,
+  hash size, categories, a digest of the training data, out-of-fold
+  figures). Loading is ``numpy.load`` (no pickle, no scikit-learn, no spaCy,
+  no TensorFlow): tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -40,39 +43,63 @@ import numpy as np
 from screening.classifier.features import feature_counts, segments
 
 DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "crisis_classifier.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
-__all__ = ["DEFAULT_ARTEFACT", "CrisisClassifier"]
+__all__ = ["DEFAULT_ARTEFACT", "CrisisClassifier", "Verdict"]
 
 
 @dataclass(frozen=True)
-class _Weights:
-    idf: np.ndarray
-    coef: np.ndarray
+class Verdict:
+    """What the classifier says about a message it flags.
+
+    Attributes:
+        score: Crisis probability of the best segment, at or above the threshold.
+        category: The category model's best guess (a ``CrisisCategory`` value).
+        segment: The highest-scoring segment of the message, verbatim.
+    """
+
+    score: float
+    category: str
+    segment: str
+
+
+@dataclass(frozen=True)
+class _Features:
+    index: np.ndarray
+    values: np.ndarray
 
 
 class CrisisClassifier:
-    """Scores a message for crisis language; ``is_crisis`` applies the stored threshold."""
+    """Scores messages for crisis language; :meth:`assess` applies the stored threshold."""
 
-    def __init__(self, idf: np.ndarray, coef: np.ndarray, intercept: float, threshold: float, meta: dict[str, Any]):
+    def __init__(
+        self,
+        idf: np.ndarray,
+        coef: np.ndarray,
+        category_coef: np.ndarray,
+        meta: dict[str, Any],
+    ) -> None:
         """Build from dense per-bucket arrays (use :meth:`load` for an artefact).
 
         Args:
             idf: IDF of every hash bucket (``2**bits`` entries).
-            coef: Weight of every hash bucket (``2**bits`` entries).
-            intercept: Bias of the logistic model.
-            threshold: Score at or above which a message is a crisis.
-            meta: Artefact metadata (``bits``, digest, training summary ...).
+            coef: Binary crisis weight of every bucket (``2**bits`` entries).
+            category_coef: Category weights, ``(2**bits, len(categories))``.
+            meta: Artefact metadata: ``bits``, ``intercept``, ``threshold``,
+                ``categories``, ``category_intercept`` (and a training summary).
         """
-        if idf.shape != coef.shape or idf.ndim != 1:
-            raise ValueError("idf and coef must be 1-D arrays of one size")
-        bits = int(meta["bits"])
-        if idf.shape[0] != 1 << bits:
-            raise ValueError(f"expected {1 << bits} buckets, got {idf.shape[0]}")
-        self._weights = _Weights(idf, coef)
-        self._intercept = float(intercept)
-        self.threshold = float(threshold)
-        self.bits = bits
+        size = 1 << int(meta["bits"])
+        categories = list(meta["categories"])
+        if idf.shape != (size,) or coef.shape != (size,) or category_coef.shape != (size, len(categories)):
+            raise ValueError(f"artefact arrays do not match {size} buckets and {len(categories)} categories")
+        self._idf = idf
+        self._coef = coef
+        self._category_coef = category_coef
+        self._category_intercept = np.asarray(meta["category_intercept"], dtype=np.float64)
+        self._intercept = float(meta["intercept"])
+        self.categories: tuple[str, ...] = tuple(categories)
+        self.threshold = float(meta["threshold"])
+        self.bits = int(meta["bits"])
         self.meta = meta
 
     @classmethod
@@ -88,25 +115,45 @@ class CrisisClassifier:
             idf[buckets] = archive["idf"]
             coef = np.zeros(size, dtype=np.float32)
             coef[buckets] = archive["coef"]
-        return cls(idf, coef, float(meta["intercept"]), float(meta["threshold"]), meta)
+            category_coef = np.zeros((size, len(meta["categories"])), dtype=np.float32)
+            category_coef[buckets] = archive["category_coef"]
+        return cls(idf, coef, category_coef, meta)
 
-    def score(self, text: str) -> float:
-        """Crisis score in [0, 1]: the logistic output of the highest-scoring segment
-        (the whole message, or one of its sentences or pairs of adjacent sentences)."""
-        return max(self._score_segment(segment) for segment in segments(text))
-
-    def _score_segment(self, text: str) -> float:
+    def _features(self, text: str) -> _Features | None:
         counts = feature_counts(text, self.bits)
+        if not counts:
+            return None
+        index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        values = tf * self._idf[index]
+        norm = float(np.sqrt(np.dot(values, values)))
+        return _Features(index, values / norm) if norm > 0.0 else None
+
+    def _score(self, features: _Features | None) -> float:
         margin = self._intercept
-        if counts:
-            index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            values = tf * self._weights.idf[index]
-            norm = float(np.sqrt(np.dot(values, values)))
-            if norm > 0.0:
-                margin += float(np.dot(self._weights.coef[index], values)) / norm
+        if features is not None:
+            margin += float(np.dot(self._coef[features.index], features.values))
         return 1.0 / (1.0 + math.exp(-margin))
 
-    def is_crisis(self, text: str) -> bool:
-        """Whether the score reaches the artefact's threshold."""
-        return self.score(text) >= self.threshold
+    def _best(self, text: str) -> tuple[float, str, _Features | None]:
+        best: tuple[float, str, _Features | None] = (-1.0, text, None)
+        for segment in segments(text):
+            features = self._features(segment)
+            score = self._score(features)
+            if score > best[0]:
+                best = (score, segment, features)
+        return best
+
+    def score(self, text: str) -> float:
+        """Crisis probability in [0, 1]: that of the message's highest-scoring segment."""
+        return self._best(text)[0]
+
+    def assess(self, text: str) -> Verdict | None:
+        """The verdict on a message whose score reaches the threshold, else ``None``."""
+        score, segment, features = self._best(text)
+        if score < self.threshold:
+            return None
+        logits = self._category_intercept.copy()
+        if features is not None:
+            logits += features.values @ self._category_coef[features.index]
+        return Verdict(score, self.categories[int(np.argmax(logits))], segment)
