@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-
 RULES = "rules"
 CLASSIFIER = "classifier"
 

@@ -144,5 +144,6 @@ def digest(examples: Iterable[Example], config: dict[str, object]) -> str:
     """SHA-256 of the training examples and the training configuration."""
     hasher = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     for example in examples:
-        hasher.update(json.dumps([example.text, example.crisis, example.lang, example.source, example.category]).encode())
+        fields = [example.text, example.crisis, example.lang, example.source, example.category]
+        hasher.update(json.dumps(fields).encode())
     return hasher.hexdigest()

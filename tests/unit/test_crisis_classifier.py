@@ -1,4 +1,8 @@
-"""Tests for the learned crisis screen (screening/classifier/)."""
+"""Tests for the learned crisis screen (screening/classifier/) and its place in CrisisScreen.
+
+Assertions are on clear cases and on aggregate rates, never on one
+borderline score.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,30 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from screening import CrisisCategory, CrisisScreen
+from screening.categories import CLASSIFIER
 from screening.classifier import DEFAULT_ARTEFACT, CrisisClassifier
-from screening.classifier.corpus import digest, training_corpus
+from screening.classifier.corpus import digest, everyday_evaluation, held_out_texts, training_corpus
 from screening.classifier.features import feature_counts, normalise, segments
-from screening.classifier.train import Config, save, train
+from screening.classifier.train import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-CLEAR_CRISES = [
-    ("en", "I want to kill myself"),
-    ("en", "i really dont want to be alive anymore"),
-    ("en", "I took all my pills"),
-    ("en", "I have been cutting myself again"),
-    ("en", "everyone would be better off if i was dead"),
-    ("en", "i just want to go to sleep and never wake up"),
-    ("es", "ya no quiero vivir"),
-    ("es", "me quiero matar"),
-    ("es", "me tome todas las pastillas"),
-    ("zh", "我不想活了"),
-    ("vi", "tôi muốn tự tử"),
-    ("fr", "je veux mourir"),
-    ("pt", "quero me matar"),
+# Clear first-person crises in words no pattern was written for (the rules alone missed
+# each of these when they were picked).
+PARAPHRASES = [
+    "i dont think i can keep living like this",
+    "i am going to end things tonight",
+    "i wrote goodbye letters to my kids",
+    "i just want everything to stop for good",
+    "honestly life isnt worth it anymore",
+    "tonight im going to finally do it",
 ]
 
-HARD_NEGATIVES = [
+# DOMAIN.md hard negatives and everyday requests.
+NOT_CRISES = [
     ("en", "this wait is killing me"),
     ("en", "I'm dying to know my copay"),
     ("en", "refill my sertraline"),
@@ -43,9 +44,18 @@ HARD_NEGATIVES = [
     ("en", "How do I kill a Python process?"),
     ("en", "can I reschedule my appointment to Friday?"),
     ("en", "what time does the pharmacy close"),
+    ("en", "I need to pay my bill"),
     ("es", "me muero de risa"),
     ("es", "necesito resurtir mi receta"),
+    ("es", "quiero hablar con una persona"),
+    ("vi", "tôi muốn đặt lịch hẹn"),
+    ("zh", "我想预约看医生"),
 ]
+
+
+@pytest.fixture(scope="module")
+def screen() -> CrisisScreen:
+    return CrisisScreen()
 
 
 @pytest.fixture(scope="module")
@@ -53,28 +63,54 @@ def classifier() -> CrisisClassifier:
     return CrisisClassifier.load()
 
 
-@pytest.mark.parametrize(("lang", "text"), CLEAR_CRISES)
-def test_clear_crisis_scores_above_threshold(classifier: CrisisClassifier, lang: str, text: str) -> None:
-    assert classifier.is_crisis(text), f"{lang}: {text!r} scored {classifier.score(text):.3f}"
+def test_the_classifier_catches_paraphrases_no_pattern_was_written_for(screen: CrisisScreen) -> None:
+    findings = [screen.screen(text, "und") for text in PARAPHRASES]
+    caught = [f for f in findings if f is not None]
+    assert len(caught) >= 0.8 * len(PARAPHRASES), findings
+    assert all(f.category is CrisisCategory.SUICIDE_SELF_HARM for f in caught), caught
+    from_classifier = [f for f in caught if f.source == CLASSIFIER]
+    assert from_classifier, "the rules caught everything: pick paraphrases they miss"
+    for finding, text in zip(findings, PARAPHRASES, strict=True):
+        if finding is not None and finding.source == CLASSIFIER:
+            assert finding.evidence and finding.evidence in text
 
 
-@pytest.mark.parametrize(("lang", "text"), HARD_NEGATIVES)
-def test_hard_negative_scores_below_threshold(classifier: CrisisClassifier, lang: str, text: str) -> None:
-    assert not classifier.is_crisis(text), f"{lang}: {text!r} scored {classifier.score(text):.3f}"
+@pytest.mark.parametrize(("language", "text"), NOT_CRISES)
+def test_no_crisis_on_hard_negatives_and_everyday_requests(screen: CrisisScreen, language: str, text: str) -> None:
+    assert screen.screen(text, language) is None
+    assert screen.screen(text, "und") is None
 
 
-def test_crisis_sentence_inside_a_long_benign_message_is_not_diluted(classifier: CrisisClassifier) -> None:
+def test_everyday_requests_never_trained_on_are_almost_never_crises(screen: CrisisScreen) -> None:
+    texts = [example.text for example in everyday_evaluation()]
+    assert len(texts) >= 2000
+    flagged = [text for text in texts if screen.screen(text, "und") is not None]
+    assert len(flagged) <= 0.002 * len(texts), flagged  # today: 2 of 2,608 (target 0.05 %)
+
+
+def test_a_crisis_sentence_inside_a_long_benign_message_is_found(screen: CrisisScreen) -> None:
     benign = "Hi, I need to reschedule my appointment on Tuesday and ask about my copay for the imaging center. "
-    assert not classifier.is_crisis(benign * 3)
-    assert classifier.is_crisis(benign * 3 + "Honestly I want to kill myself.")
+    assert screen.screen(benign * 3, "en") is None
+    finding = screen.screen(benign * 3 + "Honestly I just want everything to stop for good.", "en")
+    assert finding is not None and finding.category is CrisisCategory.SUICIDE_SELF_HARM
+    assert len(finding.evidence) <= 200
 
 
-def test_scores_are_probabilities_and_threshold_decides(classifier: CrisisClassifier) -> None:
+def test_screen_is_deterministic(screen: CrisisScreen) -> None:
+    texts = PARAPHRASES + [text for _, text in NOT_CRISES] + ["x" * 5000, "", "我想死", "ok."]
+    first = [screen.screen(text, "und") for text in texts]
+    again = CrisisScreen()
+    assert [again.screen(text, "und") for text in texts] == first
+    assert [screen.screen(text, "und") for text in texts] == first
+
+
+def test_scores_are_probabilities_and_the_threshold_decides(classifier: CrisisClassifier) -> None:
     for text in ["", "   ", "?", "ok", "I want to die", "x" * 5000]:
         score = classifier.score(text)
         assert 0.0 <= score <= 1.0
-        assert classifier.is_crisis(text) == (score >= classifier.threshold)
+        assert (classifier.assess(text) is not None) == (score >= classifier.threshold)
     assert 0.0 < classifier.threshold < 1.0
+    assert set(classifier.categories) == {category.value for category in CrisisCategory}
 
 
 def test_normalisation_folds_chat_spelling() -> None:
@@ -94,8 +130,7 @@ def test_segments_split_long_messages() -> None:
     parts = segments("First sentence here. Second sentence here! Third one here?")
     assert parts[0] == "First sentence here. Second sentence here! Third one here?"
     assert "Second sentence here!" in parts
-    long = " ".join(f"w{i}" for i in range(40))
-    assert len(segments(long)) > 1
+    assert len(segments(" ".join(f"w{i}" for i in range(40)))) > 1
 
 
 def test_artefact_is_small() -> None:
@@ -116,7 +151,7 @@ def test_artefact_loads_fast_without_tensorflow_spacy_or_sklearn() -> None:
         from screening.classifier import CrisisClassifier
         classifier = CrisisClassifier.load()
         loaded = time.perf_counter() - start
-        classifier.score("I want to die")
+        classifier.assess("I want to die")
         heavy = sorted(m for m in ("tensorflow", "spacy", "thinc", "sklearn", "scipy", "torch") if m in sys.modules)
         print(json.dumps({{"seconds": loaded, "heavy": heavy}}))
         """
@@ -127,20 +162,17 @@ def test_artefact_loads_fast_without_tensorflow_spacy_or_sklearn() -> None:
     assert report["seconds"] < 1.0
 
 
+def test_training_never_sees_held_out_cases_or_everyday_evaluation_messages() -> None:
+    corpus = training_corpus()
+    assert not {normalise(e.text) for e in corpus} & held_out_texts()
+    assert not {e.text for e in corpus} & {e.text for e in everyday_evaluation()}
+    assert {e.source for e in corpus} == {"project_cases", "authored", "slurp_devel", "hwu64", "xstest"}
+
+
 def test_committed_artefact_was_built_from_the_committed_data(classifier: CrisisClassifier) -> None:
+    """The full deterministic rebuild is ``python -m screening.classifier.train --check`` (a minute)."""
     config = Config()
     assert config.as_dict() == classifier.meta["config"], "the training defaults changed: retrain"
     assert digest(training_corpus(), config.as_dict()) == classifier.meta["digest"], (
         "the training data changed since the artefact was built: run `python -m screening.classifier.train`"
     )
-
-
-def test_training_script_rebuilds_the_committed_artefact(classifier: CrisisClassifier, tmp_path: Path) -> None:
-    arrays, meta = train(Config(), verbose=False)
-    path = tmp_path / "rebuilt.npz"
-    save(str(path), arrays, meta)
-    rebuilt = CrisisClassifier.load(path)
-    assert rebuilt.meta["digest"] == classifier.meta["digest"]
-    assert rebuilt.threshold == pytest.approx(classifier.threshold, abs=1e-6)
-    probes = [text for _, text in CLEAR_CRISES + HARD_NEGATIVES]
-    assert np.allclose([rebuilt.score(t) for t in probes], [classifier.score(t) for t in probes], atol=1e-5)
