@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from screening.classifier.features import feature_counts, segments
+from screening.classifier.features import segment_features
 
 DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "crisis_classifier.npz"
 FORMAT_VERSION = 2
@@ -61,12 +61,6 @@ class Verdict:
     score: float
     category: str
     segment: str
-
-
-@dataclass(frozen=True)
-class _Features:
-    index: np.ndarray
-    values: np.ndarray
 
 
 class CrisisClassifier:
@@ -119,30 +113,23 @@ class CrisisClassifier:
             category_coef[buckets] = archive["category_coef"]
         return cls(idf, coef, category_coef, meta)
 
-    def _features(self, text: str) -> _Features | None:
-        counts = feature_counts(text, self.bits)
-        if not counts:
-            return None
-        index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-        values = tf * self._idf[index]
-        norm = float(np.sqrt(np.dot(values, values)))
-        return _Features(index, values / norm) if norm > 0.0 else None
-
-    def _score(self, features: _Features | None) -> float:
-        margin = self._intercept
-        if features is not None:
-            margin += float(np.dot(self._coef[features.index], features.values))
-        return 1.0 / (1.0 + math.exp(-margin))
-
-    def _best(self, text: str) -> tuple[float, str, _Features | None]:
-        best: tuple[float, str, _Features | None] = (-1.0, text, None)
-        for segment in segments(text):
-            features = self._features(segment)
-            score = self._score(features)
-            if score > best[0]:
-                best = (score, segment, features)
-        return best
+    def _best(self, text: str) -> tuple[float, int, np.ndarray, np.ndarray, list[str]]:
+        """Score every part at once; returns the best part's score, index, buckets, TF-IDF values
+        and all part texts."""
+        parts = segment_features(text, self.bits)
+        if parts is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return 1.0 / (1.0 + math.exp(-self._intercept)), 0, empty, np.zeros(0), [text]
+        values = (1.0 + np.log(parts.counts)) * self._idf[parts.buckets]
+        size = len(parts.texts)
+        norms = np.sqrt(np.bincount(parts.rows, values * values, minlength=size))
+        dots = np.bincount(parts.rows, values * self._coef[parts.buckets], minlength=size)
+        margins = self._intercept + np.divide(dots, norms, out=np.zeros(size), where=norms > 0)
+        best = int(np.argmax(margins))
+        entries = parts.rows == best
+        norm = norms[best] if norms[best] > 0 else 1.0
+        score = 1.0 / (1.0 + math.exp(-float(margins[best])))
+        return score, best, parts.buckets[entries], values[entries] / norm, parts.texts
 
     def score(self, text: str) -> float:
         """Crisis probability in [0, 1]: that of the message's highest-scoring segment."""
@@ -150,10 +137,8 @@ class CrisisClassifier:
 
     def assess(self, text: str) -> Verdict | None:
         """The verdict on a message whose score reaches the threshold, else ``None``."""
-        score, segment, features = self._best(text)
+        score, best, buckets, values, texts = self._best(text)
         if score < self.threshold:
             return None
-        logits = self._category_intercept.copy()
-        if features is not None:
-            logits += features.values @ self._category_coef[features.index]
-        return Verdict(score, self.categories[int(np.argmax(logits))], segment)
+        logits = self._category_intercept + values @ self._category_coef[buckets]
+        return Verdict(score, self.categories[int(np.argmax(logits))], texts[best])

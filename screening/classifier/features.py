@@ -1,10 +1,11 @@
 """Text normalisation and hashed n-gram features, shared by training and scoring.
 
-One function, :func:`feature_counts`, turns a message into ``{bucket: count}``;
-the trainer and :class:`screening.classifier.CrisisClassifier` both call it, so
-the features a model was trained on are exactly the features it scores.
+One function, :func:`segment_features`, turns a message into the parts that
+are scored (the whole text first) and each part's hashed n-gram counts; the
+trainer and :class:`screening.classifier.CrisisClassifier` both call it, so the
+features a model was trained on are exactly the features it scores.
 
-* Normalisation: NFKC, case folding, accents and other combining marks
+* Normalisation, per whitespace token (so it is cached per token): NFKC, case folding, accents and other combining marks
   dropped (Hangul syllables survive: NFD then NFC recomposes them),
   apostrophes dropped (``don't`` = ``dont``), runs of three or more of one
   letter cut to one (``dieeee`` = ``die``), every digit to ``0`` (``took 30``
@@ -23,9 +24,11 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+
+import numpy as np
 
 DEFAULT_BITS = 20
 CHAR_NGRAMS = (2, 5)
@@ -40,7 +43,9 @@ _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
 # Han, kana: one character is often a whole word (死 "die", 药 "medicine")
 _IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_SENTENCE_END = re.compile(r"(?<=[.!?;\u3002\uff01\uff1f\uff1b\u061f])\s*|\n+")
+# a sentence: up to and including sentence-final punctuation, or up to a line break
+_SENTENCE = re.compile(r"[^\n]*?(?:[.!?;\u3002\uff01\uff1f\uff1b\u061f]+|(?=\n)|$)", re.DOTALL)
+_TOKEN = re.compile(r"\S+")
 MAX_SENTENCES = 40
 MIN_SEGMENT_CHARS = 12
 WINDOW_WORDS = 12
@@ -58,47 +63,96 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def segments(text: str) -> list[str]:
-    """The parts of a message that are scored: the whole text and, when it has several sentences,
-    each sentence and each pair of adjacent sentences, and overlapping windows of
-    ``WINDOW_WORDS`` words over a sentence more than twice that long; parts shorter than
-    ``MIN_SEGMENT_CHARS`` characters are dropped. A crisis sentence inside a long message
-    would otherwise be diluted by everything around it; fragments such as ``"i."`` carry
-    too little to score alone."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()][:MAX_SENTENCES]
-    parts = [f"{a} {b}" for a, b in pairwise(sentences)]
-    if len(sentences) > 1:
-        parts.extend(sentences)
-    for sentence in sentences:
-        words = sentence.split()
-        if len(words) > 2 * WINDOW_WORDS:
-            step = WINDOW_WORDS // 2
-            parts.extend(" ".join(words[i : i + WINDOW_WORDS]) for i in range(0, len(words) - step, step))
-    return [text, *(p for p in parts if len(p) >= MIN_SEGMENT_CHARS)]
+@dataclass(frozen=True)
+class Segments:
+    """The scored parts of one message and their hashed n-gram counts, as one sparse table.
+
+    Attributes:
+        texts: Every part, verbatim from the message; the whole text first.
+        rows: For every entry, the index of its part in ``texts``.
+        buckets: For every entry, a hash bucket (entries sorted by part, then bucket).
+        counts: For every entry, how many of the part's n-grams fell in that bucket.
+    """
+
+    texts: list[str]
+    rows: np.ndarray
+    buckets: np.ndarray
+    counts: np.ndarray
+
+
+def segment_features(text: str, bits: int = DEFAULT_BITS) -> Segments | None:
+    """The parts of a message that are scored, with their features; ``None`` if it has no token.
+
+    The parts: the whole text and, when it has several sentences, each sentence and each
+    pair of adjacent sentences (the first ``MAX_SENTENCES``), and overlapping windows of
+    ``WINDOW_WORDS`` whitespace tokens over a sentence more than twice that long. Parts
+    shorter than ``MIN_SEGMENT_CHARS`` characters are dropped. A crisis sentence inside a
+    long message would otherwise be diluted by everything around it; fragments such as
+    ``"i."`` carry too little to score alone.
+
+    Cost: every whitespace token is normalised and hashed once (cached), every part is a
+    range of the message's tokens, and all parts are counted by one ``numpy.unique``:
+    O(length) per nesting level (whole, sentences, pairs, windows).
+    """
+    mask = (1 << bits) - 1
+    spans: list[tuple[int, int]] = []  # character span of every whitespace token
+    sentences: list[tuple[int, int]] = []  # token range of every sentence
+    for sentence in _SENTENCE.finditer(text):
+        first = len(spans)
+        spans.extend(token.span() for token in _TOKEN.finditer(text, sentence.start(), sentence.end()))
+        if len(spans) > first:
+            sentences.append((first, len(spans)))
+    if not spans:
+        return None
+    words: list[str] = []
+    grams: list[int] = []
+    word_start = [0]  # first word of every token
+    gram_start = [0]  # first n-gram of every word
+    for start, end in spans:
+        token, buckets = _token_words(text[start:end], bits)
+        words.extend(token)
+        for word_buckets in buckets:
+            grams.extend(word_buckets)
+            gram_start.append(len(grams))
+        word_start.append(len(words))
+    bigrams = [_bucket("b", f"{a} {b}", mask) for a, b in pairwise(words)]
+
+    ranges = [(0, len(spans))]
+    kept = sentences[:MAX_SENTENCES]
+    if len(kept) > 1:
+        ranges.extend((a[0], b[1]) for a, b in pairwise(kept))
+        ranges.extend(kept)
+    step = WINDOW_WORDS // 2
+    for first, last in kept:
+        if last - first > 2 * WINDOW_WORDS:
+            ranges.extend((i, min(i + WINDOW_WORDS, last)) for i in range(first, last - step, step))
+    ranges = [ranges[0], *(r for r in ranges[1:] if spans[r[1] - 1][1] - spans[r[0]][0] >= MIN_SEGMENT_CHARS)]
+    if len(ranges) == 1:
+        keys, counts = np.unique(np.array(grams + bigrams, dtype=np.int64), return_counts=True)
+    else:
+        gram_array = np.array(grams, dtype=np.int64)
+        bigram_array = np.array(bigrams, dtype=np.int64)
+        pieces: list[np.ndarray] = []
+        lengths: list[int] = []
+        for first, last in ranges:
+            low, high = word_start[first], word_start[last]
+            pieces += [gram_array[gram_start[low] : gram_start[high]], bigram_array[low : max(low, high - 1)]]
+            lengths.append(gram_start[high] - gram_start[low] + max(0, high - 1 - low))
+        rows = np.repeat(np.arange(len(ranges), dtype=np.int64), lengths)
+        keys, counts = np.unique((rows << bits) | np.concatenate(pieces), return_counts=True)
+    texts = [text[spans[first][0] : spans[last - 1][1]] for first, last in ranges]
+    return Segments(texts, keys >> bits, keys & mask, counts)
 
 
 def _bucket(kind: str, gram: str, mask: int) -> int:
     return zlib.crc32(f"{kind}:{gram}".encode()) & mask
 
 
-def feature_counts(text: str, bits: int = DEFAULT_BITS) -> Counter[int]:
-    """Hashed n-gram counts of one message.
-
-    Args:
-        text: The raw message.
-        bits: ``log2`` of the number of hash buckets.
-
-    Returns:
-        Bucket index -> raw count (term frequency) of the n-grams hashed there.
-    """
-    mask = (1 << bits) - 1
-    counts: Counter[int] = Counter()
-    words = _WORD.findall(normalise(text))
-    for word in words:
-        counts.update(_word_buckets(word, bits))
-    for first, second in pairwise(words):
-        counts[_bucket("b", f"{first} {second}", mask)] += 1
-    return counts
+@lru_cache(maxsize=1 << 16)
+def _token_words(token: str, bits: int) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
+    """The normalised words of one whitespace token and each word's n-gram buckets."""
+    words = tuple(_WORD.findall(normalise(token)))
+    return words, tuple(_word_buckets(word, bits) for word in words)
 
 
 @lru_cache(maxsize=1 << 16)

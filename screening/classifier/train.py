@@ -57,7 +57,7 @@ from sklearn.preprocessing import normalize
 
 from screening.classifier import DEFAULT_ARTEFACT, FORMAT_VERSION
 from screening.classifier.corpus import NONE_LABEL, UNKNOWN_CATEGORY, Example, digest, training_corpus
-from screening.classifier.features import CHAR_NGRAMS, DEFAULT_BITS, feature_counts, segments
+from screening.classifier.features import CHAR_NGRAMS, DEFAULT_BITS, Segments, segment_features
 
 C = 10.0
 CATEGORY_C = 10.0
@@ -95,21 +95,19 @@ class Config:
         }
 
 
-def term_frequencies(texts: Sequence[str], bits: int) -> sparse.csr_matrix:
-    """Sublinear term frequencies (``1 + log(count)``) of hashed n-grams, one row per text."""
-    indptr = [0]
-    indices: list[int] = []
-    values: list[float] = []
-    for text in texts:
-        counts = feature_counts(text, bits)
-        for bucket in sorted(counts):
-            indices.append(bucket)
-            values.append(1.0 + float(np.log(counts[bucket])))
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.asarray(values), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-        shape=(len(texts), 1 << bits),
-    )
+def term_frequencies(parts: Sequence[Segments], bits: int, whole_only: bool = False) -> sparse.csr_matrix:
+    """Sublinear term frequencies (``1 + log(count)``) of hashed n-grams: one row per part of
+    every message, or, with ``whole_only``, one row per message (its whole text)."""
+    rows, buckets, counts = [], [], []
+    offset = 0
+    for segments in parts:
+        keep = segments.rows == 0 if whole_only else slice(None)
+        rows.append(segments.rows[keep] + offset)
+        buckets.append(segments.buckets[keep])
+        counts.append(segments.counts[keep])
+        offset += 1 if whole_only else len(segments.texts)
+    values = 1.0 + np.log(np.concatenate(counts))
+    return sparse.csr_matrix((values, (np.concatenate(rows), np.concatenate(buckets))), shape=(offset, 1 << bits))
 
 
 def inverse_document_frequency(tf: sparse.csr_matrix) -> tuple[np.ndarray, float]:
@@ -141,21 +139,19 @@ def _model(config: Config) -> LogisticRegression:
 
 
 def out_of_fold_scores(
-    x: sparse.csr_matrix, examples: Sequence[Example], idf: np.ndarray, config: Config
+    x: sparse.csr_matrix,
+    examples: Sequence[Example],
+    parts: Sequence[Segments],
+    idf: np.ndarray,
+    config: Config,
 ) -> np.ndarray:
     """Score every example with a model trained on the other folds, as
     :meth:`CrisisClassifier.score` does: the maximum over the message's segments."""
     labels = np.array([e.crisis for e in examples])
     weights = sample_weights(examples)
     strata = [f"{e.lang}:{e.crisis}" for e in examples]
-    owners = []
-    texts = []
-    for index, example in enumerate(examples):
-        for segment in segments(example.text):
-            owners.append(index)
-            texts.append(segment)
-    owner = np.asarray(owners)
-    segment_x = tfidf(term_frequencies(texts, config.bits), idf)
+    owner = np.asarray([index for index, segments in enumerate(parts) for _ in segments.texts])
+    segment_x = tfidf(term_frequencies(parts, config.bits), idf)
     scores = np.zeros(len(examples))
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=SEED)
     for train, test in folds.split(np.zeros(len(examples)), strata):
@@ -228,12 +224,17 @@ def category_model(x: sparse.csr_matrix, examples: Sequence[Example]) -> tuple[l
 
 def train(config: Config, verbose: bool = True) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """Run the whole procedure; returns the artefact's arrays and metadata."""
-    examples = training_corpus()
+    examples, parts = [], []
+    for example in training_corpus():
+        segments = segment_features(example.text, config.bits)
+        if segments is not None:
+            examples.append(example)
+            parts.append(segments)
     labels = np.array([e.crisis for e in examples])
-    tf = term_frequencies([e.text for e in examples], config.bits)
+    tf = term_frequencies(parts, config.bits, whole_only=True)
     idf, unseen_idf = inverse_document_frequency(tf)
     x = tfidf(tf, idf)
-    scores = out_of_fold_scores(x, examples, idf, config)
+    scores = out_of_fold_scores(x, examples, parts, idf, config)
     threshold, bounds = choose_threshold(scores, examples, config)
     if verbose:
         print(report(scores, examples, threshold))

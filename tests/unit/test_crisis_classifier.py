@@ -18,7 +18,7 @@ from screening import CrisisCategory, CrisisScreen
 from screening.categories import CLASSIFIER
 from screening.classifier import DEFAULT_ARTEFACT, CrisisClassifier
 from screening.classifier.corpus import digest, everyday_evaluation, held_out_texts, training_corpus
-from screening.classifier.features import feature_counts, normalise, segments
+from screening.classifier.features import normalise, segment_features
 from screening.classifier.train import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -119,18 +119,29 @@ def test_normalisation_folds_chat_spelling() -> None:
     assert normalise("죽고 싶어요") == "죽고 싶어요"  # Hangul syllables survive the accent folding
 
 
-def test_features_are_stable_hashes() -> None:
+def test_features_are_stable_hashes_in_range() -> None:
     # CRC-32, not Python's salted hash(): the same in every process
-    assert feature_counts("i want to die") == feature_counts("I want to die")
-    assert feature_counts("我想死") and all(0 <= b < 1 << 20 for b in feature_counts("我想死"))
+    lower, upper = segment_features("i want to die"), segment_features("I want to DIE")
+    assert lower is not None and upper is not None
+    assert lower.buckets.tolist() == upper.buckets.tolist() and lower.counts.tolist() == upper.counts.tolist()
+    chinese = segment_features("我想死")
+    assert chinese is not None and len(chinese.buckets) and all(0 <= b < 1 << 20 for b in chinese.buckets)
+    assert segment_features("") is None and segment_features(" \n ") is None
 
 
-def test_segments_split_long_messages() -> None:
-    assert segments("hello there") == ["hello there"]
-    parts = segments("First sentence here. Second sentence here! Third one here?")
-    assert parts[0] == "First sentence here. Second sentence here! Third one here?"
-    assert "Second sentence here!" in parts
-    assert len(segments(" ".join(f"w{i}" for i in range(40)))) > 1
+def test_segments_are_verbatim_parts_of_long_messages() -> None:
+    single = segment_features("hello there")
+    assert single is not None and single.texts == ["hello there"] and set(single.rows.tolist()) == {0}
+    text = "First sentence here.  Second sentence here!\nThird one here?"
+    parts = segment_features(text)
+    assert parts is not None and parts.texts[0] == text
+    assert {"First sentence here.  Second sentence here!", "Second sentence here!", "Third one here?"} <= set(
+        parts.texts
+    )
+    assert all(part in text for part in parts.texts)
+    assert set(parts.rows.tolist()) == set(range(len(parts.texts)))
+    windows = segment_features(" ".join(f"w{i}" for i in range(40)))
+    assert windows is not None and len(windows.texts) > 1
 
 
 def test_artefact_is_small() -> None:
