@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from screening.classifier.features import segment_features
+from screening.classifier.features import Segments, segment_features
 
 DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "crisis_classifier.npz"
 FORMAT_VERSION = 2
@@ -113,32 +113,39 @@ class CrisisClassifier:
             category_coef[buckets] = archive["category_coef"]
         return cls(idf, coef, category_coef, meta)
 
-    def _best(self, text: str) -> tuple[float, int, np.ndarray, np.ndarray, list[str]]:
-        """Score every part at once; returns the best part's score, index, buckets, TF-IDF values
-        and all part texts."""
+    def _best(self, text: str) -> tuple[float, int, Segments | None, np.ndarray]:
+        """Score every part at once.
+
+        Returns:
+            The best part's score and index, the parts, and every entry's TF-IDF
+            value before normalisation.
+        """
         parts = segment_features(text, self.bits)
         if parts is None:
-            empty = np.zeros(0, dtype=np.int64)
-            return 1.0 / (1.0 + math.exp(-self._intercept)), 0, empty, np.zeros(0), [text]
+            return 1.0 / (1.0 + math.exp(-self._intercept)), 0, None, np.zeros(0)
         values = (1.0 + np.log(parts.counts)) * self._idf[parts.buckets]
+        if len(parts.texts) == 1:  # most messages: one part, no per-part sums needed
+            norm = math.sqrt(float(values @ values)) or 1.0
+            margin = self._intercept + float(values @ self._coef[parts.buckets]) / norm
+            return 1.0 / (1.0 + math.exp(-margin)), 0, parts, values
         size = len(parts.texts)
         norms = np.sqrt(np.bincount(parts.rows, values * values, minlength=size))
         dots = np.bincount(parts.rows, values * self._coef[parts.buckets], minlength=size)
         margins = self._intercept + np.divide(dots, norms, out=np.zeros(size), where=norms > 0)
         best = int(np.argmax(margins))
-        entries = parts.rows == best
-        norm = norms[best] if norms[best] > 0 else 1.0
-        score = 1.0 / (1.0 + math.exp(-float(margins[best])))
-        return score, best, parts.buckets[entries], values[entries] / norm, parts.texts
+        return 1.0 / (1.0 + math.exp(-float(margins[best]))), best, parts, values
 
     def score(self, text: str) -> float:
-        """Crisis probability in [0, 1]: that of the message's highest-scoring segment."""
+        """Crisis probability in [0, 1]: that of the message's highest-scoring part."""
         return self._best(text)[0]
 
     def assess(self, text: str) -> Verdict | None:
         """The verdict on a message whose score reaches the threshold, else ``None``."""
-        score, best, buckets, values, texts = self._best(text)
-        if score < self.threshold:
+        score, best, parts, values = self._best(text)
+        if score < self.threshold or parts is None:
             return None
-        logits = self._category_intercept + values @ self._category_coef[buckets]
-        return Verdict(score, self.categories[int(np.argmax(logits))], texts[best])
+        entries = parts.rows == best
+        part_values = values[entries]
+        part_values /= math.sqrt(float(part_values @ part_values)) or 1.0
+        logits = self._category_intercept + part_values @ self._category_coef[parts.buckets[entries]]
+        return Verdict(score, self.categories[int(np.argmax(logits))], parts.texts[best])
