@@ -1,15 +1,16 @@
 """The labelled messages of the learned crisis screen: what it trains on, and what it never does.
 
-Sources, all in the repository (nothing is read from ``data/nlu``: the bot's
-NLU data changes for its own reasons, and the artefact must not go stale
-when it does):
+Sources (nothing is read from ``data/nlu``: the bot's NLU data changes for its
+own reasons, and the artefact must not go stale when it does):
 
 * ``tests/data/crisis/<lang>.yml``: the project's labelled crisis cases, the
   ``cases`` (tuning) split only, with their categories. The ``held_out``
   split is never trained on: any training message whose normalised text
   equals a held-out one is dropped.
-* ``screening/classifier/data/*.jsonl``: public labelled sets (see the README
-  there), one ``{"text", "label", "lang", "source"}`` object per line, label
+* public labelled sets, kept outside the repository (fetched data is never
+  committed): ``$CRISIS_SCREEN_PUBLIC_DATA``, by default
+  ``../shared/datasets/crisis-screen/*.jsonl`` beside the checkout (see
+  ``screening/classifier/data/README.md`` for sources and licences), one ``{"text", "label", "lang", "source"}`` object per line, label
   ``1`` crisis (all of them self-harm) or ``0`` not. One everyday message in
   five (chosen by a CRC-32 of its text, so the split is stable) is kept out of
   training and used by ``screening.evaluate`` to measure false crises on
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,8 +36,11 @@ from screening.classifier.features import normalise
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRISIS_CASES_DIR = REPO_ROOT / "tests" / "data" / "crisis"
-PUBLIC_DATA_DIR = Path(__file__).resolve().parent / "data"
-AUTHORED_DIR = PUBLIC_DATA_DIR / "authored"
+PUBLIC_DATA_DIR = Path(
+    os.environ.get("CRISIS_SCREEN_PUBLIC_DATA") or REPO_ROOT.parent / "shared" / "datasets" / "crisis-screen"
+)
+AUTHORED_DIR = Path(__file__).resolve().parent / "data" / "authored"
+PROJECT_SOURCES = frozenset({"project_cases", "authored"})
 NOT_CRISIS_KEY = "not_crisis"
 TUNING_SPLIT_KEY = "cases"
 HELD_OUT_SPLIT_KEY = "held_out"
@@ -90,9 +95,15 @@ def held_out_texts(directory: Path = CRISIS_CASES_DIR) -> frozenset[str]:
 
 
 def public_sets(directory: Path = PUBLIC_DATA_DIR) -> list[Example]:
-    """Every message of the committed public labelled sets (training and evaluation parts)."""
+    """Every message of the public labelled sets (training and evaluation parts)."""
+    files = sorted(directory.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(
+            f"no public crisis-screen data in {directory}: set CRISIS_SCREEN_PUBLIC_DATA "
+            "(see screening/classifier/data/README.md)"
+        )
     examples: list[Example] = []
-    for path in sorted(directory.glob("*.jsonl")):
+    for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 item = json.loads(line)
@@ -126,12 +137,15 @@ def everyday_evaluation() -> list[Example]:
     return [e for e in public_sets() if is_everyday_evaluation(e)]
 
 
-def training_corpus() -> list[Example]:
-    """Every training example, deduplicated on text and label, in a stable order."""
+def training_corpus(public: list[Example] | None = None) -> list[Example]:
+    """Every training example, deduplicated on text and label, in a stable order.
+
+    ``public``: the public sets (read from ``PUBLIC_DATA_DIR`` when None).
+    """
     excluded = held_out_texts()
     seen: set[tuple[str, bool]] = set()
     corpus = []
-    for example in [*project_cases(), *public_sets(), *authored()]:
+    for example in [*project_cases(), *(public_sets() if public is None else public), *authored()]:
         key = (example.text.strip(), example.crisis)
         if not key[0] or key in seen or is_everyday_evaluation(example) or normalise(example.text) in excluded:
             continue
