@@ -24,8 +24,11 @@ Prints:
    detection (flagged as any crisis: what decides the crisis response),
    recall with the right category, FPR, hard-negative FPR;
 3. every held-out error of both screens;
-4. false crises on the everyday requests kept out of the classifier's
-   training (:func:`screening.classifier.corpus.everyday_evaluation`).
+4. false crises on everyday messages never trained on: the public everyday
+   requests kept out of the classifier's training
+   (:func:`screening.classifier.corpus.everyday_evaluation`, when the public
+   data is present) and the bot's held-out NLU sets (``tests/data/nlu``),
+   per language.
 
 Exits 1 if the rules' tuning-set recall is below 100 % or the tuning-set
 hard-negative FPR of the rules or of both is above 3 %; held-out figures are
@@ -43,7 +46,7 @@ import yaml
 
 from screening.categories import CrisisCategory, CrisisFinding
 from screening.classifier import CrisisClassifier
-from screening.classifier.corpus import everyday_evaluation
+from screening.classifier.corpus import BOT_NLU_HELD_OUT_DIR, PUBLIC_DATA_DIR, bot_nlu_examples, everyday_evaluation
 from screening.crisis import CrisisScreen
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "crisis"
@@ -221,13 +224,27 @@ def _comparison(name: str, results: dict[str, list[Outcome]]) -> str:
     return "\n".join(lines)
 
 
-def _everyday_report(named: dict[str, Screen]) -> str:
-    texts = [e.text for e in everyday_evaluation()]
-    lines = [f"\nfalse crises on {len(texts)} everyday requests never trained on (target <= 0.05 %):"]
+def _false_crises(title: str, texts: list[str], named: dict[str, Screen]) -> list[str]:
+    lines = [f"\nfalse crises on {len(texts)} {title}:"]
     for name, screen in named.items():
         flagged = [text for text in texts if screen(text, UNDETERMINED) is not None]
         lines.append(f"  {name:<10} {len(flagged):>3} / {len(texts)} = {100 * len(flagged) / len(texts):.3f} %")
         lines.extend(f"      {text!r}" for text in flagged)
+    return lines
+
+
+def _everyday_report(named: dict[str, Screen]) -> str:
+    lines: list[str] = []
+    try:
+        public = [e.text for e in everyday_evaluation()]
+    except FileNotFoundError:
+        lines.append(f"\n(no public everyday requests in {PUBLIC_DATA_DIR}: see screening/classifier/data/README.md)")
+    else:
+        lines += _false_crises("public everyday requests never trained on (target <= 0.05 %)", public, named)
+    nlu = bot_nlu_examples(BOT_NLU_HELD_OUT_DIR)
+    for language in sorted({e.lang for e in nlu}):
+        texts = [e.text for e in nlu if e.lang == language]
+        lines += _false_crises(f"held-out bot NLU messages in {language} (everyday intents)", texts, named)
     return "\n".join(lines)
 
 

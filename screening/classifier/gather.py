@@ -40,6 +40,7 @@ def _write(name: str, rows: Iterable[dict[str, object]]) -> int:
     unique: dict[tuple[object, object], dict[str, object]] = {}
     for row in rows:
         unique.setdefault((row["text"], row["label"]), row)
+    PUBLIC_DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = PUBLIC_DATA_DIR / f"{name}.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in unique.values()), encoding="utf-8")
     return len(unique)

@@ -58,10 +58,10 @@ from sklearn.preprocessing import normalize
 from screening.classifier import DEFAULT_ARTEFACT, FORMAT_VERSION
 from screening.classifier.corpus import (
     NONE_LABEL,
-    PROJECT_SOURCES,
     UNKNOWN_CATEGORY,
     Example,
     digest,
+    project_examples,
     training_corpus,
 )
 from screening.classifier.features import CHAR_NGRAMS, DEFAULT_BITS, Segments, segment_features
@@ -264,7 +264,7 @@ def train(config: Config, verbose: bool = True) -> tuple[dict[str, np.ndarray], 
         "categories": categories,
         "category_intercept": [float(v) for v in category_intercept],
         "digest": digest(examples, config.as_dict()),
-        "project_digest": digest([e for e in examples if e.source in PROJECT_SOURCES], config.as_dict()),
+        "project_digest": digest(project_examples(), config.as_dict()),
         "config": config.as_dict(),
         "examples": len(examples),
         "crisis_examples": int(labels.sum()),
