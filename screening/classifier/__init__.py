@@ -19,6 +19,9 @@ Design:
   which decides; and a multinomial one over the four crisis categories,
   trained on crisis messages only, which names the category of a message the
   binary model flagged (its best guess, not a second decision).
+* A message with fewer than a dozen letters is not judged (score 0): one or
+  two words carry too little for n-gram weights, and the rules are written
+  for the short crisis messages.
 * A message is scored as its highest-scoring segment (the whole text, its
   sentences, pairs of sentences, windows of long sentences), so that one
   crisis sentence in a long message is not diluted; that segment is the
@@ -40,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from screening.classifier.features import Segments, segment_features
+from screening.classifier.features import Segments, segment_features, too_short_to_judge
 
 DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "crisis_classifier.npz"
 FORMAT_VERSION = 2
@@ -136,11 +139,14 @@ class CrisisClassifier:
         return 1.0 / (1.0 + math.exp(-float(margins[best]))), best, parts, values
 
     def score(self, text: str) -> float:
-        """Crisis probability in [0, 1]: that of the message's highest-scoring part."""
-        return self._best(text)[0]
+        """Crisis probability in [0, 1]: that of the message's highest-scoring part; 0 for a
+        message too short to judge (:func:`~screening.classifier.features.too_short_to_judge`)."""
+        return 0.0 if too_short_to_judge(text) else self._best(text)[0]
 
     def assess(self, text: str) -> Verdict | None:
         """The verdict on a message whose score reaches the threshold, else ``None``."""
+        if too_short_to_judge(text):
+            return None
         score, best, parts, values = self._best(text)
         if score < self.threshold or parts is None:
             return None

@@ -49,6 +49,11 @@ _SENTENCE = re.compile(r"[^\n]*?(?:[.!?;\u3002\uff01\uff1f\uff1b\u061f]+|(?=\n)|
 _TOKEN = re.compile(r"\S+")
 MAX_SENTENCES = 40
 MIN_SEGMENT_CHARS = 12
+# a message with fewer letters than this is not judged by the classifier: one or two words
+# ("life", "88", "se tout") carry too little for n-gram weights, and short crisis messages
+# ("i want to die", "我想死") are what the rules are written for
+MIN_JUDGED_LETTERS = 12
+_DENSE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 WINDOW_WORDS = 12
 
 
@@ -62,6 +67,18 @@ def normalise(text: str) -> str:
     text = _LETTER_RUN.sub(r"\1", text)
     text = _DIGIT.sub("0", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def too_short_to_judge(text: str) -> bool:
+    """Whether a message has fewer than ``MIN_JUDGED_LETTERS`` letters, an ideograph or a
+    Hangul syllable counting as two (each carries about a short word)."""
+    letters = 0
+    for char in text:
+        if char.isalnum():
+            letters += 2 if _DENSE_SCRIPT.match(char) else 1
+            if letters >= MIN_JUDGED_LETTERS:
+                return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,12 @@ NOT_CRISES = [
     ("es", "quiero hablar con una persona"),
     ("vi", "tôi muốn đặt lịch hẹn"),
     ("zh", "我想预约看医生"),
+    # the bot's own NLU examples that the rules once flagged (dose, "my turn", a dropped call)
+    ("es", "quiero cambiar mi dosis"),
+    ("es", "cuándo me toca ver al doctor otra vez"),
+    ("es", "se me corta la llamada de video"),
+    ("en", "my audio keeps cutting out during my virtual appointment"),
+    ("zh", "点了link没反应"),
 ]
 
 
@@ -116,6 +122,17 @@ def test_screen_is_deterministic(screen: CrisisScreen) -> None:
     again = CrisisScreen()
     assert [again.screen(text, "und") for text in texts] == first
     assert [screen.screen(text, "und") for text in texts] == first
+
+
+@pytest.mark.parametrize("text", ["life", "se tout", "88", "dạ mai em", "ok thanks"])
+def test_one_or_two_words_are_left_to_the_rules(classifier: CrisisClassifier, text: str) -> None:
+    assert classifier.score(text) == 0.0 and classifier.assess(text) is None
+
+
+def test_the_rule_fixes_keep_the_crises_they_were_written_for(screen: CrisisScreen) -> None:
+    for text, language in [("mi padrastro me toca de noche", "es"), ("minha filha se corta", "pt")]:
+        finding = screen.screen(text, language)
+        assert finding is not None and finding.source != CLASSIFIER, text
 
 
 def test_scores_are_probabilities_and_the_threshold_decides(classifier: CrisisClassifier) -> None:
