@@ -8,8 +8,9 @@ Sources:
   equals a held-out one is dropped.
 * public labelled sets, kept outside the repository (fetched data is never
   committed): ``$CRISIS_SCREEN_PUBLIC_DATA``, by default
-  ``.data/crisis-screen/*.jsonl`` in the checkout (ignored by git) (see
-  ``screening/classifier/data/README.md`` for sources and licences), one ``{"text", "label", "lang", "source"}`` object per line, label
+  ``.data/crisis-screen/*.jsonl`` in the checkout, ignored by git (see
+  ``screening/classifier/data/README.md`` for sources and licences), one
+  ``{"text", "label", "lang", "source"}`` object per line, label
   ``1`` crisis (all of them self-harm) or ``0`` not. One everyday message in
   five (chosen by a CRC-32 of its text, so the split is stable) is kept out of
   training and used by ``screening.evaluate`` to measure false crises on
