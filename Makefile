@@ -1,4 +1,5 @@
 # Two commands: `make run` sets up and starts everything; `make test` runs every check CI runs.
+# `make dev` opens a shell in which the Rasa CLI (rasa shell, rasa interactive) talks to this bot.
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,17 +9,27 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint typecheck validate pytest story-test chromium eval bench clean
+.PHONY: run dev test lint typecheck validate pytest story-test chromium eval bench clean
+
+# `rasa test` runs every test_*.yml under the project, the venv included, where Rasa's package
+# carries the sample tests `rasa init` copies (mood_great, utter_happy...): not this bot's.
+RASA_SAMPLE_TESTS := $(VENV)/lib/python3.10/site-packages/rasa/cli/initial_project/tests/test_stories.yml
 
 $(BIN)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 supports no newer); install python3.10"; exit 1; }
 	$(PYTHON310) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip<25"
 	$(BIN)/pip install --quiet -r requirements.lock
+	rm -f $(RASA_SAMPLE_TESTS)
 	touch $@
 
 run: $(BIN)/.installed
+	$(BIN)/python -m stack.domain
 	$(BIN)/python -m stack
+
+dev: $(BIN)/.installed
+	$(BIN)/python -m stack.domain
+	$(BIN)/python -m stack.dev
 
 test: lint typecheck validate story-test pytest
 
@@ -29,7 +40,8 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
 validate: $(BIN)/.installed
-	$(BIN)/rasa data validate --domain $$($(BIN)/python -m stack.domain) --fail-on-warnings
+	$(BIN)/python -m stack.domain --check
+	$(BIN)/rasa data validate --fail-on-warnings
 
 pytest: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q

@@ -29,6 +29,13 @@ Design:
   (``I can't stop thinking about killing myself``).
 * Exclusions (idioms, informational and third-party uses) suppress any hit
   they overlap: ``dying to`` cancels ``im dying``, ``想死你`` cancels ``想死``.
+* Learned screen: when no rule fires, the classifier of
+  :mod:`screening.classifier` (hashed n-grams, logistic regression, plain
+  NumPy) scores the whole message, in whatever language; a crisis if it
+  reaches its threshold. Its finding names the category model's best guess,
+  the highest-scoring segment (cut to ``EVIDENCE_CHARS``) as evidence, and
+  ``source="classifier"``. Rules run first because they are exact about the
+  category and the evidence; the classifier only adds recall.
 """
 
 from __future__ import annotations
@@ -36,13 +43,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from screening.categories import CrisisCategory, CrisisFinding
+from screening.categories import CLASSIFIER, CrisisCategory, CrisisFinding
+from screening.classifier import DEFAULT_ARTEFACT, CrisisClassifier
 from screening.language import LanguageScreen
 from screening.normalise import Normaliser
 from screening.patterns import PATTERN_DIR, PatternFileError, discover_pattern_files
 from screening.textscan import TextIndex
 
 __all__ = ["CrisisCategory", "CrisisFinding", "CrisisScreen"]
+
+EVIDENCE_CHARS = 200
 
 
 def _base_language(code: str) -> str:
@@ -57,13 +67,20 @@ class CrisisScreen:
     :meth:`screen`.
     """
 
-    def __init__(self, pattern_dir: Path = PATTERN_DIR, always: Iterable[str] = ("en", "es")) -> None:
-        """Load every pattern file and build the per-language matchers.
+    def __init__(
+        self,
+        pattern_dir: Path = PATTERN_DIR,
+        always: Iterable[str] = ("en", "es"),
+        classifier: Path | None = DEFAULT_ARTEFACT,
+    ) -> None:
+        """Load every pattern file, build the per-language matchers, load the classifier.
 
         Args:
             pattern_dir: Directory holding ``<lang>.yml`` pattern files.
             always: Languages screened on every message, whatever its
                 language (patients code-switch).
+            classifier: The learned screen's artefact, or ``None`` for the
+                rules alone (evaluation and rule tests).
 
         Raises:
             PatternFileError: If a pattern file is malformed.
@@ -81,6 +98,7 @@ class CrisisScreen:
         always_screened = tuple(lang for lang in always if lang in self._screens)
         self._orders = {lang: tuple(dict.fromkeys((lang, *always_screened))) for lang in self._screens}
         self._all_languages = tuple(dict.fromkeys((*always_screened, *self._screens)))
+        self._classifier = CrisisClassifier.load(classifier) if classifier is not None else None
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -97,16 +115,23 @@ class CrisisScreen:
                 language's patterns.
 
         Returns:
-            The first crisis found, or ``None``.
+            The first crisis the rules find, else the classifier's, or ``None``.
         """
         normalised = self._normaliser.normalise(text)
         if not normalised:
             return None
         index = TextIndex(normalised)
-        for lang in self._orders.get(_base_language(language), self._all_languages):
+        base = _base_language(language)
+        for lang in self._orders.get(base, self._all_languages):
             hit = self._screens[lang].find(normalised, index)
             if hit is not None:
                 start, end, category = hit
                 _, starts, ends = self._normaliser.normalise_with_offsets(text, limit=end)
                 return CrisisFinding(category, text[starts[start] : ends[end - 1]], lang)
-        return None
+        if self._classifier is None:
+            return None
+        verdict = self._classifier.assess(text)
+        if verdict is None:
+            return None
+        evidence = verdict.segment.strip()[:EVIDENCE_CHARS].strip()
+        return CrisisFinding(CrisisCategory(verdict.category), evidence, base or "und", CLASSIFIER)

@@ -15,6 +15,7 @@ predictions, on any machine. Rasa seeds its own randomness (``random_seed`` in
 Each model has a sidecar ``<model>.json`` with how long it took to train.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,9 +26,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Mapping, Optional
 
-from stack.domain import assemble_domain
+from stack.domain import ASSEMBLED_DOMAIN, require_fresh_domain
 
 TRAINING_INPUTS = ("config.yml", "domain", "data")
+"""``domain.yml`` is not among them: it is generated from ``domain/``, and ``ensure_model`` trains only when it
+is up to date (``stack.domain``), so a model's name still says which sources it was trained on."""
 REPRODUCIBLE_TRAINING_ENV = {
     "TF_DETERMINISTIC_OPS": "1",
     "TF_INTRA_OP_PARALLELISM_THREADS": "2",
@@ -58,18 +61,26 @@ def training_record(model: Path) -> Optional[dict[str, float]]:
 def ensure_model(
     project_dir: Path, rasa_executable: str, env: Optional[Mapping[str, str]] = None
 ) -> Path:
-    """Path of the model for the current inputs, training it first if it is not cached."""
+    """Path of the model for the current inputs, training it first if it is not cached.
+
+    Raises ``stack.domain.StaleDomain`` when ``domain.yml`` is not what ``domain/`` gives: a model
+    trained on it would be cached under the name of sources it was not trained on. The model
+    returned is also made the newest in ``models/``, the one ``rasa shell`` and ``rasa test`` pick.
+    """
+    require_fresh_domain(project_dir)
     models_dir = project_dir / "models"
     name = f"routing-{training_digest(project_dir)}"
     model = models_dir / f"{name}.tar.gz"
     if model.exists():
+        with contextlib.suppress(OSError):  # a read-only models/ serves as well; only the CLI's pick differs
+            model.touch()
         return model
     started = time.monotonic()
     subprocess.run(
         [
             rasa_executable, "train",
             "--config", "config.yml",
-            "--domain", str(assemble_domain(project_dir)),
+            "--domain", str(ASSEMBLED_DOMAIN),
             "--data", "data",
             "--out", str(models_dir),
             "--fixed-model-name", name,

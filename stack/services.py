@@ -61,6 +61,7 @@ class Stack:
         self.config = config
         self.redis: Optional[RedisServer] = None
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.model: Optional[Path] = None
         self.log_dir = config.data_dir / "logs"
 
     @property
@@ -105,6 +106,10 @@ class Stack:
         return f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/chat"
 
     @property
+    def actions_health_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.actions_port}/health"
+
+    @property
     def console_url(self) -> str:
         return f"{self._http}://127.0.0.1:{self.config.console_port}/"
 
@@ -141,18 +146,9 @@ class Stack:
         )
 
     def start(self) -> "Stack":
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.start_actions()
         try:
-            if not self.config.redis_url:
-                self.redis = RedisServer(self.config.redis_port, self.config.data_dir / "redis").start()
             env = self.environment()
-            self.seed_patients(env)
-            rasa = str(self.config.bin_dir / "rasa")
-            model = ensure_model(self.config.project_dir, rasa, env)
-            python = str(self.config.bin_dir / "python")
-            self._spawn(
-                SERVICE_NAMES[0], [python, "-m", "stack.action_server", "--port", str(self.config.actions_port)], env
-            )
             tls_options = (
                 ["--ssl-certificate", str(self.config.tls_certificate), "--ssl-keyfile", str(self.config.tls_key)]
                 if self.tls
@@ -161,8 +157,8 @@ class Stack:
             self._spawn(
                 SERVICE_NAMES[1],
                 [
-                    rasa, "run",
-                    "--model", str(model),
+                    str(self.config.bin_dir / "rasa"), "run",
+                    "--model", str(self.model),
                     "--port", str(self.config.rasa_port),
                     "--interface", "127.0.0.1",
                     "--credentials", "credentials.yml",
@@ -173,12 +169,31 @@ class Stack:
             )
             self._spawn(
                 SERVICE_NAMES[2],
-                [python, "-m", "handoff.console", "--port", str(self.config.console_port)],
+                [str(self.config.bin_dir / "python"), "-m", "handoff.console", "--port", str(self.config.console_port)],
                 env,
             )
-            self.wait_until_serving(f"http://127.0.0.1:{self.config.actions_port}/health", 0, 240)
+            self.wait_until_serving(self.actions_health_url, 0, 240)
             self.wait_until_serving(self.console_url, 2)
             self.wait_until_serving(f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/", 1, 240)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_actions(self) -> "Stack":
+        """Redis (unless ``redis_url`` is given), the demo patients, the current model (``self.model``) and the
+        action server, without waiting for it to answer: all that ``rasa shell`` and ``rasa interactive`` need."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not self.config.redis_url:
+                self.redis = RedisServer(self.config.redis_port, self.config.data_dir / "redis").start()
+            env = self.environment()
+            self.seed_patients(env)
+            self.model = ensure_model(self.config.project_dir, str(self.config.bin_dir / "rasa"), env)
+            python = str(self.config.bin_dir / "python")
+            self._spawn(
+                SERVICE_NAMES[0], [python, "-m", "stack.action_server", "--port", str(self.config.actions_port)], env
+            )
         except BaseException:
             self.stop()
             raise

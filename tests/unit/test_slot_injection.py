@@ -20,7 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.identity import IDENTITY_FORM, MEMBER_ID_SLOT, VERIFICATION_SLOTS
-from stack.domain import assemble_domain
+from stack.domain import ASSEMBLED_DOMAIN
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ATTACKS = [
@@ -33,7 +33,7 @@ ATTACKS = [
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(assemble_domain(PROJECT_DIR)))
+    return Domain.load(str(PROJECT_DIR / ASSEMBLED_DOMAIN))
 
 
 def test_only_actions_and_the_channel_set_the_verification_slots(domain: Domain) -> None:
