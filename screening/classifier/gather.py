@@ -1,10 +1,11 @@
-"""Re-extract the committed public sets from clones of their repositories.
+"""Extract the public training sets from clones of their repositories.
 
 ``python -m screening.classifier.gather --slurp DIR --xstest DIR --hwu64 DIR`` reads each
 repository's git directory (a bare clone or a work tree's ``.git``) at its
-``HEAD`` and rewrites ``screening/classifier/data/<name>.jsonl``. It documents
-exactly what was kept (README.md there records repository, commit, licence);
-the trainer reads only the committed files, never the network.
+``HEAD`` and rewrites ``<PUBLIC_DATA_DIR>/<name>.jsonl`` (``.data/crisis-screen/``,
+outside git: fetched data is never committed). It documents exactly what was
+kept (``screening/classifier/data/README.md`` records repository, commit,
+licence); the trainer reads only those files, never the network.
 """
 
 from __future__ import annotations
