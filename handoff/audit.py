@@ -259,10 +259,16 @@ async def _run(command: str, since: Optional[str]) -> int:
             checkpoint = await audit.seal()
             print(f"sealed up to entry {checkpoint['last_entry']}" if checkpoint else "nothing new to seal")
         elif command == "verify":
+            from handoff.incidents import IncidentLog, verify_audit_log
+            from handoff.log_privacy import pseudonym
+
+            key_ring = settings.key_ring()
+            incidents = IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
+                                    settings.incidents)
             try:
-                print(await audit.verify())
+                print(await verify_audit_log(audit, incidents))
             except AuditChainBroken as error:
-                print(f"AUDIT LOG BROKEN: {error}", file=sys.stderr)
+                print(f"AUDIT LOG BROKEN (incident raised): {error}", file=sys.stderr)
                 return 1
         else:
             start = datetime.fromisoformat(since or "1970-01-01").replace(tzinfo=timezone.utc)
