@@ -259,15 +259,10 @@ async def _run(command: str, since: Optional[str]) -> int:
             checkpoint = await audit.seal()
             print(f"sealed up to entry {checkpoint['last_entry']}" if checkpoint else "nothing new to seal")
         elif command == "verify":
-            from handoff.incidents import IncidentLog, verify_audit_log
-            from handoff.log_privacy import pseudonym
-
-            key_ring = settings.key_ring()
-            incidents = IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
-                                    settings.incidents)
             try:
-                print(await verify_audit_log(audit, incidents))
+                print(await audit.verify())
             except AuditChainBroken as error:
+                await _raise_chain_broken(redis, audit, settings, error)
                 print(f"AUDIT LOG BROKEN (incident raised): {error}", file=sys.stderr)
                 return 1
         else:
@@ -278,6 +273,17 @@ async def _run(command: str, since: Optional[str]) -> int:
     finally:
         await redis.close()
     return 0
+
+
+async def _raise_chain_broken(redis: Redis, audit: AuditLog, settings: Any, error: AuditChainBroken) -> None:
+    """The ``audit_chain_broken`` incident of a failed ``verify`` (``handoff.incidents``)."""
+    from handoff.incidents import IncidentKind, IncidentLog
+    from handoff.log_privacy import pseudonym
+
+    key_ring = settings.key_ring()
+    incidents = IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
+                            settings.incidents)
+    await incidents.raise_incident(IncidentKind.AUDIT_CHAIN_BROKEN, fault=str(error))
 
 
 def main() -> None:

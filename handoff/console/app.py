@@ -46,7 +46,7 @@ from handoff.console.oversight import (
     list_incidents,
     read_audit,
 )
-from handoff.console.page import console_page
+from handoff.console.page import console_page, incidents_script
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.incidents import DEFAULT_RESPONSE, IncidentLog, verify_periodically
 from handoff.keys import KeySpace
@@ -82,6 +82,7 @@ def create_console_app(
     )
     app[CRISIS_ALERTS_KEY] = CrisisAlerts(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
     app.router.add_get("/", console_page)
+    app.router.add_get("/incidents.js", incidents_script)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
     app.router.add_post("/api/presence", heartbeat)
