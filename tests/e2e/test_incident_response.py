@@ -4,6 +4,7 @@ Other tests share the stack: each test first acknowledges any open incident of i
 burst it replays opens a new one (acknowledging ends an incident's window, ``handoff.incidents``).
 """
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -87,3 +88,26 @@ async def test_a_patient_whose_sealed_health_facts_were_moved_raises_an_undecryp
 
 def stack_pseudonym(stack: Stack, patient: Patient) -> str:
     return pseudonym(KeyRing.from_spec(stack.config.data_keys), patient.conversation_id)
+
+
+async def test_a_tracker_moved_from_another_patient_raises_an_undecryptable_data_incident(
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis, sam: AgentClient
+) -> None:
+    """Rasa's fail-safe tracker store carries on with a fresh tracker; the tracker store still reports it."""
+    await acknowledge_open(sam, "undecryptable_data")
+    patient, other = Patient(http, stack), Patient(http, stack)
+    await patient.say(training_message("en", "greet"))
+    await other.say(training_message("en", "greet"))
+    [tracker] = await redis.keys(f"tracker:*{patient.conversation_id}")
+    [others] = await redis.keys(f"tracker:*{other.conversation_id}")
+    await redis.set(tracker, await redis.get(others))  # another patient's sealed tracker, moved in
+    await patient.say(training_message("en", "ask_hours"))
+
+    for _ in range(600):  # the tracker store raises the incident in the background: at most a minute
+        raised = await open_incidents(sam, "undecryptable_data")
+        if raised:
+            break
+        await asyncio.sleep(0.1)
+    [incident] = raised
+    assert incident["details"] == {"where": "tracker store", "conversation": stack_pseudonym(stack, patient)}
+    assert (await audited_incidents(sam, "incident_undecryptable_data")).count(incident["id"]) == 1
