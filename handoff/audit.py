@@ -37,13 +37,16 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
 from handoff.redis_values import decoded, text_of
+
+if TYPE_CHECKING:
+    from handoff.settings import HandoffSettings
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +287,9 @@ async def _run(command: str, since: Optional[str]) -> int:
     return 0
 
 
-async def _raise_chain_broken(redis: Redis, audit: AuditLog, settings: Any, error: AuditChainBroken) -> None:
+async def _raise_chain_broken(
+    redis: Redis, audit: AuditLog, settings: "HandoffSettings", error: AuditChainBroken
+) -> None:
     """The ``audit_chain_broken`` incident of a failed ``verify`` (``handoff.incidents``)."""
     from handoff.incidents import IncidentKind, IncidentLog
     from handoff.log_privacy import pseudonym

@@ -112,9 +112,9 @@ class Incident:
 
 
 class IncidentLog:
-    """Raises, lists and acknowledges incidents; ``audit`` is None in a process without the audit keys (Rasa
-    servers, which seal PHI and must not be able to forge the audit log): their incidents are recorded and
-    logged, and the console audits their acknowledgement."""
+    """Raises, lists and acknowledges incidents; ``audit`` is None in a process without ``HANDOFF_AUDIT_KEYS`` (a
+    Rasa server may run without them, so that what seals PHI cannot forge the log): its incidents are recorded
+    and logged, and the console audits their acknowledgement."""
 
     def __init__(
         self, redis: Redis, keys: KeySpace, pseudonym: Callable[[str], str], audit: Optional[AuditLog],
