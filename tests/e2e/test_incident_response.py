@@ -100,14 +100,17 @@ async def test_a_tracker_moved_from_another_patient_raises_an_undecryptable_data
     await other.say(training_message("en", "greet"))
     [tracker] = await redis.keys(f"tracker:*{patient.conversation_id}")
     [others] = await redis.keys(f"tracker:*{other.conversation_id}")
+    original = await redis.get(tracker)
     await redis.set(tracker, await redis.get(others))  # another patient's sealed tracker, moved in
-    await patient.say(training_message("en", "ask_hours"))
-
-    for _ in range(600):  # the tracker store raises the incident in the background: at most a minute
-        raised = await open_incidents(sam, "undecryptable_data")
-        if raised:
-            break
-        await asyncio.sleep(0.1)
+    try:
+        await patient.say(training_message("en", "ask_hours"))
+        for _ in range(600):  # the tracker store raises the incident in the background: at most a minute
+            raised = await open_incidents(sam, "undecryptable_data")
+            if raised:
+                break
+            await asyncio.sleep(0.1)
+    finally:  # the retention tests scan every tracker of the shared Redis
+        await redis.set(tracker, original)
     [incident] = raised
     assert incident["details"] == {"where": "tracker store", "conversation": stack_pseudonym(stack, patient)}
     assert (await audited_incidents(sam, "incident_undecryptable_data")).count(incident["id"]) == 1
