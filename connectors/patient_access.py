@@ -14,7 +14,8 @@ A request is admitted to a conversation in one of three ways:
   chose is never used), within the per-address limit.
 
 Anything else is refused with 401 and changes nothing: a sender id alone grants
-nothing. A portal identity (``metadata.portal_identity = {"patient_id",
+nothing. Every 401 is counted: a burst raises a ``patient_credential_flood`` incident
+(``handoff.incidents``). A portal identity (``metadata.portal_identity = {"patient_id",
 "identity_hash"}``, ``identity_hash = HMAC-SHA256(PATIENT_PORTAL_IDENTITY_SECRET,
 patient_id)`` computed by the portal's server) marks the patient verified; a
 wrong hash is refused, and with ``PATIENT_PORTAL_IDENTITY_REQUIRED`` a request
@@ -26,6 +27,7 @@ from typing import Any, Optional
 
 from sanic.request import Request
 
+from handoff.incidents import CredentialRefusals
 from handoff.patient_sessions import (
     PatientCredential,
     PatientSessions,
@@ -34,6 +36,7 @@ from handoff.patient_sessions import (
     platform_signature_matches,
 )
 from handoff.settings import PatientAccess
+from handoff.spool import STORAGE_ERRORS
 
 PLATFORM_SIGNATURE_HEADER = "X-Hub-Signature-256"
 TOKEN_FIELD = "conversation_token"  # noqa: S105 (a field name)
@@ -63,9 +66,10 @@ def presented_token(request: Request, metadata: Optional[dict[str, Any]]) -> Opt
 
 
 class PatientGatekeeper:
-    def __init__(self, sessions: PatientSessions, access: PatientAccess) -> None:
+    def __init__(self, sessions: PatientSessions, access: PatientAccess, refusals: CredentialRefusals) -> None:
         self.sessions = sessions
         self.access = access
+        self.refusals = refusals
 
     def portal_patient_id(self, metadata: Optional[dict[str, Any]]) -> Optional[str]:
         """The portal patient id the request proves, None when it carries none; raises ``Unauthorized``."""
@@ -90,6 +94,15 @@ class PatientGatekeeper:
         A crisis message is never refused by the per-conversation message limit.
         Redis errors propagate: see :meth:`offline_conversation`.
         """
+        try:
+            return await self._admit(request, sender, metadata, crisis)
+        except Unauthorized:
+            await self._count_refusal()
+            raise
+
+    async def _admit(
+        self, request: Request, sender: Optional[str], metadata: Optional[dict[str, Any]], crisis: bool
+    ) -> Admission:
         signature = request.headers.get(PLATFORM_SIGNATURE_HEADER)
         if signature is not None:
             return await self._admit_platform(request, sender, signature, crisis)
@@ -109,7 +122,11 @@ class PatientGatekeeper:
 
     async def open_session(self, request: Request, metadata: Optional[dict[str, Any]]) -> Admission:
         """``POST /session``: a new conversation for the chat page, within the per-address limit."""
-        portal_patient_id = self.portal_patient_id(metadata)
+        try:
+            portal_patient_id = self.portal_patient_id(metadata)
+        except Unauthorized:
+            await self._count_refusal()
+            raise
         credential = await self.sessions.open(client_address(request), portal_patient_id)
         return Admission(credential.conversation_id, credential, portal_patient_id)
 
@@ -131,3 +148,9 @@ class PatientGatekeeper:
             await self.sessions.count_message(sender)
         return Admission(sender)
 
+    async def _count_refusal(self) -> None:
+        """Counts a 401 toward the credential-flood incident; with Redis unreachable the refusal still stands."""
+        try:
+            await self.refusals.refused()
+        except STORAGE_ERRORS:
+            return

@@ -40,6 +40,9 @@ from connectors.patient_access import Admission, PatientGatekeeper, client_addre
 from connectors.patient_push import PUSH_WAIT_MS, SENDER_ID, AgentMessagePush
 from handoff import MAX_MESSAGE_BYTES, AgentDirectory, HandoffSettings, KeySpace, LiveAgentQueue
 from handoff.agents import AgentDirectoryError
+from handoff.audit import AuditLog
+from handoff.crypto import EnvelopeError
+from handoff.incidents import CredentialRefusals, IncidentKind, IncidentLog
 from handoff.patient_sessions import PatientAccessError, PatientSessions
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
@@ -127,6 +130,8 @@ class PatientChannel(InputChannel):
         self.keys = KeySpace(namespace)
         self.key_ring = settings.key_ring()
         self.access = settings.patients
+        self.audit_keys = settings.audit_key_ring() if settings.audit_keys else None
+        self.incident_response = settings.incidents
         self.retention_ms = settings.retention.ms
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
@@ -137,6 +142,7 @@ class PatientChannel(InputChannel):
         self._sessions: Optional[PatientSessions] = None
         self._push: Optional[AgentMessagePush] = None
         self._gatekeeper: Optional[PatientGatekeeper] = None
+        self._incidents: Optional[IncidentLog] = None
         self._gate: Optional[ConversationGate] = None
         self._replayer: Optional[CrisisReplayer] = None
         self._replaying: Optional[asyncio.Task[None]] = None
@@ -160,6 +166,15 @@ class PatientChannel(InputChannel):
         return self._sessions
 
     @property
+    def incidents(self) -> IncidentLog:
+        """Incidents this process detects; audited when the process has the audit keys (``HANDOFF_AUDIT_KEYS``)."""
+        if self._incidents is None:
+            audit = AuditLog(self.queue.redis, self.keys, self.audit_keys) if self.audit_keys else None
+            self._incidents = IncidentLog(self.queue.redis, self.keys, self.queue.pseudonym, audit,
+                                          self.incident_response)
+        return self._incidents
+
+    @property
     def push_sockets(self) -> AgentMessagePush:
         if self._push is None:
             self._push = AgentMessagePush(self.queue, self.sessions, self.access)
@@ -168,7 +183,9 @@ class PatientChannel(InputChannel):
     @property
     def gatekeeper(self) -> PatientGatekeeper:
         if self._gatekeeper is None:
-            self._gatekeeper = PatientGatekeeper(self.sessions, self.access)
+            self._gatekeeper = PatientGatekeeper(
+                self.sessions, self.access, CredentialRefusals(self.incidents, self.access.unauthorized_per_minute)
+            )
         return self._gatekeeper
 
     @property
@@ -298,8 +315,11 @@ class PatientChannel(InputChannel):
             raise
         except StorageUnavailable as unavailable:
             return error_json(503, str(unavailable), {"Retry-After": str(unavailable.retry_after)})
-        except Exception:
+        except Exception as failure:
             logger.exception("patient.message.failure conversation=%s", self.queue.pseudonym(conversation_id))
+            if isinstance(failure, EnvelopeError):
+                await self.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="patient channel",
+                                                    conversation=self.queue.pseudonym(conversation_id))
             if len(collector.messages) <= int(admission.credential is not None):
                 return error_json(503, "the message could not be processed; please try again")
         if error is not None:

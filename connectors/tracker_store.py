@@ -12,7 +12,9 @@ from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from connectors.tracker_incidents import TrackerIncidents
 from handoff import HandoffSettings
+from handoff.crypto import EnvelopeError
 from handoff.retention import TRACKER_KEY_PREFIX
 from handoff.settings import SettingsError
 
@@ -27,11 +29,16 @@ class EncryptedRedisTrackerStore(RedisTrackerStore):
             raise SettingsError(f"the tracker store's key_prefix must make {TRACKER_KEY_PREFIX!r} "
                                 "(key_prefix: tracker), which the retention purge scans")
         self.key_ring = settings.key_ring()
+        self.incidents = TrackerIncidents(settings)
 
     def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
         serialised = super().serialise_tracker(tracker)
         return self.key_ring.seal(serialised.encode(), tracker.sender_id)
 
     def deserialise_tracker(self, sender_id: str, serialised_tracker: Any) -> DialogueStateTracker:
-        opened = self.key_ring.open(str(serialised_tracker), sender_id).decode()
+        try:
+            opened = self.key_ring.open(str(serialised_tracker), sender_id).decode()
+        except EnvelopeError:
+            self.incidents.undecryptable(sender_id)
+            raise
         return super().deserialise_tracker(sender_id, opened)

@@ -381,12 +381,15 @@ class LoginThrottle:
         waits = [await self.redis.pttl(key) for key, _ in limited]
         return max((math.ceil(max(wait, 1000) / 1000) for wait in waits), default=0)
 
-    async def failed(self, agent_id: str, address: str) -> None:
+    async def failed(self, agent_id: str, address: str) -> bool:
+        """Counts a failed sign-in; True when it reaches a limit (the throttle trips)."""
+        counters = self._counters(agent_id, address)
         async with self.redis.pipeline(transaction=True) as pipe:
-            for key, _ in self._counters(agent_id, address):
+            for key, _ in counters:
                 pipe.set(key, 0, ex=self.access.login_window_seconds, nx=True)
                 pipe.incr(key)
-            await pipe.execute()
+            counts = (await pipe.execute())[1::2]
+        return any(int(count) >= limit for count, (_, limit) in zip(counts, counters, strict=True))
 
     async def succeeded(self, agent_id: str) -> None:
         """A correct password clears the agent's count; the address keeps its own."""

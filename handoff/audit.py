@@ -20,8 +20,9 @@ Design:
   checkpoint, and deleting the whole log (or its newest checkpoints) is caught
   by the anchor. Entries newer than the last checkpoint (a few seconds' worth)
   are protected by their own MACs only.
-* ``python -m handoff.audit verify`` names the first broken record;
-  ``export --since`` writes the entries as signed JSON lines.
+* ``python -m handoff.audit verify`` names the first broken record (and raises an incident, see
+  ``handoff.incidents``); ``export --since`` writes the entries as signed JSON lines sealed under the
+  audit key (never PHI in clear on disk), which ``read-export`` opens.
 """
 
 import argparse
@@ -36,13 +37,16 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
 from handoff.redis_values import decoded, text_of
+
+if TYPE_CHECKING:
+    from handoff.settings import HandoffSettings
 
 logger = logging.getLogger(__name__)
 
@@ -171,18 +175,24 @@ class AuditLog:
         return AuditVerification(len(rows), position, len(checkpoints))
 
     async def export(self, since_ms: int, out: Any) -> int:
-        """Writes entries since ``since_ms`` as JSON lines, then a line with a MAC over all of them."""
+        """Writes entries since ``since_ms`` as JSON lines, then a line with a MAC over all of them, the whole
+        sealed (AES-256-GCM) under the current audit key: one envelope line, so no conversation id (a phone
+        number, say) reaches the disk in clear. :meth:`open_export` gives the lines back."""
         digest = hashlib.sha256()
-        count = 0
+        lines = []
         for _, fields in await self.redis.xrange(self.keys.audit_log(), min=f"{since_ms}-0"):
             line = json.dumps(decoded(fields), sort_keys=True)
             digest.update(line.encode() + b"\n")
-            out.write(line + "\n")
-            count += 1
+            lines.append(line + "\n")
         key_id, mac = self.audit_keys.signed(EXPORT_PURPOSE, digest.hexdigest())
-        out.write(json.dumps({"export": {"entries": count, "sha256": digest.hexdigest(), "key": key_id, "mac": mac}})
-                  + "\n")
-        return count
+        trailer = {"export": {"entries": len(lines), "sha256": digest.hexdigest(), "key": key_id, "mac": mac}}
+        lines.append(json.dumps(trailer) + "\n")
+        out.write(self.audit_keys.seal("".join(lines).encode(), EXPORT_PURPOSE) + "\n")
+        return len(lines) - 1
+
+    def open_export(self, sealed: str) -> str:
+        """The JSON lines of an export; ``EnvelopeError`` if it was altered or sealed by a key not in the ring."""
+        return self.audit_keys.open(sealed.strip(), EXPORT_PURPOSE).decode()
 
     async def _last_checkpoint(self) -> Optional[dict[str, Any]]:
         rows = await self.redis.xrevrange(self.keys.audit_checkpoints(), count=1)
@@ -262,8 +272,11 @@ async def _run(command: str, since: Optional[str]) -> int:
             try:
                 print(await audit.verify())
             except AuditChainBroken as error:
-                print(f"AUDIT LOG BROKEN: {error}", file=sys.stderr)
+                await _raise_chain_broken(redis, audit, settings, error)
+                print(f"AUDIT LOG BROKEN (incident raised): {error}", file=sys.stderr)
                 return 1
+        elif command == "read-export":
+            print(audit.open_export(sys.stdin.read()), end="")
         else:
             start = datetime.fromisoformat(since or "1970-01-01").replace(tzinfo=timezone.utc)
             since_ms = int(start.timestamp() * 1000)
@@ -274,9 +287,23 @@ async def _run(command: str, since: Optional[str]) -> int:
     return 0
 
 
+async def _raise_chain_broken(
+    redis: Redis, audit: AuditLog, settings: "HandoffSettings", error: AuditChainBroken
+) -> None:
+    """The ``audit_chain_broken`` incident of a failed ``verify`` (``handoff.incidents``)."""
+    from handoff.incidents import IncidentKind, IncidentLog
+    from handoff.log_privacy import pseudonym
+
+    key_ring = settings.key_ring()
+    incidents = IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
+                            settings.incidents)
+    await incidents.raise_incident(IncidentKind.AUDIT_CHAIN_BROKEN, fault=str(error))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Audit log tools (reads REDIS_URL, HANDOFF_AUDIT_KEYS, ...).")
-    parser.add_argument("command", choices=["verify", "seal", "export"])
+    parser.add_argument("command", choices=["verify", "seal", "export", "read-export"],
+                        help="export writes one sealed line; read-export reads it on stdin and prints its JSON lines")
     parser.add_argument("--since", help="export entries from this date (YYYY-MM-DD, UTC)")
     arguments = parser.parse_args()
     sys.exit(asyncio.run(_run(arguments.command, arguments.since)))

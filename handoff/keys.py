@@ -29,6 +29,8 @@ EPISODES = "episodes"
 UNANSWERED_ASSIGNMENTS = "unanswered-assignments"
 CRISIS_UNACKNOWLEDGED = "crisis-unacknowledged"
 CRISIS_ESCALATED = "crisis-escalated"
+INCIDENTS = "incidents"
+INCIDENT_OPEN = "incident-open"
 
 
 class KeySpace:
@@ -118,3 +120,13 @@ class KeySpace:
 
     def audit_seal_lock(self) -> str:
         return self.key(AUDIT_SEAL_LOCK)
+
+    def incident_open(self, kind: str) -> str:
+        """The id of the incident a further detection of ``kind`` adds to, until its window ends or it is
+        acknowledged."""
+        return self.key(INCIDENT_OPEN, kind)
+
+    def incidents(self, part: str) -> str:
+        """The incident records (``records``: id -> JSON), ``occurrences`` (id -> count), ``timeline``
+        (id by detection ms), ``unacknowledged`` (id by detection ms) and ``acknowledgements`` (id -> JSON)."""
+        return self.key(INCIDENTS, part)

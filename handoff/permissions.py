@@ -54,6 +54,8 @@ class Action(str, Enum):
     """The audit trail: who did what to which conversation, from where."""
     VIEW_ESCALATIONS = "view_escalations"
     """Crises nobody acknowledged in time, on every conversation (no message content); acknowledging one."""
+    VIEW_INCIDENTS = "view_incidents"
+    """Security incidents (audit chain breaks, sign-in and credential floods, undecryptable data); acknowledging one."""
 
 
 CONVERSATION_WORK = frozenset(
@@ -74,8 +76,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.AGENT: CONVERSATION_WORK,
     Role.NURSE: CONVERSATION_WORK,
     Role.PHARMACIST: CONVERSATION_WORK,
-    Role.SUPERVISOR: CONVERSATION_WORK | {Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS},
-    Role.ADMIN: frozenset({Action.MANAGE_AGENTS, Action.READ_AUDIT}),
+    Role.SUPERVISOR: CONVERSATION_WORK | {
+        Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS, Action.VIEW_INCIDENTS
+    },
+    Role.ADMIN: frozenset({Action.MANAGE_AGENTS, Action.READ_AUDIT, Action.VIEW_INCIDENTS}),
 }
 """Role -> the actions it may take. Admin manages agents and reads no conversation at all."""
 
@@ -93,6 +97,7 @@ REFUSALS: dict[Action, str] = {
     Action.MANAGE_AGENTS: "role {role!r} may not manage agents (role admin does)",
     Action.READ_AUDIT: "role {role!r} may not read the audit log",
     Action.VIEW_ESCALATIONS: "role {role!r} may not view escalated crises (role supervisor does)",
+    Action.VIEW_INCIDENTS: "role {role!r} may not view security incidents (roles supervisor and admin do)",
 }
 
 

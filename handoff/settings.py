@@ -59,6 +59,8 @@ class PatientAccess:
     """Refuse every message that does not carry a valid portal identity hash."""
     platform_secret: str = ""
     """Shared with a messaging platform relay that signs its requests (``X-Hub-Signature-256``)."""
+    unauthorized_per_minute: int = 25
+    """Patient requests refused 401 (all clients together) in one minute past which an incident is raised."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "PatientAccess":
@@ -105,6 +107,22 @@ class AgentAccess:
     def from_env(cls, environ: Mapping[str, str]) -> "AgentAccess":
         """Reads the ``AGENT_*`` variables; unset ones keep the defaults above."""
         return cls(**positive_ints(cls, environ, "AGENT_"))
+
+
+@dataclass(frozen=True)
+class IncidentResponse:
+    """How incidents are grouped and how often the console checks the audit chain (README, "Incident response")."""
+
+    window_seconds: int = 15 * 60
+    """Detections of one kind within this long of an unacknowledged incident count in it instead of opening
+    another."""
+    audit_verify_seconds: int = 60
+    """How often each console verifies the whole audit chain."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "IncidentResponse":
+        """Reads the ``INCIDENT_*`` variables; unset ones keep the defaults above."""
+        return cls(**positive_ints(cls, environ, "INCIDENT_"))
 
 
 @dataclass(frozen=True)
@@ -167,13 +185,14 @@ class HandoffSettings:
     agents: AgentAccess = AgentAccess()
     tls: Optional[TlsFiles] = None
     retention: Retention = Retention()
+    incidents: IncidentResponse = IncidentResponse()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
-        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the ``PATIENT_*`` and ``AGENT_*``
-        limits."""
+        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*`` and
+        ``INCIDENT_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -194,6 +213,7 @@ class HandoffSettings:
             agents=AgentAccess.from_env(environ),
             tls=TlsFiles.from_env(environ),
             retention=Retention.from_env(environ),
+            incidents=IncidentResponse.from_env(environ),
         )
 
     def key_ring(self) -> KeyRing:

@@ -20,6 +20,7 @@ from handoff.errors import (
     MissingCrisisDisposition,
     NotAssignedAgent,
 )
+from handoff.incidents import IncidentKind, IncidentLog
 from handoff.models import CrisisDisposition
 from handoff.permissions import ActionForbidden
 from handoff.presence import AgentPresence
@@ -39,6 +40,8 @@ THROTTLE_KEY = web.AppKey("throttle", LoginThrottle)
 PRESENCE_KEY = web.AppKey("presence", AgentPresence)
 CRISIS_ALERTS_KEY = web.AppKey("crisis-alerts", CrisisAlerts)
 REAPER_KEY = web.AppKey("presence-reaper", asyncio.Task)
+INCIDENTS_KEY = web.AppKey("incidents", IncidentLog)
+VERIFIER_KEY = web.AppKey("audit-verifier", asyncio.Task)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -90,9 +93,23 @@ async def handoff_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(500, "internal error")
     except EnvelopeError:
         logger.exception("console.undecryptable: is a retired key missing from HANDOFF_DATA_KEYS?")
+        await raise_undecryptable(request)
         return error_response(500, "stored data cannot be decrypted with the configured keys")
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+async def raise_undecryptable(request: web.Request) -> None:
+    """The ``undecryptable_data`` incident of a request whose stored data failed to open: the route's pattern
+    (never its path, which holds the conversation id) and the conversation's pseudonym."""
+    incidents = request.app[INCIDENTS_KEY]
+    resource = request.match_info.route.resource
+    conversation_id = request.match_info.get("conversation_id")
+    await incidents.raise_incident(
+        IncidentKind.UNDECRYPTABLE_DATA,
+        where=f"console {request.method} {resource.canonical if resource else '-'}",
+        conversation=incidents.conversation_pseudonym(conversation_id) if conversation_id else "-",
+    )

@@ -1,4 +1,4 @@
-"""The console app: its routes, its background tasks (audit sealer, presence reaper) and ``main``."""
+"""The console app: its routes, its background tasks (audit sealer and verifier, presence reaper) and ``main``."""
 
 import argparse
 import asyncio
@@ -17,6 +17,7 @@ from handoff.console.api import (
     AUDIT_KEY,
     CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
+    INCIDENTS_KEY,
     MAX_REQUEST_BYTES,
     PRESENCE_KEY,
     QUEUE_KEY,
@@ -24,6 +25,7 @@ from handoff.console.api import (
     SEALER_KEY,
     SESSIONS_KEY,
     THROTTLE_KEY,
+    VERIFIER_KEY,
     handoff_errors,
 )
 from handoff.console.auth import heartbeat, login, logout
@@ -37,14 +39,21 @@ from handoff.console.conversations import (
     read_transcript,
     send_message,
 )
-from handoff.console.oversight import list_agents, list_escalations, read_audit
-from handoff.console.page import console_page
+from handoff.console.oversight import (
+    acknowledge_incident,
+    list_agents,
+    list_escalations,
+    list_incidents,
+    read_audit,
+)
+from handoff.console.page import console_page, incidents_script
 from handoff.crisis_alerts import CrisisAlerts
+from handoff.incidents import DEFAULT_RESPONSE, IncidentLog, verify_periodically
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonymous_access_log
 from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, reap_periodically
 from handoff.queue import LiveAgentQueue
-from handoff.settings import HandoffSettings
+from handoff.settings import HandoffSettings, IncidentResponse
 from handoff.transport import server_tls_context
 from languages import LanguageCatalog
 
@@ -55,6 +64,7 @@ def create_console_app(
     audit: AuditLog,
     throttle: LoginThrottle,
     catalog: Optional[LanguageCatalog] = None,
+    incident_response: IncidentResponse = DEFAULT_RESPONSE,
 ) -> web.Application:
     """The console on the given stores; ``sessions`` carries the agent directory and the console's settings,
     ``catalog`` the patient notices (default: ``languages/*.yml``)."""
@@ -65,12 +75,14 @@ def create_console_app(
     app[SESSIONS_KEY] = sessions
     app[AUDIT_KEY] = audit
     app[THROTTLE_KEY] = throttle
+    app[INCIDENTS_KEY] = IncidentLog(queue.redis, queue.keys, queue.pseudonym, audit, incident_response)
     app[PRESENCE_KEY] = AgentPresence(
         queue.redis, queue.keys, queue, sessions.access.presence_timeout_seconds,
         lambda language: notices.notice(language, AGENT_LEFT_NOTICE),
     )
     app[CRISIS_ALERTS_KEY] = CrisisAlerts(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
     app.router.add_get("/", console_page)
+    app.router.add_get("/incidents.js", incidents_script)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
     app.router.add_post("/api/presence", heartbeat)
@@ -85,6 +97,8 @@ def create_console_app(
     app.router.add_get("/api/agents", list_agents)
     app.router.add_get("/api/audit", read_audit)
     app.router.add_get("/api/escalations", list_escalations)
+    app.router.add_get("/api/incidents", list_incidents)
+    app.router.add_post("/api/incidents/{incident_id}/acknowledge", acknowledge_incident)
     return app
 
 
@@ -103,10 +117,14 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         AgentSessions(redis, keys, AgentDirectory.from_file(settings.agents_file), settings.agents),
         audit,
         LoginThrottle(redis, keys, settings.agents),
+        incident_response=settings.incidents,
     )
 
     async def start_sealing(app: web.Application) -> None:
         app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit))
+        app[VERIFIER_KEY] = asyncio.ensure_future(
+            verify_periodically(audit, app[INCIDENTS_KEY], settings.incidents.audit_verify_seconds)
+        )
         presence, crisis_alerts = app[PRESENCE_KEY], app[CRISIS_ALERTS_KEY]
         rounds = [lambda: presence.reap(audit), lambda: presence.reap_unanswered(audit),
                   lambda: crisis_alerts.escalate_overdue(audit)]
@@ -114,6 +132,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
 
     async def close_redis(app: web.Application) -> None:
         app[SEALER_KEY].cancel()
+        app[VERIFIER_KEY].cancel()
         app[REAPER_KEY].cancel()
         await audit.seal()
         await redis.close()

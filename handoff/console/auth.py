@@ -9,12 +9,14 @@ from handoff.agents import Agent
 from handoff.console.api import (
     AUDIT_KEY,
     DIRECTORY_KEY,
+    INCIDENTS_KEY,
     PRESENCE_KEY,
     SESSIONS_KEY,
     THROTTLE_KEY,
     error_response,
     json_body,
 )
+from handoff.incidents import IncidentKind
 from handoff.permissions import Action, require
 
 
@@ -63,14 +65,17 @@ async def login(request: web.Request) -> web.Response:
     retry_after = await throttle.retry_after(agent_id, address)
     if retry_after:
         await request.app[AUDIT_KEY].record(agent_id[:64], "login_throttled", "-", request.remote)
+        await raise_login_flood(request, agent_id)
         response = error_response(429, f"too many failed sign-ins: try again in {retry_after} s")
         response.headers["Retry-After"] = str(retry_after)
         return response
     directory = request.app[DIRECTORY_KEY]
     agent = await asyncio.get_running_loop().run_in_executor(None, directory.authenticate, agent_id, password)
     if agent is None:
-        await throttle.failed(agent_id, address)
+        tripped = await throttle.failed(agent_id, address)
         await request.app[AUDIT_KEY].record(agent_id[:64], "login_failed", "-", request.remote)
+        if tripped:
+            await raise_login_flood(request, agent_id)
         return error_response(401, "unknown agent or wrong password")
     await throttle.succeeded(agent_id)
     sessions = request.app[SESSIONS_KEY]
@@ -79,6 +84,14 @@ async def login(request: web.Request) -> web.Response:
     return web.json_response(
         {"token": token, "agent": agent.public_profile(sessions.access.training_valid_days)}
     )
+
+
+async def raise_login_flood(request: web.Request, agent_id: str) -> None:
+    """The ``login_flood`` incident: the agent id only if the directory knows it (a typed guess could be anything,
+    a patient's name included) and the client address."""
+    known = agent_id if request.app[DIRECTORY_KEY].get(agent_id) is not None else "not in the directory"
+    await request.app[INCIDENTS_KEY].raise_incident(IncidentKind.LOGIN_FLOOD, agent=known,
+                                                    address=request.remote or "-")
 
 
 async def logout(request: web.Request) -> web.Response:

@@ -1,15 +1,26 @@
-"""Oversight: the agent directory (admin), the audit trail (supervisor, admin) and escalated crises (supervisor)."""
+"""Oversight: the agent directory (admin), the audit trail and security incidents (supervisor, admin) and escalated
+crises (supervisor)."""
 
+import re
 import time
 from dataclasses import asdict
 
 from aiohttp import web
 
-from handoff.console.api import AUDIT_KEY, CRISIS_ALERTS_KEY, DIRECTORY_KEY, SESSIONS_KEY, error_response
+from handoff.console.api import (
+    AUDIT_KEY,
+    CRISIS_ALERTS_KEY,
+    DIRECTORY_KEY,
+    INCIDENTS_KEY,
+    SESSIONS_KEY,
+    error_response,
+)
 from handoff.console.auth import permitted_agent
+from handoff.incidents import IncidentAlreadyAcknowledged, IncidentNotFound
 from handoff.permissions import Action
 
 MAX_AUDIT_ENTRIES = 1000
+INCIDENT_ID = re.compile(r"i-[0-9a-f]{16}")
 
 
 async def list_agents(request: web.Request) -> web.Response:
@@ -44,3 +55,30 @@ async def list_escalations(request: web.Request) -> web.Response:
     await request.app[AUDIT_KEY].record(agent.agent_id, "list_escalations", "-", request.remote)
     escalated = await request.app[CRISIS_ALERTS_KEY].escalated()
     return web.json_response({"escalations": [crisis.to_json() for crisis in escalated]})
+
+
+async def list_incidents(request: web.Request) -> web.Response:
+    """Security incidents, newest first; ``?unacknowledged=1`` for the open ones only (the console's banner).
+    Details name no patient: a conversation appears only as its log pseudonym."""
+    agent = await permitted_agent(request, Action.VIEW_INCIDENTS)
+    flag = request.query.get("unacknowledged", "0")
+    if flag not in ("0", "1"):
+        return error_response(400, "unacknowledged must be 0 or 1")
+    await request.app[AUDIT_KEY].record(agent.agent_id, "list_incidents", "-", request.remote)
+    incidents = await request.app[INCIDENTS_KEY].incidents(unacknowledged_only=flag == "1")
+    return web.json_response({"incidents": [incident.to_json() for incident in incidents]})
+
+
+async def acknowledge_incident(request: web.Request) -> web.Response:
+    """A supervisor or admin takes the incident in hand (README, "Incident response"); audited."""
+    incident_id = request.match_info["incident_id"]
+    agent = await permitted_agent(request, Action.VIEW_INCIDENTS)
+    if not INCIDENT_ID.fullmatch(incident_id):
+        return error_response(400, "malformed incident id")
+    try:
+        await request.app[INCIDENTS_KEY].acknowledge(incident_id, agent.agent_id, request.remote)
+    except IncidentNotFound as error:
+        return error_response(404, str(error))
+    except IncidentAlreadyAcknowledged as error:
+        return error_response(409, str(error))
+    return web.json_response({"status": "acknowledged"})

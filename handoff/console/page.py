@@ -13,3 +13,8 @@ async def console_page(request: web.Request) -> web.FileResponse:
         "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
     )
     return response
+
+
+async def incidents_script(request: web.Request) -> web.FileResponse:
+    """The page's security incident banner (``handoff/static/incidents.js``)."""
+    return web.FileResponse(STATIC_DIR / "incidents.js", headers={"Content-Type": "text/javascript"})

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from handoff import AuditLog, KeyRing, KeySpace
 from handoff.audit import AuditChainBroken
-from handoff.crypto import generate_key_ring_spec
+from handoff.crypto import EnvelopeError, generate_key_ring_spec
 
 
 @pytest.fixture
@@ -153,13 +153,22 @@ async def test_a_new_audit_key_keeps_old_segments_verifiable(
     assert (await audit.verify()).checkpoints == 2
 
 
-async def test_export_writes_signed_lines(redis: Redis, keys: KeySpace, audit_keys: KeyRing, anchor: Path) -> None:
+async def test_export_writes_signed_lines_sealed_so_no_conversation_id_is_on_disk_in_clear(
+    redis: Redis, keys: KeySpace, audit_keys: KeyRing, anchor: Path
+) -> None:
     audit = await recorded_log(redis, keys, audit_keys, anchor)
+    await audit.record("amy", "read_transcript", "sms:+15550104477", "10.0.0.7")
     out = io.StringIO()
-    assert await audit.export(0, out) == 3
-    lines = out.getvalue().splitlines()
+    assert await audit.export(0, out) == 4
+    written = out.getvalue()
+    assert written.count("\n") == 1 and "15550104477" not in written and "read_transcript" not in written
+    tampered = written[:-6] + ("A" if written[-6] != "A" else "B") + written[-5:]
+    with pytest.raises(EnvelopeError):
+        audit.open_export(tampered)
+    lines = audit.open_export(written).splitlines()
+    assert "sms:+15550104477" in lines[3]
     trailer = json.loads(lines[-1])["export"]
-    assert trailer["entries"] == 3 and audit_keys.verify_signed(trailer["key"], "audit-export", trailer["sha256"],
+    assert trailer["entries"] == 4 and audit_keys.verify_signed(trailer["key"], "audit-export", trailer["sha256"],
                                                                  trailer["mac"])
 
 

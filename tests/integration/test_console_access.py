@@ -73,6 +73,9 @@ async def test_sign_in_is_throttled_per_agent_id_and_every_refusal_is_audited(
     assert (await sign_in(client, "luis", AGENT_PASSWORDS["luis"]))[0] == 200, "other agents still sign in"
 
     trail = await audit_trail(redis, keys, key_ring)
+    [incident] = [entry for entry in trail if entry[1] == "incident_login_flood"]
+    assert trail.index(incident) == 3, "the third failure trips the throttle: one incident (handoff.incidents)"
+    trail.remove(incident)
     assert trail == [("amy", "login_failed", "-")] * 3 + [("amy", "login_throttled", "-"), ("luis", "login", "-")]
     everything = repr(await redis.keys(f"{{{keys.namespace}}}*")) + caplog.text + repr(trail)
     assert "wrong-guess" not in everything and AGENT_PASSWORDS["amy"] not in everything

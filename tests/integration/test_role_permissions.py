@@ -67,6 +67,7 @@ def step(action: Action, conversation: str) -> Step:
         Action.MANAGE_AGENTS: Step("GET", "/api/agents"),
         Action.READ_AUDIT: Step("GET", "/api/audit"),
         Action.VIEW_ESCALATIONS: Step("GET", "/api/escalations"),
+        Action.VIEW_INCIDENTS: Step("GET", "/api/incidents"),
         Action.CLOSE: Step(
             "POST", f"{base}/close", {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"}
         ),
