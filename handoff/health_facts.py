@@ -45,7 +45,7 @@ nothing about the patient's health:
 import logging
 from typing import Optional
 
-from handoff.crypto import EnvelopeError, KeyRing
+from handoff.crypto import EnvelopeError, KeyRing, associated_data
 from handoff.log_privacy import pseudonym
 
 logger = logging.getLogger(__name__)
@@ -105,4 +105,4 @@ def _tagged(conversation_id: str, skill: str) -> str:
 
 
 def _context(conversation_id: str, field: str) -> str:
-    return f"{FIELD_PURPOSE}\x00{field}\x00{conversation_id}"
+    return associated_data(FIELD_PURPOSE, field, conversation_id)

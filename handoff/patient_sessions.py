@@ -30,13 +30,15 @@ from typing import Any, Optional
 
 from redis.asyncio import Redis
 
-from handoff.crypto import KeyRing
+from handoff.crypto import KeyRing, associated_data
 from handoff.keys import KeySpace
 from handoff.redis_values import decoded
 from handoff.settings import PatientAccess
 
 TOKEN_PURPOSE = "patient-session"  # noqa: S105 (a MAC purpose)
 ADDRESS_PURPOSE = "client-address"
+PORTAL_PURPOSE = "patient-session-portal"
+"""The portal patient id a session was opened with is sealed for this purpose and its conversation."""
 PUSH_PURPOSE = "patient-push"
 CONVERSATION_ID_PREFIX = "p-"
 WINDOW_SECONDS = 60
@@ -138,7 +140,8 @@ class PatientSessions:
         assert parts is not None
         await self._store(credential.conversation_id, parts)
         if portal_patient_id is not None:
-            sealed = self.key_ring.seal(portal_patient_id.encode(), credential.conversation_id)
+            context = associated_data(PORTAL_PURPOSE, credential.conversation_id)
+            sealed = self.key_ring.seal(portal_patient_id.encode(), context)
             await self.redis.hset(self.keys.patient_session(credential.conversation_id), "portal", sealed)
         return credential
 
@@ -173,7 +176,7 @@ class PatientSessions:
         if not hmac.compare_digest(record.get("nonce", ""), parts.nonce) or not await self._renew(key, record):
             raise Unauthorized("this conversation's session has ended; start a new conversation")
         portal = record.get("portal")
-        return self.key_ring.open(portal, conversation_id).decode() if portal else None
+        return self.key_ring.open(portal, associated_data(PORTAL_PURPOSE, conversation_id)).decode() if portal else None
 
     async def keep_alive(self, conversation_id: str) -> bool:
         """Renews the idle lifetime (a message, or a push socket still open); False once the session ended."""

@@ -38,7 +38,7 @@ from typing import Optional
 from redis.asyncio import Redis
 
 from handoff.audit import AuditLog
-from handoff.crypto import EnvelopeError, KeyRingError
+from handoff.crypto import EnvelopeError, KeyRingError, associated_data
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, TRANSCRIPT, KeySpace
 from handoff.queue import LiveAgentQueue, now_ms
 from handoff.redis_values import decoded, text_of
@@ -51,9 +51,15 @@ ACTOR = "retention-purge"
 TRACKER_KEY_PREFIX = "tracker:tracker:"
 """How Rasa's Redis tracker store names a tracker with ``key_prefix: tracker`` (endpoints.yml), then the
 sender id; ``connectors.tracker_store`` refuses to run with another."""
+TRACKER_PURPOSE = "rasa-tracker"
 OPEN_STATES = ("QUEUED", "WITH_AGENT")
 TIME_FIELDS = ("updated_at", "enqueued_at", "claimed_at", "requeued_at", "verified_at")
 GLOB_SPECIALS = "\\*?[]"
+
+
+def tracker_context(sender_id: str) -> str:
+    """What a sealed Rasa tracker is bound to: its purpose and its conversation."""
+    return associated_data(TRACKER_PURPOSE, sender_id)
 
 
 @dataclass
@@ -193,7 +199,7 @@ class RetentionPurge:
             return
         sealed = text_of(await self.redis.get(key) or b"")
         try:
-            events = json.loads(self.queue.facts.key_ring.open(sealed, sender_id))["events"]
+            events = json.loads(self.queue.facts.key_ring.open(sealed, tracker_context(sender_id)))["events"]
             last = max((int(float(event["timestamp"]) * 1000) for event in events), default=None)
         except (EnvelopeError, ValueError, KeyError, TypeError):
             report.unreadable.append(f"tracker:{self.queue.pseudonym(sender_id)}")

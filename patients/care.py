@@ -13,7 +13,7 @@ from typing import Any, Optional, Protocol
 
 from redis.asyncio import Redis
 
-from handoff.crypto import KeyRing
+from handoff.crypto import KeyRing, associated_data
 from handoff.keys import KeySpace
 from patients.records import Appointment, Refill
 
@@ -22,6 +22,8 @@ PATIENT_APPOINTMENTS = "patient-appointments"
 PATIENT_RESULTS = "patient-results"
 """Key kinds: ``{ns}:<kind>:<HMAC of the patient id>`` -> sealed JSON."""
 PATIENT_ID_PURPOSE = "patient-record-id"
+CARE_RECORD_PURPOSE = "patient-care-record"
+"""A care record (refills, appointments, results) is sealed for this purpose and its key."""
 
 
 class CareRecords(Protocol):
@@ -55,7 +57,7 @@ class RedisCareRecords:
         sealed = {}
         for kind, document in documents.items():
             key = self.record_key(kind, patient_id)
-            sealed[key] = self.key_ring.seal(json.dumps(document).encode(), key)
+            sealed[key] = self.key_ring.seal(json.dumps(document).encode(), associated_data(CARE_RECORD_PURPOSE, key))
         await self.redis.mset(sealed)
 
     async def _document(self, kind: str, patient_id: str) -> Optional[Any]:
@@ -64,7 +66,7 @@ class RedisCareRecords:
         if raw is None:
             return None
         envelope = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return json.loads(self.key_ring.open(envelope, key))
+        return json.loads(self.key_ring.open(envelope, associated_data(CARE_RECORD_PURPOSE, key)))
 
     async def refills(self, patient_id: str) -> list[Refill]:
         return [Refill.from_json(item) for item in await self._document(PATIENT_REFILLS, patient_id) or []]

@@ -16,13 +16,15 @@ from typing import Optional, Protocol
 
 from redis.asyncio import Redis
 
-from handoff.crypto import KeyRing
+from handoff.crypto import KeyRing, associated_data
 from handoff.keys import KeySpace
 from patients.records import PatientRecord
 
 PATIENT_BY_MEMBER = "patient-by-member"
 """Key kind: ``{ns}:patient-by-member:<HMAC of the member ID>`` -> sealed ``PatientRecord``."""
 MEMBER_ID_PURPOSE = "patient-member-id"
+DIRECTORY_RECORD_PURPOSE = "patient-directory-record"
+"""A directory record is sealed for this purpose and its key."""
 MAX_MEMBER_ID_CHARS = 32
 
 
@@ -57,7 +59,8 @@ class RedisPatientDirectory:
 
     async def put(self, member_id: str, record: PatientRecord) -> None:
         key = self.record_key(member_id)
-        await self.redis.set(key, self.key_ring.seal(json.dumps(record.to_json()).encode(), key))
+        context = associated_data(DIRECTORY_RECORD_PURPOSE, key)
+        await self.redis.set(key, self.key_ring.seal(json.dumps(record.to_json()).encode(), context))
 
     async def find_by_member_id(self, member_id: str) -> Optional[PatientRecord]:
         key = self.record_key(member_id)
@@ -65,4 +68,5 @@ class RedisPatientDirectory:
         if raw is None:
             return None
         envelope = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return PatientRecord.from_json(json.loads(self.key_ring.open(envelope, key)))
+        opened = self.key_ring.open(envelope, associated_data(DIRECTORY_RECORD_PURPOSE, key))
+        return PatientRecord.from_json(json.loads(opened))
