@@ -31,7 +31,6 @@ import getpass
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -41,7 +40,7 @@ from handoff.audit import AuditLog
 from handoff.crypto import EnvelopeError, KeyRingError, associated_data
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, TRANSCRIPT, KeySpace
 from handoff.queue import LiveAgentQueue, now_ms
-from handoff.redis_values import decoded, text_of
+from handoff.redis_values import decoded, keys_after, text_of
 from handoff.scripts import PURGE_CONVERSATION_SCRIPT, PURGE_TRACKER_SCRIPT, TRIM_ALERTS_SCRIPT
 from handoff.settings import SettingsError
 
@@ -54,7 +53,6 @@ sender id; ``connectors.tracker_store`` refuses to run with another."""
 TRACKER_PURPOSE = "rasa-tracker"
 OPEN_STATES = ("QUEUED", "WITH_AGENT")
 TIME_FIELDS = ("updated_at", "enqueued_at", "claimed_at", "requeued_at", "verified_at")
-GLOB_SPECIALS = "\\*?[]"
 
 
 def tracker_context(sender_id: str) -> str:
@@ -112,7 +110,7 @@ class RetentionPurge:
         now = now_ms()
         for conversation_id, outboxes in (await self._conversations()).items():
             await self._conversation(conversation_id, outboxes, apply, now, report)
-        async for tracker in self._scan(TRACKER_KEY_PREFIX):
+        async for tracker in keys_after(self.redis, TRACKER_KEY_PREFIX):
             await self._tracker(tracker, apply, now, report)
         await self._alerts(apply, now - self.retention_ms, report)
         return report
@@ -121,20 +119,14 @@ class RetentionPurge:
         """Every conversation id with a key in the namespace, with its outbox keys."""
         found: dict[str, list[str]] = {}
         for kind in (CONVERSATION, TRANSCRIPT, EPISODES):
-            async for conversation_id in self._scan(self.keys.key(kind) + ":"):
+            async for conversation_id in keys_after(self.redis, self.keys.key(kind) + ":"):
                 found.setdefault(conversation_id, [])
-        async for rest in self._scan(self.keys.key(OUTBOX) + ":"):
+        async for rest in keys_after(self.redis, self.keys.key(OUTBOX) + ":"):
             conversation_id, _, _ = rest.rpartition(":")
             outboxes = found.setdefault(conversation_id, [])
             if self.keys.key(OUTBOX, rest) not in outboxes:
                 outboxes.append(self.keys.key(OUTBOX, rest))
         return found
-
-    async def _scan(self, prefix: str) -> AsyncIterator[str]:
-        """What follows ``prefix`` in every key that starts with it."""
-        pattern = "".join(f"\\{char}" if char in GLOB_SPECIALS else char for char in prefix) + "*"
-        async for key in self.redis.scan_iter(match=pattern, count=500):
-            yield text_of(key)[len(prefix):]
 
     async def _conversation(
         self, conversation_id: str, outboxes: list[str], apply: bool, now: int, report: PurgeReport

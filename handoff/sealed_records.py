@@ -36,6 +36,18 @@ OUTBOX_PURPOSE = "outbox"
 EPISODE_RECORD_PURPOSE = "episode-record"
 
 
+def transcript_context(conversation_id: str, position: int) -> str:
+    return associated_data(TRANSCRIPT_PURPOSE, conversation_id, position)
+
+
+def outbox_context(conversation_id: str, episode: int, sequence: int) -> str:
+    return associated_data(OUTBOX_PURPOSE, conversation_id, episode, sequence)
+
+
+def episode_record_context(conversation_id: str, position: int) -> str:
+    return associated_data(EPISODE_RECORD_PURPOSE, conversation_id, position)
+
+
 class MisplacedRecord(EnvelopeError):
     """A sealed record does not open where it was read: moved, reordered, removed, inserted or replayed."""
 
@@ -47,15 +59,14 @@ class ConversationSeals:
         self.key_ring = key_ring
 
     def transcript_entry(self, conversation_id: str, position: int, entry: TranscriptEntry) -> str:
-        return self.key_ring.seal(entry.to_bytes(), associated_data(TRANSCRIPT_PURPOSE, conversation_id, position))
+        return self.key_ring.seal(entry.to_bytes(), transcript_context(conversation_id, position))
 
     def open_transcript_entry(self, conversation_id: str, position: int, envelope: str) -> TranscriptEntry:
-        context = associated_data(TRANSCRIPT_PURPOSE, conversation_id, position)
+        context = transcript_context(conversation_id, position)
         return TranscriptEntry.from_bytes(self._open(envelope, context, f"transcript entry {position}"))
 
     def outbox_message(self, conversation_id: str, episode: int, sequence: int, entry: TranscriptEntry) -> str:
-        context = associated_data(OUTBOX_PURPOSE, conversation_id, episode, sequence)
-        return self.key_ring.seal(entry.to_bytes(), context)
+        return self.key_ring.seal(entry.to_bytes(), outbox_context(conversation_id, episode, sequence))
 
     def open_outbox_message(
         self, conversation_id: str, episode: int, sequence: int, after_sequence: int, envelope: str
@@ -63,15 +74,15 @@ class ConversationSeals:
         """The message; ``MisplacedRecord`` when it is not the next one after ``after_sequence``'s."""
         if sequence <= after_sequence:
             raise MisplacedRecord(f"outbox message {sequence} comes after {after_sequence}: replayed or reordered")
-        context = associated_data(OUTBOX_PURPOSE, conversation_id, episode, sequence)
+        context = outbox_context(conversation_id, episode, sequence)
         return TranscriptEntry.from_bytes(self._open(envelope, context, f"outbox message {sequence}"))
 
     def episode_record(self, conversation_id: str, position: int, record: dict[str, Any]) -> str:
-        context = associated_data(EPISODE_RECORD_PURPOSE, conversation_id, position)
+        context = episode_record_context(conversation_id, position)
         return self.key_ring.seal(json.dumps(record).encode(), context)
 
     def open_episode_record(self, conversation_id: str, position: int, envelope: str) -> dict[str, Any]:
-        context = associated_data(EPISODE_RECORD_PURPOSE, conversation_id, position)
+        context = episode_record_context(conversation_id, position)
         opened: dict[str, Any] = json.loads(self._open(envelope, context, f"episode record {position}"))
         return opened
 
