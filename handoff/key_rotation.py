@@ -25,12 +25,13 @@ import logging
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Optional, Protocol
 
 from redis.asyncio import Redis
 
 from handoff.audit import AuditLog
-from handoff.crypto import EnvelopeError, KeyRing, KeyRingError
+from handoff.crypto import EnvelopeError, KeyRing
 from handoff.errors import HandoffError
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts, field_context
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, PATIENT_SESSION, TRANSCRIPT, KeySpace
@@ -40,7 +41,7 @@ from handoff.redis_values import decoded, keys_after, text_of
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
 from handoff.scripts import RESEAL_MOVE_SCRIPT, RESEAL_SCRIPT, RESEAL_STREAM_SCRIPT
 from handoff.sealed_records import episode_record_context, outbox_context, transcript_context
-from handoff.settings import HandoffSettings, SettingsError
+from handoff.settings import operator_settings
 from handoff.spool import CrisisSpool
 
 logger = logging.getLogger(__name__)
@@ -117,12 +118,8 @@ class KeyRotation:
         async for conversation_episode in keys_after(self.redis, keys.key(OUTBOX) + ":"):
             conversation_id, _, episode = conversation_episode.rpartition(":")
             await self._stream(report, OUTBOX_MESSAGES, keys.key(OUTBOX, conversation_episode), "entry",
-                               lambda _, c=conversation_id: c,  # type: ignore[misc]
-                               lambda fields, c=conversation_id, e=episode: outbox_context(  # type: ignore[misc]
-                                   c, int(e), int(fields["sequence"])))
-        await self._stream(report, CRISIS_ALERTS, keys.crisis_alerts(), "category",
-                           lambda fields: fields["conversation"],
-                           lambda fields: field_context(fields["conversation"], CRISIS_CATEGORY))
+                               partial(_outbox_place, conversation_id, episode))
+        await self._stream(report, CRISIS_ALERTS, keys.crisis_alerts(), "category", _alert_place)
         async for conversation_id in keys_after(self.redis, keys.key(PATIENT_SESSION) + ":"):
             key = keys.patient_session(conversation_id)
             await self._value(report, PATIENT_SESSIONS, conversation_id, "hash", key, PORTAL_FIELD,
@@ -195,16 +192,18 @@ class KeyRotation:
         raise HandoffError(f"a record of {kind} changed {ATTEMPTS} times during its rotation; run the rotation again")
 
     async def _stream(self, report: RotationReport, kind: str, key: str, sealed_field: str,
-                      conversation: Callable[[dict[str, str]], str], context: Callable[[dict[str, str]], str]) -> None:
+                      place: Callable[[dict[str, str]], tuple[str, str]]) -> None:
         """A stream written again with its ``sealed_field`` under the newest key, if it holds one an older key
-        sealed; read again while entries are appended or trimmed meanwhile."""
+        sealed (``place``: an entry's conversation and what its sealed field is bound to); read again while
+        entries are appended or trimmed meanwhile."""
         for _ in range(ATTEMPTS):
             trial, older = RotationReport(report.apply, [kind]), 0
             entries: list[tuple[str, list[str]]] = []
             for entry_id, raw in await self.redis.xrange(key):
                 fields = decoded(raw)
                 try:
-                    name, entry_context = pseudonym(self.key_ring, conversation(fields)), context(fields)
+                    conversation_id, entry_context = place(fields)
+                    name = pseudonym(self.key_ring, conversation_id)
                 except (KeyError, ValueError):
                     trial.unreadable.append(f"{kind} entry {text_of(entry_id)} (malformed)")
                     new = None
@@ -242,13 +241,19 @@ class KeyRotation:
 
 
 
+def _outbox_place(conversation_id: str, episode: str, fields: dict[str, str]) -> tuple[str, str]:
+    return conversation_id, outbox_context(conversation_id, int(episode), int(fields["sequence"]))
+
+
+def _alert_place(fields: dict[str, str]) -> tuple[str, str]:
+    return fields["conversation"], field_context(fields["conversation"], CRISIS_CATEGORY)
+
+
 async def _rotate(apply: bool, keyed: Callable[[Redis, KeySpace, KeyRing], list[KeyedRecords]]) -> int:
-    try:
-        settings = HandoffSettings.from_env()
-        key_ring, audit_keys = settings.key_ring(), settings.audit_key_ring()
-    except (SettingsError, KeyRingError) as error:
-        print(f"error: {error}; nothing was read or changed", file=sys.stderr)
+    operator = operator_settings()
+    if operator is None:
         return 2
+    settings, key_ring, audit_keys = operator
     redis = Redis.from_url(settings.redis_url)
     keys = KeySpace(settings.namespace)
     try:

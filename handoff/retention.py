@@ -37,12 +37,12 @@ from typing import Optional
 from redis.asyncio import Redis
 
 from handoff.audit import AuditLog
-from handoff.crypto import EnvelopeError, KeyRingError, associated_data
+from handoff.crypto import EnvelopeError, associated_data
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, TRANSCRIPT, KeySpace
 from handoff.queue import LiveAgentQueue, now_ms
 from handoff.redis_values import decoded, keys_after, text_of
 from handoff.scripts import PURGE_CONVERSATION_SCRIPT, PURGE_TRACKER_SCRIPT, TRIM_ALERTS_SCRIPT
-from handoff.settings import SettingsError
+from handoff.settings import operator_settings
 
 logger = logging.getLogger(__name__)
 
@@ -225,14 +225,10 @@ class RetentionPurge:
 
 
 async def _purge(apply: bool) -> int:
-    from handoff.settings import HandoffSettings
-
-    try:
-        settings = HandoffSettings.from_env()
-        key_ring, audit_keys = settings.key_ring(), settings.audit_key_ring()
-    except (SettingsError, KeyRingError) as error:
-        print(f"error: {error}; nothing was read or changed", file=sys.stderr)
+    operator = operator_settings()
+    if operator is None:
         return 2
+    settings, key_ring, audit_keys = operator
     redis = Redis.from_url(settings.redis_url)
     queue = LiveAgentQueue(redis, key_ring, KeySpace(settings.namespace), settings.retention.ms)
     try:
