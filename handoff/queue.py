@@ -9,14 +9,12 @@ A conversation that is not open expires ``retention_ms`` after its last write
 (see ``handoff.scripts``).
 """
 
-import time
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional
 
 from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
-from handoff.errors import ConversationNotFound, HandoffError, MissingCrisisDisposition, raise_for
+from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonym
@@ -44,14 +42,13 @@ from handoff.scripts import (
     SET_LANGUAGE_SCRIPT,
     TAKE_RESUME_SCRIPT,
 )
-from handoff.sealed_records import ConversationSeals, MisplacedRecord
+from handoff.sealed_records import ConversationSeals
 from handoff.settings import AgentAccess, Retention
+from handoff.transcripts import MOVED, ConversationTranscripts, now_ms
 
 PRIORITY_SCORE_STRIDE = 10**13
 """Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
 
-APPEND_ATTEMPTS = 100
-"""How often an append sealed for the end of a list is sealed again because another append came first."""
 OUTBOX_MAX_LENGTH = 1000
 OUTBOX_DRAIN_MS = 10 * 60 * 1000
 """How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
@@ -62,22 +59,9 @@ REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
 PatientNotice = Callable[[str], str]
 """The text that tells a patient, in their language (the argument; empty when unknown), that their agent left and
 they are back in line."""
-Appended = TypeVar("Appended")
 
 
-@dataclass(frozen=True)
-class OutboxMessage:
-    """An agent message waiting for the patient; ``message_id`` orders and resumes reads."""
-
-    message_id: str
-    entry: TranscriptEntry
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class LiveAgentQueue:
+class LiveAgentQueue(ConversationTranscripts):
     """Conversation state, per-language priority queues, transcripts and agent outboxes."""
 
     def __init__(
@@ -323,34 +307,6 @@ class LiveAgentQueue:
         assert conversation is not None
         return conversation
 
-    async def record(self, conversation_id: str, role: TranscriptRole, text: str) -> None:
-        """Appends one message to the conversation's encrypted transcript."""
-        entry = TranscriptEntry(role, text, now_ms())
-        transcript = self.keys.transcript(conversation_id)
-
-        async def append(position: int) -> Optional[str]:
-            outcome = text_of(await self._record(
-                keys=[self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id)],
-                args=[self.seals.transcript_entry(conversation_id, position, entry), self.retention_ms, position],
-            ))
-            return None if outcome == MOVED else outcome
-
-        await self._appending(transcript, append)
-
-    async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
-        """The transcript from entry ``start`` (counted from 0; negative counts from the end) on.
-
-        ``MisplacedRecord`` when an entry is not at the position it was sealed for.
-        """
-        key = self.keys.transcript(conversation_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.llen(key)
-            pipe.lrange(key, start, -1)
-            length, envelopes = await pipe.execute()
-        first = start if start >= 0 else max(0, int(length) + start)
-        return [self.seals.open_transcript_entry(conversation_id, first + offset, text_of(envelope))
-                for offset, envelope in enumerate(envelopes)]
-
     async def assigned_to(self, agent_id: str) -> list[Conversation]:
         """Conversations the agent is working, so a reloaded console can pick them up again."""
         conversations = []
@@ -383,28 +339,6 @@ class LiveAgentQueue:
         outcome = await self._appending(transcript, append)
         raise_for(outcome, conversation_id, success_is_id=True)
         return outcome
-
-    async def agent_messages(
-        self, conversation_id: str, episode: int, after_id: str = "0", block_ms: Optional[int] = None
-    ) -> list[OutboxMessage]:
-        """Agent messages of one episode after ``after_id``, waiting up to ``block_ms`` for one to arrive.
-
-        ``MisplacedRecord`` when one was moved, or copied or replayed into the outbox (its sequence must
-        follow the one of the message before it, ``after_id``'s included).
-        """
-        outbox = self.keys.outbox(conversation_id, episode)
-        previous = await self.redis.xrange(outbox, min=after_id, max=after_id) if after_id != "0" else []
-        last = _outbox_sequence(previous[0][1]) if previous else -1
-        streams = await self.redis.xread({outbox: after_id}, block=block_ms, count=100)
-        messages = []
-        for _, entries in streams or []:
-            for message_id, fields in entries:
-                sequence = _outbox_sequence(fields)
-                entry = self.seals.open_outbox_message(conversation_id, episode, sequence, last,
-                                                       text_of(fields.get(b"entry", b"")))
-                messages.append(OutboxMessage(text_of(message_id), entry))
-                last = sequence
-        return messages
 
     async def close(
         self,
@@ -521,25 +455,6 @@ class LiveAgentQueue:
         taken = await self._take_resume(keys=[self.keys.conversation(conversation_id)])
         return bool(taken)
 
-    async def _appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]]) -> Appended:
-        """Runs ``append`` with the list's length, the position it seals for, until no other append came first
-        (``append`` returns None when its script answered ``moved``)."""
-        for _ in range(APPEND_ATTEMPTS):
-            done = await append(int(await self.redis.llen(key)))
-            if done is not None:
-                return done
-        raise HandoffError(f"{APPEND_ATTEMPTS} appends in a row lost their position to others; nothing was written")
-
-
-MOVED = "moved"
-"""A script's answer when the list grew since the value was sealed for its end."""
-
-
-def _outbox_sequence(fields: dict[bytes, bytes]) -> int:
-    try:
-        return int(text_of(fields[b"sequence"]))
-    except (KeyError, ValueError) as error:
-        raise MisplacedRecord("an outbox message without its sequence: not written by the handoff") from error
 
 
 def _audit_args(audit: Optional[AuditFields]) -> list[str]:
