@@ -1,7 +1,8 @@
 """Rasa's Redis tracker store with every tracker sealed by the handoff key ring, and expiring.
 
 Tracker events hold what patients wrote, so they are ePHI at rest. The sealed
-envelope binds the conversation id, and key rotation works as for transcripts.
+envelope binds its purpose and the conversation id (``tracker_context``), and key
+rotation (``python -m handoff.keys rotate``) works as for transcripts.
 A tracker expires ``PHI_RETENTION_DAYS`` after its last save (Rasa's ``record_exp``,
 set here from that one setting: endpoints.yml sets no ``record_exp`` of its own).
 """
@@ -15,7 +16,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from connectors.tracker_incidents import TrackerIncidents
 from handoff import HandoffSettings
 from handoff.crypto import EnvelopeError
-from handoff.retention import TRACKER_KEY_PREFIX
+from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
 from handoff.settings import SettingsError
 
 
@@ -33,11 +34,11 @@ class EncryptedRedisTrackerStore(RedisTrackerStore):
 
     def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
         serialised = super().serialise_tracker(tracker)
-        return self.key_ring.seal(serialised.encode(), tracker.sender_id)
+        return self.key_ring.seal(serialised.encode(), tracker_context(tracker.sender_id))
 
     def deserialise_tracker(self, sender_id: str, serialised_tracker: Any) -> DialogueStateTracker:
         try:
-            opened = self.key_ring.open(str(serialised_tracker), sender_id).decode()
+            opened = self.key_ring.open(str(serialised_tracker), tracker_context(sender_id)).decode()
         except EnvelopeError:
             self.incidents.undecryptable(sender_id)
             raise

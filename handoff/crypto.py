@@ -2,9 +2,11 @@
 
 A key ring holds one current key (used to encrypt) and any number of older keys
 (still accepted to decrypt). Each envelope names the key that sealed it:
-``v1.<key id>.<base64url(nonce || ciphertext)>``. The conversation id is bound
-in as associated data, so an envelope copied into another conversation does not
-decrypt.
+``v1.<key id>.<base64url(nonce || ciphertext)>``. What the value is for is bound
+in as associated data (``associated_data``): its purpose (a transcript entry, an
+outbox message, a health fact...), its conversation or key, and where it sits (a
+transcript entry's position), so an envelope moved to another place, another
+conversation or another purpose does not decrypt.
 """
 
 import base64
@@ -29,6 +31,11 @@ class KeyRingError(ValueError):
 
 class EnvelopeError(ValueError):
     """An envelope is malformed, sealed by an unknown key, or was tampered with."""
+
+
+def associated_data(purpose: str, *place: object) -> str:
+    """What an envelope is bound to: its purpose, then what names its place (conversation, field, position)."""
+    return "\x00".join((purpose, *(str(part) for part in place)))
 
 
 @dataclass(frozen=True)

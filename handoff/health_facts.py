@@ -45,7 +45,7 @@ nothing about the patient's health:
 import logging
 from typing import Optional
 
-from handoff.crypto import EnvelopeError, KeyRing
+from handoff.crypto import EnvelopeError, KeyRing, associated_data
 from handoff.log_privacy import pseudonym
 
 logger = logging.getLogger(__name__)
@@ -68,11 +68,11 @@ class HealthFacts:
         self.key_ring = key_ring
 
     def seal(self, conversation_id: str, field: str, value: str) -> str:
-        return self.key_ring.seal(value.encode(), _context(conversation_id, field))
+        return self.key_ring.seal(value.encode(), field_context(conversation_id, field))
 
     def open(self, conversation_id: str, field: str, envelope: str) -> str:
         """The field's value; ``EnvelopeError`` when it was sealed for another conversation or field."""
-        return self.key_ring.open(envelope, _context(conversation_id, field)).decode()
+        return self.key_ring.open(envelope, field_context(conversation_id, field)).decode()
 
     def opened(self, conversation_id: str, fields: dict[str, str]) -> dict[str, str]:
         """The hash's fields with the reason, skill and crisis category opened."""
@@ -104,5 +104,6 @@ def _tagged(conversation_id: str, skill: str) -> str:
     return f"{conversation_id}\x00{skill}"
 
 
-def _context(conversation_id: str, field: str) -> str:
-    return f"{FIELD_PURPOSE}\x00{field}\x00{conversation_id}"
+def field_context(conversation_id: str, field: str) -> str:
+    """What a health fact is bound to: its field and its conversation."""
+    return associated_data(FIELD_PURPOSE, field, conversation_id)

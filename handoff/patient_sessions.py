@@ -30,13 +30,15 @@ from typing import Any, Optional
 
 from redis.asyncio import Redis
 
-from handoff.crypto import KeyRing
+from handoff.crypto import KeyRing, associated_data
 from handoff.keys import KeySpace
 from handoff.redis_values import decoded
 from handoff.settings import PatientAccess
 
 TOKEN_PURPOSE = "patient-session"  # noqa: S105 (a MAC purpose)
 ADDRESS_PURPOSE = "client-address"
+PORTAL_PURPOSE = "patient-session-portal"
+PORTAL_FIELD = "portal"
 PUSH_PURPOSE = "patient-push"
 CONVERSATION_ID_PREFIX = "p-"
 WINDOW_SECONDS = 60
@@ -76,6 +78,11 @@ class RateLimited(PatientAccessError):
         super().__init__(message)
         self.retry_after = retry_after
 
+
+
+def portal_context(conversation_id: str) -> str:
+    """What the portal patient id a session was opened with is bound to."""
+    return associated_data(PORTAL_PURPOSE, conversation_id)
 
 @dataclass(frozen=True)
 class PatientCredential:
@@ -138,8 +145,8 @@ class PatientSessions:
         assert parts is not None
         await self._store(credential.conversation_id, parts)
         if portal_patient_id is not None:
-            sealed = self.key_ring.seal(portal_patient_id.encode(), credential.conversation_id)
-            await self.redis.hset(self.keys.patient_session(credential.conversation_id), "portal", sealed)
+            sealed = self.key_ring.seal(portal_patient_id.encode(), portal_context(credential.conversation_id))
+            await self.redis.hset(self.keys.patient_session(credential.conversation_id), PORTAL_FIELD, sealed)
         return credential
 
     def token_matches(self, conversation_id: str, token: str) -> bool:
@@ -172,8 +179,8 @@ class PatientSessions:
             return None
         if not hmac.compare_digest(record.get("nonce", ""), parts.nonce) or not await self._renew(key, record):
             raise Unauthorized("this conversation's session has ended; start a new conversation")
-        portal = record.get("portal")
-        return self.key_ring.open(portal, conversation_id).decode() if portal else None
+        portal = record.get(PORTAL_FIELD)
+        return self.key_ring.open(portal, portal_context(conversation_id)).decode() if portal else None
 
     async def keep_alive(self, conversation_id: str) -> bool:
         """Renews the idle lifetime (a message, or a push socket still open); False once the session ended."""

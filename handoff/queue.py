@@ -2,15 +2,13 @@
 
 ``BOT -> QUEUED -> WITH_AGENT -> (BOT | CLOSED)``. Every multi-step change is one
 Lua script, so any number of Rasa and console processes can share one Redis.
-Transcript entries, agent messages and the conversation's health facts (see
+Transcript entries, agent messages, episode records (bound to their place, see
+``handoff.sealed_records``) and the conversation's health facts (see
 ``handoff.health_facts``) are sealed with the key ring before they reach Redis.
 A conversation that is not open expires ``retention_ms`` after its last write
 (see ``handoff.scripts``).
 """
 
-import json
-import time
-from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from redis.asyncio import Redis
@@ -44,7 +42,9 @@ from handoff.scripts import (
     SET_LANGUAGE_SCRIPT,
     TAKE_RESUME_SCRIPT,
 )
+from handoff.sealed_records import ConversationSeals
 from handoff.settings import AgentAccess, Retention
+from handoff.transcripts import MOVED, ConversationTranscripts, now_ms
 
 PRIORITY_SCORE_STRIDE = 10**13
 """Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
@@ -61,19 +61,7 @@ PatientNotice = Callable[[str], str]
 they are back in line."""
 
 
-@dataclass(frozen=True)
-class OutboxMessage:
-    """An agent message waiting for the patient; ``message_id`` orders and resumes reads."""
-
-    message_id: str
-    entry: TranscriptEntry
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class LiveAgentQueue:
+class LiveAgentQueue(ConversationTranscripts):
     """Conversation state, per-language priority queues, transcripts and agent outboxes."""
 
     def __init__(
@@ -83,6 +71,7 @@ class LiveAgentQueue:
         self.keys = keys or KeySpace()
         self._key_ring = key_ring
         self.facts = HealthFacts(key_ring)
+        self.seals = ConversationSeals(key_ring)
         self.retention_ms = retention_ms
         self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
         self._replay = redis.register_script(REPLAY_SCRIPT)
@@ -169,9 +158,14 @@ class LiveAgentQueue:
             conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
         )
         keys.append(self.keys.spool_replayed(once_id))
-        args += [REPLAY_MARKER_TTL_MS, *(self._seal(conversation_id, entry) for entry in transcript)]
-        state, _ = await self._replay(keys=keys, args=args)
-        return text_of(state) != "REPLAYED"
+
+        async def replay(position: int) -> Optional[str]:
+            entries = [self.seals.transcript_entry(conversation_id, position + offset, entry)
+                       for offset, entry in enumerate(transcript)]
+            state, _ = await self._replay(keys=keys, args=[*args, REPLAY_MARKER_TTL_MS, position, *entries])
+            return None if text_of(state) == MOVED else text_of(state)
+
+        return await self._appending(self.keys.transcript(conversation_id), replay) != "REPLAYED"
 
     def _escalation(
         self,
@@ -313,20 +307,6 @@ class LiveAgentQueue:
         assert conversation is not None
         return conversation
 
-    async def record(self, conversation_id: str, role: TranscriptRole, text: str) -> None:
-        """Appends one message to the conversation's encrypted transcript."""
-        entry = TranscriptEntry(role, text, now_ms())
-        await self._record(
-            keys=[self.keys.conversation(conversation_id), self.keys.transcript(conversation_id),
-                  self.keys.episodes(conversation_id)],
-            args=[self._seal(conversation_id, entry), self.retention_ms],
-        )
-
-    async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
-        """The transcript from entry ``start`` (counted from 0) on."""
-        envelopes = await self.redis.lrange(self.keys.transcript(conversation_id), start, -1)
-        return [self._open(conversation_id, envelope) for envelope in envelopes]
-
     async def assigned_to(self, agent_id: str) -> list[Conversation]:
         """Conversations the agent is working, so a reloaded console can pick them up again."""
         conversations = []
@@ -343,36 +323,22 @@ class LiveAgentQueue:
         conversation = await self.conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
-        envelope = self._seal(conversation_id, TranscriptEntry(TranscriptRole.AGENT, text, now_ms()))
-        outcome = text_of(
-            await self._agent_message(
-                keys=[
-                    self.keys.conversation(conversation_id),
-                    self.keys.transcript(conversation_id),
-                    self.keys.outbox(conversation_id, conversation.episode),
-                    self.keys.audit_log(),
-                    self.keys.unanswered_assignments(),
-                ],
-                args=[agent_id, envelope, OUTBOX_MAX_LENGTH, conversation.episode, *_audit_args(audit),
-                      conversation_id],
-            )
-        )
+        entry, episode = TranscriptEntry(TranscriptRole.AGENT, text, now_ms()), conversation.episode
+        transcript = self.keys.transcript(conversation_id)
+
+        async def append(position: int) -> Optional[str]:
+            outcome = text_of(await self._agent_message(
+                keys=[self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
+                      self.keys.audit_log(), self.keys.unanswered_assignments()],
+                args=[agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
+                      episode, *_audit_args(audit), conversation_id,
+                      self.seals.outbox_message(conversation_id, episode, position, entry), position],
+            ))
+            return None if outcome == MOVED else outcome
+
+        outcome = await self._appending(transcript, append)
         raise_for(outcome, conversation_id, success_is_id=True)
         return outcome
-
-    async def agent_messages(
-        self, conversation_id: str, episode: int, after_id: str = "0", block_ms: Optional[int] = None
-    ) -> list[OutboxMessage]:
-        """Agent messages of one episode after ``after_id``, waiting up to ``block_ms`` for one to arrive."""
-        streams = await self.redis.xread(
-            {self.keys.outbox(conversation_id, episode): after_id}, block=block_ms, count=100
-        )
-        messages = []
-        for _, entries in streams or []:
-            for message_id, fields in entries:
-                entry = self._open(conversation_id, fields[b"entry"])
-                messages.append(OutboxMessage(text_of(message_id), entry))
-        return messages
 
     async def close(
         self,
@@ -407,13 +373,15 @@ class LiveAgentQueue:
             "crisis_disposition": crisis_disposition.value if conversation.crisis_category and crisis_disposition
             else None,
         }
-        result = text_of(
-            await self._close(
+        episodes = self.keys.episodes(conversation_id)
+
+        async def append(position: int) -> Optional[str]:
+            result = text_of(await self._close(
                 keys=[
                     self.keys.conversation(conversation_id),
                     self.keys.agent_conversations(agent_id),
                     self.keys.transcript(conversation_id),
-                    self.keys.episodes(conversation_id),
+                    episodes,
                     self.keys.outbox(conversation_id, conversation.episode),
                     self.keys.audit_log(),
                     self.keys.unanswered_assignments(),
@@ -427,19 +395,22 @@ class LiveAgentQueue:
                     conversation_id,
                     conversation.episode,
                     fields.get(CRISIS_CATEGORY, ""),
-                    self._key_ring.seal(json.dumps(record).encode(), conversation_id),
+                    self.seals.episode_record(conversation_id, position, record),
                     min(OUTBOX_DRAIN_MS, self.retention_ms),
                     *_audit_args(audit),
                     self.retention_ms,
+                    position,
                 ],
-            )
-        )
-        raise_for(result, conversation_id)
+            ))
+            return None if result == MOVED else result
+
+        raise_for(await self._appending(episodes, append), conversation_id)
 
     async def closed_episodes(self, conversation_id: str) -> list[dict[str, Any]]:
         """Records of the conversation's closed episodes, oldest first."""
         sealed = await self.redis.lrange(self.keys.episodes(conversation_id), 0, -1)
-        return [json.loads(self._key_ring.open(text_of(envelope), conversation_id)) for envelope in sealed]
+        return [self.seals.open_episode_record(conversation_id, position, text_of(envelope))
+                for position, envelope in enumerate(sealed)]
 
     async def mark_verified(self, conversation_id: str, via: str) -> None:
         """Records for the agent that the patient proved who they are, how and when (never the values typed)."""
@@ -462,29 +433,28 @@ class LiveAgentQueue:
         conversation and its time to answer ran out by then.
         """
         conversation = await self.conversation(conversation_id) or Conversation(conversation_id, ConversationState.BOT)
-        text = notice(conversation.language or "")
-        envelope = self._seal(conversation_id, TranscriptEntry(TranscriptRole.BOT, text, now_ms()))
-        requeued = await self._requeue(
-            keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
-                  self.keys.audit_log(), self.keys.transcript(conversation_id),
-                  self.keys.outbox(conversation_id, conversation.episode), self.keys.unanswered_assignments(),
-                  self.keys.crisis_unacknowledged()],
-            args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *_audit_args(audit),
-                  conversation.episode, envelope, OUTBOX_MAX_LENGTH,
-                  "" if unanswered_by_ms is None else unanswered_by_ms],
-        )
-        return bool(requeued)
+        entry = TranscriptEntry(TranscriptRole.BOT, notice(conversation.language or ""), now_ms())
+        episode, transcript = conversation.episode, self.keys.transcript(conversation_id)
+
+        async def append(position: int) -> Optional[bool]:
+            requeued = int(await self._requeue(
+                keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
+                      self.keys.audit_log(), transcript, self.keys.outbox(conversation_id, episode),
+                      self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged()],
+                args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *_audit_args(audit),
+                      episode, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
+                      "" if unanswered_by_ms is None else unanswered_by_ms,
+                      self.seals.outbox_message(conversation_id, episode, position, entry), position],
+            ))
+            return None if requeued < 0 else bool(requeued)
+
+        return await self._appending(transcript, append)
 
     async def take_resume_pending(self, conversation_id: str) -> bool:
         """True once after an agent handed the conversation back; a closed one reopens with the bot."""
         taken = await self._take_resume(keys=[self.keys.conversation(conversation_id)])
         return bool(taken)
 
-    def _seal(self, conversation_id: str, entry: TranscriptEntry) -> str:
-        return self._key_ring.seal(entry.to_bytes(), conversation_id)
-
-    def _open(self, conversation_id: str, envelope: bytes) -> TranscriptEntry:
-        return TranscriptEntry.from_bytes(self._key_ring.open(text_of(envelope), conversation_id))
 
 
 def _audit_args(audit: Optional[AuditFields]) -> list[str]:

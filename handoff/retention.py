@@ -31,19 +31,18 @@ import getpass
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Optional
 
 from redis.asyncio import Redis
 
 from handoff.audit import AuditLog
-from handoff.crypto import EnvelopeError, KeyRingError
+from handoff.crypto import EnvelopeError, associated_data
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, TRANSCRIPT, KeySpace
 from handoff.queue import LiveAgentQueue, now_ms
-from handoff.redis_values import decoded, text_of
+from handoff.redis_values import decoded, keys_after, text_of
 from handoff.scripts import PURGE_CONVERSATION_SCRIPT, PURGE_TRACKER_SCRIPT, TRIM_ALERTS_SCRIPT
-from handoff.settings import SettingsError
+from handoff.settings import operator_settings
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +50,14 @@ ACTOR = "retention-purge"
 TRACKER_KEY_PREFIX = "tracker:tracker:"
 """How Rasa's Redis tracker store names a tracker with ``key_prefix: tracker`` (endpoints.yml), then the
 sender id; ``connectors.tracker_store`` refuses to run with another."""
+TRACKER_PURPOSE = "rasa-tracker"
 OPEN_STATES = ("QUEUED", "WITH_AGENT")
 TIME_FIELDS = ("updated_at", "enqueued_at", "claimed_at", "requeued_at", "verified_at")
-GLOB_SPECIALS = "\\*?[]"
+
+
+def tracker_context(sender_id: str) -> str:
+    """What a sealed Rasa tracker is bound to: its purpose and its conversation."""
+    return associated_data(TRACKER_PURPOSE, sender_id)
 
 
 @dataclass
@@ -106,7 +110,7 @@ class RetentionPurge:
         now = now_ms()
         for conversation_id, outboxes in (await self._conversations()).items():
             await self._conversation(conversation_id, outboxes, apply, now, report)
-        async for tracker in self._scan(TRACKER_KEY_PREFIX):
+        async for tracker in keys_after(self.redis, TRACKER_KEY_PREFIX):
             await self._tracker(tracker, apply, now, report)
         await self._alerts(apply, now - self.retention_ms, report)
         return report
@@ -115,20 +119,14 @@ class RetentionPurge:
         """Every conversation id with a key in the namespace, with its outbox keys."""
         found: dict[str, list[str]] = {}
         for kind in (CONVERSATION, TRANSCRIPT, EPISODES):
-            async for conversation_id in self._scan(self.keys.key(kind) + ":"):
+            async for conversation_id in keys_after(self.redis, self.keys.key(kind) + ":"):
                 found.setdefault(conversation_id, [])
-        async for rest in self._scan(self.keys.key(OUTBOX) + ":"):
+        async for rest in keys_after(self.redis, self.keys.key(OUTBOX) + ":"):
             conversation_id, _, _ = rest.rpartition(":")
             outboxes = found.setdefault(conversation_id, [])
             if self.keys.key(OUTBOX, rest) not in outboxes:
                 outboxes.append(self.keys.key(OUTBOX, rest))
         return found
-
-    async def _scan(self, prefix: str) -> AsyncIterator[str]:
-        """What follows ``prefix`` in every key that starts with it."""
-        pattern = "".join(f"\\{char}" if char in GLOB_SPECIALS else char for char in prefix) + "*"
-        async for key in self.redis.scan_iter(match=pattern, count=500):
-            yield text_of(key)[len(prefix):]
 
     async def _conversation(
         self, conversation_id: str, outboxes: list[str], apply: bool, now: int, report: PurgeReport
@@ -193,7 +191,7 @@ class RetentionPurge:
             return
         sealed = text_of(await self.redis.get(key) or b"")
         try:
-            events = json.loads(self.queue.facts.key_ring.open(sealed, sender_id))["events"]
+            events = json.loads(self.queue.facts.key_ring.open(sealed, tracker_context(sender_id)))["events"]
             last = max((int(float(event["timestamp"]) * 1000) for event in events), default=None)
         except (EnvelopeError, ValueError, KeyError, TypeError):
             report.unreadable.append(f"tracker:{self.queue.pseudonym(sender_id)}")
@@ -227,14 +225,10 @@ class RetentionPurge:
 
 
 async def _purge(apply: bool) -> int:
-    from handoff.settings import HandoffSettings
-
-    try:
-        settings = HandoffSettings.from_env()
-        key_ring, audit_keys = settings.key_ring(), settings.audit_key_ring()
-    except (SettingsError, KeyRingError) as error:
-        print(f"error: {error}; nothing was read or changed", file=sys.stderr)
+    operator = operator_settings()
+    if operator is None:
         return 2
+    settings, key_ring, audit_keys = operator
     redis = Redis.from_url(settings.redis_url)
     queue = LiveAgentQueue(redis, key_ring, KeySpace(settings.namespace), settings.retention.ms)
     try:

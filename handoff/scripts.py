@@ -19,6 +19,10 @@ claim compares the agent's ``skill_tag`` values, never a skill in clear. Retenti
 (``PHI_RETENTION_DAYS``): an open conversation (QUEUED, WITH_AGENT) never has an expiry on its hash,
 transcript or episode records; escalating removes any, closing sets it, and a write while it is with
 the bot renews it (``retain``).
+
+Transcript entries and episode records are sealed for their position in their list
+(``handoff.sealed_records``): a script that appends one gets the position it was sealed for and answers
+``moved`` (changing nothing) when the list is no longer that long, so that the caller seals it again.
 """
 
 RETAIN_FUNCTION = """
@@ -95,13 +99,16 @@ return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
 
 REPLAY_SCRIPT = (
     """
-if not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[14]) then return {'REPLAYED', 0} end
-for index = 15, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
+if redis.call('EXISTS', KEYS[9]) == 1 then return {'REPLAYED', 0} end
+if redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[15]) then return {'moved', 0} end
+redis.call('SET', KEYS[9], '1', 'PX', ARGV[14])
+for index = 16, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
 """
     + ENQUEUE_SCRIPT
 )
 """An escalation stored once: a marker key (set for good measure with a long expiry) makes a
-second replay of the same spooled crisis a no-op, and the transcript entries go in with it."""
+second replay of the same spooled crisis a no-op, and the transcript entries go in with it, sealed for the
+positions from ``ARGV[15]`` on."""
 
 AUDIT_FUNCTION = """
 local function audit(stream, entry, key, mac)
@@ -157,21 +164,27 @@ return 'ok'
 """
 
 RECORD_SCRIPT = RETAIN_FUNCTION + """
+if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) then return 'moved' end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 retain(KEYS[1], ARGV[2], KEYS[2], KEYS[3])
+return 'ok'
 """
-"""One transcript entry; with the bot, the conversation's retention starts again."""
+"""One transcript entry, sealed for position ``ARGV[3]``; with the bot, the conversation's retention starts
+again."""
 
 AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[4] then return 'not_assigned' end
+if redis.call('LLEN', transcript) ~= tonumber(ARGV[10]) then return 'moved' end
 redis.call('RPUSH', transcript, ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[8])
 audit(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
-return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[2])
+return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[9], 'sequence', ARGV[10])
 """
+"""The message goes in the transcript at position ``ARGV[10]`` and in the episode's outbox, sealed for each
+(``ARGV[2]``, ``ARGV[9]``) with that position as its outbox sequence."""
 
 CLOSE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -179,6 +192,7 @@ local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'c
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[5] then return 'not_assigned' end
 if (fields[4] or '') ~= ARGV[6] then return 'crisis_changed' end
+if redis.call('LLEN', episodes) ~= tonumber(ARGV[13]) then return 'moved' end
 redis.call('SREM', assigned, ARGV[4])
 redis.call('RPUSH', episodes, ARGV[7])
 redis.call('PEXPIRE', outbox, ARGV[8])
@@ -196,7 +210,8 @@ return 'ok'
 flags (and its crisis alert, acknowledged or not: the disposition says what became of it), the agent's
 time to answer and the patient's verification are cleared, the next episode's transcript starts here
 (``transcript_from``), the episode's outbox expires once the patient's socket could drain it, and the
-conversation (hash, transcript, episode records) once its retention has passed.
+conversation (hash, transcript, episode records) once its retention has passed. The record is sealed for its
+position in the episode records (``ARGV[13]``).
 A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
 
 REQUEUE_SCRIPT = AUDIT_FUNCTION + """
@@ -214,6 +229,7 @@ if unanswered_by ~= '' then
   if tonumber(answer_by) > tonumber(unanswered_by) then return 0 end
 end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= agent or not fields[3] or fields[5] ~= ARGV[8] then return 0 end
+if redis.call('LLEN', transcript) ~= tonumber(ARGV[13]) then return -1 end
 redis.call('ZADD', fields[3], string.format('%.0f', tonumber(fields[4]) * stride), id)
 redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now)
 redis.call('HDEL', conversation, 'agent', 'claimed_at')
@@ -221,13 +237,14 @@ redis.call('SREM', assigned, id)
 redis.call('ZREM', unanswered, id)
 if fields[6] then redis.call('ZADD', KEYS[7], 'NX', now, id) end
 redis.call('RPUSH', transcript, ARGV[9])
-redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[10], '*', 'entry', ARGV[9])
+redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[10], '*', 'entry', ARGV[12], 'sequence', ARGV[13])
 audit(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
 return 1
 """
 """A claimed conversation goes back to the head of its queue (the lowest score of its priority: before everyone
 of that priority, never behind), still the same episode, and the patient is told (the sealed notice ``ARGV[9]``,
-in the transcript and the episode's outbox); only if that agent still has it in that episode. Two reasons: the
+in the transcript at position ``ARGV[13]`` and the episode's outbox as ``ARGV[12]``; -1 when the transcript
+moved on since it was sealed); only if that agent still has it in that episode. Two reasons: the
 agent went silent (``ARGV[11]`` empty), or it has not answered the patient by its deadline (``ARGV[11]``: now,
 ms; a conversation no longer with an agent leaves the unanswered assignments). An open crisis waits again for
 acknowledgement, by its next agent, keeping its time if it was still waiting."""
@@ -317,3 +334,47 @@ if trimmed > 0 then audit(KEYS[2], ARGV[2], ARGV[3], ARGV[4]) end
 return trimmed
 """
 """Crisis alerts older than the retention go (``XTRIM MINID``), audited."""
+
+RESEAL_SCRIPT = """
+local kind, key, old, new, place = ARGV[1], KEYS[1], ARGV[2], ARGV[3], ARGV[4]
+local current
+if kind == 'string' then current = redis.call('GET', key)
+elseif kind == 'hash' then current = redis.call('HGET', key, place)
+else current = redis.call('LINDEX', key, place) end
+if current ~= old then return 0 end
+if kind == 'string' then redis.call('SET', key, new, 'KEEPTTL')
+elseif kind == 'hash' then redis.call('HSET', key, place, new)
+else redis.call('LSET', key, place, new) end
+return 1
+"""
+"""``handoff.key_rotation``: one sealed value (a string, a hash field ``place``, a list element at index ``place``)
+replaced by the same value sealed under the newest key, only if it is still the one read (0 otherwise); the
+key keeps its expiry, and an append to the list meanwhile is untouched."""
+
+RESEAL_STREAM_SCRIPT = """
+local key = KEYS[1]
+local entries = cjson.decode(ARGV[1])
+if redis.call('XLEN', key) ~= #entries then return 0 end
+local first = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
+local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+if first[1][1] ~= entries[1][1] or last[1][1] ~= entries[#entries][1] then return 0 end
+local ttl = redis.call('PTTL', key)
+redis.call('DEL', key)
+for _, entry in ipairs(entries) do redis.call('XADD', key, entry[1], unpack(entry[2])) end
+if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+return 1
+"""
+"""``handoff.key_rotation``: a stream (an outbox, the crisis alerts) written again with the same ids and its
+sealed fields under the newest key, only if it still holds the entries read (the same count, first and last
+id: stream entries never change in place, so an append or a trim meanwhile is what it catches; 0 then)."""
+
+RESEAL_MOVE_SCRIPT = """
+local from, to = KEYS[1], KEYS[2]
+if redis.call('GET', from) ~= ARGV[1] then return 0 end
+if from == to or redis.call('EXISTS', to) == 0 then redis.call('SET', to, ARGV[2]) end
+if from ~= to then redis.call('DEL', from) end
+return 1
+"""
+"""``handoff.key_rotation``: a record whose key is a MAC under the data key (``{namespace}:kind:<MAC>``) moved to
+the key the newest data key names, sealed for it; a record already there (written since) wins. 0 when the record
+is no longer the one read."""

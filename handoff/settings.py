@@ -1,6 +1,7 @@
 """Configuration of the handoff library, read from environment variables in one place."""
 
 import os
+import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping, Optional
@@ -233,3 +234,14 @@ class HandoffSettings:
         if not self.coverage_file.exists():
             return CoverageHours.always_open()
         return CoverageHours.from_file(self.coverage_file)
+
+
+def operator_settings() -> Optional[tuple[HandoffSettings, KeyRing, KeyRing]]:
+    """The settings, data key ring and audit key ring of an operator command (retention purge, key rotation);
+    None, once it has said why on stderr, when they are unusable: the command then exits 2, nothing done."""
+    try:
+        settings = HandoffSettings.from_env()
+        return settings, settings.key_ring(), settings.audit_key_ring()
+    except (SettingsError, KeyRingError) as error:
+        print(f"error: {error}; nothing was read or changed", file=sys.stderr)
+        return None

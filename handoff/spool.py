@@ -148,24 +148,49 @@ class CrisisSpool:
         """Rewrites the spool without finished entries; unparseable lines go to ``<spool>.corrupt``."""
         with self._locked(fcntl.LOCK_EX):
             entries, done, corrupt = self._read()
-            if not entries and not done and not corrupt:
-                return
-            if corrupt:
-                with open(self._corrupt_path, "ab") as aside:
-                    aside.write(b"".join(line + b"\n" for line in corrupt))
-                    aside.flush()
-                    os.fsync(aside.fileno())
-                logger.error("crisis_spool.corrupt_lines count=%d moved_to=%s", len(corrupt), self._corrupt_path)
-            kept = [_encode(line) for entry_id, line in entries.items() if entry_id not in done]
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.write(descriptor, b"".join(kept))
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-            os.replace(temporary, self.path)
-            _fsync_directory(self.path.parent)
+            if entries or done or corrupt:
+                self._rewrite(entries, done, corrupt)
+
+    def rotate(self, apply: bool) -> tuple[int, int, int]:
+        """Pending entries of this namespace: (sealed by an older key, by the newest, unreadable). With ``apply``
+        the older ones are sealed again under the newest key, and the spool compacted, in one locked rewrite."""
+        with self._locked(fcntl.LOCK_EX):
+            entries, done, corrupt = self._read()
+            older = current = unreadable = 0
+            for entry_id, line in entries.items():
+                if entry_id in done or line.get("ns") != self.namespace:
+                    continue
+                if not self.key_ring.needs_rotation(str(line["sealed"])):
+                    current += 1
+                    continue
+                context = _context(self.namespace, entry_id)
+                try:
+                    line["sealed"] = self.key_ring.seal(self.key_ring.open(str(line["sealed"]), context), context)
+                    older += 1
+                except EnvelopeError:
+                    unreadable += 1
+            if apply and older:
+                self._rewrite(entries, done, corrupt)
+            return older, current, unreadable
+
+    def _rewrite(self, entries: dict[str, dict[str, Any]], done: set[str], corrupt: list[bytes]) -> None:
+        """Under the exclusive lock: the unfinished entries, to a temporary file renamed over the spool."""
+        if corrupt:
+            with open(self._corrupt_path, "ab") as aside:
+                aside.write(b"".join(line + b"\n" for line in corrupt))
+                aside.flush()
+                os.fsync(aside.fileno())
+            logger.error("crisis_spool.corrupt_lines count=%d moved_to=%s", len(corrupt), self._corrupt_path)
+        kept = [_encode(line) for entry_id, line in entries.items() if entry_id not in done]
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(descriptor, b"".join(kept))
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, self.path)
+        _fsync_directory(self.path.parent)
 
     def _append_lines(self, lines: list[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@ Redis stores (``MedicationRequest``/``MedicationDispense`` for refills,
 ``Appointment?patient=...&date=ge<today>`` for appointments, ``DiagnosticReport``
 status for results ready). The Redis stores keep one sealed JSON list per
 patient and kind, under a key named by an HMAC of the patient id, sealed with
-the key ring and bound to its key name.
+the key ring and bound to its purpose and key name. As for the directory, a lookup tries
+the HMAC under every key of the ring, newest first.
 """
 
 import json
@@ -13,7 +14,7 @@ from typing import Any, Optional, Protocol
 
 from redis.asyncio import Redis
 
-from handoff.crypto import KeyRing
+from handoff.crypto import KeyRing, associated_data
 from handoff.keys import KeySpace
 from patients.records import Appointment, Refill
 
@@ -22,6 +23,13 @@ PATIENT_APPOINTMENTS = "patient-appointments"
 PATIENT_RESULTS = "patient-results"
 """Key kinds: ``{ns}:<kind>:<HMAC of the patient id>`` -> sealed JSON."""
 PATIENT_ID_PURPOSE = "patient-record-id"
+CARE_RECORD_PURPOSE = "patient-care-record"
+CARE_RECORD_KINDS = (PATIENT_REFILLS, PATIENT_APPOINTMENTS, PATIENT_RESULTS)
+
+
+def care_context(key: str) -> str:
+    """What a care record (refills, appointments, results) is bound to: its purpose and its key."""
+    return associated_data(CARE_RECORD_PURPOSE, key)
 
 
 class CareRecords(Protocol):
@@ -42,7 +50,12 @@ class RedisCareRecords:
         self.key_ring = key_ring
 
     def record_key(self, kind: str, patient_id: str) -> str:
-        return self.keys.key(kind, self.key_ring.mac(PATIENT_ID_PURPOSE, patient_id))
+        """Where the newest data key keeps the patient's records of ``kind``."""
+        return self.record_keys(kind, patient_id)[0]
+
+    def record_keys(self, kind: str, patient_id: str) -> list[str]:
+        """Where each key of the ring, newest first, keeps them."""
+        return [self.keys.key(kind, mac) for mac in self.key_ring.macs(PATIENT_ID_PURPOSE, patient_id)]
 
     async def put(
         self, patient_id: str, refills: list[Refill], appointments: list[Appointment], results_ready: int
@@ -55,16 +68,16 @@ class RedisCareRecords:
         sealed = {}
         for kind, document in documents.items():
             key = self.record_key(kind, patient_id)
-            sealed[key] = self.key_ring.seal(json.dumps(document).encode(), key)
+            sealed[key] = self.key_ring.seal(json.dumps(document).encode(), care_context(key))
         await self.redis.mset(sealed)
 
     async def _document(self, kind: str, patient_id: str) -> Optional[Any]:
-        key = self.record_key(kind, patient_id)
-        raw = await self.redis.get(key)
-        if raw is None:
-            return None
-        envelope = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return json.loads(self.key_ring.open(envelope, key))
+        keys = self.record_keys(kind, patient_id)
+        for key, raw in zip(keys, await self.redis.mget(keys), strict=True):
+            if raw is not None:
+                envelope = raw.decode() if isinstance(raw, bytes) else str(raw)
+                return json.loads(self.key_ring.open(envelope, care_context(key)))
+        return None
 
     async def refills(self, patient_id: str) -> list[Refill]:
         return [Refill.from_json(item) for item in await self._document(PATIENT_REFILLS, patient_id) or []]

@@ -11,8 +11,9 @@ import pytest
 from redis.asyncio import Redis
 
 from handoff import KeyRing, KeySpace
-from handoff.crypto import EnvelopeError, generate_key_ring_spec
+from handoff.crypto import EnvelopeError, associated_data, generate_key_ring_spec
 from patients import FailureThrottle, IdentityVerifier, RedisCareRecords, RedisPatientDirectory, RefillStatus
+from patients.directory import DIRECTORY_RECORD_PURPOSE
 from patients.seed import DEMO_PATIENTS, load_patients, seed
 from stack.redis_server import RedisServer
 
@@ -86,7 +87,7 @@ async def test_another_key_ring_reads_nothing(redis: Redis, keys: KeySpace, key_
     assert await RedisPatientDirectory(redis, keys, stranger).find_by_member_id("HCB100200") is None
     key = RedisPatientDirectory(redis, keys, key_ring).record_key("HCB100200")
     with pytest.raises(EnvelopeError):
-        stranger.open((await redis.get(key)).decode(), key)
+        stranger.open((await redis.get(key)).decode(), associated_data(DIRECTORY_RECORD_PURPOSE, key))
 
 
 async def test_care_stores_hold_each_patients_refills_appointments_and_results(

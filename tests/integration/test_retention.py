@@ -19,8 +19,9 @@ from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, P
 from handoff.crypto import generate_key_ring_spec
 from handoff.models import CrisisDisposition, CrisisFlag, TranscriptEntry
 from handoff.queue import OUTBOX_DRAIN_MS, now_ms
-from handoff.retention import TRACKER_KEY_PREFIX, RetentionPurge
+from handoff.retention import TRACKER_KEY_PREFIX, RetentionPurge, tracker_context
 from handoff.scripts import PURGE_CONVERSATION_SCRIPT
+from handoff.sealed_records import ConversationSeals
 from handoff.settings import DAY_MS
 from stack.redis_server import RedisServer
 from tests.conftest import AUDIT_KEYS
@@ -108,7 +109,8 @@ async def test_an_expired_conversation_is_gone_from_every_key_and_an_open_one_st
 
 
 def sealed_entry(key_ring: KeyRing, conversation_id: str, text: str, at_ms: int) -> str:
-    return key_ring.seal(TranscriptEntry(TranscriptRole.PATIENT, text, at_ms).to_bytes(), conversation_id)
+    entry = TranscriptEntry(TranscriptRole.PATIENT, text, at_ms)
+    return ConversationSeals(key_ring).transcript_entry(conversation_id, 0, entry)
 
 
 async def write_as_before_expiries(redis: Redis, keys: KeySpace, key_ring: KeyRing, conversation_id: str,
@@ -121,14 +123,16 @@ async def write_as_before_expiries(redis: Redis, keys: KeySpace, key_ring: KeyRi
         await redis.zadd(keys.queue("en"), {conversation_id: at_ms})
         return
     record = {"episode": 1, "closed_by": "amy", "closed_at_ms": at_ms, "outcome": "closed"}
-    await redis.rpush(keys.episodes(conversation_id), key_ring.seal(json.dumps(record).encode(), conversation_id))
+    sealed_record = ConversationSeals(key_ring).episode_record(conversation_id, 0, record)
+    await redis.rpush(keys.episodes(conversation_id), sealed_record)
     await redis.xadd(keys.outbox(conversation_id, 1), {"entry": "sealed"}, id=f"{at_ms - 1000}-0")
 
 
 async def write_tracker(redis: Redis, key_ring: KeyRing, sender_id: str, at_ms: int) -> str:
     tracker = {"name": sender_id, "events": [{"event": "user", "timestamp": (at_ms - 5000) / 1000},
                                              {"event": "bot", "timestamp": at_ms / 1000}]}
-    await redis.set(TRACKER_KEY_PREFIX + sender_id, key_ring.seal(json.dumps(tracker).encode(), sender_id))
+    sealed = key_ring.seal(json.dumps(tracker).encode(), tracker_context(sender_id))
+    await redis.set(TRACKER_KEY_PREFIX + sender_id, sealed)
     return TRACKER_KEY_PREFIX + sender_id
 
 

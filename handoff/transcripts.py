@@ -1,0 +1,116 @@
+"""A conversation's transcript and its outboxes: each entry appended at the place it was sealed for, read back there.
+
+The transcript half of ``LiveAgentQueue``. A transcript entry is sealed for its position
+(``handoff.sealed_records``), so the script that appends it (``RECORD_SCRIPT``, and the agent message,
+requeue and replay scripts) answers ``moved`` when another append came first, and the entry is sealed
+again for the new end (``_appending``). Reads refuse an entry that is not where it was sealed for.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Optional, TypeVar
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from handoff.errors import HandoffError
+from handoff.keys import KeySpace
+from handoff.models import TranscriptEntry, TranscriptRole
+from handoff.redis_values import text_of
+from handoff.sealed_records import ConversationSeals, MisplacedRecord
+
+APPEND_ATTEMPTS = 100
+"""How often an append sealed for the end of a list is sealed again because another append came first."""
+Appended = TypeVar("Appended")
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An agent message waiting for the patient; ``message_id`` orders and resumes reads."""
+
+    message_id: str
+    entry: TranscriptEntry
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ConversationTranscripts:
+    """Transcripts and outboxes on ``redis``; ``LiveAgentQueue`` is one."""
+
+    redis: Redis
+    keys: KeySpace
+    seals: ConversationSeals
+    retention_ms: int
+    _record: AsyncScript
+
+    async def record(self, conversation_id: str, role: TranscriptRole, text: str) -> None:
+        """Appends one message to the conversation's encrypted transcript."""
+        entry = TranscriptEntry(role, text, now_ms())
+        transcript = self.keys.transcript(conversation_id)
+
+        async def append(position: int) -> Optional[str]:
+            outcome = text_of(await self._record(
+                keys=[self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id)],
+                args=[self.seals.transcript_entry(conversation_id, position, entry), self.retention_ms, position],
+            ))
+            return None if outcome == MOVED else outcome
+
+        await self._appending(transcript, append)
+
+    async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
+        """The transcript from entry ``start`` (counted from 0; negative counts from the end) on.
+
+        ``MisplacedRecord`` when an entry is not at the position it was sealed for.
+        """
+        key = self.keys.transcript(conversation_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.llen(key)
+            pipe.lrange(key, start, -1)
+            length, envelopes = await pipe.execute()
+        first = start if start >= 0 else max(0, int(length) + start)
+        return [self.seals.open_transcript_entry(conversation_id, first + offset, text_of(envelope))
+                for offset, envelope in enumerate(envelopes)]
+
+    async def agent_messages(
+        self, conversation_id: str, episode: int, after_id: str = "0", block_ms: Optional[int] = None
+    ) -> list[OutboxMessage]:
+        """Agent messages of one episode after ``after_id``, waiting up to ``block_ms`` for one to arrive.
+
+        ``MisplacedRecord`` when one was moved, or copied or replayed into the outbox (its sequence must
+        follow the one of the message before it, ``after_id``'s included).
+        """
+        outbox = self.keys.outbox(conversation_id, episode)
+        previous = await self.redis.xrange(outbox, min=after_id, max=after_id) if after_id != "0" else []
+        last = _outbox_sequence(previous[0][1]) if previous else -1
+        streams = await self.redis.xread({outbox: after_id}, block=block_ms, count=100)
+        messages = []
+        for _, entries in streams or []:
+            for message_id, fields in entries:
+                sequence = _outbox_sequence(fields)
+                entry = self.seals.open_outbox_message(conversation_id, episode, sequence, last,
+                                                       text_of(fields.get(b"entry", b"")))
+                messages.append(OutboxMessage(text_of(message_id), entry))
+                last = sequence
+        return messages
+
+    async def _appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]]) -> Appended:
+        """Runs ``append`` with the list's length, the position it seals for, until no other append came first
+        (``append`` returns None when its script answered ``moved``)."""
+        for _ in range(APPEND_ATTEMPTS):
+            done = await append(int(await self.redis.llen(key)))
+            if done is not None:
+                return done
+        raise HandoffError(f"{APPEND_ATTEMPTS} appends in a row lost their position to others; nothing was written")
+
+
+MOVED = "moved"
+"""A script's answer when the list grew since the value was sealed for its end."""
+
+
+def _outbox_sequence(fields: dict[bytes, bytes]) -> int:
+    try:
+        return int(text_of(fields[b"sequence"]))
+    except (KeyError, ValueError) as error:
+        raise MisplacedRecord("an outbox message without its sequence: not written by the handoff") from error
