@@ -41,6 +41,7 @@ from pathlib import Path
 
 import yaml
 
+from languages.detection import nlu_examples
 from screening.categories import CrisisCategory
 from screening.classifier.features import normalise
 
@@ -151,13 +152,10 @@ def bot_nlu_examples(directory: Path = BOT_NLU_DIR) -> list[Example]:
     examples: list[Example] = []
     for path in sorted([*directory.glob("*/*.yml"), *directory.glob("*.yml")]):
         lang = path.parent.name if path.parent != directory else path.stem
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            if "intent" not in block or block["intent"] in NOT_EVERYDAY_INTENTS:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", line.strip().removeprefix("- "))
-                if text.strip():
-                    examples.append(Example(text.strip(), False, lang, f"bot_nlu:{block['intent']}", NONE_LABEL, True))
+        for annotated, intent in nlu_examples(path):
+            text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", annotated).strip()
+            if text and intent not in NOT_EVERYDAY_INTENTS:
+                examples.append(Example(text, False, lang, f"bot_nlu:{intent}", NONE_LABEL, True))
     return examples
 
 

@@ -43,7 +43,8 @@ _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
 # Han, kana: one character is often a whole word (死 "die", 药 "medicine")
-_IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_IDEOGRAPHS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_IDEOGRAPH = re.compile(f"[{_IDEOGRAPHS}]")
 # a sentence: up to and including sentence-final punctuation, or up to a line break
 _SENTENCE = re.compile(r"[^\n]*?(?:[.!?;\u3002\uff01\uff1f\uff1b\u061f]+|(?=\n)|$)", re.DOTALL)
 _TOKEN = re.compile(r"\S+")
@@ -53,7 +54,7 @@ MIN_SEGMENT_CHARS = 12
 # ("life", "88", "se tout") carry too little for n-gram weights, and short crisis messages
 # ("i want to die", "我想死") are what the rules are written for
 MIN_JUDGED_LETTERS = 12
-_DENSE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_DENSE_SCRIPT = re.compile(f"[{_IDEOGRAPHS}\\uac00-\\ud7af]")  # and Hangul syllables
 WINDOW_WORDS = 12
 
 
