@@ -37,7 +37,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Protocol
 
 from redis.asyncio import Redis
 
@@ -46,6 +46,7 @@ from handoff.keys import KeySpace
 from handoff.redis_values import decoded, text_of
 
 if TYPE_CHECKING:
+    from handoff.incidents import IncidentLog
     from handoff.settings import HandoffSettings
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class AuditEntry:
     conversation: str
     source: str
     entry_id: str = ""
+    via: str = ""
+    """``intake`` for an entry a process without the audit keys wrote (``handoff.audit_intake``)."""
 
     def encoded(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -86,6 +89,14 @@ class AuditVerification:
         return f"audit log intact: {self.entries} entries, {self.checkpoints} checkpoints, {unsealed} not yet sealed"
 
 
+class AuditWriter(Protocol):
+    """What a Lua script that records its change needs: the stream to append to and the entry's fields."""
+
+    def stream(self) -> str: ...
+
+    def prepare(self, actor: str, action: str, conversation: str, source: Optional[str]) -> dict[str, str]: ...
+
+
 class AuditLog:
     def __init__(self, redis: Redis, keys: KeySpace, audit_keys: KeyRing, anchor: Optional[Path] = None) -> None:
         self.redis = redis
@@ -93,13 +104,18 @@ class AuditLog:
         self.audit_keys = audit_keys
         self.anchor = anchor
 
+    def stream(self) -> str:
+        """The stream a Lua script appends this writer's entries to."""
+        return self.keys.audit_log()
+
     def prepare(self, actor: str, action: str, conversation: str, source: Optional[str]) -> dict[str, str]:
         """The stream fields of one entry, for a Lua script that makes a change and records it in one step."""
-        entry = AuditEntry(
-            int(time.time() * 1000), actor[:64], action, conversation, source or "-", secrets.token_hex(8)
-        ).encoded()
-        key_id, mac = self.audit_keys.signed(ENTRY_PURPOSE, entry)
-        return {"entry": entry, "key": key_id, "mac": mac}
+        return self.signed(new_entry(actor, action, conversation, source))
+
+    def signed(self, entry: AuditEntry) -> dict[str, str]:
+        encoded = entry.encoded()
+        key_id, mac = self.audit_keys.signed(ENTRY_PURPOSE, encoded)
+        return {"entry": encoded, "key": key_id, "mac": mac}
 
     async def record(self, actor: str, action: str, conversation: str, source: Optional[str]) -> None:
         """Appends who did what to which conversation, from where; one atomic stream append."""
@@ -230,6 +246,10 @@ class AuditLog:
                 )
 
 
+def new_entry(actor: str, action: str, conversation: str, source: Optional[str]) -> AuditEntry:
+    return AuditEntry(int(time.time() * 1000), actor[:64], action, conversation, source or "-", secrets.token_hex(8))
+
+
 def _digest(rows: list[tuple[Any, dict[Any, Any]]]) -> str:
     digest = hashlib.sha256()
     for _, fields in rows:
@@ -248,17 +268,22 @@ def _append_line(path: Path, line: str) -> None:
         os.close(descriptor)
 
 
-async def seal_periodically(audit: AuditLog, interval_seconds: float = SEAL_INTERVAL_SECONDS) -> None:
-    """The console's background sealer; a failed round is retried at the next."""
+async def seal_periodically(
+    audit: AuditLog, admit_intake: Callable[[], Awaitable[int]], interval_seconds: float = SEAL_INTERVAL_SECONDS
+) -> None:
+    """The console's background sealer: admits the intake (``handoff.audit_intake``), then seals; a failed round is
+    retried at the next."""
     while True:
         await asyncio.sleep(interval_seconds)
         try:
+            await admit_intake()
             await audit.seal()
         except Exception:
             logger.exception("audit.seal_failed (retrying)")
 
 
 async def _run(command: str, since: Optional[str]) -> int:
+    from handoff.incidents import IncidentKind
     from handoff.settings import HandoffSettings
 
     settings = HandoffSettings.from_env()
@@ -266,13 +291,19 @@ async def _run(command: str, since: Optional[str]) -> int:
     audit = AuditLog(redis, KeySpace(settings.namespace), settings.audit_key_ring(), settings.audit_anchor)
     try:
         if command == "seal":
+            from handoff.audit_intake import IntakeAdmission
+
+            incidents = _incident_log(redis, audit, settings)
+            admitted = await IntakeAdmission(redis, audit, settings.key_ring(), incidents).admit()
+            print(f"admitted {admitted} intake entries")
             checkpoint = await audit.seal()
             print(f"sealed up to entry {checkpoint['last_entry']}" if checkpoint else "nothing new to seal")
         elif command == "verify":
             try:
                 print(await audit.verify())
             except AuditChainBroken as error:
-                await _raise_chain_broken(redis, audit, settings, error)
+                await _incident_log(redis, audit, settings).raise_incident(IncidentKind.AUDIT_CHAIN_BROKEN,
+                                                                           fault=str(error))
                 print(f"AUDIT LOG BROKEN (incident raised): {error}", file=sys.stderr)
                 return 1
         elif command == "read-export":
@@ -287,17 +318,14 @@ async def _run(command: str, since: Optional[str]) -> int:
     return 0
 
 
-async def _raise_chain_broken(
-    redis: Redis, audit: AuditLog, settings: "HandoffSettings", error: AuditChainBroken
-) -> None:
-    """The ``audit_chain_broken`` incident of a failed ``verify`` (``handoff.incidents``)."""
-    from handoff.incidents import IncidentKind, IncidentLog
+def _incident_log(redis: Redis, audit: AuditLog, settings: "HandoffSettings") -> "IncidentLog":
+    """Where the commands raise incidents (``handoff.incidents``): ``audit_chain_broken`` of a failed ``verify``."""
+    from handoff.incidents import IncidentLog
     from handoff.log_privacy import pseudonym
 
     key_ring = settings.key_ring()
-    incidents = IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
-                            settings.incidents)
-    await incidents.raise_incident(IncidentKind.AUDIT_CHAIN_BROKEN, fault=str(error))
+    return IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
+                       settings.incidents)
 
 
 def main() -> None:

@@ -162,7 +162,7 @@ def impatient_console(stack: Stack, tmp_path: Path) -> Iterator[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "handoff.console", "--port", str(port)],
             cwd=stack.config.project_dir,
-            env=dict(stack.environment(), **IMPATIENT_CONSOLE_ENVIRONMENT),
+            env=dict(stack.console_environment(), **IMPATIENT_CONSOLE_ENVIRONMENT),
             stdout=output,
             stderr=subprocess.STDOUT,
         )

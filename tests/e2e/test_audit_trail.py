@@ -48,7 +48,7 @@ async def test_lists_pages_and_changes_are_all_audited_and_the_log_verifies(
     assert stack.audit_anchor.exists(), "the console seals checkpoints into the anchor file"
     verify = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "handoff.audit", "verify",
-        env=dict(stack.environment(), PYTHONPATH=os.getcwd()), stdout=PIPE, stderr=PIPE,
+        env=dict(stack.console_environment(), PYTHONPATH=os.getcwd()), stdout=PIPE, stderr=PIPE,
     )
     out, err = await asyncio.wait_for(verify.communicate(), timeout=60)
     assert verify.returncode == 0, err.decode()
