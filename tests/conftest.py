@@ -90,6 +90,7 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {
             "id": "amy",
             "name": "Amy",
+            "role": "nurse",
             "languages": ["en"],
             "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
             "hipaa_training": CURRENT_TRAINING,
