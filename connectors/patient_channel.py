@@ -176,7 +176,7 @@ class PatientChannel(InputChannel):
     @property
     def push_sockets(self) -> AgentMessagePush:
         if self._push is None:
-            self._push = AgentMessagePush(self.queue, self.sessions, self.access)
+            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.incidents)
         return self._push
 
     @property

@@ -5,6 +5,7 @@ burst it replays opens a new one (acknowledging ends an incident's window, ``han
 """
 
 import asyncio
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from handoff import KeyRing, KeySpace
 from handoff.log_privacy import pseudonym
 from stack.services import SERVICE_NAMES, Stack
 from tests.conftest import AGENT_PASSWORDS
-from tests.e2e.patient_client import AgentClient, Patient
+from tests.e2e.patient_client import AgentClient, Patient, handoff_of
 from tests.e2e.training_messages import training_message
 
 
@@ -129,4 +130,35 @@ async def test_a_tracker_moved_from_another_patient_raises_an_undecryptable_data
         await redis.set(tracker, original)
     [incident] = raised
     assert incident["details"] == {"where": "tracker store", "conversation": stack_pseudonym(stack, patient)}
+    assert (await audited_incidents(sam, "incident_undecryptable_data")).count(incident["id"]) == 1
+
+
+async def test_an_agent_message_replayed_in_the_outbox_is_not_delivered_twice_and_raises_an_incident(
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis, sam: AgentClient, amy: AgentClient
+) -> None:
+    """Someone with Redis write access copies the agent's message to the end of the patient's outbox."""
+    await acknowledge_open(sam, "undecryptable_data")
+    patient = Patient(http, stack)
+    handoff = handoff_of(await patient.say(training_message("en", "request_human")))
+    assert handoff is not None
+    conversation = f"/api/conversations/{patient.conversation_id}"
+    assert (await amy.call("POST", f"{conversation}/claim"))[0] == 200
+    assert (await amy.call("POST", f"{conversation}/messages", {"text": "Your refill is ready"}))[0] == 201
+    [outbox] = await redis.keys(KeySpace(stack.config.namespace).outbox(patient.conversation_id, 0)[:-1] + "*")
+    [(_, fields)] = await redis.xrange(outbox)
+    await redis.xadd(outbox, fields)
+
+    delivered, closed = [], None
+    params = {"sender": patient.conversation_id, "token": handoff["push_token"]}
+    async with http.ws_connect(stack.patient_push_url, params=params) as push:
+        while closed is None:
+            message = await push.receive(timeout=30)
+            if message.type == aiohttp.WSMsgType.TEXT:
+                delivered.append(json.loads(message.data)["text"])
+            else:
+                closed = push.close_code
+
+    assert delivered == ["Your refill is ready"] and closed == 1011
+    [incident] = await open_incidents(sam, "undecryptable_data")
+    assert incident["details"] == {"where": "patient push", "conversation": stack_pseudonym(stack, patient)}
     assert (await audited_incidents(sam, "incident_undecryptable_data")).count(incident["id"]) == 1
