@@ -5,7 +5,6 @@ someone slipped in with Redis access alone is rejected and raises an incident.""
 import asyncio
 import json
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -15,16 +14,6 @@ from handoff.audit import AuditChainBroken, new_entry
 from handoff.audit_intake import INTAKE_PURPOSE, AuditIntake, IntakeAdmission
 from handoff.crypto import generate_key_ring_spec
 from handoff.incidents import IncidentKind, IncidentLog
-
-
-@pytest.fixture
-def audit(redis: Redis, keys: KeySpace, audit_keys: KeyRing, tmp_path: Path) -> AuditLog:
-    return AuditLog(redis, keys, audit_keys, tmp_path / "audit-anchor.jsonl")
-
-
-@pytest.fixture
-def incidents(redis: Redis, keys: KeySpace, queue: LiveAgentQueue, audit: AuditLog) -> IncidentLog:
-    return IncidentLog(redis, keys, queue.pseudonym, audit)
 
 
 @pytest.fixture
