@@ -38,10 +38,14 @@ SPEAK_VERBS = frozenset(
     [
         "speak", "talk", "write", "chat", "text", "reply", "answer", "respond", "prefer", "switch", "habla",
         "hablas", "hablame", "hablen", "hablan", "hablamos", "hablar", "hable", "hableme", "prefiero", "cambiar",
-        "cambia", "cambie", "parle", "parlez", "parler", "fala", "falar", "noi",
+        "cambia", "cambie", "parle", "parlez", "parler", "fala", "falar", "noi", "help", "continue", "communicate",
+        "ayudar", "ayudarme", "ayudeme", "atender", "atenderme", "atiendame", "seguir", "continuar", "escribir",
+        "escribame", "escribeme", "contestar", "responder", "loi", "chuyen", "doi",
     ]
 )
 """A verb before a language name asks for it when its subject is the bot or "we" ("do you speak korean")."""
+ADDRESSEES = frozenset(["me", "us", "to", "with", "conmigo", "nos", "le", "les", "toi", "voi", "em"])
+"""Between a verb of speaking and "in <language>": "talk to me in spanish", "hablame a mi en ingles"."""
 SPEAK_SUBJECTS = frozenset(
     ["you", "u", "ya", "we", "please", "pls", "can", "could", "usted", "ud", "tu", "me", "to", "a"]
 )
@@ -65,6 +69,8 @@ SPEAKING = frozenset(
 """Verbs of speaking a language, third person or relative clause ("a nurse who speaks", "que hable")."""
 SPEAKING_ADJECTIVES = frozenset(["speaking", "speaker", "speakers", "hablante", "hablantes"])
 """After the name: "a chinese speaking doctor", "chinese-speaking staff"."""
+SPEAKERS = frozenset(["speaker", "speakers", "hablante", "hablantes"])
+SELF = frozenset(["am", "im", "i'm", "soy", "somos"])
 PEOPLE = frozenset(
     [
         "doctor", "doctors", "dr", "doc", "nurse", "nurses", "person", "people", "someone", "somebody", "anyone",
@@ -182,9 +188,15 @@ def _asks_for(before: list[str], after: list[str]) -> bool:
         return all(word in SWITCH_TAILS or word in POLITE_WORDS for word in after)
     previous = before[-1]
     if previous in SWITCH_PREPOSITIONS:
-        return not any(word in TRANSLATING for word in before)
-    if previous == "a" and len(before) >= 2 and before[-2] in SPEAK_VERBS:
-        return True  # "cambiar a español"
+        if any(word in TRANSLATING for word in before):
+            return False
+        head = [word for word in before[:-1] if word not in POLITE_WORDS]
+        while head and head[-1] in ADDRESSEES:
+            head.pop()
+        # "in spanish please", "talk to me in spanish"; not "are the forms available in spanish"
+        return not head or head[-1] in SPEAK_VERBS
+    if previous in ("a", "to") and len(before) >= 2 and before[-2] in SPEAK_VERBS:
+        return True  # "cambiar a español", "switch to english"
     if previous in SPEAK_VERBS:
         subject = before[-2] if len(before) >= 2 else ""
         return subject == "" or subject in SPEAK_SUBJECTS or subject in SPEAK_VERBS
@@ -195,6 +207,8 @@ def _asks_for_a_speaker(before: list[str], after: list[str]) -> bool:
     """Whether a language name between these words asks for someone who speaks it."""
     if after[:1] and after[0] in SPEAKING_ADJECTIVES and any(word in PEOPLE for word in after[1:3]):
         return True  # "a chinese speaking doctor"
+    if after[:1] and after[0] in SPEAKERS and before[-1:] and before[-1] in INDEFINITES:
+        return not any(word in SELF for word in before)  # "is there a tagalog speaker"; not "i am a spanish speaker"
     if (after[:1] and after[0] in INTERPRETERS) or (before[-1:] and before[-1] in INTERPRETERS):
         return True  # "a korean interpreter", "thông dịch viên tiếng Hàn"
     if len(before) >= 2 and before[-1] in INTERPRETER_LINKS and before[-2] in INTERPRETERS:
