@@ -59,7 +59,7 @@ UNACCENTED_VIETNAMESE_WEIGHT = 0.5
 """A bare Vietnamese syllable that is also another language's word ("a", "la", "may") counts for half
 of its share."""
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
-"""Phone keyboards type a curly apostrophe: "I’m" is one word, as "I'm" is."""
+"""Phone keyboards type a curly apostrophe (U+2019): "I\u2019m" is one word, as "I'm" is."""
 CONTRACTION_TAILS = frozenset(["m", "t", "s", "d", "ve", "ll", "re"])
 NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "jaja", "jajaja", "xd", "omg"])
 """Typed alike in every language: no evidence; the locale or the session decides them."""

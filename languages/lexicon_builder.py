@@ -43,8 +43,8 @@ HEADER = """# Frequent {name} words from Tatoeba sentences (CC BY 2.0 FR), one a
 # languages/lexicon_builder.py from the frequency tables described in languages/lexicons/README.md.
 """
 ALSO_ENGLISH_FILE = "en-shared-tatoeba.txt"
-ALSO_ENGLISH_HEADER = """# Words of the Spanish, Portuguese, French and Tagalog lists that English writes too (Tatoeba sentences,
-# CC BY 2.0 FR), built by languages/lexicon_builder.py: they count for English as well as for their language.
+ALSO_ENGLISH_HEADER = """# Words of the Spanish, Portuguese, French and Tagalog lists that English writes too (Tatoeba
+# sentences, CC BY 2.0 FR), built by languages/lexicon_builder.py: they count for English and their language.
 """
 NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "tl": "Tagalog"}
 

@@ -21,6 +21,7 @@ import re
 from typing import Optional
 
 from languages.catalog import LanguageCatalog
+from languages.script_requests import ScriptRequests
 from languages.text import SCRIPT_PATTERNS, occurrences, plain_words
 
 MAX_SWITCH_REQUEST_WORDS = 7
@@ -121,15 +122,16 @@ class LanguageRequests:
             (language.code, words)
             for language in catalog
             for name in language.names
-            if not SCRIPT_PATTERNS["han"].search(name) and not SCRIPT_PATTERNS["hangul"].search(name)
+            if not any(SCRIPT_PATTERNS[script].search(name) for script in SCRIPT_PATTERNS)
             and (words := plain_words(name))
         ]
         self._whole_names = [
             (language.code, name)
             for language in catalog
             for name in language.names
-            if SCRIPT_PATTERNS["han"].search(name) or SCRIPT_PATTERNS["hangul"].search(name)
+            if SCRIPT_PATTERNS["han"].search(name)
         ]
+        self._scripts = ScriptRequests()
 
     def explicit_switch(self, text: str) -> Optional[str]:
         """The language a message asks the bot to speak, if any (the last one asked for wins)."""
@@ -143,14 +145,12 @@ class LanguageRequests:
             ]
             if asked:
                 return max(asked)[1]
-        if len(words) > MAX_SWITCH_SENTENCE_WORDS:
-            return None
         best: Optional[tuple[int, str]] = None
-        for code, name_words in self._latin_names:
+        for code, name_words in self._latin_names if len(words) <= MAX_SWITCH_SENTENCE_WORDS else []:
             for start in occurrences(name_words, words):
                 if _asks_for(words[:start], words[start + len(name_words):]):
                     best = max(best or (-1, ""), (start, code))
-        return best[1] if best else None
+        return best[1] if best else self._scripts.explicit_switch(text)
 
     def concordant_person(self, text: str) -> Optional[str]:
         """The language of a person the message asks for (see the module's docstring), if any."""
@@ -169,14 +169,12 @@ class LanguageRequests:
             for start in occurrences(name_words, words):
                 if _asks_for_a_speaker(words[:start], words[start + len(name_words):]):
                     return code
-        return None
+        return self._scripts.concordant_person(text)
 
 
 def _only_asking(lowered: str, name: str) -> bool:
-    """A Han or Hangul name whose message holds, besides the name, only words of asking and Latin words."""
+    """A Han name whose message holds, besides the name, only words of asking and Latin words."""
     rest = lowered.replace(name, "")
-    if SCRIPT_PATTERNS["hangul"].search(name):
-        return not SCRIPT_PATTERNS["han"].search(rest)
     return all(char in HAN_ASKING for char in rest if SCRIPT_PATTERNS["han"].match(char))
 
 

@@ -21,7 +21,7 @@ def resolver() -> LanguageResolver:
         "book a flu shot", "a billing question", "set a reminder", "may i", "may i speak to a nurse", "yo",
         "chat", "live chat", "can i chat with someone", "do me a favor", "pap smear",
         # contractions typed with a space or a phone's curly apostrophe: no Haitian "m", no Tagalog "t"
-        "i m sick", "I’m sick", "I’m at the clinic", "you shouldn t", "i don t know", "i can t log in",
+        "i m sick", "I\u2019m sick", "I\u2019m at the clinic", "you shouldn t", "i don t know", "i can t log in",
         "it s my son", "we re running late",
         # a language named in passing, or things asked for in it, is no switch
         "are the forms available in spanish", "is there info in spanish", "do you have the forms in chinese",
