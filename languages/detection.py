@@ -10,9 +10,11 @@ Signals, strongest first:
    diacritics, which settle a message of any length;
 3. the language's frequent words (``common_words`` in its YAML file, the word lists of
    ``languages/lexicons/`` and, for languages with bot flows, their NLU training data), weighted:
-   a word frequent in several languages ("a", "may", "yo", "me") counts for a share in each,
-   and a Latin-script language other than English wins only with a word of its own (or a clear
-   lead), so one ambiguous function word never outvotes English. Vietnamese typed without
+   a word frequent in several languages ("a", "may", "yo", "me", "chat") counts for a share in
+   each, and a Latin-script language other than English wins only with a word of its own (or a
+   clear lead) and never with fewer words of its own than English has, so one ambiguous word
+   never outvotes English. A shared word right after a word of another language's own is that
+   language's ("por favor"); English contractions typed "i m" or "I\u2019m" are joined again. Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
    data without diacritics), whose words then count for Vietnamese (and for a share of
    English when they are English words too: "is the cam on"). On a tie between
