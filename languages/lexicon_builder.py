@@ -12,7 +12,8 @@ built, a word is kept when:
   Spanish one, even though each turns up in the other's sentences).
 
 Spanish, Portuguese and French also get every word without its accents, as patients type them
-("medico", "voce", "tres").
+("medico", "voce", "tres"), unless that bare form is another language's word by the same rule
+(Portuguese "pó" is not written "po", Tagalog's politeness word).
 
 A word of another language's list that English writes too, in lower case and at least
 ``ALSO_ENGLISH_SHARE`` as often ("favor", "chat", "comment", "era", "raw"), goes to
@@ -76,8 +77,11 @@ def build(code: str, tables: dict[str, tuple[Counter[str], Counter[str]]]) -> li
         if any(other[word] / other_total >= DOMINANCE * rate for other, other_total in rates.values()):
             continue
         words.add(word)
-        if code in UNACCENTED_VARIANTS:
-            words.add(strip_accents(word))
+        bare = strip_accents(word)
+        if code in UNACCENTED_VARIANTS and not any(
+            other[bare] / other_total >= DOMINANCE * rate for other, other_total in rates.values()
+        ):
+            words.add(bare)  # not when the bare form is another language's word ("pó" -> Tagalog "po")
     return sorted(words)
 
 
