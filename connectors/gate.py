@@ -255,10 +255,12 @@ class ConversationGate:
             await self._connect_concordant_person(conversation_id, requested, language, output)
             return
         if not self.catalog.has_bot(language):
-            if not self._after_hours(language):
-                await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
+            # "a person who speaks your language will reply": only once the escalation is stored (invariant 10)
+            after_hours = self._after_hours(language)
             request = HandoffRequest(Skill.GENERAL, Priority.NORMAL, "language_without_bot_flows", language)
             await self.enqueue(conversation_id, request, output)
+            if not after_hours:
+                await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
             return
         gated_output = HandoffAwareOutput(output, self.queue, conversation_id)
         await on_new_message(

@@ -4,9 +4,9 @@ Held-out NLU sets: ``tests/data/nlu/<lang>.yml`` (never used for training). The
 predictions digest (SHA-256 over every held-out text, its predicted intent and
 confidence to six places) is the same for two models trained on the same inputs,
 on any machine: compare it to check that training is reproducible.
-Language detection (``evaluation/language_detection.py``): the project's short messages and the
-held-out everyday sets, resolved as a first message with no client locale, per language, on
-five words or fewer, with a confusion matrix.
+Language detection (``evaluation/language_detection.py``): tuning sets and measure-only sets in every
+language of ``languages/``, resolved as a first message with no client locale, per language, on
+five words or fewer, with a confusion matrix; ``--show-errors`` lists the misses of tuning sets only.
 """
 
 import argparse

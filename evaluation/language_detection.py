@@ -1,17 +1,30 @@
 """Language identification of a first message with no locale: accuracy per language and confusions.
 
-Sets (``language: <code>`` and ``messages: [...]`` YAML files):
+Every set is either for **tuning** (its errors may be read, and words, lists and weights chosen on
+them) or **measure-only** (only its figures and confusion matrix are ever printed: ``--show-errors``
+lists the misses of tuning sets and never of a measure-only one).
 
-- ``tests/data/language_detection/*.yml``: the project's own short messages, used while tuning;
-- ``tests/data/language_detection/heldout/*.yml``: everyday English and Spanish written for
-  evaluation only (partly contaminated: words were later added after seeing its errors);
-- ``tests/data/language_detection/heldout2/*.yml``: everyday English, Spanish, Vietnamese and Chinese
-  in chat register, committed before the word lists were rebuilt and never used to choose words,
-  lists or weights.
+Tuning:
 
-Outside corpora can be added as JSON lines with ``--jsonl PATH:LANG`` (a ``text`` field per line),
-e.g. HWU64 or SLURP kept outside the repository. Run alone with
-``python -m evaluation.language_detection``; ``make eval`` prints the same tables.
+- ``tests/data/language_detection/*.yml``: the project's own short messages;
+- ``tests/data/crisis/<lang>.yml``, the ``cases`` split only (the ``held_out`` split is reserved for the
+  crisis screen): labelled patient messages in every language of ``languages/``;
+- ``--tuning-jsonl PATH:LANG``: an outside corpus already used to build a word list (HWU64, the
+  source of ``languages/lexicons/en-hwu64.txt``).
+
+Measure-only:
+
+- ``tests/data/language_detection/heldout/``: everyday English and Spanish (partly contaminated: words
+  were once added after seeing its errors);
+- ``tests/data/language_detection/heldout2/``: everyday en, es, vi, zh in chat register, committed
+  before the word lists were rebuilt;
+- ``tests/data/language_detection/heldout3/``: public sentences from sources never tuned on (see that
+  directory's README);
+- ``screening/classifier/data/authored/<lang>.yml``: patient messages in the eleven routed languages,
+  written blind for the crisis screen and never used for language identification;
+- ``--jsonl PATH:LANG``: an outside corpus kept outside the repository (a ``text`` field per line).
+
+Run alone with ``python -m evaluation.language_detection``; ``make eval`` prints the same tables.
 """
 
 import argparse
@@ -28,13 +41,19 @@ from languages.detection import WORD
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DETECTION_DIR = PROJECT_DIR / "tests" / "data" / "language_detection"
+CRISIS_CASES_DIR = PROJECT_DIR / "tests" / "data" / "crisis"
+AUTHORED_DIR = PROJECT_DIR / "screening" / "classifier" / "data" / "authored"
 HELD_OUT_SETS = {
     "first held-out everyday sets (partly contaminated)": DETECTION_DIR / "heldout",
     "second held-out everyday sets (never tuned on)": DETECTION_DIR / "heldout2",
+    "third held-out sets, public sources never tuned on": DETECTION_DIR / "heldout3",
 }
 SHORT_WORDS = 5
 TARGET_ANY_LENGTH = 0.99
 TARGET_SHORT = 0.97
+TARGETS = f"targets en, es: >= {TARGET_ANY_LENGTH:.0%} any length, >= {TARGET_SHORT:.0%} on <= {SHORT_WORDS} words"
+
+LabelledSet = tuple[str, list[str]]
 
 
 @dataclass
@@ -59,25 +78,23 @@ class LanguageScore:
             self.misses.append((text, got))
 
 
-def yaml_set(path: Path) -> tuple[str, list[str]]:
+def yaml_set(path: Path) -> LabelledSet:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     return str(document["language"]), [str(message) for message in document["messages"]]
 
 
-def jsonl_set(path: Path, language: str) -> list[str]:
+def jsonl_set(path: Path) -> list[str]:
     with path.open(encoding="utf-8") as lines:
         return [str(json.loads(line)["text"]) for line in lines if line.strip()]
 
 
-def score(
-    resolver: LanguageResolver, sets: Iterable[tuple[str, list[str]]]
-) -> dict[str, LanguageScore]:
+def score(resolver: LanguageResolver, sets: Iterable[LabelledSet]) -> dict[str, LanguageScore]:
     scores: dict[str, LanguageScore] = {}
     for language, messages in sets:
         entry = scores.setdefault(language, LanguageScore(language))
         for message in messages:
             entry.add(message, resolver.resolve(message, None, None).language)
-    return scores
+    return dict(sorted(scores.items()))
 
 
 def _percent(right: int, total: int) -> str:
@@ -85,13 +102,15 @@ def _percent(right: int, total: int) -> str:
 
 
 def report(title: str, scores: dict[str, LanguageScore], show_errors: bool = False) -> list[str]:
+    """Accuracy per language, on all messages and on short ones, and the confusion matrix; the misses
+    only when asked (tuning sets only)."""
     lines = [title, f"{'language':<10}{'messages':>10}{'accuracy':>10}{'<=5 words':>11}{'accuracy':>10}"]
     for entry in scores.values():
         lines.append(
             f"{entry.language:<10}{entry.total:>10}{_percent(entry.right, entry.total):>10}"
             f"{entry.short_total:>11}{_percent(entry.short_right, entry.short_total):>10}"
         )
-    predicted = sorted({got for entry in scores.values() for got in entry.confusions})
+    predicted = sorted({got for entry in scores.values() for got in entry.confusions} | set(scores))
     lines.append("confusion matrix (rows: true language, columns: resolved language)")
     lines.append(" " * 10 + "".join(f"{code:>6}" for code in predicted))
     for entry in scores.values():
@@ -103,39 +122,62 @@ def report(title: str, scores: dict[str, LanguageScore], show_errors: bool = Fal
     return lines
 
 
-def tuning_sets() -> list[tuple[str, list[str]]]:
-    return [yaml_set(path) for path in sorted(DETECTION_DIR.glob("*.yml"))]
-
-
-def held_out_sets(directory: Path) -> list[tuple[str, list[str]]]:
+def project_sets(directory: Path = DETECTION_DIR) -> list[LabelledSet]:
     return [yaml_set(path) for path in sorted(directory.glob("*.yml"))]
+
+
+def crisis_case_sets(directory: Path = CRISIS_CASES_DIR) -> list[LabelledSet]:
+    """The ``cases`` (tuning) split of each language's labelled crisis texts."""
+    sets = []
+    for path in sorted(directory.glob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        sets.append((str(document["language"]), [str(case["text"]) for case in document.get("cases") or []]))
+    return sets
+
+
+def authored_sets(directory: Path = AUTHORED_DIR) -> list[LabelledSet]:
+    """Every message of each language's authored file, whatever its label."""
+    sets = []
+    for path in sorted(directory.glob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        messages = [str(text) for value in document.values() if isinstance(value, list) for text in value]
+        sets.append((str(document["language"]), messages))
+    return sets
+
+
+def _jsonl_spec(spec: str) -> LabelledSet:
+    path, _, language = spec.rpartition(":")
+    return language, jsonl_set(Path(path))
 
 
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tuning-jsonl", action="append", default=[], metavar="PATH:LANG",
+                        help="an outside corpus used for tuning, one JSON object with a 'text' field per line")
     parser.add_argument("--jsonl", action="append", default=[], metavar="PATH:LANG",
-                        help="an outside corpus, one JSON object with a 'text' field per line")
-    parser.add_argument("--show-errors", action="store_true")
+                        help="an outside measure-only corpus, one JSON object with a 'text' field per line")
+    parser.add_argument("--show-errors", action="store_true", help="list the misses of the tuning sets")
     args = parser.parse_args(argv)
     resolver = LanguageResolver(LanguageCatalog.load())
-    print("\n".join(report(
-        "Language detection, project short-message sets (tuning), first message, no locale",
-        score(resolver, tuning_sets()), args.show_errors,
-    )))
-    for title, directory in HELD_OUT_SETS.items():
-        print()
-        print("\n".join(report(
-            f"Language detection, {title} (targets: >= {TARGET_ANY_LENGTH:.0%} any length, "
-            f">= {TARGET_SHORT:.0%} on <= {SHORT_WORDS} words)",
-            score(resolver, held_out_sets(directory)), args.show_errors,
-        )))
-    for spec in args.jsonl:
-        path, _, language = spec.rpartition(":")
-        print()
-        print("\n".join(report(
-            f"Language detection, {Path(path).name} ({language})",
-            score(resolver, [(language, jsonl_set(Path(path), language))]), args.show_errors,
-        )))
+    tuning: list[tuple[str, list[LabelledSet]]] = [
+        ("project short-message sets", project_sets()),
+        ("crisis labelled cases, tuning split", crisis_case_sets()),
+        *((f"{Path(spec.rpartition(':')[0]).name}", [_jsonl_spec(spec)]) for spec in args.tuning_jsonl),
+    ]
+    measured: list[tuple[str, list[LabelledSet]]] = [
+        *((title, project_sets(directory)) for title, directory in HELD_OUT_SETS.items()),
+        ("authored patient messages, eleven languages", authored_sets()),
+        *((f"{Path(spec.rpartition(':')[0]).name}", [_jsonl_spec(spec)]) for spec in args.jsonl),
+    ]
+    blocks = [
+        report(f"Language detection, TUNING: {title}; first message, no locale", score(resolver, sets),
+               args.show_errors)
+        for title, sets in tuning
+    ] + [
+        report(f"Language detection, MEASURE-ONLY: {title} ({TARGETS})", score(resolver, sets))
+        for title, sets in measured
+    ]
+    print("\n\n".join("\n".join(block) for block in blocks))
 
 
 if __name__ == "__main__":

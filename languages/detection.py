@@ -10,9 +10,11 @@ Signals, strongest first:
    diacritics, which settle a message of any length;
 3. the language's frequent words (``common_words`` in its YAML file, the word lists of
    ``languages/lexicons/`` and, for languages with bot flows, their NLU training data), weighted:
-   a word frequent in several languages ("a", "may", "yo", "me") counts for a share in each,
-   and a Latin-script language other than English wins only with a word of its own (or a clear
-   lead), so one ambiguous function word never outvotes English. Vietnamese typed without
+   a word frequent in several languages ("a", "may", "yo", "me", "chat") counts for a share in
+   each, and a Latin-script language other than English wins only with a word of its own (or a
+   clear lead) and never with fewer words of its own than English has, so one ambiguous word
+   never outvotes English. A shared word right after a word of another language's own is that
+   language's ("por favor"); English contractions typed "i m" or "I\u2019m" are joined again. Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
    data without diacritics), whose words then count for Vietnamese (and for a share of
    English when they are English words too: "is the cam on"). On a tie between
@@ -58,6 +60,9 @@ LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 UNACCENTED_VIETNAMESE_WEIGHT = 0.5
 """A bare Vietnamese syllable that is also another language's word ("a", "la", "may") counts for half
 of its share."""
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+"""Phone keyboards type a curly apostrophe (U+2019): "I\u2019m" is one word, as "I'm" is."""
+CONTRACTION_TAILS = frozenset(["m", "t", "s", "d", "ve", "ll", "re"])
 NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "jaja", "jajaja", "xd", "omg"])
 """Typed alike in every language: no evidence; the locale or the session decides them."""
 PROFILE_MIN_LEAD = 0.2
@@ -163,7 +168,7 @@ class LanguageResolver:
                 return Resolution(self._by_script[script], "script")
         if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
             return Resolution("vi", "script")
-        words = [word.lower() for word in WORD.findall(text)]
+        words = self._english_contractions([word.lower() for word in WORD.findall(text.translate(APOSTROPHES))])
         scores, own = self._word_scores([word for word in words if word not in NEUTRAL_WORDS])
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         if ranked and ranked[0][1] > 0:
@@ -175,6 +180,9 @@ class LanguageResolver:
             if best_code != DEFAULT_LANGUAGE and not own.get(best_code) and best_score < english + 1:
                 # Only words other languages share ("a", "may", "yo", "la"): no evidence against English.
                 best_code = DEFAULT_LANGUAGE if english > 0 else ""
+            elif best_code != DEFAULT_LANGUAGE and own.get(best_code, 0) < own.get(DEFAULT_LANGUAGE, 0):
+                # More words only English has than words of the other language's own: clear English.
+                best_code = DEFAULT_LANGUAGE
             if best_code:
                 best_score = scores[best_code]
                 runner_up = max((score for code, score in ranked if code != best_code), default=0.0)
@@ -204,14 +212,32 @@ class LanguageResolver:
             return Resolution(locale_code, "locale")
         return Resolution(DEFAULT_LANGUAGE, "default")
 
+    def _english_contractions(self, words: list[str]) -> list[str]:
+        """English contractions typed with a space for the apostrophe ("i m", "don t") joined again, so
+        that their tail is not taken for a word of another language (Haitian "m", Tagalog "t")."""
+        english = self._words.get(DEFAULT_LANGUAGE, frozenset())
+        joined: list[str] = []
+        for word in words:
+            if joined and word in CONTRACTION_TAILS and f"{joined[-1]}'{word}" in english:
+                joined[-1] = f"{joined[-1]}'{word}"
+            else:
+                joined.append(word)
+        return joined
+
     def _word_scores(self, words: list[str]) -> tuple[dict[str, float], dict[str, int]]:
-        """Each word's vote shared among the languages it is frequent in; and per language, its words
-        that are not English."""
+        """Each word's vote shared among the languages it is frequent in; and per language, its words of
+        its own: for English, the words no other language has; for another, its words that are not English."""
         scores: dict[str, float] = {}
         own: dict[str, int] = {}
         in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
+        previous_own: set[str] = set()
         for word, paired in zip(words, in_vietnamese_pair, strict=True):
             owners = [code for code, common in self._words.items() if word in common]
+            if DEFAULT_LANGUAGE in owners and previous_own.intersection(owners):
+                # A word English shares, right after a word of another language's own, is that language's
+                # ("por favor", "un doctor").
+                owners = [code for code in owners if code in previous_own]
+            previous_own = set(owners) if owners and DEFAULT_LANGUAGE not in owners else set()
             if paired:
                 # A Vietnamese syllable pair: the word is Vietnamese, or English ("is the cam on") for a share.
                 scores["vi"] = scores.get("vi", 0.0) + 1
@@ -224,7 +250,9 @@ class LanguageResolver:
                 if code == "vi" and len(owners) > 1 and not VIETNAMESE_LETTERS.search(word):
                     weight *= UNACCENTED_VIETNAMESE_WEIGHT
                 scores[code] = scores.get(code, 0.0) + weight
-            if DEFAULT_LANGUAGE not in owners:
+            if owners == [DEFAULT_LANGUAGE]:
+                own[DEFAULT_LANGUAGE] = own.get(DEFAULT_LANGUAGE, 0) + 1
+            elif DEFAULT_LANGUAGE not in owners:
                 for code in owners:
                     own[code] = own.get(code, 0) + 1
         return scores, own

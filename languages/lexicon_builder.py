@@ -12,7 +12,13 @@ built, a word is kept when:
   Spanish one, even though each turns up in the other's sentences).
 
 Spanish, Portuguese and French also get every word without its accents, as patients type them
-("medico", "voce", "tres").
+("medico", "voce", "tres"), unless that bare form is another language's word by the same rule
+(Portuguese "pó" is not written "po", Tagalog's politeness word).
+
+A word of another language's list that English writes too, in lower case and at least
+``ALSO_ENGLISH_SHARE`` as often ("favor", "chat", "comment", "era", "raw"), goes to
+``en-shared-tatoeba.txt``: it counts for English and that language both, so it is no word of that
+language's own against English ("chat", "do me a favor").
 """
 
 import argparse
@@ -32,8 +38,14 @@ DEFAULT_TOP_WORDS = 6000
 MIN_COUNT = 5
 LOWER_CASE_SHARE = 0.1
 DOMINANCE = 20.0
+ALSO_ENGLISH_SHARE = 1 / 200
+"""English writes the word at least this share as often as the other language does (not "de", "pour")."""
 HEADER = """# Frequent {name} words from Tatoeba sentences (CC BY 2.0 FR), one a line, built by
 # languages/lexicon_builder.py from the frequency tables described in languages/lexicons/README.md.
+"""
+ALSO_ENGLISH_FILE = "en-shared-tatoeba.txt"
+ALSO_ENGLISH_HEADER = """# Words of the Spanish, Portuguese, French and Tagalog lists that English writes too (Tatoeba
+# sentences, CC BY 2.0 FR), built by languages/lexicon_builder.py: they count for English and their language.
 """
 NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "tl": "Tagalog"}
 
@@ -65,8 +77,30 @@ def build(code: str, tables: dict[str, tuple[Counter[str], Counter[str]]]) -> li
         if any(other[word] / other_total >= DOMINANCE * rate for other, other_total in rates.values()):
             continue
         words.add(word)
-        if code in UNACCENTED_VARIANTS:
-            words.add(strip_accents(word))
+        bare = strip_accents(word)
+        if code in UNACCENTED_VARIANTS and not any(
+            other[bare] / other_total >= DOMINANCE * rate for other, other_total in rates.values()
+        ):
+            words.add(bare)  # not when the bare form is another language's word ("pó" -> Tagalog "po")
+    return sorted(words)
+
+
+def also_english(built: dict[str, list[str]], tables: dict[str, tuple[Counter[str], Counter[str]]]) -> list[str]:
+    """Words of the other built lists, not in the English one, that English writes too (see the module)."""
+    english, english_lower = tables["en"]
+    english_total = sum(english.values())
+    words = set()
+    for code, built_words in built.items():
+        if code == "en":
+            continue
+        counts, _ = tables[code]
+        total = sum(counts.values())
+        for word in set(built_words) - set(built.get("en", [])):
+            count = english[word]
+            if count < MIN_COUNT or english_lower[word] < 0.5 * count or not counts[word]:
+                continue
+            if count / english_total >= ALSO_ENGLISH_SHARE * counts[word] / total:
+                words.add(word)
     return sorted(words)
 
 
@@ -83,11 +117,15 @@ def main() -> None:
     parser.add_argument("tables", type=Path, help="directory of Tatoeba frequency tables (spa.txt, eng.txt, ...)")
     args = parser.parse_args()
     tables = {code: read_table(args.tables / f"{name}.txt") for code, name in TABLES.items()}
-    for code in BUILT:
-        words = build(code, tables)
+    built = {code: build(code, tables) for code in BUILT}
+    for code, words in built.items():
         path = LEXICON_DIR / f"{code}-tatoeba.txt"
         path.write_text(HEADER.format(name=NAMES[code]) + "\n".join(words) + "\n", encoding="utf-8")
         print(f"{path}: {len(words)} words")
+    words = also_english(built, tables)
+    path = LEXICON_DIR / ALSO_ENGLISH_FILE
+    path.write_text(ALSO_ENGLISH_HEADER + "\n".join(words) + "\n", encoding="utf-8")
+    print(f"{path}: {len(words)} words")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import re
 from typing import Optional
 
 from languages.catalog import LanguageCatalog
+from languages.script_requests import ScriptRequests
 from languages.text import SCRIPT_PATTERNS, occurrences, plain_words
 
 MAX_SWITCH_REQUEST_WORDS = 7
@@ -38,10 +39,14 @@ SPEAK_VERBS = frozenset(
     [
         "speak", "talk", "write", "chat", "text", "reply", "answer", "respond", "prefer", "switch", "habla",
         "hablas", "hablame", "hablen", "hablan", "hablamos", "hablar", "hable", "hableme", "prefiero", "cambiar",
-        "cambia", "cambie", "parle", "parlez", "parler", "fala", "falar", "noi",
+        "cambia", "cambie", "parle", "parlez", "parler", "fala", "falar", "noi", "help", "continue", "communicate",
+        "ayudar", "ayudarme", "ayudeme", "atender", "atenderme", "atiendame", "seguir", "continuar", "escribir",
+        "escribame", "escribeme", "contestar", "responder", "loi", "chuyen", "doi",
     ]
 )
 """A verb before a language name asks for it when its subject is the bot or "we" ("do you speak korean")."""
+ADDRESSEES = frozenset(["me", "us", "to", "with", "conmigo", "nos", "le", "les", "toi", "voi", "em"])
+"""Between a verb of speaking and "in <language>": "talk to me in spanish", "hablame a mi en ingles"."""
 SPEAK_SUBJECTS = frozenset(
     ["you", "u", "ya", "we", "please", "pls", "can", "could", "usted", "ud", "tu", "me", "to", "a"]
 )
@@ -65,6 +70,8 @@ SPEAKING = frozenset(
 """Verbs of speaking a language, third person or relative clause ("a nurse who speaks", "que hable")."""
 SPEAKING_ADJECTIVES = frozenset(["speaking", "speaker", "speakers", "hablante", "hablantes"])
 """After the name: "a chinese speaking doctor", "chinese-speaking staff"."""
+SPEAKERS = frozenset(["speaker", "speakers", "hablante", "hablantes"])
+SELF = frozenset(["am", "im", "i'm", "soy", "somos"])
 PEOPLE = frozenset(
     [
         "doctor", "doctors", "dr", "doc", "nurse", "nurses", "person", "people", "someone", "somebody", "anyone",
@@ -115,15 +122,16 @@ class LanguageRequests:
             (language.code, words)
             for language in catalog
             for name in language.names
-            if not SCRIPT_PATTERNS["han"].search(name) and not SCRIPT_PATTERNS["hangul"].search(name)
+            if not any(SCRIPT_PATTERNS[script].search(name) for script in SCRIPT_PATTERNS)
             and (words := plain_words(name))
         ]
         self._whole_names = [
             (language.code, name)
             for language in catalog
             for name in language.names
-            if SCRIPT_PATTERNS["han"].search(name) or SCRIPT_PATTERNS["hangul"].search(name)
+            if SCRIPT_PATTERNS["han"].search(name)
         ]
+        self._scripts = ScriptRequests()
 
     def explicit_switch(self, text: str) -> Optional[str]:
         """The language a message asks the bot to speak, if any (the last one asked for wins)."""
@@ -137,14 +145,12 @@ class LanguageRequests:
             ]
             if asked:
                 return max(asked)[1]
-        if len(words) > MAX_SWITCH_SENTENCE_WORDS:
-            return None
         best: Optional[tuple[int, str]] = None
-        for code, name_words in self._latin_names:
+        for code, name_words in self._latin_names if len(words) <= MAX_SWITCH_SENTENCE_WORDS else []:
             for start in occurrences(name_words, words):
                 if _asks_for(words[:start], words[start + len(name_words):]):
                     best = max(best or (-1, ""), (start, code))
-        return best[1] if best else None
+        return best[1] if best else self._scripts.explicit_switch(text)
 
     def concordant_person(self, text: str) -> Optional[str]:
         """The language of a person the message asks for (see the module's docstring), if any."""
@@ -163,14 +169,12 @@ class LanguageRequests:
             for start in occurrences(name_words, words):
                 if _asks_for_a_speaker(words[:start], words[start + len(name_words):]):
                     return code
-        return None
+        return self._scripts.concordant_person(text)
 
 
 def _only_asking(lowered: str, name: str) -> bool:
-    """A Han or Hangul name whose message holds, besides the name, only words of asking and Latin words."""
+    """A Han name whose message holds, besides the name, only words of asking and Latin words."""
     rest = lowered.replace(name, "")
-    if SCRIPT_PATTERNS["hangul"].search(name):
-        return not SCRIPT_PATTERNS["han"].search(rest)
     return all(char in HAN_ASKING for char in rest if SCRIPT_PATTERNS["han"].match(char))
 
 
@@ -182,9 +186,15 @@ def _asks_for(before: list[str], after: list[str]) -> bool:
         return all(word in SWITCH_TAILS or word in POLITE_WORDS for word in after)
     previous = before[-1]
     if previous in SWITCH_PREPOSITIONS:
-        return not any(word in TRANSLATING for word in before)
-    if previous == "a" and len(before) >= 2 and before[-2] in SPEAK_VERBS:
-        return True  # "cambiar a español"
+        if any(word in TRANSLATING for word in before):
+            return False
+        head = [word for word in before[:-1] if word not in POLITE_WORDS]
+        while head and head[-1] in ADDRESSEES:
+            head.pop()
+        # "in spanish please", "talk to me in spanish"; not "are the forms available in spanish"
+        return not head or head[-1] in SPEAK_VERBS
+    if previous in ("a", "to") and len(before) >= 2 and before[-2] in SPEAK_VERBS:
+        return True  # "cambiar a español", "switch to english"
     if previous in SPEAK_VERBS:
         subject = before[-2] if len(before) >= 2 else ""
         return subject == "" or subject in SPEAK_SUBJECTS or subject in SPEAK_VERBS
@@ -195,6 +205,8 @@ def _asks_for_a_speaker(before: list[str], after: list[str]) -> bool:
     """Whether a language name between these words asks for someone who speaks it."""
     if after[:1] and after[0] in SPEAKING_ADJECTIVES and any(word in PEOPLE for word in after[1:3]):
         return True  # "a chinese speaking doctor"
+    if after[:1] and after[0] in SPEAKERS and before[-1:] and before[-1] in INDEFINITES:
+        return not any(word in SELF for word in before)  # "is there a tagalog speaker"; not "i am a spanish speaker"
     if (after[:1] and after[0] in INTERPRETERS) or (before[-1:] and before[-1] in INTERPRETERS):
         return True  # "a korean interpreter", "thông dịch viên tiếng Hàn"
     if len(before) >= 2 and before[-1] in INTERPRETER_LINKS and before[-2] in INTERPRETERS:

@@ -1,0 +1,35 @@
+"""`make eval`'s language-detection report: a confusion matrix over every language, and the misses of
+measure-only sets never printed."""
+
+import pytest
+
+from evaluation import language_detection
+from languages import LanguageCatalog
+
+
+def test_every_language_with_data_has_a_row_and_a_column_in_the_confusion_matrix() -> None:
+    measured = {language for language, messages in language_detection.authored_sets() if messages}
+    tuned = {language for language, messages in language_detection.crisis_case_sets() if messages}
+    catalog = {language.code for language in LanguageCatalog.load()}
+    assert measured == tuned == catalog, "every language of languages/ has tuning and measure-only data"
+    lines = language_detection.report("t", {code: language_detection.LanguageScore(code) for code in sorted(catalog)})
+    header = lines[lines.index("confusion matrix (rows: true language, columns: resolved language)") + 1]
+    assert header.split() == sorted(catalog)
+    assert [line.split()[0] for line in lines[-len(catalog):]] == sorted(catalog)
+
+
+def test_a_miss_is_counted_in_its_row_and_column() -> None:
+    entry = language_detection.LanguageScore("ht")
+    entry.add("m pa ka respire", "tl")
+    entry.add("m bezwen yon doktè", "ht")
+    lines = language_detection.report("t", {"ht": entry}, show_errors=True)
+    assert lines[-2].split() == ["ht", "1", "1"] and lines[-3].split() == ["ht", "tl"]
+    assert lines[-1] == "    ht 'm pa ka respire' -> tl"
+
+
+def test_show_errors_lists_tuning_misses_only(capsys: pytest.CaptureFixture[str]) -> None:
+    language_detection.main(["--show-errors"])
+    out = capsys.readouterr().out
+    measure_only = out[out.index("MEASURE-ONLY"):]
+    assert "MEASURE-ONLY: second held-out" in measure_only and "MEASURE-ONLY: authored" in measure_only
+    assert " -> " not in measure_only, "no measure-only miss is shown"
