@@ -31,6 +31,8 @@ CRISIS_UNACKNOWLEDGED = "crisis-unacknowledged"
 CRISIS_ESCALATED = "crisis-escalated"
 INCIDENTS = "incidents"
 INCIDENT_OPEN = "incident-open"
+OPERATIONS = "operations"
+COMPLIANCE = "compliance"
 
 
 class KeySpace:
@@ -130,3 +132,18 @@ class KeySpace:
         """The incident records (``records``: id -> JSON), ``occurrences`` (id -> count), ``timeline``
         (id by detection ms), ``unacknowledged`` (id by detection ms) and ``acknowledgements`` (id -> JSON)."""
         return self.key(INCIDENTS, part)
+
+    def operations(self, part: str) -> str:
+        """Operations events and totals (``handoff.operations``): ``events`` (a stream, labels from closed
+        vocabularies, never a conversation id or text) and ``totals`` (counters and histogram buckets)."""
+        return self.key(OPERATIONS, part)
+
+    def operations_once(self, conversation_id: str) -> str:
+        """Which once-per-episode events of a conversation were counted (its first claim, first answer)."""
+        return self.key(OPERATIONS, "once", conversation_id)
+
+    def compliance(self, part: str) -> str:
+        """The transcript review (``compliance``): ``findings`` (id -> sealed finding), ``open`` (finding ids
+        not yet reviewed by a supervisor, by time), ``reviews`` (review id -> ms) and ``episodes`` (sealed
+        facts of finished episodes waiting for review)."""
+        return self.key(COMPLIANCE, part)
