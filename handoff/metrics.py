@@ -19,6 +19,7 @@ from handoff.operations import (
     CLAIM,
     COMPLIANCE_CHECK,
     CONVERSATION_STARTED,
+    CRISIS_ESCALATION,
     CRISIS_SCREEN_HIT,
     EPISODE_CLOSED,
     FIRST_AGENT_RESPONSE,
@@ -42,7 +43,9 @@ COUNTERS = {
     CONVERSATION_STARTED: MetricName("conversations_started", "Patient conversations opened."),
     BOT_TURN: MetricName("bot_turns", "Patient messages answered by the bot, by language."),
     HANDOFF: MetricName("handoffs", "Escalations to the live-agent queue, once per episode, by reason, queue, "
-                        "priority, patient language, first handoff of the conversation and crisis category."),
+                        "priority, patient language and first handoff of the conversation."),
+    CRISIS_ESCALATION: MetricName("crisis_escalations", "Crises sent to the front of the queue or to the agent "
+                                  "who has the conversation, by category and patient language."),
     AFTER_HOURS_CAPTURE: MetricName("after_hours_captures", "Messages captured outside coverage hours for callback."),
     CRISIS_SCREEN_HIT: MetricName("crisis_screen_hits", "Patient messages the crisis screen flagged, by source "
                                   "(rules or classifier) and category."),
@@ -122,12 +125,6 @@ class OperationsCollector(Collector):
 
     def _derived(self) -> Iterator[Metric]:
         handoffs, closed = self.parsed.get(HANDOFF, {}), self.parsed.get(EPISODE_CLOSED, {})
-        crisis = CounterMetricFamily(PREFIX + "crisis_escalations", "Crisis escalations to the queue, by "
-                                     "category and patient language.", labels=["category", "language"])
-        for (category, language), count in sorted(_sum_by(handoffs, ("crisis", "language"), {}).items()):
-            if category != "none":
-                crisis.add_metric([category, language], count)
-        yield crisis
         phone = CounterMetricFamily(PREFIX + "phone_escalations", "Closed episodes that needed a phone follow-up, "
                                     "by crisis disposition.", labels=["disposition"])
         for (disposition,), count in sorted(_sum_by(closed, ("disposition",), {"phone_follow_up": "yes"}).items()):

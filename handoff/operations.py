@@ -27,6 +27,7 @@ from typing import Optional
 from redis.asyncio import Redis
 
 from handoff.keys import KeySpace
+from handoff.models import ConversationState, EnqueueResult
 from handoff.redis_values import decoded, text_of
 
 EVENT_RETENTION_DAYS = 400
@@ -40,6 +41,7 @@ OTHER = "other"
 BOT_TURN = "bot_turn"
 CONVERSATION_STARTED = "conversation_started"
 HANDOFF = "handoff"
+CRISIS_ESCALATION = "crisis_escalation"
 CLAIM = "claim"
 FIRST_AGENT_RESPONSE = "first_agent_response"
 EPISODE_CLOSED = "episode_closed"
@@ -150,16 +152,29 @@ class OperationsEvents:
         await self.record(OperationsEvent(BOT_TURN, {"language": label_value(language)}))
 
     async def handed_off(
-        self, conversation_id: str, episode: int, reason: str, queue: str, priority: str, language: str,
-        crisis_category: Optional[str] = None,
+        self, conversation_id: str, episode: int, reason: str, queue: str, priority: str, language: str
     ) -> None:
         """A conversation reached the queue (once per episode); ``first`` says whether it is its first handoff,
         which bot containment counts."""
         labels = {"reason": label_value(reason), "queue": label_value(queue), "priority": label_value(priority),
-                  "language": label_value(language), "first": "yes" if episode <= 1 else "no",
-                  "crisis": label_value(crisis_category) if crisis_category else "none"}
+                  "language": label_value(language), "first": "yes" if episode <= 1 else "no"}
         await self.record(OperationsEvent(HANDOFF, labels), conversation_id=conversation_id,
                           once=f"handoff:{episode}")
+
+    async def crisis_escalated(self, conversation_id: str, episode: int, category: str, language: str) -> None:
+        """A crisis went to the front of the queue, or to the agent who has the conversation (once per episode)."""
+        labels = {"category": label_value(category), "language": label_value(language)}
+        await self.record(OperationsEvent(CRISIS_ESCALATION, labels), conversation_id=conversation_id,
+                          once=f"crisis:{episode}")
+
+    async def escalated(self, conversation_id: str, result: EnqueueResult, reason: str, language: str,
+                        crisis_category: Optional[str] = None) -> None:
+        """What an enqueue did: a handoff when it queued the conversation, a crisis escalation when it was one."""
+        if crisis_category:
+            await self.crisis_escalated(conversation_id, result.episode, crisis_category, language)
+        if result.state == ConversationState.QUEUED:
+            await self.handed_off(conversation_id, result.episode, reason, result.language, result.priority.value,
+                                  language)
 
     async def captured_after_hours(self, queue: str) -> None:
         await self.record(OperationsEvent(AFTER_HOURS_CAPTURE, {"queue": label_value(queue)}))
