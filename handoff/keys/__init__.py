@@ -32,6 +32,7 @@ CRISIS_ESCALATED = "crisis-escalated"
 INCIDENTS = "incidents"
 INCIDENT_OPEN = "incident-open"
 OPERATIONS = "operations"
+OPERATIONS_ONCE = "operations-once"
 COMPLIANCE = "compliance"
 
 
@@ -139,8 +140,9 @@ class KeySpace:
         return self.key(OPERATIONS, part)
 
     def operations_once(self, conversation_id: str) -> str:
-        """Which once-per-episode events of a conversation were counted (its first claim, first answer)."""
-        return self.key(OPERATIONS, "once", conversation_id)
+        """Which once-per-episode events of a conversation were counted (its first claim, first answer); kept
+        apart from the events and totals, which never name a conversation."""
+        return self.key(OPERATIONS_ONCE, conversation_id)
 
     def compliance(self, part: str) -> str:
         """The transcript review (``compliance``): ``findings`` (id -> sealed finding), ``open`` (finding ids
