@@ -29,7 +29,8 @@ async def console_on(redis: Redis, key_ring: KeyRing, keys: KeySpace, audit_keys
                      agents_file: Path) -> TestClient:
     access = AgentAccess()
     app = create_console_app(
-        LiveAgentQueue(redis, key_ring, keys), AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access),
+        LiveAgentQueue(redis, key_ring, keys),
+        AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access),
         AuditLog(redis, keys, audit_keys), LoginThrottle(redis, keys, access),
     )
     client = TestClient(TestServer(app))
