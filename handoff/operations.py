@@ -15,7 +15,8 @@ No event names a conversation or carries text: label values come from closed voc
 (:func:`label_value`: a lower-case code such as ``billing_question`` or ``en``, anything else is
 ``other``), and times are measured in the recording process from the conversation's hash. Events that
 happen once per episode (a handoff, its first claim, its agent's first answer) are counted once however
-often the hook runs: the script remembers the episode in ``{ns}:operations-once:<conversation>`` (expires after 40 days).
+often the hook runs: the script remembers the episode in ``{ns}:operations-once:<conversation>``
+(expires after 40 days).
 """
 
 import json
