@@ -42,6 +42,7 @@ def add_operations(app: web.Application, targets: ComplianceTargets, coverage: O
     app.router.add_get("/dashboard", dashboard_page)
     app.router.add_get("/dashboard.js", static_script)
     app.router.add_get("/charts.js", static_script)
+    app.router.add_get("/operations-plots.js", static_script)
     app.router.add_get("/api/dashboard", dashboard_figures)
     app.router.add_get("/api/compliance/findings", compliance_findings)
     app.router.add_post("/api/compliance/findings/{finding_id}/review", review_finding)
@@ -67,7 +68,8 @@ async def dashboard_page(request: web.Request) -> web.FileResponse:
 
 
 async def static_script(request: web.Request) -> web.FileResponse:
-    """``dashboard.js`` (the page) and ``charts.js`` (the SVG chart drawer it uses)."""
+    """``dashboard.js`` (the page), ``operations-plots.js`` (its plots, also in the report) and ``charts.js`` (the SVG
+    chart drawer they use)."""
     return web.FileResponse(STATIC_DIR / request.path.lstrip("/"), headers={"Content-Type": "text/javascript"})
 
 
