@@ -1,11 +1,16 @@
 """A supervisor's operations dashboard in the real browser: seed metrics against targets, plots drawn from the JSON
 API, the findings of the transcript review (one made on purpose), marked reviewed; an agent is refused."""
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
 from playwright.async_api import expect
+from redis.asyncio import Redis
 
+from handoff import KeySpace
+from handoff.operations import CLAIM, OperationsEvent, OperationsEvents
+from handoff.operations_report import write_report
 from stack.services import Stack
 from tests.browser.conftest import DESKTOP, NewContext
 from tests.browser.test_pages import collect_page_errors, sign_in
@@ -66,4 +71,28 @@ async def test_a_supervisor_sees_the_figures_and_plots_and_reviews_a_finding(
     await expect(page.locator("[data-plot='handoffs-by-reason'] rect.bar").first).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / "operations-dashboard.png"), full_page=True)
+    assert errors == []
+
+
+async def test_the_html_report_draws_the_same_plots_offline(
+    new_context: NewContext, redis: Redis, keys: KeySpace, tmp_path: Path
+) -> None:
+    events = OperationsEvents(redis, keys)
+    for language, wait in (("en", 20.0), ("es", 95.0)):
+        await events.conversation_started()
+        await events.record(OperationsEvent(CLAIM, {"queue": language, "priority": "normal"}, wait))
+    await events.survey_answered(4, "en")
+    today = datetime.now(timezone.utc).date()
+    html, _, _ = await write_report(redis, keys, today - timedelta(days=6), today, tmp_path)
+
+    page = await (await new_context(DESKTOP)).new_page()
+    errors = collect_page_errors(page)
+    await page.goto(html.as_uri())
+    await expect(page.locator("body[data-drawn='yes']")).to_have_count(1)
+    await expect(page.locator("[data-plot='seed-metrics'] tr")).to_have_count(7)
+    await expect(page.locator("[data-plot='queue-wait'] path.series")).to_have_count(2)
+    await expect(page.locator("[data-plot='csat'] rect.bar")).to_have_count(5)
+    await expect(page.locator("tr[data-metric='csat'] td.value")).to_have_text("4.00 / 5")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "operations-report.png"), full_page=True)
     assert errors == []
