@@ -71,7 +71,8 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m evaluation.throughput
 
 # Operations report of a date range (SINCE=YYYY-MM-DD UNTIL=YYYY-MM-DD, UTC; default the last 30 days) from the
-# operations events in REDIS_URL (HANDOFF_NAMESPACE): HTML with the dashboard's plots and CSV, under .data/reports/.
+# operations events in REDIS_URL (HANDOFF_NAMESPACE, HANDOFF_DATA_KEYS): HTML with the dashboard's plots and CSV,
+# under .data/reports/.
 report: $(BIN)/.installed
 	$(BIN)/python -m handoff.operations_report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL))
 

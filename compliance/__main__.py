@@ -28,7 +28,7 @@ async def _review(since_ms: int, idle_seconds: int) -> int:
     keys = KeySpace(settings.namespace)
     try:
         queue = LiveAgentQueue(redis, key_ring, keys, settings.retention.ms)
-        events = OperationsEvents(redis, keys)
+        events = OperationsEvents(redis, keys, key_ring)
         store = ComplianceStore(redis, keys, key_ring)
         reviewer = ConversationReviewer(queue, store, events, settings.compliance, settings.coverage())
         reviews = await reviewer.review_since(since_ms, idle_seconds)

@@ -91,7 +91,7 @@ class CrisisEscalation:
         self.crisis_spool = spool
         self.replayer = replayer
         self._screening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-screen")
-        self.events = OperationsEvents(queue.redis, queue.keys)
+        self.events = OperationsEvents(queue.redis, queue.keys, queue.seals.key_ring)
 
     async def screen(self, text: str) -> Optional[CrisisFinding]:
         """Every language's patterns, no Redis: nothing delays this, not even an outage.

@@ -1,22 +1,26 @@
 """Operations events: what the people who run the chat line measure, recorded in Redis.
 
-Every process (any number of Rasa servers and consoles) records into the same two places, in one Lua
-script per event, so every process reports the same figures:
+Every process (any number of Rasa servers and consoles) records into the same places, in one Lua script per
+event, so every process reports the same figures:
 
 ``{ns}:operations:events``
     a stream, one entry per event: its kind, its labels and its measurement (seconds). The stream id is
     the time, so a period is one ``XRANGE``. Kept ``EVENT_RETENTION_DAYS``; the dashboard and
     ``make report`` read it.
 ``{ns}:operations:totals``
-    a hash of counters and histogram buckets since the start, which ``/metrics`` exposes
-    (``handoff.metrics``).
+    counters and histogram buckets since the start, which ``/metrics`` exposes (``handoff.metrics``);
+    ``{ns}:operations:names`` names each of them.
 
 No event names a conversation or carries text: label values come from closed vocabularies
 (:func:`label_value`: a lower-case code such as ``billing_question`` or ``en``, anything else is
-``other``), and times are measured in the recording process from the conversation's hash. Events that
-happen once per episode (a handoff, its first claim, its agent's first answer) are counted once however
-often the hook runs: the script remembers the episode in ``{ns}:operations-once:<conversation>``
-(expires after 40 days).
+``other``), and times are measured in the recording process from the conversation's hash. Still, a reason
+or a crisis category next to a time could be matched with a conversation's ``enqueued_at``, so what Redis
+keeps is sealed like the conversation's own health facts (``handoff.health_facts``): each event under the
+data key ring, and the totals under field names that are MACs, named by sealed names. After a key rotation new
+totals go under new MACs and the figures add up both; keep a retired key in the ring for as long as its events
+are wanted in reports. Events that happen once per episode (a handoff, its first claim, its agent's first
+answer) are counted once however often the hook runs: the script remembers the episode under the
+conversation's log pseudonym (``{ns}:operations-once:<pseudonym>``, 40 days).
 """
 
 import json
@@ -27,7 +31,9 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from handoff.crypto import KeyRing, associated_data
 from handoff.keys import KeySpace
+from handoff.log_privacy import pseudonym
 from handoff.models import ConversationState, EnqueueResult
 from handoff.redis_values import decoded, text_of
 
@@ -38,6 +44,8 @@ LABEL_VALUE = re.compile(r"[a-z][a-z_-]{0,47}")
 """A code: lower-case letters, ``_`` and ``-``. A conversation id (digits, capitals, dots), a phone number or
 any sentence never matches."""
 OTHER = "other"
+EVENT_PURPOSE = "operations-event"
+TOTAL_PURPOSE = "operations-total"
 
 BOT_TURN = "bot_turn"
 CONVERSATION_STARTED = "conversation_started"
@@ -57,7 +65,7 @@ HISTOGRAM_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
 """Seconds: first responses and queue waits around the 60 s target, handle times up to hours."""
 
 RECORD_SCRIPT = """
-local events, totals, once = KEYS[1], KEYS[2], KEYS[3]
+local events, totals, names, once = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local marker, minid, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if marker ~= '' then
   if redis.call('SADD', once, marker) == 0 then return 0 end
@@ -69,15 +77,16 @@ for _ = 1, count do
   index = index + 1
 end
 while index <= #ARGV do
-  local kind, name, amount = ARGV[index], ARGV[index + 1], ARGV[index + 2]
-  if kind == 'f' then redis.call('HINCRBYFLOAT', totals, name, amount)
-  else redis.call('HINCRBY', totals, name, amount) end
-  index = index + 3
+  local kind, field, name, amount = ARGV[index], ARGV[index + 1], ARGV[index + 2], ARGV[index + 3]
+  if kind == 'f' then redis.call('HINCRBYFLOAT', totals, field, amount)
+  else redis.call('HINCRBY', totals, field, amount) end
+  redis.call('HSETNX', names, field, name)
+  index = index + 4
 end
 return 1
 """
-"""Appends the events and adds to the totals, all or nothing; with a marker, only the first time that marker is
-set for the conversation (``ARGV[1]``, e.g. ``claim:3`` for episode 3)."""
+"""Appends the (sealed) events and adds to the totals (a MAC each, named by its sealed name), all or nothing; with
+a marker, only the first time that marker is set for the conversation (``ARGV[1]``, e.g. ``claim:3`` for episode 3)."""
 
 
 def label_value(value: Optional[str]) -> str:
@@ -119,29 +128,36 @@ def bucket_index(seconds: float) -> int:
 
 
 class OperationsEvents:
-    """Records operations events; every value passes :func:`label_value`."""
+    """Records and reads operations events; every label value passes :func:`label_value`."""
 
-    def __init__(self, redis: Redis, keys: KeySpace) -> None:
+    def __init__(self, redis: Redis, keys: KeySpace, key_ring: KeyRing) -> None:
         self.redis = redis
         self.keys = keys
+        self.key_ring = key_ring
         self._record = redis.register_script(RECORD_SCRIPT)
+
+    def _total(self, kind: str, name: str, amount: float) -> list[object]:
+        """The script's arguments that add ``amount`` to the total ``name``: its MAC and its sealed name."""
+        field = self.key_ring.mac(TOTAL_PURPOSE, name)
+        return [kind, field, self.key_ring.seal(name.encode(), associated_data(TOTAL_PURPOSE, field)), amount]
 
     async def record(self, *events: OperationsEvent, conversation_id: str = "", once: str = "") -> bool:
         """Appends the events and counts them; False (nothing recorded) when ``once`` was already counted for
         the conversation."""
         increments: list[object] = []
         for event in events:
-            increments += ["i", total_field(event.kind, event.labels), 1]
+            increments += self._total("i", total_field(event.kind, event.labels), 1)
             if event.seconds is not None:
-                increments += ["i", total_field(event.kind, event.labels, f"bucket{bucket_index(event.seconds)}"), 1,
-                               "f", total_field(event.kind, event.labels, "sum"), event.seconds]
+                bucket = f"bucket{bucket_index(event.seconds)}"
+                increments += self._total("i", total_field(event.kind, event.labels, bucket), 1)
+                increments += self._total("f", total_field(event.kind, event.labels, "sum"), event.seconds)
         now_ms = int(time.time() * 1000)
         minid = now_ms - EVENT_RETENTION_DAYS * 86_400_000
+        sealed = [self.key_ring.seal(event.encoded().encode(), EVENT_PURPOSE) for event in events]
         recorded = await self._record(
-            keys=[self.keys.operations("events"), self.keys.operations("totals"),
-                  self.keys.operations_once(conversation_id or "-")],
-            args=[once, minid, len(events), ONCE_MARKER_SECONDS, *(event.encoded() for event in events),
-                  *increments],
+            keys=[self.keys.operations("events"), self.keys.operations("totals"), self.keys.operations("names"),
+                  self.keys.operations_once(pseudonym(self.key_ring, conversation_id) if conversation_id else "-")],
+            args=[once, minid, len(events), ONCE_MARKER_SECONDS, *sealed, *increments],
         )
         return bool(recorded)
 
@@ -225,11 +241,22 @@ class OperationsEvents:
         """Events recorded in ``[since_ms, until_ms]``, oldest first."""
         rows = await self.redis.xrange(self.keys.operations("events"), min=f"{since_ms}-0",
                                        max=f"{until_ms}-18446744073709551615" if until_ms is not None else "+")
-        return [OperationsEvent.decoded(text_of(stream_id), decoded(fields)["event"]) for stream_id, fields in rows]
+        return [OperationsEvent.decoded(text_of(stream_id), self.key_ring.open(decoded(fields)["event"],
+                                                                                EVENT_PURPOSE).decode())
+                for stream_id, fields in rows]
 
     async def totals(self) -> dict[str, float]:
-        return {name: float(value) for name, value in decoded(await self.redis.hgetall(
-            self.keys.operations("totals"))).items()}
+        """Every total by its name; totals made under several keys of the ring (a rotation) added up."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self.keys.operations("totals"))
+            pipe.hgetall(self.keys.operations("names"))
+            totals, names = await pipe.execute()
+        named = decoded(names)
+        summed: dict[str, float] = {}
+        for total, amount in decoded(totals).items():
+            name = self.key_ring.open(named[total], associated_data(TOTAL_PURPOSE, total)).decode()
+            summed[name] = summed.get(name, 0.0) + float(amount)
+        return summed
 
     async def _conversation(self, conversation_id: str) -> dict[str, str]:
         """The clear fields of the conversation's hash that the measurements need (no health fact)."""

@@ -2,8 +2,9 @@
 range from the stored operations events, as HTML (the dashboard's plots, drawn by the same scripts, inlined: the
 file opens anywhere, offline) and CSV, and the seed metrics printed.
 
-The events hold no PHI (codes and counts), so neither file does; findings' evidence stays sealed in Redis (the
-dashboard shows it to supervisors). Reads only ``REDIS_URL`` and ``HANDOFF_NAMESPACE``.
+The files hold codes and counts, no conversation and no text; findings' evidence stays sealed in Redis (the
+dashboard shows it to supervisors). Reads ``REDIS_URL``, ``HANDOFF_NAMESPACE`` and ``HANDOFF_DATA_KEYS`` (the events
+are sealed at rest).
 """
 
 import argparse
@@ -19,10 +20,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from handoff.crypto import KeyRing, KeyRingError
 from handoff.keys import KeySpace
 from handoff.operations import OperationsEvents
 from handoff.operations_summary import summarize
-from handoff.settings import operations_store
+from handoff.settings import HandoffSettings, SettingsError
 
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_OUT = Path(".data/reports")
@@ -70,11 +72,11 @@ def _day_or_hour(at_ms: int) -> str:
     return datetime.fromtimestamp(at_ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-async def write_report(redis: Redis, keys: KeySpace, since: date, until: date, out_dir: Path) -> tuple[Path, Path,
-                                                                                                        dict[str, Any]]:
+async def write_report(redis: Redis, keys: KeySpace, key_ring: KeyRing, since: date, until: date,
+                       out_dir: Path) -> tuple[Path, Path, dict[str, Any]]:
     """The HTML and CSV of ``[since, until]`` (whole UTC days) in ``out_dir``; returns their paths and the summary."""
     since_ms, until_ms = _midnight_ms(since), _midnight_ms(until + timedelta(days=1)) - 1
-    summary = summarize(await OperationsEvents(redis, keys).events(since_ms, until_ms), since_ms, until_ms)
+    summary = summarize(await OperationsEvents(redis, keys, key_ring).events(since_ms, until_ms), since_ms, until_ms)
     stem = out_dir / f"operations-{since.isoformat()}-{until.isoformat()}"
     html, table = stem.with_suffix(".html"), stem.with_suffix(".csv")
     await asyncio.to_thread(_write, {html: report_html(summary, f"{since.isoformat()} to {until.isoformat()}"),
@@ -93,10 +95,16 @@ def _write(files: dict[Path, str]) -> None:
 
 
 async def _run(since: date, until: date, out_dir: Path) -> int:
-    redis_url, namespace = operations_store()
-    redis = Redis.from_url(redis_url)
     try:
-        html, table, summary = await write_report(redis, KeySpace(namespace), since, until, out_dir)
+        settings = HandoffSettings.from_env()
+        key_ring = settings.key_ring()
+    except (SettingsError, KeyRingError) as error:
+        print(f"error: {error}; nothing was read or written", file=sys.stderr)
+        return 2
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        html, table, summary = await write_report(redis, KeySpace(settings.namespace), key_ring, since, until,
+                                                  out_dir)
     finally:
         await redis.close()
     print(f"operations {since.isoformat()} to {until.isoformat()} (UTC)")

@@ -257,12 +257,6 @@ class HandoffSettings:
         return CoverageHours.from_file(self.coverage_file)
 
 
-def operations_store(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
-    """``REDIS_URL`` and ``HANDOFF_NAMESPACE`` (defaults as ``HandoffSettings``): all that reading the operations
-    events needs, which hold no PHI and so need no key."""
-    return environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), environ.get("HANDOFF_NAMESPACE", DEFAULT_NAMESPACE)
-
-
 def operator_settings() -> Optional[tuple[HandoffSettings, KeyRing, KeyRing]]:
     """The settings, data key ring and audit key ring of an operator command (retention purge, key rotation);
     None, once it has said why on stderr, when they are unusable: the command then exits 2, nothing done."""

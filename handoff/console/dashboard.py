@@ -34,7 +34,7 @@ PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 
 def add_operations(app: web.Application, targets: ComplianceTargets, coverage: Optional[CoverageHours]) -> None:
     """The operations stores on the console's Redis, and their routes."""
     queue = app[QUEUE_KEY]
-    app[OPERATIONS_KEY] = OperationsEvents(queue.redis, queue.keys)
+    app[OPERATIONS_KEY] = OperationsEvents(queue.redis, queue.keys, queue.seals.key_ring)
     store = ComplianceStore(queue.redis, queue.keys, queue.seals.key_ring)
     app[REVIEWER_KEY] = ConversationReviewer(queue, store, app[OPERATIONS_KEY], targets,
                                              coverage or CoverageHours.always_open())

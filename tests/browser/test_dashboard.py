@@ -8,7 +8,7 @@ import aiohttp
 from playwright.async_api import expect
 from redis.asyncio import Redis
 
-from handoff import KeySpace
+from handoff import KeyRing, KeySpace
 from handoff.operations import CLAIM, OperationsEvent, OperationsEvents
 from handoff.operations_report import write_report
 from stack.services import Stack
@@ -75,15 +75,15 @@ async def test_a_supervisor_sees_the_figures_and_plots_and_reviews_a_finding(
 
 
 async def test_the_html_report_draws_the_same_plots_offline(
-    new_context: NewContext, redis: Redis, keys: KeySpace, tmp_path: Path
+    new_context: NewContext, redis: Redis, keys: KeySpace, key_ring: KeyRing, tmp_path: Path
 ) -> None:
-    events = OperationsEvents(redis, keys)
+    events = OperationsEvents(redis, keys, key_ring)
     for language, wait in (("en", 20.0), ("es", 95.0)):
         await events.conversation_started()
         await events.record(OperationsEvent(CLAIM, {"queue": language, "priority": "normal"}, wait))
     await events.survey_answered(4, "en")
     today = datetime.now(timezone.utc).date()
-    html, _, _ = await write_report(redis, keys, today - timedelta(days=6), today, tmp_path)
+    html, _, _ = await write_report(redis, keys, key_ring, today - timedelta(days=6), today, tmp_path)
 
     page = await (await new_context(DESKTOP)).new_page()
     errors = collect_page_errors(page)

@@ -152,7 +152,7 @@ async def test_the_command_reviews_what_the_close_hook_missed_and_the_bot_only_c
 ) -> None:
     queue = LiveAgentQueue(redis, key_ring, keys)
     store = ComplianceStore(redis, keys, key_ring)
-    reviewer = ConversationReviewer(queue, store, OperationsEvents(redis, keys), ComplianceTargets(),
+    reviewer = ConversationReviewer(queue, store, OperationsEvents(redis, keys, key_ring), ComplianceTargets(),
                                     CoverageHours.always_open())
     await queue.record("web-held", TranscriptRole.PATIENT, "hi")
     await queue.enqueue_escalation("web-held", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")

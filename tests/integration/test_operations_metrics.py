@@ -73,7 +73,7 @@ async def test_a_scripted_conversation_moves_each_figure_by_one_and_every_consol
     consoles: tuple[TestClient, TestClient], redis: Redis, keys: KeySpace, key_ring: KeyRing
 ) -> None:
     first, second = consoles
-    queue, events = LiveAgentQueue(redis, key_ring, keys), OperationsEvents(redis, keys)
+    queue, events = LiveAgentQueue(redis, key_ring, keys), OperationsEvents(redis, keys, key_ring)
     _, before = await scrape(first)
 
     await events.conversation_started()
@@ -113,7 +113,7 @@ async def test_crisis_escalations_phone_follow_ups_and_crisis_first_response(
     consoles: tuple[TestClient, TestClient], redis: Redis, keys: KeySpace, key_ring: KeyRing
 ) -> None:
     first, _ = consoles
-    queue, events = LiveAgentQueue(redis, key_ring, keys), OperationsEvents(redis, keys)
+    queue, events = LiveAgentQueue(redis, key_ring, keys), OperationsEvents(redis, keys, key_ring)
     flag = CrisisFlag("overdose_poisoning", "took all my pills")
     await queue.record(PATIENT, TranscriptRole.PATIENT, "I took all my pills")
     await queue.record(PATIENT, TranscriptRole.BOT, "Call or text 988 now, or call 911.")
@@ -140,7 +140,7 @@ async def test_no_label_and_no_stored_event_names_a_conversation_or_carries_its_
     consoles: tuple[TestClient, TestClient], redis: Redis, keys: KeySpace, key_ring: KeyRing
 ) -> None:
     first, _ = consoles
-    queue, events = LiveAgentQueue(redis, key_ring, keys), OperationsEvents(redis, keys)
+    queue, events = LiveAgentQueue(redis, key_ring, keys), OperationsEvents(redis, keys, key_ring)
     await queue.record(PATIENT, TranscriptRole.PATIENT, PATIENT_WORDS)
     result = await queue.enqueue_escalation(PATIENT, "en", Skill.BILLING, Priority.NORMAL, "billing_question")
     # A custom action (or an attacker who controls one) puts the conversation id and the patient's words in the
@@ -160,5 +160,8 @@ async def test_no_label_and_no_stored_event_names_a_conversation_or_carries_its_
     assert all(re.fullmatch(r"[a-z][a-z_-]*|\d+(\.\d+)?|\+Inf", label) for label in labels), labels
     for secret in (PATIENT, "15550107788", PATIENT_WORDS, "412", "p-Xy3kQ9"):
         assert secret not in text
-    stored = b"\n".join(await every_stored_value(redis, keys.operations("*")))
-    assert b"15550107788" not in stored and PATIENT_WORDS.encode() not in stored and b"p-Xy3kQ9" not in stored
+    stored = b"\n".join([*await every_stored_value(redis, keys.operations("*")),
+                          *await every_stored_value(redis, keys.operations_once("*"))])
+    assert stored, "the events and totals are in Redis"
+    for clear in (b"15550107788", PATIENT_WORDS.encode(), b"p-Xy3kQ9", b"billing_question", b"reason", b"other"):
+        assert clear not in stored, f"Redis holds {clear!r} in clear"

@@ -20,19 +20,19 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 PATIENT = "sms:15550109911"
 
 
-async def make_report(redis_server: RedisServer, keys: KeySpace, out: Path, *arguments: str
+async def make_report(redis_server: RedisServer, keys: KeySpace, key_ring_spec: str, out: Path, *arguments: str
                       ) -> "subprocess.CompletedProcess[str]":
     environment = dict(os.environ, REDIS_URL=redis_server.url, HANDOFF_NAMESPACE=keys.namespace,
-                       PYTHONPATH=str(PROJECT_DIR))
+                       HANDOFF_DATA_KEYS=key_ring_spec, PYTHONPATH=str(PROJECT_DIR))
     return await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "handoff.operations_report", "--out", str(out), *arguments],
         cwd=PROJECT_DIR, env=environment, capture_output=True, text=True, timeout=120)
 
 
 async def test_the_report_of_today_has_today_s_figures_and_plots(
-    redis: Redis, redis_server: RedisServer, keys: KeySpace, key_ring: KeyRing, tmp_path: Path
+    redis: Redis, redis_server: RedisServer, keys: KeySpace, key_ring: KeyRing, key_ring_spec: str, tmp_path: Path
 ) -> None:
-    events = OperationsEvents(redis, keys)
+    events = OperationsEvents(redis, keys, key_ring)
     queue = LiveAgentQueue(redis, key_ring, keys)
     for _ in range(4):
         await events.conversation_started()
@@ -45,7 +45,8 @@ async def test_the_report_of_today_has_today_s_figures_and_plots(
     await events.survey_answered(4, "es")
     today = datetime.now(timezone.utc).date()
 
-    done = await make_report(redis_server, keys, tmp_path, "--since", today.isoformat(), "--until", today.isoformat())
+    done = await make_report(redis_server, keys, key_ring_spec, tmp_path, "--since", today.isoformat(),
+                             "--until", today.isoformat())
     assert done.returncode == 0, done.stderr
     assert "Bot containment" in done.stdout and "75.0 %" in done.stdout
     assert "Resolved without phone escalation" in done.stdout and "50.0 %" in done.stdout
@@ -65,16 +66,16 @@ async def test_the_report_of_today_has_today_s_figures_and_plots(
     assert "<script src=" not in page and "window.Charts" in page and "OperationsPlots.draw(" in page, "self-contained"
 
     yesterday = today - timedelta(days=1)
-    earlier = await make_report(redis_server, keys, tmp_path, "--since", yesterday.isoformat(), "--until",
-                                yesterday.isoformat())
+    earlier = await make_report(redis_server, keys, key_ring_spec, tmp_path, "--since", yesterday.isoformat(),
+                                "--until", yesterday.isoformat())
     assert earlier.returncode == 0 and "conversations 0" in earlier.stdout, "nothing from outside the period"
 
 
 async def test_bad_dates_are_refused_and_nothing_is_written(
-    redis_server: RedisServer, keys: KeySpace, tmp_path: Path
+    redis_server: RedisServer, keys: KeySpace, key_ring_spec: str, tmp_path: Path
 ) -> None:
     for arguments in (("--since", "last week"), ("--since", "2026-11-20", "--until", "2026-11-01")):
-        done = await make_report(redis_server, keys, tmp_path / "out", *arguments)
+        done = await make_report(redis_server, keys, key_ring_spec, tmp_path / "out", *arguments)
         assert done.returncode == 2, done.stdout
         assert "--since" in done.stderr or "--until" in done.stderr
     assert not (tmp_path / "out").exists()
