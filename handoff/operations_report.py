@@ -62,6 +62,7 @@ def report_html(summary: dict[str, Any], period: str) -> str:
     return template.substitute(
         period=period,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        styles=(STATIC_DIR / "operations.css").read_text(),
         summary=json.dumps(summary).replace("</", "<\\/"),
         charts=(STATIC_DIR / "charts.js").read_text(),
         plots=(STATIC_DIR / "operations-plots.js").read_text(),

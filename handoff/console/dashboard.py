@@ -40,9 +40,8 @@ def add_operations(app: web.Application, targets: ComplianceTargets, coverage: O
                                              coverage or CoverageHours.always_open())
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/dashboard", dashboard_page)
-    app.router.add_get("/dashboard.js", static_script)
-    app.router.add_get("/charts.js", static_script)
-    app.router.add_get("/operations-plots.js", static_script)
+    for name in ("dashboard.js", "charts.js", "operations-plots.js", "operations.css"):
+        app.router.add_get(f"/{name}", static_file)
     app.router.add_get("/api/dashboard", dashboard_figures)
     app.router.add_get("/api/compliance/findings", compliance_findings)
     app.router.add_post("/api/compliance/findings/{finding_id}/review", review_finding)
@@ -67,10 +66,12 @@ async def dashboard_page(request: web.Request) -> web.FileResponse:
     return response
 
 
-async def static_script(request: web.Request) -> web.FileResponse:
-    """``dashboard.js`` (the page), ``operations-plots.js`` (its plots, also in the report) and ``charts.js`` (the SVG
-    chart drawer they use)."""
-    return web.FileResponse(STATIC_DIR / request.path.lstrip("/"), headers={"Content-Type": "text/javascript"})
+async def static_file(request: web.Request) -> web.FileResponse:
+    """``dashboard.js`` (the page), ``operations-plots.js`` and ``operations.css`` (its layout, plots and styles, also
+    in the report) and ``charts.js`` (the SVG chart drawer they use)."""
+    name = request.path.lstrip("/")
+    kind = "text/css" if name.endswith(".css") else "text/javascript"
+    return web.FileResponse(STATIC_DIR / name, headers={"Content-Type": kind})
 
 
 def period_of(request: web.Request) -> tuple[int, int]:

@@ -13,7 +13,32 @@
     row.appendChild(td);
   }
 
+  const FIGURES = [["queue-wait", "Queue wait by language"], ["handoffs-by-reason", "Handoffs by reason"],
+    ["containment", "Bot containment"], ["csat", "CSAT distribution"],
+    ["crisis-response", "Crisis: time to first agent response"], ["compliance", "Compliance rate by rule"]];
+
+  function element(name, attributes, children) {
+    const made = document.createElement(name);
+    for (const [key, value] of Object.entries(attributes)) made.setAttribute(key, value);
+    made.append(...(children || []));
+    return made;
+  }
+
+  // The seed metrics table, the counts and one figure per plot, once, in the root's data-plot="layout".
+  function layout(root) {
+    const place = root.querySelector('[data-plot="layout"]');
+    if (place.childElementCount) return;
+    const head = element("tr", {}, ["Metric", "Value", "Target", "Status", "Note"].map((title) => element("th", {}, [title])));
+    place.append(
+      element("h2", {}, ["Seed metrics against targets"]),
+      element("table", {}, [element("thead", {}, [head]), element("tbody", {"data-plot": "seed-metrics"})]),
+      element("ul", {class: "counts", "data-plot": "counts"}),
+      element("div", {class: "plots"}, FIGURES.map(([name, title]) =>
+        element("figure", {}, [element("figcaption", {}, [title]), element("div", {"data-plot": name})]))));
+  }
+
   function draw(summary, root) {
+    layout(root);
     const find = (name) => root.querySelector(`[data-plot="${name}"]`);
     const day = summary.bucket_ms >= 86400000;
     const when = (ms) => {
