@@ -40,7 +40,7 @@ from connectors.patient_access import Admission, PatientGatekeeper, client_addre
 from connectors.patient_push import PUSH_WAIT_MS, SENDER_ID, AgentMessagePush
 from handoff import MAX_MESSAGE_BYTES, AgentDirectory, HandoffSettings, KeySpace, LiveAgentQueue
 from handoff.agents import AgentDirectoryError
-from handoff.audit import AuditLog
+from handoff.audit_intake import AuditIntake
 from handoff.crypto import EnvelopeError
 from handoff.incidents import CredentialRefusals, IncidentKind, IncidentLog
 from handoff.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -132,7 +132,6 @@ class PatientChannel(InputChannel):
         self.keys = KeySpace(namespace)
         self.key_ring = settings.key_ring()
         self.access = settings.patients
-        self.audit_keys = settings.audit_key_ring() if settings.audit_keys else None
         self.incident_response = settings.incidents
         self.retention_ms = settings.retention.ms
         self.catalog = LanguageCatalog.load()
@@ -169,11 +168,11 @@ class PatientChannel(InputChannel):
 
     @property
     def incidents(self) -> IncidentLog:
-        """Incidents this process detects; audited when the process has the audit keys (``HANDOFF_AUDIT_KEYS``)."""
+        """Incidents this process detects, audited through the intake (``handoff.audit_intake``): a Rasa server
+        holds no audit keys."""
         if self._incidents is None:
-            audit = AuditLog(self.queue.redis, self.keys, self.audit_keys) if self.audit_keys else None
-            self._incidents = IncidentLog(self.queue.redis, self.keys, self.queue.pseudonym, audit,
-                                          self.incident_response)
+            self._incidents = IncidentLog(self.queue.redis, self.keys, self.queue.pseudonym,
+                                          AuditIntake(self.keys, self.key_ring), self.incident_response)
         return self._incidents
 
     @property

@@ -6,6 +6,7 @@ burst it replays opens a new one (acknowledging ends an incident's window, ``han
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,7 +15,7 @@ from redis.asyncio import Redis
 
 from handoff import KeyRing, KeySpace
 from handoff.log_privacy import pseudonym
-from stack.services import Stack
+from stack.services import SERVICE_NAMES, Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient
 from tests.e2e.training_messages import training_message
@@ -41,9 +42,24 @@ async def acknowledge_open(supervisor: AgentClient, kind: str) -> None:
 
 
 async def audited_incidents(supervisor: AgentClient, action: str) -> list[str]:
+    """The incidents of one kind in the audit log; a Rasa server's come through the intake (it has no audit keys)."""
     status, body = await supervisor.call("GET", "/api/audit?limit=1000")
     assert status == 200, body
-    return [entry["conversation"] for entry in body["entries"] if entry["action"] == action]
+    entries = [entry for entry in body["entries"] if entry["action"] == action]
+    assert all(entry["via"] == "intake" for entry in entries), entries
+    return [entry["conversation"] for entry in entries]
+
+
+def test_only_the_console_holds_the_audit_keys(stack: Stack) -> None:
+    """A Rasa or action server that is broken into cannot forge, rewrite or delete the audit log."""
+    environments = {
+        name: dict(line.split("=", 1) for line in Path(f"/proc/{process.pid}/environ").read_text().split("\0")
+                   if "=" in line)
+        for name, process in zip(SERVICE_NAMES, stack.processes, strict=True)
+    }
+    assert environments["console"]["HANDOFF_AUDIT_KEYS"] == stack.config.audit_keys
+    assert "HANDOFF_AUDIT_KEYS" not in environments["rasa"] and "HANDOFF_AUDIT_KEYS" not in environments["actions"]
+    assert environments["rasa"]["HANDOFF_DATA_KEYS"] == stack.config.data_keys
 
 
 async def test_fifty_wrong_patient_tokens_raise_one_incident(
