@@ -50,8 +50,8 @@
 
   async function load() {
     try {
-      const [summary, findings] = await Promise.all([
-        api("GET", `/api/dashboard?period=${period}`), api("GET", `/api/compliance/findings?period=${period}`)]);
+      const summary = await api("GET", `/api/dashboard?period=${period}`);
+      const findings = await api("GET", `/api/compliance/findings?period=${period}`);
       showError("");
       OperationsPlots.draw(summary, document.getElementById("dashboard"));
       document.getElementById("findings").replaceChildren(...findings.findings.map(findingRow));
