@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run dev test lint typecheck validate pytest story-test chromium eval bench clean
+.PHONY: run dev test lint typecheck validate pytest story-test chromium eval bench report clean
 
 # `rasa test` runs every test_*.yml under the project, the venv included, where Rasa's package
 # carries the sample tests `rasa init` copies (mood_great, utter_happy...): not this bot's.
@@ -69,6 +69,12 @@ eval: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m screening.benchmark
 	$(BIN)/python -m evaluation.throughput
+
+# Operations report of a date range (SINCE=YYYY-MM-DD UNTIL=YYYY-MM-DD, UTC; default the last 30 days) from the
+# operations events in REDIS_URL (HANDOFF_NAMESPACE, HANDOFF_DATA_KEYS): HTML with the dashboard's plots and CSV,
+# under .data/reports/.
+report: $(BIN)/.installed
+	$(BIN)/python -m handoff.operations_report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL))
 
 clean:
 	rm -rf $(VENV) models .data/story-results

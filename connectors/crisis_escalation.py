@@ -26,6 +26,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from handoff import Conversation, ConversationState, EnqueueResult, LiveAgentQueue, Priority, TranscriptRole
 from handoff.models import CrisisFlag, crisis_skill
+from handoff.operations import OperationsEvents
 from handoff.queue import now_ms
 from handoff.spool import CrisisReplayer, CrisisSpool, SpooledCrisis
 from handoff.staffing import Staffing
@@ -90,6 +91,7 @@ class CrisisEscalation:
         self.crisis_spool = spool
         self.replayer = replayer
         self._screening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-screen")
+        self.events = OperationsEvents(queue.redis, queue.keys, queue.seals.key_ring)
 
     async def screen(self, text: str) -> Optional[CrisisFinding]:
         """Every language's patterns, no Redis: nothing delays this, not even an outage.
@@ -149,6 +151,8 @@ class CrisisEscalation:
             await self.queue.record(conversation_id, TranscriptRole.BOT, connecting)
         else:
             await send_handoff(conversation_id, result, output)
+        await self.events.escalated(conversation_id, result, f"{CRISIS_REASON_PREFIX}{category}", notice_language,
+                                    category)
 
     async def spool(
         self,

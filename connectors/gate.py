@@ -156,6 +156,7 @@ class ConversationGate:
         self.languages = LanguageResolver(catalog)
         self.crisis = CrisisEscalation(queue, catalog, self.languages, crisis_screen, self.staffing, spool, replayer)
         self.push_token = push_token
+        self.events = self.crisis.events
 
     async def handle(
         self,
@@ -187,6 +188,8 @@ class ConversationGate:
             ):
                 await self._route(message, on_new_message, prepare_rasa_conversation, crisis, progress,
                                   portal_patient_id)
+            if crisis is not None:
+                await self.events.crisis_screened(crisis.finding.source, crisis.finding.category.value)
         except STORAGE_ERRORS as error:
             if progress.settled:
                 logger.warning("gate.storage_failed_after_crisis_stored conversation=%s: %s",
@@ -273,6 +276,7 @@ class ConversationGate:
                 metadata=message.metadata,
             )
         )
+        await self.events.bot_turn(language)
         if gated_output.handoff_request is not None:
             request = gated_output.handoff_request
             if not request.language:
@@ -347,8 +351,11 @@ class ConversationGate:
             )
             await self.send_text(output, conversation_id, notice)
             await self.send_handoff(conversation_id, result, output, after_hours.reply_after)
-            return
-        await self.send_handoff(conversation_id, result, output)
+            await self.events.captured_after_hours(result.language)
+        else:
+            await self.send_handoff(conversation_id, result, output)
+        await self.events.escalated(conversation_id, result, request.reason, own_language or request.language,
+                                    crisis.category if crisis else None)
 
     def _after_hours(self, language: str) -> Optional[AfterHours]:
         """When a person can reply, if the language queue is closed now; None when it is staffed."""

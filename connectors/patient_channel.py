@@ -43,6 +43,8 @@ from handoff.agents import AgentDirectoryError
 from handoff.audit_intake import AuditIntake
 from handoff.crypto import EnvelopeError
 from handoff.incidents import CredentialRefusals, IncidentKind, IncidentLog
+from handoff.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from handoff.metrics import exposition
 from handoff.patient_sessions import PatientAccessError, PatientSessions
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
@@ -276,6 +278,11 @@ class PatientChannel(InputChannel):
                     admission = Admission(conversation_id)
             return await self._handle(request, admission, text, metadata, finding, on_new_message, prepare)
 
+        @patient_webhook.route("/metrics", methods=["GET"])
+        async def metrics(_: Request) -> HTTPResponse:
+            """The operations figures every process reads from Redis (``handoff.metrics``)."""
+            return response.raw(await exposition(self.gate.events), content_type=METRICS_CONTENT_TYPE)
+
         @patient_webhook.websocket("/push")
         async def push(request: Request, ws: Any) -> None:
             await self.push_sockets.serve(request, ws)
@@ -321,9 +328,18 @@ class PatientChannel(InputChannel):
                                                     conversation=self.queue.pseudonym(conversation_id))
             if len(collector.messages) <= int(admission.credential is not None):
                 return error_json(503, "the message could not be processed; please try again")
+        if admission.credential is not None:
+            await self._count_new_conversation()
         if error is not None:
             return error_json(status, error, headers, messages=collector.messages)
         return response.json(collector.messages, status=status, headers=headers)
+
+    async def _count_new_conversation(self) -> None:
+        """A conversation opened (bot containment counts them); a storage failure costs the count, not the reply."""
+        try:
+            await self.gate.events.conversation_started()
+        except STORAGE_ERRORS as error:
+            logger.warning("patient.conversation_not_counted: %s", error)
 
     async def _crisis_after_refusal(
         self,

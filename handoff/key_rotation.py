@@ -5,7 +5,8 @@ they seal with the new key and still open what the older ones sealed. Then run t
 re-encrypts every record an older key sealed, so that the older key can be retired (removed from the ring)
 and everything still opens. Records: conversation fields (reason, skill, crisis category and evidence),
 transcript entries, episode records, outbox messages, crisis alerts, the portal id of patient sessions,
-Rasa trackers, the patient directory and care records (``patients.key_rotation``), and the crisis spool file.
+Rasa trackers, the patient directory and care records (``patients.key_rotation``), the operations events and the
+transcript review's findings (``compliance.key_rotation``), and the crisis spool file.
 
 Each record is replaced by one script that first checks that it is still the value read
 (``RESEAL_SCRIPT``, ``RESEAL_STREAM_SCRIPT``), else it is read again and retried: an append, a close or a
@@ -105,7 +106,7 @@ class KeyRotation:
         async for conversation_id in keys_after(self.redis, keys.key(CONVERSATION) + ":"):
             fields = await self.redis.hmget(keys.conversation(conversation_id), SEALED_FIELDS)
             for name, value in zip(SEALED_FIELDS, fields, strict=True):
-                await self._value(report, CONVERSATION_FIELDS, conversation_id, "hash", keys.conversation(
+                await self.value(report, CONVERSATION_FIELDS, conversation_id, "hash", keys.conversation(
                     conversation_id), name, value, field_context(conversation_id, name))
             await self._skill_tag(report, conversation_id)
         for kind, key_kind, context in ((TRANSCRIPT_ENTRIES, TRANSCRIPT, transcript_context),
@@ -113,20 +114,20 @@ class KeyRotation:
             async for conversation_id in keys_after(self.redis, keys.key(key_kind) + ":"):
                 key = keys.key(key_kind, conversation_id)
                 for position, envelope in enumerate(await self.redis.lrange(key, 0, -1)):
-                    await self._value(report, kind, conversation_id, "list", key, str(position), envelope,
+                    await self.value(report, kind, conversation_id, "list", key, str(position), envelope,
                                       context(conversation_id, position))
         async for conversation_episode in keys_after(self.redis, keys.key(OUTBOX) + ":"):
             conversation_id, _, episode = conversation_episode.rpartition(":")
-            await self._stream(report, OUTBOX_MESSAGES, keys.key(OUTBOX, conversation_episode), "entry",
+            await self.stream(report, OUTBOX_MESSAGES, keys.key(OUTBOX, conversation_episode), "entry",
                                partial(_outbox_place, conversation_id, episode))
-        await self._stream(report, CRISIS_ALERTS, keys.crisis_alerts(), "category", _alert_place)
+        await self.stream(report, CRISIS_ALERTS, keys.crisis_alerts(), "category", _alert_place)
         async for conversation_id in keys_after(self.redis, keys.key(PATIENT_SESSION) + ":"):
             key = keys.patient_session(conversation_id)
-            await self._value(report, PATIENT_SESSIONS, conversation_id, "hash", key, PORTAL_FIELD,
+            await self.value(report, PATIENT_SESSIONS, conversation_id, "hash", key, PORTAL_FIELD,
                               await self.redis.hget(key, PORTAL_FIELD), portal_context(conversation_id))
         async for sender_id in keys_after(self.redis, TRACKER_KEY_PREFIX):
             key = TRACKER_KEY_PREFIX + sender_id
-            await self._value(report, TRACKERS, sender_id, "string", key, "", await self.redis.get(key),
+            await self.value(report, TRACKERS, sender_id, "string", key, "", await self.redis.get(key),
                               tracker_context(sender_id))
         for records in self.keyed:
             await records.rotate(self, report)
@@ -137,7 +138,7 @@ class KeyRotation:
             report.unreadable += [f"{CRISIS_SPOOL} {self.spool.path}"] if unreadable else []
         return report
 
-    async def _value(self, report: RotationReport, kind: str, conversation_id: str, redis_kind: str,
+    async def value(self, report: RotationReport, kind: str, conversation_id: str, redis_kind: str,
                      key: str, place: str, value: object, context: str) -> None:
         """One sealed value re-encrypted if an older key sealed it; read again while it changes meanwhile."""
         for _ in range(ATTEMPTS):
@@ -191,7 +192,7 @@ class KeyRotation:
                 return
         raise HandoffError(f"a record of {kind} changed {ATTEMPTS} times during its rotation; run the rotation again")
 
-    async def _stream(self, report: RotationReport, kind: str, key: str, sealed_field: str,
+    async def stream(self, report: RotationReport, kind: str, key: str, sealed_field: str,
                       place: Callable[[dict[str, str]], tuple[str, str]]) -> None:
         """A stream written again with its ``sealed_field`` under the newest key, if it holds one an older key
         sealed (``place``: an entry's conversation and what its sealed field is bound to); read again while

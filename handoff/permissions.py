@@ -57,6 +57,10 @@ class Action(str, Enum):
     """Crises nobody acknowledged in time, on every conversation (no message content); acknowledging one."""
     VIEW_INCIDENTS = "view_incidents"
     """Security incidents (audit chain breaks, sign-in and credential floods, undecryptable data); acknowledging one."""
+    VIEW_OPERATIONS = "view_operations"
+    """The operations dashboard: seed metrics against targets, aggregates only (no conversation, no message)."""
+    REVIEW_COMPLIANCE = "review_compliance"
+    """The transcript review's findings, with their evidence; marking one reviewed."""
 
 
 CONVERSATION_WORK = frozenset(
@@ -78,7 +82,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.NURSE: CONVERSATION_WORK,
     Role.PHARMACIST: CONVERSATION_WORK,
     Role.SUPERVISOR: CONVERSATION_WORK | {
-        Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS, Action.VIEW_INCIDENTS
+        Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS, Action.VIEW_INCIDENTS,
+        Action.VIEW_OPERATIONS, Action.REVIEW_COMPLIANCE,
     },
     Role.ADMIN: frozenset({Action.MANAGE_AGENTS, Action.READ_AUDIT, Action.VIEW_INCIDENTS}),
 }
@@ -111,6 +116,8 @@ REFUSALS: dict[Action, str] = {
     Action.READ_AUDIT: "role {role!r} may not read the audit log",
     Action.VIEW_ESCALATIONS: "role {role!r} may not view escalated crises (role supervisor does)",
     Action.VIEW_INCIDENTS: "role {role!r} may not view security incidents (roles supervisor and admin do)",
+    Action.VIEW_OPERATIONS: "role {role!r} may not view the operations dashboard (role supervisor does)",
+    Action.REVIEW_COMPLIANCE: "role {role!r} may not review compliance findings (role supervisor does)",
 }
 
 

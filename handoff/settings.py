@@ -153,6 +153,25 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class ComplianceTargets:
+    """What the transcript review holds each finished conversation to (README, "Operations metrics and
+    transcript review")."""
+
+    first_response_seconds: int = 60
+    """An agent's first message to the patient, counted from the claim (a crisis included)."""
+    unplaced_bot_exchanges: int = 2
+    """Bot replies that could not place the patient's message allowed before a person takes over."""
+    callback_grace_seconds: int = 3600
+    """How long after the promised time (the queue's opening) a captured after-hours message may wait for a
+    person."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "ComplianceTargets":
+        """Reads the ``COMPLIANCE_*`` variables; unset ones keep the defaults above."""
+        return cls(**positive_ints(cls, environ, "COMPLIANCE_"))
+
+
+@dataclass(frozen=True)
 class AuditRetention:
     """How long the audit log is kept (HIPAA: six years) and how long it stays in Redis before
     ``python -m handoff.audit archive`` moves it into sealed files (README, "Audit log")."""
@@ -210,13 +229,14 @@ class HandoffSettings:
     tls: Optional[TlsFiles] = None
     retention: Retention = Retention()
     incidents: IncidentResponse = IncidentResponse()
+    compliance: ComplianceTargets = ComplianceTargets()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
         ``HANDOFF_AUDIT_ARCHIVE``, ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the
-        ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*`` and ``INCIDENT_*`` limits."""
+        ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*``, ``INCIDENT_*`` and ``COMPLIANCE_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -240,6 +260,7 @@ class HandoffSettings:
             tls=TlsFiles.from_env(environ),
             retention=Retention.from_env(environ),
             incidents=IncidentResponse.from_env(environ),
+            compliance=ComplianceTargets.from_env(environ),
         )
 
     def key_ring(self) -> KeyRing:

@@ -41,6 +41,7 @@ from handoff.console.conversations import (
     read_transcript,
     send_message,
 )
+from handoff.console.dashboard import add_operations
 from handoff.console.oversight import (
     acknowledge_incident,
     list_agents,
@@ -49,13 +50,14 @@ from handoff.console.oversight import (
     read_audit,
 )
 from handoff.console.page import console_page, incidents_script
+from handoff.coverage import CoverageHours
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.incidents import DEFAULT_RESPONSE, IncidentLog, verify_periodically
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonymous_access_log
 from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, reap_periodically
 from handoff.queue import LiveAgentQueue
-from handoff.settings import HandoffSettings, IncidentResponse
+from handoff.settings import ComplianceTargets, HandoffSettings, IncidentResponse
 from handoff.transport import server_tls_context
 from languages import LanguageCatalog
 
@@ -67,9 +69,12 @@ def create_console_app(
     throttle: LoginThrottle,
     catalog: Optional[LanguageCatalog] = None,
     incident_response: IncidentResponse = DEFAULT_RESPONSE,
+    compliance: Optional[ComplianceTargets] = None,
+    coverage: Optional[CoverageHours] = None,
 ) -> web.Application:
     """The console on the given stores; ``sessions`` carries the agent directory and the console's settings,
-    ``catalog`` the patient notices (default: ``languages/*.yml``)."""
+    ``catalog`` the patient notices (default: ``languages/*.yml``), ``compliance`` and ``coverage`` what the
+    transcript review holds conversations to."""
     notices = catalog or LanguageCatalog.load()
     app = web.Application(middlewares=[handoff_errors], client_max_size=MAX_REQUEST_BYTES)
     app[QUEUE_KEY] = queue
@@ -102,6 +107,7 @@ def create_console_app(
     app.router.add_get("/api/escalations", list_escalations)
     app.router.add_get("/api/incidents", list_incidents)
     app.router.add_post("/api/incidents/{incident_id}/acknowledge", acknowledge_incident)
+    add_operations(app, compliance or ComplianceTargets(), coverage)
     return app
 
 
@@ -121,6 +127,8 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         audit,
         LoginThrottle(redis, keys, settings.agents),
         incident_response=settings.incidents,
+        compliance=settings.compliance,
+        coverage=settings.coverage(),
     )
 
     async def start_sealing(app: web.Application) -> None:

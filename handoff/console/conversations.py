@@ -14,6 +14,7 @@ from handoff.console.api import (
     json_body,
 )
 from handoff.console.auth import permitted_agent, trained_agent
+from handoff.console.dashboard import operations_of, reviewer_of
 from handoff.errors import ConversationNotFound, NotAssignedAgent
 from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.permissions import Action, allowed
@@ -41,6 +42,7 @@ async def claim(request: web.Request) -> web.Response:
     conversation = await queue.claim(
         conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit, answer_within
     )
+    await operations_of(request).claimed(conversation_id)
     return web.json_response({"conversation": conversation.to_json(), "answer_within_seconds": answer_within})
 
 
@@ -122,6 +124,7 @@ async def send_message(request: web.Request) -> web.Response:
         return error_response(413, f"text exceeds {MAX_MESSAGE_BYTES} bytes")
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "send_message", conversation_id, request.remote)
     message_id = await request.app[QUEUE_KEY].send_agent_message(conversation_id, agent.agent_id, text, audit)
+    await operations_of(request).agent_answered(conversation_id)
     return web.json_response({"message_id": message_id}, status=201)
 
 
@@ -141,5 +144,7 @@ async def close(request: web.Request) -> web.Response:
             dispositions = ", ".join(disposition.value for disposition in CrisisDisposition)
             return error_response(400, f"crisis_disposition must be one of {dispositions}")
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote)
+    closing = await reviewer_of(request).before_close(conversation_id)
     await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition, audit)
+    await closing.after_close(outcome.value, disposition.value if disposition else None)
     return web.json_response({"status": outcome.value})

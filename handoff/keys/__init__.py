@@ -33,6 +33,9 @@ CRISIS_UNACKNOWLEDGED = "crisis-unacknowledged"
 CRISIS_ESCALATED = "crisis-escalated"
 INCIDENTS = "incidents"
 INCIDENT_OPEN = "incident-open"
+OPERATIONS = "operations"
+OPERATIONS_ONCE = "operations-once"
+COMPLIANCE = "compliance"
 
 
 class KeySpace:
@@ -140,3 +143,19 @@ class KeySpace:
         """The incident records (``records``: id -> JSON), ``occurrences`` (id -> count), ``timeline``
         (id by detection ms), ``unacknowledged`` (id by detection ms) and ``acknowledgements`` (id -> JSON)."""
         return self.key(INCIDENTS, part)
+
+    def operations(self, part: str) -> str:
+        """Operations events and totals (``handoff.operations``): ``events`` (a stream, labels from closed
+        vocabularies, never a conversation id or text) and ``totals`` (counters and histogram buckets)."""
+        return self.key(OPERATIONS, part)
+
+    def operations_once(self, conversation_id: str) -> str:
+        """Which once-per-episode events of a conversation were counted (its first claim, first answer); kept
+        apart from the events and totals, which never name a conversation."""
+        return self.key(OPERATIONS_ONCE, conversation_id)
+
+    def compliance(self, part: str) -> str:
+        """The transcript review (``compliance``): ``findings`` (id -> sealed finding), ``open`` (finding ids
+        not yet reviewed by a supervisor, by time), ``reviews`` (review id -> ms) and ``episodes`` (sealed
+        facts of finished episodes waiting for review)."""
+        return self.key(COMPLIANCE, part)

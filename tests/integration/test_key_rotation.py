@@ -16,10 +16,13 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from compliance.rules import EpisodeFacts, Finding
+from compliance.store import ComplianceStore
 from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.crypto import EnvelopeError, generate_key_ring_spec
 from handoff.key_rotation import KeyRotation
 from handoff.models import CrisisFlag
+from handoff.operations import OperationsEvents
 from handoff.patient_sessions import PORTAL_FIELD, PatientSessions, portal_context
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
 from handoff.scripts import RESEAL_STREAM_SCRIPT
@@ -247,3 +250,34 @@ async def test_a_stale_outbox_rewrite_is_refused_and_the_new_message_kept(db: Re
     rewrite = db.register_script(RESEAL_STREAM_SCRIPT)
     assert await rewrite(keys=[outbox], args=[json.dumps(read)]) == 0
     assert [message.entry.text for message in await queue.agent_messages("p1", 1)] == ["first", "second"]
+
+
+async def test_events_totals_and_findings_are_resealed_and_the_figures_add_up(
+    db: Redis, keys: KeySpace, rotation_url: str, tmp_path: Path
+) -> None:
+    """The operations events and the review's findings go along: the figures add up totals made under both keys."""
+    await OperationsEvents(db, keys, ring(OLD)).bot_turn("en")
+    store = ComplianceStore(db, keys, ring(OLD))
+    facts = EpisodeFacts("web-rotated", 1, 0, 2, closed_at_ms=1_700_000_000_000)
+    review_id = await store.hold_for_review(facts)
+    await store.save_review(review_id, facts, (Finding("phi_to_unverified_patient", "critical", "DOB 03/14/1962",
+                                                       1_700_000_000_000),))
+    await store.hold_for_review(EpisodeFacts("web-waiting", 1, 0, 3, closed_at_ms=1_700_000_000_000))
+    await OperationsEvents(db, keys, ring(ROTATING)).bot_turn("en")
+
+    rotated = await asyncio.to_thread(run_keys, rotation_url, keys.namespace, ROTATING, ["rotate"],
+                                      tmp_path / "spool.jsonl")
+    assert rotated.returncode == 0, rotated.stderr
+    for line in ("compliance findings: 1 re-encrypted", "episodes held for review: 1 re-encrypted",
+                 "operations events: 1 re-encrypted, 1 already under the newest key",
+                 "operations total names: 1 re-encrypted, 1 already under the newest key"):
+        assert line in rotated.stdout
+
+    assert not [value for value in await every_stored_value(db) if b"v1.ka." in value]
+    retired = OperationsEvents(db, keys, ring(RETIRED))
+    assert (await retired.totals())["bot_turn|language=en"] == 2, "totals under the old and the new key add up"
+    assert [event.kind for event in await retired.events(0)] == ["bot_turn", "bot_turn"]
+    [finding] = await ComplianceStore(db, keys, ring(RETIRED)).findings(0)
+    assert finding.finding.evidence == "DOB 03/14/1962"
+    [(_, waiting)] = await ComplianceStore(db, keys, ring(RETIRED)).pending(0)
+    assert waiting.conversation_id == "web-waiting"

@@ -68,6 +68,8 @@ def step(action: Action, conversation: str) -> Step:
         Action.READ_AUDIT: Step("GET", "/api/audit"),
         Action.VIEW_ESCALATIONS: Step("GET", "/api/escalations"),
         Action.VIEW_INCIDENTS: Step("GET", "/api/incidents"),
+        Action.VIEW_OPERATIONS: Step("GET", "/api/dashboard?period=7d"),
+        Action.REVIEW_COMPLIANCE: Step("GET", "/api/compliance/findings?period=30d"),
         Action.CLOSE: Step(
             "POST", f"{base}/close", {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"}
         ),

@@ -1,0 +1,1 @@
+"""Automated review of every finished conversation against the chat protocol (``compliance.rules``)."""
