@@ -1,0 +1,152 @@
+"""Rasa's socket.io channel behind the gate, spoken to as the rasa-webchat widget speaks.
+
+Bot, handoff, agent reply pushed as ``bot_uttered``, patient messages to the agent, back to the bot;
+crisis resources first; and the attacks on the session: another patient's conversation id, another
+socket's session id in ``user_uttered``, a forged token.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest_asyncio
+
+from handoff import ConversationState, LiveAgentQueue, Priority
+from stack.services import Stack
+from tests.e2e.patient_client import AgentClient
+from tests.e2e.training_messages import training_message
+from tests.e2e.widget_socket import WidgetSocket
+
+IN_LINE = "in line for a member of our team"
+
+
+@pytest_asyncio.fixture
+async def widget(stack: Stack) -> AsyncIterator[WidgetSocket]:
+    socket = WidgetSocket(stack)
+    await socket.connect()
+    yield socket
+    await socket.close()
+
+
+async def transcript_texts(queue: LiveAgentQueue, conversation_id: str) -> list[str]:
+    return [entry.text for entry in await queue.transcript(conversation_id)]
+
+
+async def test_bot_handoff_agent_reply_and_back_to_the_bot(
+    widget: WidgetSocket, amy: AgentClient, stack_queue: LiveAgentQueue, empty_english_queue: None
+) -> None:
+    await widget.say(training_message("en", "greet"))
+    await widget.wait_for("virtual assistant")
+
+    await widget.say(training_message("en", "request_human"))
+    await widget.wait_for(IN_LINE)
+    conversation = widget.conversation_id
+    assert conversation.startswith("p-")
+    queued = await stack_queue.conversation(conversation)
+    assert queued is not None and queued.state == ConversationState.QUEUED
+
+    status, _ = await amy.call("POST", f"/api/conversations/{conversation}/claim")
+    assert status == 200
+    status, _ = await amy.call("POST", f"/api/conversations/{conversation}/messages",
+                               {"text": "Hi, this is Amy. How can I help?"})
+    assert status == 201
+    await widget.wait_for("Hi, this is Amy")
+
+    replies_before = len(widget.received)
+    await widget.say("I need to move my appointment")
+    _, transcript = await amy.call("GET", f"/api/conversations/{conversation}/transcript")
+    assert [entry["text"] for entry in transcript["entries"]][-1] == "I need to move my appointment"
+    assert len(widget.received) == replies_before, "the bot must not answer while an agent has the patient"
+
+    status, _ = await amy.call("POST", f"/api/conversations/{conversation}/close", {"outcome": "bot"})
+    assert status == 200
+    await widget.say(training_message("en", "ask_hours"))
+    texts = await widget.wait_for("Monday to Friday")
+    assert texts.count("Hi, this is Amy. How can I help?") == 1
+
+
+async def test_crisis_resources_come_first(widget: WidgetSocket, stack_queue: LiveAgentQueue) -> None:
+    await widget.say("I don't want to be here anymore")
+    texts = await widget.wait_for(IN_LINE)
+    assert "988" in texts[0] and "911" in texts[0]
+    conversation = await stack_queue.conversation(widget.conversation_id)
+    assert conversation is not None and conversation.priority == Priority.CRISIS
+
+
+async def test_reconnecting_with_the_session_id_resumes_the_conversation_and_receives_agent_messages(
+    stack: Stack, amy: AgentClient, empty_english_queue: None
+) -> None:
+    first = WidgetSocket(stack)
+    session_id = await first.connect()
+    await first.say(training_message("en", "request_human"))
+    await first.wait_for(IN_LINE)
+    await first.close()
+
+    status, _ = await amy.call("POST", f"/api/conversations/{first.conversation_id}/claim")
+    assert status == 200
+    status, _ = await amy.call("POST", f"/api/conversations/{first.conversation_id}/messages",
+                               {"text": "Amy here, are you still with us?"})
+    assert status == 201
+
+    again = WidgetSocket(stack, first.address)
+    try:
+        assert await again.connect(session_id) == session_id
+        await again.wait_for("Amy here")
+        status, _ = await amy.call("POST", f"/api/conversations/{first.conversation_id}/messages",
+                                   {"text": "Take your time."})
+        assert status == 201
+        texts = await again.wait_for("Take your time.")
+        assert texts.count("Amy here, are you still with us?") == 1
+    finally:
+        await again.close()
+        await amy.call("POST", f"/api/conversations/{first.conversation_id}/close", {"outcome": "closed"})
+
+
+async def test_a_second_socket_cannot_read_or_write_another_patients_conversation(
+    stack: Stack, widget: WidgetSocket, amy: AgentClient, stack_queue: LiveAgentQueue, empty_english_queue: None
+) -> None:
+    await widget.say(training_message("en", "request_human"))
+    await widget.wait_for(IN_LINE)
+    victim = widget.conversation_id
+    victim_session = widget.session_id
+    assert victim_session is not None
+    conversation_id, _, token = victim_session.partition(".")
+
+    attacker = WidgetSocket(stack)
+    try:
+        granted = [await attacker.connect(conversation_id)]
+        for claim in (f"{conversation_id}.{token[:-4]}AAAA", f"{conversation_id}.", victim):
+            granted.append(await rebind(attacker, claim))
+        assert all(not session.startswith(conversation_id) for session in granted), granted
+        await attacker.say("attacker was here", session_id=victim_session)
+
+        status, _ = await amy.call("POST", f"/api/conversations/{victim}/claim")
+        assert status == 200
+        status, _ = await amy.call("POST", f"/api/conversations/{victim}/messages", {"text": "for the victim only"})
+        assert status == 201
+        await widget.wait_for("for the victim only")
+        await attacker.say(training_message("en", "ask_hours"))
+        await attacker.wait_for("Monday to Friday")
+        assert not any("for the victim only" in text for text in attacker.texts)
+        assert not any(IN_LINE in text for text in attacker.texts)
+        assert "attacker was here" not in await transcript_texts(stack_queue, victim)
+        assert "attacker was here" in await transcript_texts(stack_queue, attacker.conversation_id)
+    finally:
+        await attacker.close()
+        await amy.call("POST", f"/api/conversations/{victim}/close", {"outcome": "closed"})
+
+
+async def rebind(socket: WidgetSocket, claim: str) -> str:
+    await socket.client.emit("session_request", {"session_id": claim})
+    return await asyncio.wait_for(socket.confirmed.get(), 30)
+
+
+async def test_the_widget_page_and_script_are_served_locally(stack: Stack, http: aiohttp.ClientSession) -> None:
+    base = f"http://127.0.0.1:{stack.config.rasa_port}/webhooks/socketio"
+    async with http.get(f"{base}/chat") as page:
+        assert page.status == 200
+        html = await page.text()
+    assert '<script src="webchat.js"></script>' in html and "cdn" not in html.lower()
+    async with http.get(f"{base}/webchat.js") as script:
+        assert script.status == 200
+        assert "session_request" in await script.text()
