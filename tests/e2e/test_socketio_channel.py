@@ -65,12 +65,16 @@ async def test_bot_handoff_agent_reply_and_back_to_the_bot(
     assert texts.count("Hi, this is Amy. How can I help?") == 1
 
 
-async def test_crisis_resources_come_first(widget: WidgetSocket, stack_queue: LiveAgentQueue) -> None:
+async def test_crisis_resources_come_first(widget: WidgetSocket, stack_queue: LiveAgentQueue, amy: AgentClient) -> None:
     await widget.say("I don't want to be here anymore")
     texts = await widget.wait_for(IN_LINE)
     assert "988" in texts[0] and "911" in texts[0]
     conversation = await stack_queue.conversation(widget.conversation_id)
     assert conversation is not None and conversation.priority == Priority.CRISIS
+    await amy.call("POST", f"/api/conversations/{widget.conversation_id}/claim")
+    status, _ = await amy.call("POST", f"/api/conversations/{widget.conversation_id}/close",
+                               {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"})
+    assert status == 200
 
 
 async def test_reconnecting_with_the_session_id_resumes_the_conversation_and_receives_agent_messages(
@@ -118,19 +122,21 @@ async def test_a_second_socket_cannot_read_or_write_another_patients_conversatio
         for claim in (f"{conversation_id}.{token[:-4]}AAAA", f"{conversation_id}.", victim):
             granted.append(await rebind(attacker, claim))
         assert all(not session.startswith(conversation_id) for session in granted), granted
-        await attacker.say("attacker was here", session_id=victim_session)
+        hours = training_message("en", "ask_hours")
+        await attacker.say(hours, session_id=victim_session)
+        await attacker.wait_for("Monday to Friday")
+        assert hours not in await transcript_texts(stack_queue, victim)
+        assert hours in await transcript_texts(stack_queue, attacker.conversation_id)
 
         status, _ = await amy.call("POST", f"/api/conversations/{victim}/claim")
         assert status == 200
         status, _ = await amy.call("POST", f"/api/conversations/{victim}/messages", {"text": "for the victim only"})
         assert status == 201
         await widget.wait_for("for the victim only")
-        await attacker.say(training_message("en", "ask_hours"))
-        await attacker.wait_for("Monday to Friday")
-        assert not any("for the victim only" in text for text in attacker.texts)
-        assert not any(IN_LINE in text for text in attacker.texts)
-        assert "attacker was here" not in await transcript_texts(stack_queue, victim)
-        assert "attacker was here" in await transcript_texts(stack_queue, attacker.conversation_id)
+        await attacker.say(training_message("en", "greet"))
+        await attacker.wait_for("virtual assistant")
+        assert not any("for the victim only" in text or IN_LINE in text for text in attacker.texts)
+        assert not any("Monday to Friday" in text for text in widget.texts)
     finally:
         await attacker.close()
         await amy.call("POST", f"/api/conversations/{victim}/close", {"outcome": "closed"})
@@ -146,7 +152,7 @@ async def test_the_widget_page_and_script_are_served_locally(stack: Stack, http:
     async with http.get(f"{base}/chat") as page:
         assert page.status == 200
         html = await page.text()
-    assert '<script src="webchat.js"></script>' in html and "cdn" not in html.lower()
+    assert '<script src="webchat.js"></script>' in html and "https://" not in html
     async with http.get(f"{base}/webchat.js") as script:
         assert script.status == 200
         assert "session_request" in await script.text()

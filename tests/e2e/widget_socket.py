@@ -64,7 +64,10 @@ class WidgetSocket:
                 self.arrived.clear()
                 await self.arrived.wait()
 
-        await asyncio.wait_for(arrived(), WAIT_SECONDS)
+        try:
+            await asyncio.wait_for(arrived(), WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"no message containing {fragment!r} in {self.texts}") from None
         return self.texts
 
     async def close(self) -> None:
