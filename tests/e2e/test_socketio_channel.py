@@ -6,13 +6,16 @@ socket's session id in ``user_uttered``, a forged token.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiohttp
+import pytest
 import pytest_asyncio
 
 from handoff import ConversationState, LiveAgentQueue, Priority
-from stack.services import Stack
+from stack.services import Stack, free_port, wait_until_serving
 from tests.e2e.patient_client import AgentClient
 from tests.e2e.training_messages import training_message
 from tests.e2e.widget_socket import WidgetSocket
@@ -156,3 +159,55 @@ async def test_the_widget_page_and_script_are_served_locally(stack: Stack, http:
     async with http.get(f"{base}/webchat.js") as script:
         assert script.status == 200
         assert "session_request" in await script.text()
+
+
+@pytest.fixture
+def second_rasa_process(stack: Stack, tmp_path: Path) -> Iterator[int]:
+    """The port of another Rasa server on the stack's Redis, model and action server, as a second process behind
+    a load balancer would be."""
+    port = free_port()
+    log = tmp_path / "second-rasa.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [str(stack.config.bin_dir / "rasa"), "run", "--model", str(stack.model), "--port", str(port),
+             "--interface", "127.0.0.1", "--credentials", str(stack.config.credentials_file),
+             "--endpoints", "endpoints.yml"],
+            cwd=stack.config.project_dir, env=stack.environment(), stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/webhooks/socketio/", process, log, timeout_seconds=300)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def test_agent_messages_reach_the_patient_on_whichever_process_holds_the_socket(
+    stack: Stack, second_rasa_process: int, amy: AgentClient, empty_english_queue: None
+) -> None:
+    first = WidgetSocket(stack)
+    session_id = await first.connect()
+    await first.say(training_message("en", "request_human"))
+    await first.wait_for(IN_LINE)
+    status, _ = await amy.call("POST", f"/api/conversations/{first.conversation_id}/claim")
+    assert status == 200
+    status, _ = await amy.call("POST", f"/api/conversations/{first.conversation_id}/messages",
+                               {"text": "Amy, first process"})
+    assert status == 201
+    await first.wait_for("Amy, first process")
+    await first.close()
+
+    moved = WidgetSocket(stack, first.address, port=second_rasa_process)
+    try:
+        assert await moved.connect(session_id) == session_id
+        status, _ = await amy.call("POST", f"/api/conversations/{first.conversation_id}/messages",
+                                   {"text": "Amy, second process"})
+        assert status == 201
+        texts = await moved.wait_for("Amy, second process")
+        assert "Amy, first process" not in texts
+        await moved.say("thanks, I am on the other server now")
+        _, transcript = await amy.call("GET", f"/api/conversations/{first.conversation_id}/transcript")
+        assert transcript["entries"][-1]["text"] == "thanks, I am on the other server now"
+    finally:
+        await moved.close()
+        await amy.call("POST", f"/api/conversations/{first.conversation_id}/close", {"outcome": "closed"})

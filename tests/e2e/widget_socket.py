@@ -15,8 +15,8 @@ class WidgetSocket:
     """``session_request`` with the kept session id, ``user_uttered`` with ``message``, ``customData`` and
     ``session_id``; every ``bot_uttered`` it receives is kept in order."""
 
-    def __init__(self, stack: Stack, address: Optional[str] = None) -> None:
-        self.url = f"http://127.0.0.1:{stack.config.rasa_port}"
+    def __init__(self, stack: Stack, address: Optional[str] = None, port: Optional[int] = None) -> None:
+        self.url = f"http://127.0.0.1:{port or stack.config.rasa_port}"
         self.address = address or client_address()
         self.client = socketio.AsyncClient(reconnection=False)
         self.received: list[dict[str, Any]] = []
