@@ -7,7 +7,10 @@ conversation across every Rasa process: it holds a lease in Redis while it
 runs, and it keeps the id of the last message delivered (the cursor) in Redis,
 so a relay started by another process, or after a reconnect, goes on where the
 last one stopped and never sends a message twice. A message whose delivery
-fails is tried again; the cursor moves only past a delivered one.
+fails is tried again; the cursor moves only past a delivered one. An outbox
+message that does not open at its place (moved, replayed or forged in Redis) is
+never delivered: the messages before it are, the relay stops and an
+``undecryptable_data`` incident is raised.
 """
 
 import asyncio
@@ -21,7 +24,8 @@ from redis.exceptions import LockError
 from connectors.patient_push import PUSH_STATES
 from handoff import LiveAgentQueue
 from handoff.spool import STORAGE_ERRORS
-from handoff.transcripts import OutboxMessage
+from handoff.incidents import IncidentKind, IncidentLog
+from handoff.transcripts import OutboxInterrupted, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +43,9 @@ Finished = Callable[[], Awaitable[None]]
 class AgentMessageRelay:
     """Runs, in this process, the relays of the conversations it was asked to follow."""
 
-    def __init__(self, queue: LiveAgentQueue) -> None:
+    def __init__(self, queue: LiveAgentQueue, incidents: IncidentLog) -> None:
         self.queue = queue
+        self.incidents = incidents
         self.running: dict[str, asyncio.Task[None]] = {}
 
     def follow(self, conversation_id: str, deliver: Deliver, wanted: StillWanted = lambda: True,
@@ -98,15 +103,27 @@ class AgentMessageRelay:
                 return True
             cursor_key = self.queue.keys.relay_cursor(conversation_id, conversation.episode)
             cursor = (await self.queue.redis.get(cursor_key) or b"0").decode()
-            messages = await self.queue.agent_messages(conversation_id, conversation.episode, cursor, RELAY_WAIT_MS)
-            for message in messages:
-                if not await self._delivered(conversation_id, deliver, message):
-                    break
-                await self.queue.redis.set(cursor_key, message.message_id, ex=CURSOR_SECONDS)
+            try:
+                messages = await self.queue.agent_messages(conversation_id, conversation.episode, cursor,
+                                                           RELAY_WAIT_MS)
+            except OutboxInterrupted as interrupted:
+                await self._deliver_in_order(conversation_id, deliver, interrupted.opened, cursor_key)
+                await self.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="agent message relay",
+                                                    conversation=self.queue.pseudonym(conversation_id))
+                return True
+            await self._deliver_in_order(conversation_id, deliver, messages, cursor_key)
             await lease.reacquire()
             if not messages and conversation.state not in PUSH_STATES:
                 return True
         return False
+
+    async def _deliver_in_order(self, conversation_id: str, deliver: Deliver, messages: list[OutboxMessage],
+                                cursor_key: str) -> None:
+        """Delivers until one fails (it is tried again on the next read); the cursor follows each delivered one."""
+        for message in messages:
+            if not await self._delivered(conversation_id, deliver, message):
+                return
+            await self.queue.redis.set(cursor_key, message.message_id, ex=CURSOR_SECONDS)
 
     async def _delivered(self, conversation_id: str, deliver: Deliver, message: OutboxMessage) -> bool:
         try:

@@ -19,7 +19,7 @@ from connectors.patient_access import PatientGatekeeper
 from connectors.patient_push import PUSH_WAIT_MS, AgentMessagePush
 from handoff import AgentDirectory, HandoffSettings, KeySpace, LiveAgentQueue
 from handoff.agents import AgentDirectoryError
-from handoff.audit import AuditLog
+from handoff.audit_intake import AuditIntake
 from handoff.incidents import CredentialRefusals, IncidentLog
 from handoff.patient_sessions import PatientSessions
 from handoff.spool import CrisisReplayer, CrisisSpool
@@ -42,7 +42,6 @@ class GateServices:
         self.keys = KeySpace(namespace)
         self.key_ring = settings.key_ring()
         self.access = settings.patients
-        self.audit_keys = settings.audit_key_ring() if settings.audit_keys else None
         self.incident_response = settings.incidents
         self.retention_ms = settings.retention.ms
         self.catalog = LanguageCatalog.load()
@@ -79,17 +78,17 @@ class GateServices:
 
     @property
     def incidents(self) -> IncidentLog:
-        """Incidents this process detects; audited when the process has the audit keys (``HANDOFF_AUDIT_KEYS``)."""
+        """Incidents this process detects, audited through the intake (``handoff.audit_intake``): a Rasa server
+        holds no audit keys."""
         if self._incidents is None:
-            audit = AuditLog(self.queue.redis, self.keys, self.audit_keys) if self.audit_keys else None
-            self._incidents = IncidentLog(self.queue.redis, self.keys, self.queue.pseudonym, audit,
-                                          self.incident_response)
+            self._incidents = IncidentLog(self.queue.redis, self.keys, self.queue.pseudonym,
+                                          AuditIntake(self.keys, self.key_ring), self.incident_response)
         return self._incidents
 
     @property
     def push_sockets(self) -> AgentMessagePush:
         if self._push is None:
-            self._push = AgentMessagePush(self.queue, self.sessions, self.access)
+            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.incidents)
         return self._push
 
     @property

@@ -135,7 +135,7 @@ class GatedChannel(InputChannel):
     def relay(self) -> AgentMessageRelay:
         """Created on first use, inside the server's event loop."""
         if self._relay is None:
-            self._relay = AgentMessageRelay(self.services.queue)
+            self._relay = AgentMessageRelay(self.services.queue, self.services.incidents)
         return self._relay
 
     def url_prefix(self) -> str:

@@ -7,7 +7,9 @@ The push token comes with the handoff message and belongs to one episode
 socket reads only that episode's outbox. Each socket holds a lease in Redis, so
 a conversation has at most ``PATIENT_PUSH_SOCKETS_PER_CONVERSATION`` open across
 every process, and a process at most ``PATIENT_PUSH_SOCKETS_PER_PROCESS``. An
-open socket keeps the patient's session from going idle.
+open socket keeps the patient's session from going idle. An outbox message that does not open at its place
+(replayed, moved or forged in Redis, ``handoff.sealed_records``) is never delivered: the socket closes
+(1011) and an ``undecryptable_data`` incident is raised.
 """
 
 import json
@@ -18,13 +20,16 @@ from typing import Any
 from sanic.request import Request
 
 from handoff import ConversationState, LiveAgentQueue
+from handoff.incidents import IncidentKind, IncidentLog
 from handoff.patient_sessions import PatientSessions
 from handoff.settings import PatientAccess
+from handoff.transcripts import OutboxInterrupted, OutboxMessage
 
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 MESSAGE_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 PUSH_WAIT_MS = 15_000
 PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
+UNDELIVERABLE = "a message could not be delivered safely; staff have been alerted"
 
 
 class PushRefused(Exception):
@@ -32,10 +37,13 @@ class PushRefused(Exception):
 
 
 class AgentMessagePush:
-    def __init__(self, queue: LiveAgentQueue, sessions: PatientSessions, access: PatientAccess) -> None:
+    def __init__(
+        self, queue: LiveAgentQueue, sessions: PatientSessions, access: PatientAccess, incidents: IncidentLog
+    ) -> None:
         self.queue = queue
         self.sessions = sessions
         self.access = access
+        self.incidents = incidents
         self.open_sockets = 0
 
     async def serve(self, request: Request, ws: Any) -> None:
@@ -52,15 +60,15 @@ class AgentMessagePush:
         self.open_sockets += 1
         try:
             while await self.sessions.acquire_push_socket(sender, socket_id):
-                messages = await self.queue.agent_messages(sender, episode, after, PUSH_WAIT_MS)
-                for outbox_message in messages:
-                    after = outbox_message.message_id
-                    await ws.send(json.dumps({
-                        "recipient_id": sender,
-                        "id": outbox_message.message_id,
-                        "from": outbox_message.entry.role.value,
-                        "text": outbox_message.entry.text,
-                    }))
+                try:
+                    messages = await self.queue.agent_messages(sender, episode, after, PUSH_WAIT_MS)
+                except OutboxInterrupted as interrupted:
+                    await self._send(ws, sender, interrupted.opened)
+                    await self.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="patient push",
+                                                        conversation=self.queue.pseudonym(sender))
+                    await ws.close(code=1011, reason=UNDELIVERABLE)
+                    return
+                after = await self._send(ws, sender, messages) or after
                 conversation = await self.queue.conversation(sender)
                 current = conversation is not None and conversation.episode == episode
                 if not messages and not (current and conversation.state in PUSH_STATES):  # type: ignore[union-attr]
@@ -72,6 +80,18 @@ class AgentMessagePush:
         finally:
             self.open_sockets -= 1
             await self.sessions.release_push_socket(sender, socket_id)
+
+    @staticmethod
+    async def _send(ws: Any, sender: str, messages: list[OutboxMessage]) -> str:
+        """Sends the messages; the id of the last one, or "" when there were none."""
+        for outbox_message in messages:
+            await ws.send(json.dumps({
+                "recipient_id": sender,
+                "id": outbox_message.message_id,
+                "from": outbox_message.entry.role.value,
+                "text": outbox_message.entry.text,
+            }))
+        return messages[-1].message_id if messages else ""
 
     async def _open_episode(self, sender: str, token: str, after: str, socket_id: str) -> int:
         """The episode the token opens, with this socket's lease taken; raises ``PushRefused``."""

@@ -69,7 +69,7 @@ class LiveAgentQueue(ConversationTranscripts):
     ) -> None:
         self.redis = redis
         self.keys = keys or KeySpace()
-        self._key_ring = key_ring
+        self.key_ring = key_ring
         self.facts = HealthFacts(key_ring)
         self.seals = ConversationSeals(key_ring)
         self.retention_ms = retention_ms
@@ -85,7 +85,7 @@ class LiveAgentQueue(ConversationTranscripts):
 
     def pseudonym(self, conversation_id: str) -> str:
         """How log lines name the conversation (``handoff.log_privacy``)."""
-        return pseudonym(self._key_ring, conversation_id)
+        return pseudonym(self.key_ring, conversation_id)
 
     async def conversation(self, conversation_id: str) -> Optional[Conversation]:
         """The conversation with its health facts opened; ``EnvelopeError`` if one was moved or altered."""

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
 from handoff.audit import AuditLog
+from handoff.audit_intake import IntakeAdmission
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.crypto import EnvelopeError
 from handoff.errors import (
@@ -35,6 +36,7 @@ QUEUE_KEY = web.AppKey("queue", LiveAgentQueue)
 DIRECTORY_KEY = web.AppKey("directory", AgentDirectory)
 SESSIONS_KEY = web.AppKey("sessions", AgentSessions)
 AUDIT_KEY = web.AppKey("audit", AuditLog)
+INTAKE_KEY = web.AppKey("audit-intake", IntakeAdmission)
 SEALER_KEY = web.AppKey("audit-sealer", asyncio.Task)
 THROTTLE_KEY = web.AppKey("throttle", LoginThrottle)
 PRESENCE_KEY = web.AppKey("presence", AgentPresence)

@@ -13,11 +13,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
 from handoff.audit import AuditLog, seal_periodically
+from handoff.audit_intake import IntakeAdmission
 from handoff.console.api import (
     AUDIT_KEY,
     CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
     INCIDENTS_KEY,
+    INTAKE_KEY,
     MAX_REQUEST_BYTES,
     PRESENCE_KEY,
     QUEUE_KEY,
@@ -76,6 +78,7 @@ def create_console_app(
     app[AUDIT_KEY] = audit
     app[THROTTLE_KEY] = throttle
     app[INCIDENTS_KEY] = IncidentLog(queue.redis, queue.keys, queue.pseudonym, audit, incident_response)
+    app[INTAKE_KEY] = IntakeAdmission(queue.redis, audit, queue.key_ring, app[INCIDENTS_KEY])
     app[PRESENCE_KEY] = AgentPresence(
         queue.redis, queue.keys, queue, sessions.access.presence_timeout_seconds,
         lambda language: notices.notice(language, AGENT_LEFT_NOTICE),
@@ -121,7 +124,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     )
 
     async def start_sealing(app: web.Application) -> None:
-        app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit))
+        app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit, app[INTAKE_KEY].admit))
         app[VERIFIER_KEY] = asyncio.ensure_future(
             verify_periodically(audit, app[INCIDENTS_KEY], settings.incidents.audit_verify_seconds)
         )
@@ -134,6 +137,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         app[SEALER_KEY].cancel()
         app[VERIFIER_KEY].cancel()
         app[REAPER_KEY].cancel()
+        await app[INTAKE_KEY].admit()
         await audit.seal()
         await redis.close()
 
