@@ -23,8 +23,8 @@ from redis.exceptions import LockError
 
 from connectors.patient_push import PUSH_STATES
 from handoff import LiveAgentQueue
-from handoff.spool import STORAGE_ERRORS
 from handoff.incidents import IncidentKind, IncidentLog
+from handoff.spool import STORAGE_ERRORS
 from handoff.transcripts import OutboxInterrupted, OutboxMessage
 
 logger = logging.getLogger(__name__)
