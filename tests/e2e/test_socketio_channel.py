@@ -175,7 +175,7 @@ def second_rasa_process(stack: Stack, tmp_path: Path) -> Iterator[int]:
             cwd=stack.config.project_dir, env=stack.environment(), stdout=output, stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_serving(f"http://127.0.0.1:{port}/webhooks/socketio/", process, log, timeout_seconds=300)
+        wait_until_serving(f"http://127.0.0.1:{port}/webhooks/socketio/", process, log, timeout_seconds=600)
         yield port
     finally:
         process.terminate()
