@@ -42,6 +42,8 @@ from connectors.gate import StorageUnavailable, client_locale
 from connectors.gate_services import GateServices, prepare_rasa_conversation
 from connectors.patient_push import PUSH_STATES
 from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings
+from handoff.crypto import EnvelopeError
+from handoff.incidents import IncidentKind
 from handoff.patient_sessions import PatientAccessError
 from handoff.spool import STORAGE_ERRORS
 from handoff.transcripts import OutboxMessage
@@ -188,7 +190,12 @@ class GatedChannel(InputChannel):
         relayed = await redis.hgetall(keys.relayed_conversations(self.name()))
         for field, sealed in relayed.items():
             conversation_id = field.decode()
-            recipient = self.services.key_ring.open(sealed.decode(), _recipient_context(conversation_id)).decode()
+            try:
+                recipient = self.services.key_ring.open(sealed.decode(), _recipient_context(conversation_id)).decode()
+            except EnvelopeError:
+                await self.services.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="relay recipients",
+                                                             conversation=self.services.queue.pseudonym(conversation_id))
+                continue
             self._relay_to(conversation_id, recipient)
 
     async def admit(self, message: UserMessage, finding: Optional[CrisisFinding]) -> tuple[str, str]:
