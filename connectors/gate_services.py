@@ -121,8 +121,10 @@ class GateServices:
         return self._gate
 
     def start_replaying(self) -> None:
-        """Crises spooled while Redis was unreachable (by this or an earlier process) reach the queue."""
-        self._replaying = asyncio.ensure_future(self.replayer.run())
+        """Crises spooled while Redis was unreachable (by this or an earlier process) reach the queue; once, however
+        many channels share these services."""
+        if self._replaying is None or self._replaying.done():
+            self._replaying = asyncio.ensure_future(self.replayer.run())
 
     def stop_replaying(self) -> None:
         if self._replaying is not None:
