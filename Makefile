@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run dev test lint typecheck validate pytest story-test chromium eval bench report clean
+.PHONY: run dev test lint typecheck validate pytest story-test chromium widget eval bench report clean
 
 # `rasa test` runs every test_*.yml under the project, the venv included, where Rasa's package
 # carries the sample tests `rasa init` copies (mood_great, utter_happy...): not this bot's.
@@ -23,7 +23,14 @@ $(BIN)/.installed: requirements.lock
 	rm -f $(RASA_SAMPLE_TESTS)
 	touch $@
 
-run: $(BIN)/.installed
+# The stock rasa-webchat widget (socket.io channel), pinned by package-lock.json, served by the Rasa server.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+widget: node_modules/.installed
+
+run: $(BIN)/.installed widget
 	$(BIN)/python -m stack.domain
 	$(BIN)/python -m stack
 
@@ -43,7 +50,7 @@ validate: $(BIN)/.installed
 	$(BIN)/python -m stack.domain --check
 	$(BIN)/rasa data validate --fail-on-warnings
 
-pytest: $(BIN)/.installed chromium
+pytest: $(BIN)/.installed chromium widget
 	$(BIN)/python -m pytest -q
 
 # Browser tests drive Debian's chromium; install it if it is missing (needs root or sudo).
@@ -77,4 +84,4 @@ report: $(BIN)/.installed
 	$(BIN)/python -m handoff.operations_report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL))
 
 clean:
-	rm -rf $(VENV) models .data/story-results
+	rm -rf $(VENV) models .data/story-results node_modules

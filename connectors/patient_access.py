@@ -97,7 +97,7 @@ class PatientGatekeeper:
         try:
             return await self._admit(request, sender, metadata, crisis)
         except Unauthorized:
-            await self._count_refusal()
+            await self.count_refusal()
             raise
 
     async def _admit(
@@ -125,7 +125,7 @@ class PatientGatekeeper:
         try:
             portal_patient_id = self.portal_patient_id(metadata)
         except Unauthorized:
-            await self._count_refusal()
+            await self.count_refusal()
             raise
         credential = await self.sessions.open(client_address(request), portal_patient_id)
         return Admission(credential.conversation_id, credential, portal_patient_id)
@@ -148,7 +148,7 @@ class PatientGatekeeper:
             await self.sessions.count_message(sender)
         return Admission(sender)
 
-    async def _count_refusal(self) -> None:
+    async def count_refusal(self) -> None:
         """Counts a 401 toward the credential-flood incident; with Redis unreachable the refusal still stands."""
         try:
             await self.refusals.refused()

@@ -50,6 +50,8 @@ class StackConfig:
     """The audit log's own key ring (``HANDOFF_AUDIT_KEYS``); required by the console."""
     extra_environment: dict[str, str] = field(default_factory=dict)
     """Added to every process's environment, e.g. ``SANIC_PROXIES_COUNT`` or ``PATIENT_*`` limits."""
+    credentials_file: Path = PROJECT_DIR / "credentials.yml"
+    """The channels ``rasa run`` opens (tests add Twilio with a stand-in API)."""
     tls_certificate: Optional[Path] = None
     tls_key: Optional[Path] = None
     """With both set, the Rasa server (patient channel) and the console serve HTTPS and WSS only."""
@@ -172,7 +174,7 @@ class Stack:
                     "--model", str(self.model),
                     "--port", str(self.config.rasa_port),
                     "--interface", "127.0.0.1",
-                    "--credentials", "credentials.yml",
+                    "--credentials", str(self.config.credentials_file),
                     "--endpoints", "endpoints.yml",
                     *tls_options,
                 ],

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import pytest_asyncio
@@ -16,7 +17,7 @@ from redis.asyncio import Redis
 from handoff import KeyRing, KeySpace, hash_password
 from handoff.crypto import generate_key_ring_spec
 from stack.redis_server import RedisServer
-from stack.services import Stack, StackConfig, free_port, wait_until_serving
+from stack.services import PROJECT_DIR, Stack, StackConfig, free_port, wait_until_serving
 
 AGENT_PASSWORDS = {
     "amy": "amy-secret-pass",
@@ -119,10 +120,42 @@ def coverage_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+TWILIO_AUTH_TOKEN = "twilio-auth-token-for-tests"
+TWILIO_NUMBER = "+15550001111"
+TWILIO_WHATSAPP_NUMBER = "whatsapp:+15550002222"
+
+
+@pytest.fixture(scope="session")
+def twilio_api_port() -> int:
+    """Where the stand-in for the Twilio REST API listens (``tests/channels/twilio_api.py``)."""
+    return free_port()
+
+
+def credentials_with_twilio(data_dir: Path, twilio_api_port: int) -> Path:
+    """The project's channels, and Twilio's with its API at the stand-in's address."""
+    credentials = yaml.safe_load((PROJECT_DIR / "credentials.yml").read_text())
+    credentials["connectors.gated_channel.twilio"] = {
+        "account_sid": TWILIO_ACCOUNT_SID,
+        "auth_token": TWILIO_AUTH_TOKEN,
+        "twilio_number": TWILIO_NUMBER,
+        "whatsapp_number": TWILIO_WHATSAPP_NUMBER,
+        "api_base_url": f"http://127.0.0.1:{twilio_api_port}",
+    }
+    path = data_dir / "credentials.yml"
+    path.write_text(yaml.safe_dump(credentials))
+    return path
+
+
 def stack_config(
-    redis_url: str, key_ring_spec: str, agents_file: Path, coverage_file: Path, data_dir: Path
+    redis_url: str, key_ring_spec: str, agents_file: Path, coverage_file: Path, data_dir: Path,
+    twilio_api_port: Optional[int] = None,
 ) -> StackConfig:
-    """A whole system on free ports, on the given Redis."""
+    """A whole system on free ports, on the given Redis (with Twilio when given its stand-in API's port)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    credentials = PROJECT_DIR / "credentials.yml"
+    if twilio_api_port is not None:
+        credentials = credentials_with_twilio(data_dir, twilio_api_port)
     return StackConfig(
         data_dir=data_dir,
         data_keys=key_ring_spec,
@@ -134,6 +167,7 @@ def stack_config(
         console_port=free_port(),
         coverage_file=coverage_file,
         extra_environment=STACK_ENVIRONMENT,
+        credentials_file=credentials,
     )
 
 
@@ -143,10 +177,11 @@ def stack(
     key_ring_spec: str,
     agents_file: Path,
     coverage_file: Path,
+    twilio_api_port: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     config = stack_config(
-        redis_server.url, key_ring_spec, agents_file, coverage_file, tmp_path_factory.mktemp("stack")
+        redis_server.url, key_ring_spec, agents_file, coverage_file, tmp_path_factory.mktemp("stack"), twilio_api_port
     )
     running = Stack(config).start()
     yield running

@@ -36,6 +36,9 @@ INCIDENT_OPEN = "incident-open"
 OPERATIONS = "operations"
 OPERATIONS_ONCE = "operations-once"
 COMPLIANCE = "compliance"
+RELAYED = "relayed"
+RELAY_LEASE = "relay-lease"
+RELAY_CURSOR = "relay-cursor"
 
 
 class KeySpace:
@@ -93,6 +96,18 @@ class KeySpace:
 
     def gate_lock(self, conversation_id: str) -> str:
         return self.key(GATE_LOCK, conversation_id)
+
+    def relayed_conversations(self, channel: str) -> str:
+        """Conversations of a platform channel whose agent messages a relay delivers: id -> sealed recipient."""
+        return self.key(RELAYED, channel)
+
+    def relay_lease(self, conversation_id: str) -> str:
+        """Held by the one process that relays the conversation's agent messages now."""
+        return self.key(RELAY_LEASE, conversation_id)
+
+    def relay_cursor(self, conversation_id: str, episode: int) -> str:
+        """The id of the last agent message of the episode delivered to the patient's platform."""
+        return self.key(RELAY_CURSOR, conversation_id, str(episode))
 
     def spool_replayed(self, entry_id: str) -> str:
         """Set once a spooled crisis is in the queue, so that replaying it again changes nothing."""
