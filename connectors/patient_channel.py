@@ -30,7 +30,6 @@ from typing import Any, Awaitable, Callable, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, ConversationResumed, SlotSet
-from redis.asyncio import Redis
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -44,6 +43,7 @@ from handoff.audit_intake import AuditIntake
 from handoff.crypto import EnvelopeError
 from handoff.incidents import CredentialRefusals, IncidentKind, IncidentLog
 from handoff.patient_sessions import PatientAccessError, PatientSessions
+from handoff.redis_connection import async_redis
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
 from languages import LanguageCatalog
@@ -150,7 +150,7 @@ class PatientChannel(InputChannel):
     def queue(self) -> LiveAgentQueue:
         """Created on first use, inside the server's event loop."""
         if self._queue is None:
-            redis = Redis.from_url(
+            redis = async_redis(
                 self.redis_url,
                 socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
                 socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,

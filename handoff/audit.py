@@ -43,6 +43,7 @@ from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
+from handoff.redis_connection import async_redis
 from handoff.redis_values import decoded, text_of
 
 if TYPE_CHECKING:
@@ -287,7 +288,7 @@ async def _run(command: str, since: Optional[str]) -> int:
     from handoff.settings import HandoffSettings
 
     settings = HandoffSettings.from_env()
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings.redis_url)
     audit = AuditLog(redis, KeySpace(settings.namespace), settings.audit_key_ring(), settings.audit_anchor)
     try:
         if command == "seal":

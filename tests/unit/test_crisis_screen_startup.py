@@ -61,8 +61,8 @@ def test_the_screen_loads_when_tensorflow_was_imported_first() -> None:
         import json
         import tensorflow
         import screening
-        finding = screening.CrisisScreen(classifier=None).screen("quiero quitarme la vida", "es")
-        print(json.dumps({"finding": finding and finding.category.value, "tensorflow": hasattr(tensorflow, "constant")}))
+        found = screening.CrisisScreen(classifier=None).screen("quiero quitarme la vida", "es")
+        print(json.dumps({"finding": found and found.category.value, "tensorflow": hasattr(tensorflow, "constant")}))
         """
     )
     assert report == {"finding": "suicide_self_harm", "tensorflow": True}
