@@ -58,6 +58,8 @@ class StackConfig:
     """Sanic workers of each Rasa server (``SANIC_WORKERS``): they share one port, and Redis holds every state."""
     extra_rasa_ports: tuple[int, ...] = ()
     """Further Rasa server processes on the same Redis, one per port (as behind a load balancer)."""
+    credentials_file: Path = Path("credentials.yml")
+    """Rasa's input channels (relative to ``project_dir``); the benchmark adds Rasa's stock ``rest`` channel."""
 
 class Stack:
     """Redis (unless ``redis_url`` is given), action server, Rasa server and console."""
@@ -167,11 +169,7 @@ class Stack:
         self.start_actions()
         try:
             self._spawn(SERVICE_NAMES[1], self.rasa_command(self.config.rasa_port), self.environment())
-            self._spawn(
-                SERVICE_NAMES[2],
-                [str(self.config.bin_dir / "python"), "-m", "handoff.console", "--port", str(self.config.console_port)],
-                self.console_environment(),
-            )
+            self.spawn_console(self.config.console_port, SERVICE_NAMES[2])
             extra = [self.spawn_rasa(port) for port in self.config.extra_rasa_ports]
             self.wait_until_serving(self.actions_health_url, 0, 240)
             self.wait_until_serving(self.console_url, 2)
@@ -196,14 +194,24 @@ class Stack:
             "--model", str(self.model),
             "--port", str(port),
             "--interface", "127.0.0.1",
-            "--credentials", "credentials.yml",
+            "--credentials", str(self.config.credentials_file),
             "--endpoints", "endpoints.yml",
             *tls_options,
         ]
 
-    def spawn_rasa(self, port: int) -> subprocess.Popen[bytes]:
-        """One more Rasa server on this stack's Redis, on ``port`` (log ``rasa-<port>.log``); stopped with the rest."""
-        self._spawn(f"rasa-{port}", self.rasa_command(port), self.environment())
+    def spawn_rasa(self, port: int, workers: Optional[int] = None) -> subprocess.Popen[bytes]:
+        """One more Rasa server on this stack's Redis, on ``port`` (log ``rasa-<port>.log``), with ``workers`` Sanic
+        workers (default: the stack's); stopped with the rest."""
+        environment = self.environment()
+        if workers is not None:
+            environment["SANIC_WORKERS"] = str(workers)
+        self._spawn(f"rasa-{port}", self.rasa_command(port), environment)
+        return self.processes[-1]
+
+    def spawn_console(self, port: int, name: str = "") -> subprocess.Popen[bytes]:
+        """A console process on this stack's Redis, on ``port`` (log ``<name>.log``, default ``console-<port>``)."""
+        command = [str(self.config.bin_dir / "python"), "-m", "handoff.console", "--port", str(port)]
+        self._spawn(name or f"console-{port}", command, self.console_environment())
         return self.processes[-1]
 
     def wait_until_rasa_serves(self, port: int, process: subprocess.Popen[bytes], timeout_seconds: float = 240) -> None:

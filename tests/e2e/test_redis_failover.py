@@ -10,13 +10,13 @@ import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import MasterNotFoundError, Sentinel
 
 from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority
 from handoff.redis_connection import async_redis
@@ -76,9 +76,13 @@ async def replicated(primary: RedisServer, replica: RedisServer) -> None:
             await asyncio.sleep(0.05)
 
 
-async def primary_port(topology: SentinelRedis) -> int:
+async def primary_port(topology: SentinelRedis) -> Optional[int]:
+    """The port of the primary the sentinels name, ``None`` while they hold it down and elect none."""
     watchers = Sentinel([("127.0.0.1", server.port) for server in topology.sentinels])
-    _, port = await watchers.discover_master(topology.service)
+    try:
+        _, port = await watchers.discover_master(topology.service)
+    except MasterNotFoundError:
+        return None
     return int(port)
 
 
