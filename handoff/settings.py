@@ -15,6 +15,7 @@ MAX_MESSAGE_BYTES = 4096
 """Largest patient or agent message accepted, in UTF-8 bytes."""
 DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
 DEFAULT_AUDIT_ANCHOR = Path(".data/audit-anchor.jsonl")
+DEFAULT_AUDIT_ARCHIVE = Path(".data/audit-archive")
 DAY_MS = 86_400_000
 MAX_RETENTION_DAYS = 36_525
 """A hundred years: longer is a typo, and Redis expiry times must stay in range."""
@@ -153,6 +154,26 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class AuditRetention:
+    """How long the audit log is kept (HIPAA: six years) and how long it stays in Redis before
+    ``python -m handoff.audit archive`` moves it into sealed files (README, "Audit log")."""
+
+    retention_days: int = 6 * 365
+    archive_after_days: int = 90
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "AuditRetention":
+        """Reads ``AUDIT_RETENTION_DAYS`` and ``AUDIT_ARCHIVE_AFTER_DAYS``."""
+        retention = cls(**positive_ints(cls, environ, "AUDIT_"))
+        if not retention.archive_after_days <= retention.retention_days <= MAX_RETENTION_DAYS:
+            raise SettingsError(
+                f"AUDIT_RETENTION_DAYS ({retention.retention_days}) must be at least AUDIT_ARCHIVE_AFTER_DAYS "
+                f"({retention.archive_after_days}) and at most {MAX_RETENTION_DAYS}"
+            )
+        return retention
+
+
+@dataclass(frozen=True)
 class TlsFiles:
     """A server certificate (PEM, with its chain) and its private key."""
 
@@ -184,6 +205,8 @@ class HandoffSettings:
     patients: PatientAccess = PatientAccess()
     audit_keys: str = ""
     audit_anchor: Path = DEFAULT_AUDIT_ANCHOR
+    audit_archive: Path = DEFAULT_AUDIT_ARCHIVE
+    audit_retention: AuditRetention = AuditRetention()
     agents: AgentAccess = AgentAccess()
     tls: Optional[TlsFiles] = None
     retention: Retention = Retention()
@@ -193,8 +216,8 @@ class HandoffSettings:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
-        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*`` and
-        ``INCIDENT_*`` limits."""
+        ``HANDOFF_AUDIT_ARCHIVE``, ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the
+        ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*`` and ``INCIDENT_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -217,6 +240,8 @@ class HandoffSettings:
             patients=PatientAccess.from_env(environ),
             audit_keys=environ.get("HANDOFF_AUDIT_KEYS", ""),
             audit_anchor=Path(environ.get("HANDOFF_AUDIT_ANCHOR") or DEFAULT_AUDIT_ANCHOR),
+            audit_archive=Path(environ.get("HANDOFF_AUDIT_ARCHIVE") or DEFAULT_AUDIT_ARCHIVE),
+            audit_retention=AuditRetention.from_env(environ),
             agents=AgentAccess.from_env(environ),
             tls=TlsFiles.from_env(environ),
             retention=Retention.from_env(environ),

@@ -89,6 +89,11 @@ class Stack:
         return self.config.data_dir / "audit-anchor.jsonl"
 
     @property
+    def audit_archive(self) -> Path:
+        """Where ``python -m handoff.audit archive`` writes the sealed segments it moves out of Redis."""
+        return self.config.data_dir / "audit-archive"
+
+    @property
     def tls(self) -> bool:
         return self.config.tls_certificate is not None and self.config.tls_key is not None
 
@@ -146,7 +151,6 @@ class Stack:
             REDIS_URL=self.redis_url,
             **rasa_store_environment(self.redis_url),
             HANDOFF_DATA_KEYS=self.config.data_keys,
-            HANDOFF_AUDIT_ANCHOR=str(self.audit_anchor),
             HANDOFF_AGENTS_FILE=str(self.config.agents_file),
             HANDOFF_NAMESPACE=self.config.namespace,
             HANDOFF_COVERAGE_FILE=str(self.config.coverage_file),
@@ -163,7 +167,8 @@ class Stack:
     def console_environment(self) -> dict[str, str]:
         """The console's environment: every process's, plus the audit keys, which only the console and the
         operator's commands hold (a Rasa server writes through the audit intake, ``handoff.audit_intake``)."""
-        return dict(self.environment(), HANDOFF_AUDIT_KEYS=self.config.audit_keys)
+        return dict(self.environment(), HANDOFF_AUDIT_KEYS=self.config.audit_keys,
+                    HANDOFF_AUDIT_ANCHOR=str(self.audit_anchor), HANDOFF_AUDIT_ARCHIVE=str(self.audit_archive))
 
     def start(self) -> "Stack":
         self.start_actions()

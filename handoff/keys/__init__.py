@@ -18,6 +18,7 @@ AUDIT_LOG = "audit"
 AUDIT_CHECKPOINTS = "audit-checkpoints"
 AUDIT_SEAL_LOCK = "audit-seal-lock"
 AUDIT_INTAKE = "audit-intake"
+AUDIT_ARCHIVED = "audit-archived"
 CRISIS_ALERTS = "crisis-alerts"
 AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
@@ -121,6 +122,10 @@ class KeySpace:
 
     def audit_seal_lock(self) -> str:
         return self.key(AUDIT_SEAL_LOCK)
+
+    def audit_archived(self) -> str:
+        """The signed marker of what ``python -m handoff.audit archive`` moved out of Redis."""
+        return self.key(AUDIT_ARCHIVED)
 
     def audit_intake(self) -> str:
         """Entries of processes without the audit keys, until the console admits them (``handoff.audit_intake``)."""
