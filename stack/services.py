@@ -56,8 +56,6 @@ class StackConfig:
     """With both set, the Rasa server (patient channel) and the console serve HTTPS and WSS only."""
     rasa_workers: int = 1
     """Sanic workers of each Rasa server (``SANIC_WORKERS``): they share one port, and Redis holds every state."""
-    extra_rasa_ports: tuple[int, ...] = ()
-    """Further Rasa server processes on the same Redis, one per port (as behind a load balancer)."""
     credentials_file: Path = Path("credentials.yml")
     """Rasa's input channels (relative to ``project_dir``); the benchmark adds Rasa's stock ``rest`` channel."""
 
@@ -100,11 +98,6 @@ class Stack:
     @property
     def _http(self) -> str:
         return "https" if self.tls else "http"
-
-    @property
-    def rasa_ports(self) -> tuple[int, ...]:
-        """Every Rasa server's port, the first one's first."""
-        return (self.config.rasa_port, *self.config.extra_rasa_ports)
 
     @property
     def patient_webhook_url(self) -> str:
@@ -175,12 +168,9 @@ class Stack:
         try:
             self._spawn(SERVICE_NAMES[1], self.rasa_command(self.config.rasa_port), self.environment())
             self.spawn_console(self.config.console_port, SERVICE_NAMES[2])
-            extra = [self.spawn_rasa(port) for port in self.config.extra_rasa_ports]
             self.wait_until_serving(self.actions_health_url, 0, 240)
             self.wait_until_serving(self.console_url, 2)
             self.wait_until_serving(f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/", 1, 240)
-            for port, process in zip(self.config.extra_rasa_ports, extra, strict=True):
-                self.wait_until_rasa_serves(port, process)
         except BaseException:
             self.stop()
             raise
@@ -206,7 +196,7 @@ class Stack:
 
     def spawn_rasa(self, port: int, workers: Optional[int] = None) -> subprocess.Popen[bytes]:
         """One more Rasa server on this stack's Redis, on ``port`` (log ``rasa-<port>.log``), with ``workers`` Sanic
-        workers (default: the stack's); stopped with the rest."""
+        workers (default: the stack's), as behind a load balancer; stopped with the rest."""
         environment = self.environment()
         if workers is not None:
             environment["SANIC_WORKERS"] = str(workers)
@@ -219,7 +209,7 @@ class Stack:
         self._spawn(name or f"console-{port}", command, self.console_environment())
         return self.processes[-1]
 
-    def wait_until_rasa_serves(self, port: int, process: subprocess.Popen[bytes], timeout_seconds: float = 240) -> None:
+    def wait_until_rasa_serves(self, port: int, process: subprocess.Popen[bytes], timeout_seconds: float = 600) -> None:
         url = f"{self._http}://127.0.0.1:{port}/webhooks/patient/"
         context = client_tls_context(self.config.tls_certificate) if self.tls else None
         wait_until_serving(url, process, self.log_dir / f"rasa-{port}.log", context, timeout_seconds)

@@ -1,7 +1,8 @@
 """Two Rasa server processes on one Redis serve one conversation between them (issue 13, DESIGN invariant 4).
 
 The patient's messages go alternately to each process, as a load balancer without sticky sessions sends
-them; the escalation happens on one, the patient's push socket is on the other."""
+them; the escalation happens on one, the patient's push socket is on the other. The second server runs two
+Sanic workers (``SANIC_WORKERS=2``), so three workers in all serve the conversation."""
 
 import asyncio
 import json
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
+import psutil
 import pytest
 
 from stack.services import Stack, free_port
@@ -18,11 +20,14 @@ from tests.e2e.training_messages import training_message
 
 @pytest.fixture(scope="module")
 def second_rasa_port(stack: Stack) -> Iterator[int]:
-    """A second Rasa server process of the stack, on a port of its own, stopped after this module."""
+    """A second Rasa server of the stack with two Sanic workers, on a port of its own, stopped after this module."""
     port = free_port()
-    process = stack.spawn_rasa(port)
+    process = stack.spawn_rasa(port, workers=2)
     try:
         stack.wait_until_rasa_serves(port, process)
+        server = psutil.Process(process.pid)
+        workers = [child for child in server.children() if child.cmdline() == server.cmdline()]
+        assert len(workers) == 2, "SANIC_WORKERS=2 forks two worker processes"
         yield port
     finally:
         process.terminate()

@@ -8,8 +8,7 @@ import asyncio
 import json
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Optional
 
 import aiohttp
@@ -23,7 +22,7 @@ from handoff.redis_connection import async_redis
 from languages import LanguageCatalog
 from stack.redis_server import RedisServer, SentinelRedis
 from stack.services import Stack, free_port
-from tests.conftest import AGENT_PASSWORDS, stack_config
+from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
 from tests.e2e.training_messages import training_message
 
@@ -43,19 +42,8 @@ def sentinel_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sentine
 
 
 @pytest.fixture(scope="module")
-def failover_stack(
-    sentinel_redis: SentinelRedis,
-    key_ring_spec: str,
-    agents_file: Path,
-    coverage_file: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Stack]:
-    config = stack_config(
-        sentinel_redis.url, key_ring_spec, agents_file, coverage_file, tmp_path_factory.mktemp("failover-stack")
-    )
-    running = Stack(config).start()
-    yield running
-    running.stop()
+def failover_stack(sentinel_redis: SentinelRedis, stack_on: Callable[[str], Stack]) -> Stack:
+    return stack_on(sentinel_redis.url)
 
 
 @pytest_asyncio.fixture
