@@ -6,14 +6,13 @@ a patient), and one agent works every conversation.
 """
 
 import secrets
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from types import TracebackType
 from typing import Optional
 
@@ -22,7 +21,7 @@ import yaml
 
 from handoff import hash_password
 from handoff.crypto import generate_key_ring_spec
-from stack.services import Stack, StackConfig, free_port
+from stack.services import PROJECT_DIR, Stack, StackConfig, free_port
 
 AGENT_ID = "bench"
 AGENT_PASSWORD = secrets.token_urlsafe(16)
@@ -36,6 +35,8 @@ BENCH_ENVIRONMENT = {
     "AGENT_ANSWER_TIMEOUT_SECONDS": "86400",
     "AGENT_PRESENCE_TIMEOUT_SECONDS": "86400",
 }
+BENCH_DIR = PROJECT_DIR / ".data" / "bench"
+"""The benchmark's Redis data, keys and logs: replaced by each run (throw-away keys, no patient data)."""
 CREDENTIALS = "rest:\nconnectors.patient_channel.PatientChannel:\n"
 
 
@@ -72,8 +73,9 @@ class BenchStack:
     """Redis, action server, one Rasa server (1 worker) and a console, each timed to its first answer."""
 
     def __init__(self) -> None:
-        self._scratch = tempfile.TemporaryDirectory(prefix="hcb-bench-")
-        data_dir = Path(self._scratch.name)
+        data_dir = BENCH_DIR
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
         agents_file = data_dir / "agents.yml"
         agents_file.write_text(yaml.safe_dump({"agents": [{
             "id": AGENT_ID, "name": "Bench", "role": "agent", "languages": ["en"],
@@ -132,8 +134,8 @@ class BenchStack:
         return {name: rss_mb(pid) for name, pid in self.pids.items()}
 
     def close(self) -> None:
+        """Stops every process; the logs stay in ``BENCH_DIR/logs`` until the next run."""
         self.stack.stop()
-        self._scratch.cleanup()
 
     def __exit__(
         self, kind: Optional[type[BaseException]], error: Optional[BaseException], trace: Optional[TracebackType]

@@ -72,6 +72,8 @@ async def _run(bench: BenchStack, scale: float) -> None:
         conversations = max(2, int(100 * scale))
         print(f"\nhandoff path, {conversations} concurrent conversations")
         handoff = await measure_handoff(http, stack, conversations, AGENT_ID, AGENT_PASSWORD)
+        print(f"  escalations answered with a handoff: {handoff.escalated} of {conversations}"
+              f" (logs: {stack.log_dir})")
         _latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
         _latency("send -> first in the agent's queue poll", handoff.send_to_seen_ms)
         _latency(f"queue poll (GET /api/queue, {conversations} waiting)", handoff.queue_poll_ms)

@@ -25,7 +25,7 @@ async def test_handoff_measure_escalates_every_conversation_and_receives_every_r
     stack: Stack, http: aiohttp.ClientSession, stack_queue: LiveAgentQueue, empty_english_queue: None
 ) -> None:
     figures = await measure_handoff(http, stack, 3, "amy", AGENT_PASSWORDS["amy"])
-    assert len(figures.escalation_turn_ms) == 3
+    assert len(figures.escalation_turn_ms) == 3 and figures.escalated == 3
     assert len(figures.send_to_seen_ms) == 3, "the agent saw every escalation in the queue"
     assert len(figures.reply_to_push_ms) == 3 * REPLIES_PER_CONVERSATION
     assert await stack_queue.waiting(["en"]) == [], "every measured conversation was claimed and closed"
