@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from actions.settings import VerificationSettings
 from handoff.keys import KeySpace
+from handoff.redis_connection import async_redis
 from handoff.settings import HandoffSettings
 from patients import CareRecords, FailureThrottle, IdentityVerifier, RedisCareRecords, RedisPatientDirectory
 
@@ -38,5 +39,5 @@ class IdentityServices:
 def services_from_env() -> IdentityServices:
     """One set per action-server process, configured like every other process (see ``handoff.settings``)."""
     handoff = HandoffSettings.from_env()
-    redis = Redis.from_url(handoff.redis_url)
+    redis = async_redis(handoff.redis_url)
     return IdentityServices.on_redis(redis, KeySpace(handoff.namespace), handoff, VerificationSettings.from_env())

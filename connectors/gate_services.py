@@ -12,7 +12,6 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, ConversationResumed, SlotSet
-from redis.asyncio import Redis
 
 from connectors.gate import ConversationGate
 from connectors.patient_access import PatientGatekeeper
@@ -22,6 +21,7 @@ from handoff.agents import AgentDirectoryError
 from handoff.audit_intake import AuditIntake
 from handoff.incidents import CredentialRefusals, IncidentLog
 from handoff.patient_sessions import PatientSessions
+from handoff.redis_connection import async_redis
 from handoff.spool import CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
 from languages import LanguageCatalog
@@ -62,7 +62,7 @@ class GateServices:
     def queue(self) -> LiveAgentQueue:
         """Created on first use, inside the server's event loop."""
         if self._queue is None:
-            redis = Redis.from_url(
+            redis = async_redis(
                 self.redis_url,
                 socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
                 socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,

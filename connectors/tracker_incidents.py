@@ -10,12 +10,11 @@ import asyncio
 import logging
 from typing import Optional
 
-from redis.asyncio import Redis
-
 from handoff import HandoffSettings, KeySpace
 from handoff.audit_intake import AuditIntake
 from handoff.incidents import IncidentKind, IncidentLog
 from handoff.log_privacy import pseudonym
+from handoff.redis_connection import async_redis
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ class TrackerIncidents:
     def _incident_log(self) -> IncidentLog:
         if self._incidents is None:
             settings = self.settings
-            redis = Redis.from_url(settings.redis_url)
+            redis = async_redis(settings.redis_url)
             keys = KeySpace(settings.namespace)
             self._incidents = IncidentLog(redis, keys, lambda conversation: pseudonym(self.key_ring, conversation),
                                           AuditIntake(keys, self.key_ring), settings.incidents)

@@ -5,6 +5,7 @@ envelope binds its purpose and the conversation id (``tracker_context``), and ke
 rotation (``python -m handoff.keys rotate``) works as for transcripts.
 A tracker expires ``PHI_RETENTION_DAYS`` after its last save (Rasa's ``record_exp``,
 set here from that one setting: endpoints.yml sets no ``record_exp`` of its own).
+With a ``redis+sentinel`` ``REDIS_URL`` it works on the primary Sentinel names (``handoff.redis_connection``).
 """
 
 from typing import Any
@@ -16,6 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from connectors.tracker_incidents import TrackerIncidents
 from handoff import HandoffSettings
 from handoff.crypto import EnvelopeError
+from handoff.redis_connection import SentinelAddress, sync_redis
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
 from handoff.settings import SettingsError
 
@@ -29,6 +31,8 @@ class EncryptedRedisTrackerStore(RedisTrackerStore):
         if self.key_prefix != TRACKER_KEY_PREFIX:
             raise SettingsError(f"the tracker store's key_prefix must make {TRACKER_KEY_PREFIX!r} "
                                 "(key_prefix: tracker), which the retention purge scans")
+        if SentinelAddress.parse(settings.redis_url) is not None:
+            self.red = sync_redis(settings.redis_url, decode_responses=True)
         self.key_ring = settings.key_ring()
         self.incidents = TrackerIncidents(settings)
 

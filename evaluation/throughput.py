@@ -1,82 +1,110 @@
-"""Turns per second and latency through the whole path: patient channel, gate, Rasa, actions.
+"""``make bench``: what the system costs and carries on this machine, in one run. Prints figures; asserts nothing.
 
-Starts the same processes ``make run`` starts (private Redis on a free port, a
-throw-away key ring and data folder), sends a bounded number of bot-handled
-messages from concurrent simulated patients, and prints figures. Asserts nothing.
+Starts its own system (``evaluation.bench_stack``: private Redis, action server, Rasa, console, throw-away
+keys), then prints:
+
+1. start-up time and resident memory of every process, and of the crisis screen on its own;
+2. Rasa's stock ``rest`` channel against our ``patient`` channel on the same model and process, at 1 and 16
+   concurrent conversations, in alternating rounds (ratio of turns/s and of p50/p99 latency);
+3. the patient channel on a Rasa server with 1 Sanic worker against one with 2 (``SANIC_WORKERS``);
+4. the handoff path at 100 concurrent conversations (``evaluation.handoff_latency``);
+5. queue cycles per second on the same Redis (``evaluation.queue_cycles``);
+6. resident memory of every process after all that.
+
+The crisis screen per message (p50/p99, typical and 4 KB) is ``python -m screening.benchmark`` (``make bench``
+runs both). Every step has a fixed amount of work; on a shared machine the figures move from run to run.
 """
 
 import argparse
 import asyncio
-import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import aiohttp
-import yaml
 
-from handoff import hash_password
-from handoff.crypto import generate_key_ring_spec
-from stack.services import Stack, StackConfig, free_port
-
-MESSAGES = ["hello", "what are your hours", "where do I park", "how do I pay my bill", "thanks, bye"]
-
-
-async def patient_session(http: aiohttp.ClientSession, url: str, turns: int, latencies: list[float]) -> None:
-    sender = f"bench-{uuid.uuid4().hex[:10]}"
-    for turn in range(turns):
-        started = time.perf_counter()
-        async with http.post(url, json={"sender": sender, "message": MESSAGES[turn % len(MESSAGES)]}) as response:
-            await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"HTTP {response.status}")
-        latencies.append(time.perf_counter() - started)
+from evaluation.bench_stack import AGENT_ID, AGENT_PASSWORD, BenchStack, screen_startup
+from evaluation.handoff_latency import measure_handoff
+from evaluation.queue_cycles import cycles_per_second
+from evaluation.turn_load import TurnFigures, alternating_rounds, percentile
+from handoff import KeyRing, KeySpace, LiveAgentQueue
+from handoff.redis_connection import async_redis
 
 
-async def measure(stack: Stack, patients: int, turns: int) -> None:
-    latencies: list[float] = []
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
-        await patient_session(http, stack.patient_webhook_url, 2, [])
-        started = time.perf_counter()
-        await asyncio.gather(
-            *(patient_session(http, stack.patient_webhook_url, turns, latencies) for _ in range(patients))
+def _turns(label: str, figures: TurnFigures) -> None:
+    print(f"  {label:<26} {figures.per_second:6.1f} turns/s   p50 {figures.p50:6.0f} ms   p99 {figures.p99:6.0f} ms"
+          f"   ({figures.turns} turns)")
+
+
+def _ratio(label: str, ours: TurnFigures, reference: TurnFigures) -> None:
+    print(f"  {label:<26} turns/s x{ours.per_second / reference.per_second:.2f}   "
+          f"p50 x{ours.p50 / reference.p50:.2f}   p99 x{ours.p99 / reference.p99:.2f}")
+
+
+def _latency(label: str, values: list[float]) -> None:
+    print(f"  {label:<44} p50 {percentile(values, 0.5):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms"
+          f"   (n={len(values)})")
+
+
+async def _run(bench: BenchStack, scale: float) -> None:
+    stack = bench.stack
+    base = f"http://127.0.0.1:{stack.config.rasa_port}"
+    timeout = aiohttp.ClientTimeout(total=300)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as http:
+        print("\nrest vs patient channel (same model, same Rasa process, alternating rounds)")
+        for conversations, turns in ((1, int(40 * scale) or 2), (16, int(8 * scale) or 2)):
+            figures = await alternating_rounds(
+                http, {"rest": (base, "rest"), "patient": (base, "patient")}, conversations, turns, rounds=3
+            )
+            _turns(f"rest, {conversations} conversation(s)", figures["rest"])
+            _turns(f"patient, {conversations} conversation(s)", figures["patient"])
+            _ratio("patient / rest", figures["patient"], figures["rest"])
+
+        print("\nSanic workers (patient channel, 16 conversations, alternating rounds)")
+        two_workers = bench.add_rasa(2)
+        figures = await alternating_rounds(
+            http,
+            {"1 worker": (base, "patient"), "2 workers": (f"http://127.0.0.1:{two_workers}", "patient")},
+            16, int(8 * scale) or 2, rounds=3,
         )
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    print(f"{patients} concurrent patients x {turns} turns = {len(latencies)} turns in {elapsed:.1f} s")
-    print(f"throughput: {len(latencies) / elapsed:.1f} turns/s (one Rasa process)")
-    print(
-        f"latency: median {statistics.median(latencies) * 1000:.0f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms"
-    )
+        _turns("1 worker", figures["1 worker"])
+        _turns("2 workers", figures["2 workers"])
+        _ratio("2 workers / 1 worker", figures["2 workers"], figures["1 worker"])
+
+        conversations = max(2, int(100 * scale))
+        print(f"\nhandoff path, {conversations} concurrent conversations")
+        handoff = await measure_handoff(http, stack, conversations, AGENT_ID, AGENT_PASSWORD)
+        print(f"  escalations answered with a handoff: {handoff.escalated} of {conversations}"
+              f" (logs: {stack.log_dir})")
+        _latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
+        _latency("send -> first in the agent's queue poll", handoff.send_to_seen_ms)
+        _latency(f"queue poll (GET /api/queue, {conversations} waiting)", handoff.queue_poll_ms)
+        _latency("agent reply -> patient push", handoff.reply_to_push_ms)
+
+    redis = async_redis(stack.redis_url)
+    try:
+        queue = LiveAgentQueue(redis, KeyRing.from_spec(stack.config.data_keys), KeySpace("bench-cycles"))
+        cycles, _ = await cycles_per_second(queue, max(32, int(2000 * scale)), 16)
+    finally:
+        await redis.close()
+    print(f"\nqueue cycles (enqueue, claim, message, close; 16 at once): {cycles:.0f} cycles/s")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--patients", type=int, default=8)
-    parser.add_argument("--turns", type=int, default=25)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the default work (e.g. 0.1: quick)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        agents_file = Path(scratch) / "agents.yml"
-        agents_file.write_text(
-            yaml.safe_dump({"agents": [{"id": "bench", "languages": ["en"], "password_hash": hash_password("x")}]})
-        )
-        stack = Stack(
-            StackConfig(
-                data_dir=Path(scratch),
-                data_keys=generate_key_ring_spec(),
-                agents_file=agents_file,
-                redis_port=free_port(),
-                rasa_port=free_port(),
-                actions_port=free_port(),
-                console_port=free_port(),
-            )
-        ).start()
-        try:
-            asyncio.run(measure(stack, args.patients, args.turns))
-        finally:
-            stack.stop()
+    started = time.perf_counter()
+    screen = screen_startup()
+    with BenchStack() as bench:
+        print("start-up (to first answer) and resident memory at start")
+        for cost in (screen, *bench.costs):
+            print(f"  {cost.name:<40} {cost.startup_seconds:6.1f} s   {cost.rss_mb:7.0f} MB")
+        asyncio.run(_run(bench, args.scale))
+        print("\nstart-up of the 2-worker Rasa server and resident memory after the load")
+        for cost in bench.costs[3:]:
+            print(f"  {cost.name:<40} {cost.startup_seconds:6.1f} s")
+        for name, megabytes in bench.resident_now().items():
+            print(f"  {name:<40} {megabytes:7.0f} MB")
+    print(f"\nbench took {time.perf_counter() - started:.0f} s (figures taken on this machine, as loaded as it was)")
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ import time
 from datetime import datetime, timezone
 from typing import Optional
 
-from redis.asyncio import Redis
-
 from handoff.audit import AuditChainBroken, AuditLog
 from handoff.audit_archive import AuditArchive
 from handoff.audit_intake import IntakeAdmission
 from handoff.incidents import IncidentKind, IncidentLog
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonym
+from handoff.redis_connection import async_redis
 from handoff.settings import operator_settings
 
 COMMANDS = ("verify", "seal", "export", "read-export", "archive")
@@ -31,7 +30,7 @@ async def run(command: str, since: Optional[str], archives: bool) -> int:
     if operator is None:
         return 2
     settings, key_ring, audit_keys = operator
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings.redis_url)
     audit = AuditLog(redis, KeySpace(settings.namespace), audit_keys, settings.audit_anchor)
     incidents = IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
                             settings.incidents)

@@ -38,6 +38,7 @@ from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, PATIENT_SESSION, TRANSCRIPT, KeySpace
 from handoff.log_privacy import pseudonym
 from handoff.patient_sessions import PORTAL_FIELD, portal_context
+from handoff.redis_connection import async_redis
 from handoff.redis_values import decoded, keys_after, text_of
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
 from handoff.scripts import RESEAL_MOVE_SCRIPT, RESEAL_SCRIPT, RESEAL_STREAM_SCRIPT
@@ -255,7 +256,7 @@ async def _rotate(apply: bool, keyed: Callable[[Redis, KeySpace, KeyRing], list[
     if operator is None:
         return 2
     settings, key_ring, audit_keys = operator
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings.redis_url)
     keys = KeySpace(settings.namespace)
     try:
         rotation = KeyRotation(redis, keys, key_ring, AuditLog(redis, keys, audit_keys, settings.audit_anchor),

@@ -34,12 +34,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Optional
 
-from redis.asyncio import Redis
-
 from handoff.audit import AuditLog
 from handoff.crypto import EnvelopeError, associated_data
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, TRANSCRIPT, KeySpace
 from handoff.queue import LiveAgentQueue, now_ms
+from handoff.redis_connection import async_redis
 from handoff.redis_values import decoded, keys_after, text_of
 from handoff.scripts import PURGE_CONVERSATION_SCRIPT, PURGE_TRACKER_SCRIPT, TRIM_ALERTS_SCRIPT
 from handoff.settings import operator_settings
@@ -229,7 +228,7 @@ async def _purge(apply: bool) -> int:
     if operator is None:
         return 2
     settings, key_ring, audit_keys = operator
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings.redis_url)
     queue = LiveAgentQueue(redis, key_ring, KeySpace(settings.namespace), settings.retention.ms)
     try:
         audit = AuditLog(redis, queue.keys, audit_keys, settings.audit_anchor)

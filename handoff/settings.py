@@ -9,6 +9,7 @@ from typing import Mapping, Optional
 from handoff.coverage import CoverageHours
 from handoff.crypto import KeyRing, KeyRingError
 from handoff.keys import DEFAULT_NAMESPACE
+from handoff.redis_connection import RedisUrlError, check_redis_url
 
 MAX_MESSAGE_BYTES = 4096
 """Largest patient or agent message accepted, in UTF-8 bytes."""
@@ -244,8 +245,13 @@ class HandoffSettings:
                 "(make run creates a key ring under .data/ for local use)"
             )
         agents_file = environ.get("HANDOFF_AGENTS_FILE")
+        redis_url = environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        try:
+            check_redis_url(redis_url)
+        except RedisUrlError as error:
+            raise SettingsError(str(error)) from error
         return cls(
-            redis_url=environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            redis_url=redis_url,
             data_keys=data_keys,
             agents_file=Path(agents_file) if agents_file else None,
             namespace=environ.get("HANDOFF_NAMESPACE", DEFAULT_NAMESPACE),

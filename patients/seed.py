@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
+from handoff.redis_connection import async_redis
 from handoff.settings import HandoffSettings
 from patients.care import RedisCareRecords
 from patients.directory import RedisPatientDirectory
@@ -90,7 +91,7 @@ async def seed(redis: Redis, keys: KeySpace, key_ring: KeyRing, patients: list[D
 
 
 async def seed_from_settings(patients: list[DemoPatient], settings: HandoffSettings) -> int:
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings.redis_url)
     try:
         return await seed(redis, KeySpace(settings.namespace), settings.key_ring(), patients)
     finally:

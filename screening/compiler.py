@@ -21,11 +21,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-import spacy
-from spacy.language import Language
-from spacy.matcher import Matcher
-from spacy.tokenizer import Tokenizer
-
 from screening.normalise import Normaliser
 from screening.patterns import (
     ANY,
@@ -40,6 +35,7 @@ from screening.patterns import (
     PatternFileError,
     iter_expanded,
 )
+from screening.spacy_api import Language, Matcher, Tokenizer, spacy
 from screening.textscan import Rewriter
 
 _NUMBER_REGEX = r"^[1-9][0-9]{1,2}$"

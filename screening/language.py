@@ -21,14 +21,12 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy
-from spacy.attrs import NORM
-from spacy.matcher import Matcher
-from spacy.tokens import Doc
 
 from screening.categories import CrisisCategory
 from screening.compiler import Group, PatternCompiler, merged_spans
 from screening.normalise import Normaliser
 from screening.patterns import PatternFile
+from screening.spacy_api import NORM, Doc, Matcher
 from screening.textscan import LETTER_RUN, Rewritten, TextIndex, WindowCutter, trie_regex
 
 _EXCLUSION_KEY = "exclusion"

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Optional
 
+from handoff.settings import positive_int
 from stack.local import DATA_DIR, local_agents_file, local_key_rings
 from stack.services import Stack, StackConfig
 
@@ -24,6 +25,7 @@ def main() -> None:
             redis_url=os.environ.get("REDIS_URL"),
             tls_certificate=Path(os.environ["HANDOFF_TLS_CERT"]) if os.environ.get("HANDOFF_TLS_CERT") else None,
             tls_key=Path(os.environ["HANDOFF_TLS_KEY"]) if os.environ.get("HANDOFF_TLS_KEY") else None,
+            rasa_workers=positive_int(os.environ, "SANIC_WORKERS", 1),
         )
     )
 
@@ -39,6 +41,7 @@ def main() -> None:
     print(f"\nPatient chat page:  {stack.patient_page_url}")
     print(f"Patient REST hook:  {stack.patient_webhook_url}")
     print(f"Agent console:      {stack.console_url}")
+    print(f"Rasa workers:       {stack.config.rasa_workers} (SANIC_WORKERS)")
     if password:
         print(f"  demo agent login: demo / {password}  (stored in .data/demo-agent-password)")
     print(f"Logs:               {stack.log_dir}/\nPress Ctrl-C to stop.", flush=True)

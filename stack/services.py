@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlparse
 
+from handoff.redis_connection import SentinelAddress
 from handoff.transport import client_tls_context
 from stack.model import ensure_model
 from stack.redis_server import RedisServer
@@ -51,10 +52,13 @@ class StackConfig:
     extra_environment: dict[str, str] = field(default_factory=dict)
     """Added to every process's environment, e.g. ``SANIC_PROXIES_COUNT`` or ``PATIENT_*`` limits."""
     credentials_file: Path = PROJECT_DIR / "credentials.yml"
-    """The channels ``rasa run`` opens (tests add Twilio with a stand-in API)."""
+    """The channels ``rasa run`` opens (tests add Twilio with a stand-in API; the benchmark Rasa's stock ``rest``)."""
     tls_certificate: Optional[Path] = None
     tls_key: Optional[Path] = None
     """With both set, the Rasa server (patient channel) and the console serve HTTPS and WSS only."""
+    rasa_workers: int = 1
+    """Sanic workers of each Rasa server (``SANIC_WORKERS``): they share one port, and Redis holds every state."""
+
 
 class Stack:
     """Redis (unless ``redis_url`` is given), action server, Rasa server and console."""
@@ -98,7 +102,13 @@ class Stack:
 
     @property
     def patient_webhook_url(self) -> str:
-        return f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/webhook"
+        return self.patient_webhook_url_at(self.config.rasa_port)
+
+    def patient_webhook_url_at(self, port: int) -> str:
+        return f"{self._http}://127.0.0.1:{port}/webhooks/patient/webhook"
+
+    def patient_push_url_at(self, port: int) -> str:
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{port}/webhooks/patient/push"
 
     @property
     def patient_session_url(self) -> str:
@@ -106,7 +116,7 @@ class Stack:
 
     @property
     def patient_push_url(self) -> str:
-        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/push"
+        return self.patient_push_url_at(self.config.rasa_port)
 
     @property
     def patient_page_url(self) -> str:
@@ -123,7 +133,6 @@ class Stack:
     def environment(self) -> dict[str, str]:
         """Every process's environment, without the audit keys (see :meth:`console_environment`); Rasa's Redis
         stores get the parts of ``REDIS_URL`` (endpoints.yml)."""
-        redis = urlparse(self.redis_url)
         tls = (
             {"HANDOFF_TLS_CERT": str(self.config.tls_certificate), "HANDOFF_TLS_KEY": str(self.config.tls_key)}
             if self.tls
@@ -134,11 +143,7 @@ class Stack:
             inherited,
             PYTHONPATH=str(self.config.project_dir),
             REDIS_URL=self.redis_url,
-            REDIS_HOST=redis.hostname or "127.0.0.1",
-            REDIS_PORT=str(redis.port or 6379),
-            REDIS_DB=(redis.path or "/0").lstrip("/") or "0",
-            REDIS_PASSWORD=unquote(redis.password or ""),
-            REDIS_USE_SSL="true" if redis.scheme == "rediss" else "",
+            **rasa_store_environment(self.redis_url),
             HANDOFF_DATA_KEYS=self.config.data_keys,
             HANDOFF_AGENTS_FILE=str(self.config.agents_file),
             HANDOFF_NAMESPACE=self.config.namespace,
@@ -148,6 +153,7 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
             SANIC_REGISTER="False",
+            SANIC_WORKERS=str(self.config.rasa_workers),
             **tls,
             **self.config.extra_environment,
         )
@@ -161,30 +167,8 @@ class Stack:
     def start(self) -> "Stack":
         self.start_actions()
         try:
-            env = self.environment()
-            tls_options = (
-                ["--ssl-certificate", str(self.config.tls_certificate), "--ssl-keyfile", str(self.config.tls_key)]
-                if self.tls
-                else []
-            )
-            self._spawn(
-                SERVICE_NAMES[1],
-                [
-                    str(self.config.bin_dir / "rasa"), "run",
-                    "--model", str(self.model),
-                    "--port", str(self.config.rasa_port),
-                    "--interface", "127.0.0.1",
-                    "--credentials", str(self.config.credentials_file),
-                    "--endpoints", "endpoints.yml",
-                    *tls_options,
-                ],
-                env,
-            )
-            self._spawn(
-                SERVICE_NAMES[2],
-                [str(self.config.bin_dir / "python"), "-m", "handoff.console", "--port", str(self.config.console_port)],
-                self.console_environment(),
-            )
+            self._spawn(SERVICE_NAMES[1], self.rasa_command(self.config.rasa_port), self.environment())
+            self.spawn_console(self.config.console_port, SERVICE_NAMES[2])
             self.wait_until_serving(self.actions_health_url, 0, 240)
             self.wait_until_serving(self.console_url, 2)
             self.wait_until_serving(f"{self._http}://127.0.0.1:{self.config.rasa_port}/webhooks/patient/", 1, 240)
@@ -192,6 +176,44 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def rasa_command(self, port: int) -> list[str]:
+        """``rasa run`` with the patient channel and the Redis stores, on ``port``."""
+        assert self.model is not None, "start_actions() chooses the model"
+        tls_options = (
+            ["--ssl-certificate", str(self.config.tls_certificate), "--ssl-keyfile", str(self.config.tls_key)]
+            if self.tls
+            else []
+        )
+        return [
+            str(self.config.bin_dir / "rasa"), "run",
+            "--model", str(self.model),
+            "--port", str(port),
+            "--interface", "127.0.0.1",
+            "--credentials", str(self.config.credentials_file),
+            "--endpoints", "endpoints.yml",
+            *tls_options,
+        ]
+
+    def spawn_rasa(self, port: int, workers: Optional[int] = None) -> subprocess.Popen[bytes]:
+        """One more Rasa server on this stack's Redis, on ``port`` (log ``rasa-<port>.log``), with ``workers`` Sanic
+        workers (default: the stack's), as behind a load balancer; stopped with the rest."""
+        environment = self.environment()
+        if workers is not None:
+            environment["SANIC_WORKERS"] = str(workers)
+        self._spawn(f"rasa-{port}", self.rasa_command(port), environment)
+        return self.processes[-1]
+
+    def spawn_console(self, port: int, name: str = "") -> subprocess.Popen[bytes]:
+        """A console process on this stack's Redis, on ``port`` (log ``<name>.log``, default ``console-<port>``)."""
+        command = [str(self.config.bin_dir / "python"), "-m", "handoff.console", "--port", str(port)]
+        self._spawn(name or f"console-{port}", command, self.console_environment())
+        return self.processes[-1]
+
+    def wait_until_rasa_serves(self, port: int, process: subprocess.Popen[bytes], timeout_seconds: float = 600) -> None:
+        url = f"{self._http}://127.0.0.1:{port}/webhooks/patient/"
+        context = client_tls_context(self.config.tls_certificate) if self.tls else None
+        wait_until_serving(url, process, self.log_dir / f"rasa-{port}.log", context, timeout_seconds)
 
     def start_actions(self) -> "Stack":
         """Redis (unless ``redis_url`` is given), the demo patients, the current model (``self.model``) and the
@@ -259,6 +281,24 @@ class Stack:
         context = client_tls_context(self.config.tls_certificate) if url.startswith("https:") else None
         log = self.log_dir / f"{SERVICE_NAMES[index]}.log"
         wait_until_serving(url, self.processes[index], log, context, timeout_seconds)
+
+
+def rasa_store_environment(redis_url: str) -> dict[str, str]:
+    """What endpoints.yml gives Rasa's tracker and lock stores: the parts of ``redis_url``. With a Sentinel URL they
+    connect through the sentinels instead (``connectors/lock_store.py``) and these name its first sentinel."""
+    sentinel = SentinelAddress.parse(redis_url)
+    if sentinel is not None:
+        host, port = sentinel.sentinels[0]
+        return dict(REDIS_HOST=host, REDIS_PORT=str(port), REDIS_DB=str(sentinel.db),
+                    REDIS_PASSWORD=sentinel.password or "", REDIS_USE_SSL="")
+    redis = urlparse(redis_url)
+    return dict(
+        REDIS_HOST=redis.hostname or "127.0.0.1",
+        REDIS_PORT=str(redis.port or 6379),
+        REDIS_DB=(redis.path or "/0").lstrip("/") or "0",
+        REDIS_PASSWORD=unquote(redis.password or ""),
+        REDIS_USE_SSL="true" if redis.scheme == "rediss" else "",
+    )
 
 
 def wait_until_serving(

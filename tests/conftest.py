@@ -4,7 +4,7 @@ the whole system (action server, Rasa server with the patient channel, console).
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Optional
@@ -186,6 +186,24 @@ def stack(
     running = Stack(config).start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def stack_on(
+    key_ring_spec: str, agents_file: Path, coverage_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Stack]]:
+    """Starts a whole system of its own on the Redis a URL names (a test that harms its Redis must not share
+    the session's); every system it started stops after the module."""
+    started: list[Stack] = []
+
+    def start(redis_url: str) -> Stack:
+        data_dir = tmp_path_factory.mktemp("own-stack")
+        started.append(Stack(stack_config(redis_url, key_ring_spec, agents_file, coverage_file, data_dir)).start())
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
 
 
 @pytest.fixture

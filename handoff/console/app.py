@@ -6,7 +6,6 @@ import logging
 from typing import Optional
 
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -57,6 +56,7 @@ from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonymous_access_log
 from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, reap_periodically
 from handoff.queue import LiveAgentQueue
+from handoff.redis_connection import async_redis
 from handoff.settings import ComplianceTargets, HandoffSettings, IncidentResponse
 from handoff.transport import server_tls_context
 from languages import LanguageCatalog
@@ -115,7 +115,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     """The console on the configured Redis; a connection Redis dropped (a restart) is retried once, afresh."""
     if settings.agents_file is None:
         raise SystemExit("HANDOFF_AGENTS_FILE is not set: the console needs an agent directory")
-    redis = Redis.from_url(
+    redis = async_redis(
         settings.redis_url, retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError]
     )
     keys = KeySpace(settings.namespace)

@@ -24,6 +24,8 @@ class Patient:
         self.sender: Optional[str] = None
         self.token: Optional[str] = None
         self.last_headers: dict[str, str] = {}
+        self.webhook_url = stack.patient_webhook_url
+        """Where the next message goes: another Rasa server of the stack is another URL."""
 
     @property
     def conversation_id(self) -> str:
@@ -47,7 +49,7 @@ class Patient:
         all_headers = {"X-Forwarded-For": self.address, **(headers or {})}
         if token or self.token:
             all_headers["Authorization"] = f"Bearer {token or self.token}"
-        async with self.session.post(self.stack.patient_webhook_url, json=body, headers=all_headers) as response:
+        async with self.session.post(self.webhook_url, json=body, headers=all_headers) as response:
             self.last_headers = dict(response.headers)
             return response.status, await response.json()
 

@@ -180,9 +180,8 @@ def test_artefact_is_small() -> None:
 
 
 def test_artefact_loads_fast_without_tensorflow_spacy_or_sklearn() -> None:
-    # screening/__init__.py imports the rule screen (spaCy, hence TensorFlow); the classifier must
-    # not need it, so the child process registers a bare `screening` package and imports only
-    # screening.classifier.
+    # screening/__init__.py imports the rule screen (spaCy); the classifier must not need it, so
+    # the child process registers a bare `screening` package and imports only screening.classifier.
     script = textwrap.dedent(
         f"""
         import json, sys, types

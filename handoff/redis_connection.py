@@ -1,0 +1,98 @@
+"""Connecting to Redis from ``REDIS_URL``: one server, or the primary that Redis Sentinel names.
+
+``REDIS_URL`` is ``redis://[:password@]host:port/db`` (``rediss://`` for TLS) for one server, or
+
+    redis+sentinel://[:password@]host:port[,host:port...]/service[/db]
+
+for a Sentinel-managed primary: the sentinels' addresses, the name they monitor (``sentinel monitor
+<service> ...``) and the database. The password is the data servers'; the sentinels are asked without one.
+Every client then asks the sentinels which server is primary when it connects, and again after a
+connection fails, so after a failover the next command goes to the new primary. Every process builds its
+clients here: the queue, console, action server, tools, Rasa's tracker and lock stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+from urllib.parse import unquote
+
+import redis
+import redis.asyncio
+import redis.asyncio.sentinel
+import redis.sentinel
+
+SENTINEL_SCHEME = "redis+sentinel"
+
+
+class RedisUrlError(ValueError):
+    """``REDIS_URL`` names no Redis this system can connect to."""
+
+
+@dataclass(frozen=True)
+class SentinelAddress:
+    """Where the sentinels are, which primary they watch, and its database and password."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    service: str
+    db: int = 0
+    password: Optional[str] = None
+
+    @classmethod
+    def parse(cls, url: str) -> Optional[SentinelAddress]:
+        """The Sentinel address a ``redis+sentinel://`` URL gives; ``None`` for any other scheme.
+
+        Raises:
+            RedisUrlError: If a ``redis+sentinel`` URL lacks sentinels or a service, or a port or db is wrong.
+        """
+        scheme, separator, rest = url.partition("://")
+        if not separator or scheme.lower() != SENTINEL_SCHEME:
+            return None
+        netloc, _, path = rest.partition("/")
+        password: Optional[str] = None
+        if "@" in netloc:
+            credentials, netloc = netloc.rsplit("@", 1)
+            password = unquote(credentials.partition(":")[2]) or None
+        sentinels = tuple(_host_port(part, url) for part in netloc.split(",") if part)
+        service, _, db = path.strip("/").partition("/")
+        if not sentinels or not service:
+            raise RedisUrlError(f"{SENTINEL_SCHEME} URL needs host:port[,host:port...]/service[/db], not {url!r}")
+        if db and not db.isdigit():
+            raise RedisUrlError(f"the database of a {SENTINEL_SCHEME} URL is a number, not {db!r}")
+        return cls(sentinels, service, int(db or 0), password)
+
+
+def _host_port(part: str, url: str) -> tuple[str, int]:
+    host, _, port = part.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RedisUrlError(f"each sentinel of a {SENTINEL_SCHEME} URL is host:port: {part!r} in {url!r}")
+    return host, int(port)
+
+
+def check_redis_url(url: str) -> None:
+    """Raises ``RedisUrlError`` unless ``url`` is a ``redis://``, ``rediss://``, ``unix://`` or Sentinel URL."""
+    if SentinelAddress.parse(url) is None and url.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
+        raise RedisUrlError(f"REDIS_URL must be redis://, rediss:// or {SENTINEL_SCHEME}://, not {url!r}")
+
+
+def async_redis(url: str, **options: Any) -> redis.asyncio.Redis:
+    """An asyncio client of the Redis ``url`` names (options as for ``Redis.from_url``)."""
+    sentinel = SentinelAddress.parse(url)
+    if sentinel is None:
+        return redis.asyncio.Redis.from_url(url, **options)
+    watchers = redis.asyncio.sentinel.Sentinel(list(sentinel.sentinels), sentinel_kwargs=_sentinel_options(options))
+    return watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password, **options)
+
+
+def sync_redis(url: str, **options: Any) -> redis.Redis:
+    """A blocking client of the Redis ``url`` names (Rasa's tracker and lock stores are blocking)."""
+    sentinel = SentinelAddress.parse(url)
+    if sentinel is None:
+        return redis.Redis.from_url(url, **options)
+    watchers = redis.sentinel.Sentinel(list(sentinel.sentinels), sentinel_kwargs=_sentinel_options(options))
+    return watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password, **options)
+
+
+def _sentinel_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The timeouts of the data connections apply to asking the sentinels too."""
+    return {name: options[name] for name in ("socket_timeout", "socket_connect_timeout") if name in options}
