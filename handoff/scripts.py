@@ -34,7 +34,19 @@ end
 """
 """A conversation that is not open expires ``ms`` after its last write: the keys given, with its hash."""
 
-ENQUEUE_SCRIPT = """
+QUEUE_SCORE_FUNCTION = """
+local function queue_score(rank, stride, enqueued_at, head)
+  local score = rank * stride + enqueued_at
+  if head then score = score - stride / 2 end
+  return string.format('%.0f', score)
+end
+"""
+"""A conversation's score in its queue: its priority's band (``rank * stride``), then its enqueue time (ms), so
+priority first and then first come. One sent back to the head (``head_of_queue``: its agent left, or it was
+transferred) sits in the lower half of its band: before everyone of its priority who waits from the start, and
+among the others sent back, still first come."""
+
+ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + """
 local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local unacknowledged, escalated = KEYS[7], KEYS[8]
 local id, language, skill, priority, rank, reason, now =
@@ -73,8 +85,9 @@ end
 if state == 'QUEUED' then
   local current_queue = redis.call('HGET', conversation, 'queue')
   if rank < tonumber(redis.call('HGET', conversation, 'priority_rank')) then
+    local head = redis.call('HEXISTS', conversation, 'head_of_queue') == 1
     local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
-    redis.call('ZADD', current_queue, string.format('%.0f', rank * tonumber(ARGV[8]) + enqueued_at), id)
+    redis.call('ZADD', current_queue, queue_score(rank, tonumber(ARGV[8]), enqueued_at, head), id)
     redis.call('HSET', conversation, 'priority', priority, 'priority_rank', rank,
       'reason', reason, 'skill', skill, 'skill_tag', skill_tag, 'updated_at', now)
   end
@@ -86,13 +99,14 @@ for _, key in ipairs({conversation, KEYS[5], KEYS[6]}) do redis.call('PERSIST', 
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
   'skill', skill, 'skill_tag', skill_tag, 'priority', priority, 'priority_rank', rank, 'reason', reason,
   'enqueued_at', now, 'updated_at', now)
-redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language')
+redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language',
+  'head_of_queue')
 if patient_language ~= '' then
   redis.call('HSET', conversation, 'patient_language', patient_language)
 else
   redis.call('HDEL', conversation, 'patient_language')
 end
-redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
+redis.call('ZADD', queue, queue_score(rank, tonumber(ARGV[8]), tonumber(now), false), id)
 place_in_fallback(queue)
 return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
 """
@@ -129,6 +143,7 @@ local speaks = string.find(languages, ',' .. fields[3] .. ',', 1, true)
   or (fields[6] and string.find(languages, ',' .. fields[6] .. ',', 1, true))
 if not speaks then return 'wrong_language' end
 if skills ~= '*' and not string.find(skills, ',' .. fields[4] .. ',', 1, true) then return 'wrong_skill' end
+if ARGV[10] ~= '' and redis.call('SCARD', assigned) >= tonumber(ARGV[10]) then return 'at_capacity' end
 redis.call('ZREM', fields[2], id)
 if fields[5] then redis.call('ZREM', fields[5], id) end
 redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
@@ -136,11 +151,14 @@ redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
 redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
 redis.call('SADD', assigned, id)
 redis.call('ZADD', KEYS[4], ARGV[9], id)
+redis.call('ZADD', KEYS[5], now, agent)
 audit(KEYS[3], ARGV[6], ARGV[7], ARGV[8])
 return 'ok'
 """
 """A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
-agent's first message, scored by the deadline (``ARGV[9]``, ms)."""
+agent's first message, scored by the deadline (``ARGV[9]``, ms). It is the agent's last assignment (``KEYS[5]``,
+by time: auto-assignment serves the longest idle first). With a capacity (``ARGV[10]``), an agent who already
+has that many conversations gets no more (``at_capacity``)."""
 
 SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + """
 local conversation, new_queue = KEYS[1], KEYS[2]
@@ -214,11 +232,11 @@ conversation (hash, transcript, episode records) once its retention has passed. 
 position in the episode records (``ARGV[13]``).
 A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
 
-REQUEUE_SCRIPT = AUDIT_FUNCTION + """
+REQUEUE_SCRIPT = AUDIT_FUNCTION + QUEUE_SCORE_FUNCTION + """
 local conversation, assigned, transcript, outbox, unanswered = KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]
 local id, agent, stride, now, unanswered_by = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[11]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'queue', 'priority_rank', 'episode',
-  'crisis_category')
+  'crisis_category', 'enqueued_at')
 if unanswered_by ~= '' then
   local answer_by = redis.call('ZSCORE', unanswered, id)
   if not answer_by then return 0 end
@@ -230,8 +248,8 @@ if unanswered_by ~= '' then
 end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= agent or not fields[3] or fields[5] ~= ARGV[8] then return 0 end
 if redis.call('LLEN', transcript) ~= tonumber(ARGV[13]) then return -1 end
-redis.call('ZADD', fields[3], string.format('%.0f', tonumber(fields[4]) * stride), id)
-redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now)
+redis.call('ZADD', fields[3], queue_score(tonumber(fields[4]), stride, tonumber(fields[7]), true), id)
+redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now, 'head_of_queue', '1')
 redis.call('HDEL', conversation, 'agent', 'claimed_at')
 redis.call('SREM', assigned, id)
 redis.call('ZREM', unanswered, id)
@@ -241,13 +259,13 @@ redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[10], '*', 'entry', ARGV[12], 'seq
 audit(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
 return 1
 """
-"""A claimed conversation goes back to the head of its queue (the lowest score of its priority: before everyone
-of that priority, never behind), still the same episode, and the patient is told (the sealed notice ``ARGV[9]``,
-in the transcript at position ``ARGV[13]`` and the episode's outbox as ``ARGV[12]``; -1 when the transcript
-moved on since it was sealed); only if that agent still has it in that episode. Two reasons: the
-agent went silent (``ARGV[11]`` empty), or it has not answered the patient by its deadline (``ARGV[11]``: now,
-ms; a conversation no longer with an agent leaves the unanswered assignments). An open crisis waits again for
-acknowledgement, by its next agent, keeping its time if it was still waiting."""
+"""A claimed conversation goes back to the head of its queue (``queue_score``: before everyone of that priority
+who waits from the start, never behind; among those sent back, first come), still the same episode, and the
+patient is told (the sealed notice ``ARGV[9]``, in the transcript at position ``ARGV[13]`` and the episode's
+outbox as ``ARGV[12]``; -1 when the transcript moved on since it was sealed); only if that agent still has it in
+that episode. Two reasons: the agent went silent (``ARGV[11]`` empty), or it has not answered the patient by its
+deadline (``ARGV[11]``: now, ms; a conversation no longer with an agent leaves the unanswered assignments). An
+open crisis waits again for acknowledgement, by its next agent, keeping its time if it was still waiting."""
 
 ACKNOWLEDGE_CRISIS_SCRIPT = AUDIT_FUNCTION + """
 local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]

@@ -103,11 +103,19 @@ class AgentAccess:
     its queue."""
     crisis_ack_timeout_seconds: int = 30
     """A crisis that nobody acknowledges for this long is escalated to every supervisor."""
+    default_capacity: int = 3
+    """Most conversations auto-assignment gives an agent at once, unless its directory entry says ``capacity``."""
+    auto_assign: bool = True
+    """The console gives each waiting conversation to the longest-idle available agent who can take it
+    (``handoff.assignment``); off (``AGENT_AUTO_ASSIGN=false``), agents only claim from the queue."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "AgentAccess":
         """Reads the ``AGENT_*`` variables; unset ones keep the defaults above."""
-        return cls(**positive_ints(cls, environ, "AGENT_"))
+        auto_assign = environ.get("AGENT_AUTO_ASSIGN", "true").lower()
+        if auto_assign not in ("true", "false", "1", "0"):
+            raise SettingsError(f"AGENT_AUTO_ASSIGN must be true or false, not {auto_assign!r}")
+        return cls(**positive_ints(cls, environ, "AGENT_"), auto_assign=auto_assign in ("true", "1"))
 
 
 @dataclass(frozen=True)

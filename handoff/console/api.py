@@ -8,7 +8,9 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
+from handoff.agent_sessions import AgentSessions, LoginThrottle
+from handoff.agents import AgentDirectory
+from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.crypto import EnvelopeError
@@ -42,6 +44,7 @@ CRISIS_ALERTS_KEY = web.AppKey("crisis-alerts", CrisisAlerts)
 REAPER_KEY = web.AppKey("presence-reaper", asyncio.Task)
 INCIDENTS_KEY = web.AppKey("incidents", IncidentLog)
 VERIFIER_KEY = web.AppKey("audit-verifier", asyncio.Task)
+ASSIGNER_KEY = web.AppKey("auto-assigner", AutoAssigner)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -11,9 +11,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
+from handoff.agent_sessions import AgentSessions, LoginThrottle
+from handoff.agents import AgentDirectory
+from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog, seal_periodically
 from handoff.console.api import (
+    ASSIGNER_KEY,
     AUDIT_KEY,
     CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
@@ -81,6 +84,7 @@ def create_console_app(
         lambda language: notices.notice(language, AGENT_LEFT_NOTICE),
     )
     app[CRISIS_ALERTS_KEY] = CrisisAlerts(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
+    app[ASSIGNER_KEY] = AutoAssigner(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
     app.router.add_get("/", console_page)
     app.router.add_get("/incidents.js", incidents_script)
     app.router.add_post("/api/login", login)
@@ -128,6 +132,8 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         presence, crisis_alerts = app[PRESENCE_KEY], app[CRISIS_ALERTS_KEY]
         rounds = [lambda: presence.reap(audit), lambda: presence.reap_unanswered(audit),
                   lambda: crisis_alerts.escalate_overdue(audit)]
+        if settings.agents.auto_assign:
+            rounds.append(lambda: app[ASSIGNER_KEY].assign_waiting(audit))
         app[REAPER_KEY] = asyncio.ensure_future(reap_periodically(rounds, reap_interval(settings.agents)))
 
     async def close_redis(app: web.Application) -> None:

@@ -31,6 +31,8 @@ CRISIS_UNACKNOWLEDGED = "crisis-unacknowledged"
 CRISIS_ESCALATED = "crisis-escalated"
 INCIDENTS = "incidents"
 INCIDENT_OPEN = "incident-open"
+AGENT_LAST_ASSIGNED = "agent-last-assigned"
+AGENT_STATUS = "agent-status"
 
 
 class KeySpace:
@@ -96,6 +98,14 @@ class KeySpace:
     def agent_presence(self) -> str:
         """Agents with a console open, scored by their last heartbeat (ms)."""
         return self.key(AGENT_PRESENCE)
+
+    def agent_last_assigned(self) -> str:
+        """Agents scored by when they were last given a conversation (ms): the longest idle is served first."""
+        return self.key(AGENT_LAST_ASSIGNED)
+
+    def agent_status(self) -> str:
+        """Agent id -> the presence status it chose (``available``, ``away``); none recorded means available."""
+        return self.key(AGENT_STATUS)
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)

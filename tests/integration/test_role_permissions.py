@@ -18,7 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AgentDirectory, AgentSessions, AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agents import EARLIER_EPISODE_ROLES, AgentDirectoryError, LoginThrottle, hash_password, read_agents
+from handoff.agent_sessions import LoginThrottle
+from handoff.agents import EARLIER_EPISODE_ROLES, AgentDirectoryError, hash_password, read_agents
 from handoff.console import create_console_app
 from handoff.coverage import CoverageHours
 from handoff.models import ConversationState, CrisisFlag
