@@ -37,6 +37,8 @@ OUTCOMES: dict[str, tuple[type[HandoffError], str]] = {
     "not_assigned": (NotAssignedAgent, "conversation {id!r} is not assigned to this agent"),
     "crisis_changed": (CrisisChanged, "a crisis arrived in conversation {id!r}: read it before closing"),
     "at_capacity": (AtCapacity, "the agent already has as many conversations as its capacity allows"),
+    "same_agent": (InvalidTransition, "conversation {id!r} is already with that agent"),
+    "no_callback": (InvalidTransition, "no phone callback is open for conversation {id!r}"),
     "no_crisis_alert": (InvalidTransition, "no crisis in conversation {id!r} waits for acknowledgement"),
 }
 """A Lua script's refusal -> the error it raises and its message."""

@@ -113,7 +113,7 @@ class Escalations(ConversationTranscripts):
             state, _ = await self._replay(keys=keys, args=[*args, REPLAY_MARKER_TTL_MS, position, *entries])
             return None if text_of(state) == MOVED else text_of(state)
 
-        return await self._appending(self.keys.transcript(conversation_id), replay) != "REPLAYED"
+        return await self.appending(self.keys.transcript(conversation_id), replay) != "REPLAYED"
 
     def _escalation(
         self,

@@ -56,6 +56,16 @@ class Action(str, Enum):
     """Crises nobody acknowledged in time, on every conversation (no message content); acknowledging one."""
     VIEW_INCIDENTS = "view_incidents"
     """Security incidents (audit chain breaks, sign-in and credential floods, undecryptable data); acknowledging one."""
+    TRANSFER = "transfer"
+    """Hand a conversation one has to another queue or skill, or to a named person, with a note."""
+    ADD_NOTE = "add_note"
+    """An internal note on a conversation one has: staff read it, the patient never does."""
+    ESCALATE_TO_PHONE = "escalate_to_phone"
+    """Record that the patient is to be called back (number, best time) on a conversation one has."""
+    REASSIGN = "reassign"
+    """Give any conversation to a named person, or take it over."""
+    VIEW_CALLBACKS = "view_callbacks"
+    """The phone callbacks patients are owed (numbers: PHI, audited); marking one done."""
 
 
 CONVERSATION_WORK = frozenset(
@@ -69,6 +79,9 @@ CONVERSATION_WORK = frozenset(
         Action.READ_CRISIS_EVIDENCE,
         Action.REPLY,
         Action.CLOSE,
+        Action.TRANSFER,
+        Action.ADD_NOTE,
+        Action.ESCALATE_TO_PHONE,
     }
 )
 
@@ -77,7 +90,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.NURSE: CONVERSATION_WORK,
     Role.PHARMACIST: CONVERSATION_WORK,
     Role.SUPERVISOR: CONVERSATION_WORK | {
-        Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS, Action.VIEW_INCIDENTS
+        Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS, Action.VIEW_INCIDENTS,
+        Action.REASSIGN, Action.VIEW_CALLBACKS,
     },
     Role.ADMIN: frozenset({Action.MANAGE_AGENTS, Action.READ_AUDIT, Action.VIEW_INCIDENTS}),
 }
@@ -98,6 +112,8 @@ REFUSALS: dict[Action, str] = {
     Action.READ_AUDIT: "role {role!r} may not read the audit log",
     Action.VIEW_ESCALATIONS: "role {role!r} may not view escalated crises (role supervisor does)",
     Action.VIEW_INCIDENTS: "role {role!r} may not view security incidents (roles supervisor and admin do)",
+    Action.REASSIGN: "role {role!r} may not reassign or take over conversations (role supervisor does)",
+    Action.VIEW_CALLBACKS: "role {role!r} may not view phone callbacks (role supervisor does)",
 }
 
 

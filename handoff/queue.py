@@ -171,7 +171,7 @@ class LiveAgentQueue(Escalations):
                     now_ms(),
                     f",{','.join(languages)},",
                     tags,
-                    *_audit_args(audit),
+                    *audit_args(audit),
                     now_ms() + answer_within_seconds * 1000,
                     "" if capacity is None else capacity,
                 ],
@@ -206,12 +206,12 @@ class LiveAgentQueue(Escalations):
                 keys=[self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
                       self.keys.audit_log(), self.keys.unanswered_assignments()],
                 args=[agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
-                      episode, *_audit_args(audit), conversation_id,
+                      episode, *audit_args(audit), conversation_id,
                       self.seals.outbox_message(conversation_id, episode, position, entry), position],
             ))
             return None if outcome == MOVED else outcome
 
-        outcome = await self._appending(transcript, append)
+        outcome = await self.appending(transcript, append)
         raise_for(outcome, conversation_id, success_is_id=True)
         return outcome
 
@@ -272,14 +272,14 @@ class LiveAgentQueue(Escalations):
                     fields.get(CRISIS_CATEGORY, ""),
                     self.seals.episode_record(conversation_id, position, record),
                     min(OUTBOX_DRAIN_MS, self.retention_ms),
-                    *_audit_args(audit),
+                    *audit_args(audit),
                     self.retention_ms,
                     position,
                 ],
             ))
             return None if result == MOVED else result
 
-        raise_for(await self._appending(episodes, append), conversation_id)
+        raise_for(await self.appending(episodes, append), conversation_id)
 
     async def closed_episodes(self, conversation_id: str) -> list[dict[str, Any]]:
         """Records of the conversation's closed episodes, oldest first."""
@@ -316,14 +316,14 @@ class LiveAgentQueue(Escalations):
                 keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
                       self.keys.audit_log(), transcript, self.keys.outbox(conversation_id, episode),
                       self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged()],
-                args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *_audit_args(audit),
+                args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *audit_args(audit),
                       episode, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
                       "" if unanswered_by_ms is None else unanswered_by_ms,
                       self.seals.outbox_message(conversation_id, episode, position, entry), position],
             ))
             return None if requeued < 0 else bool(requeued)
 
-        return await self._appending(transcript, append)
+        return await self.appending(transcript, append)
 
     async def take_resume_pending(self, conversation_id: str) -> bool:
         """True once after an agent handed the conversation back; a closed one reopens with the bot."""
@@ -332,5 +332,6 @@ class LiveAgentQueue(Escalations):
 
 
 
-def _audit_args(audit: Optional[AuditFields]) -> list[str]:
+def audit_args(audit: Optional[AuditFields]) -> list[str]:
+    """A script's audit arguments; none (empty) when another entry records the change."""
     return [audit["entry"], audit["key"], audit["mac"]] if audit else ["", "", ""]

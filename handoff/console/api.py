@@ -22,11 +22,13 @@ from handoff.errors import (
     MissingCrisisDisposition,
     NotAssignedAgent,
 )
+from handoff.handovers import Handovers
 from handoff.incidents import IncidentKind, IncidentLog
 from handoff.models import CrisisDisposition
 from handoff.permissions import ActionForbidden
 from handoff.presence import AgentPresence
 from handoff.queue import LiveAgentQueue
+from languages import LanguageCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ REAPER_KEY = web.AppKey("presence-reaper", asyncio.Task)
 INCIDENTS_KEY = web.AppKey("incidents", IncidentLog)
 VERIFIER_KEY = web.AppKey("audit-verifier", asyncio.Task)
 ASSIGNER_KEY = web.AppKey("auto-assigner", AutoAssigner)
+HANDOVERS_KEY = web.AppKey("handovers", Handovers)
+CATALOG_KEY = web.AppKey("languages", LanguageCatalog)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

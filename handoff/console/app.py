@@ -18,8 +18,10 @@ from handoff.audit import AuditLog, seal_periodically
 from handoff.console.api import (
     ASSIGNER_KEY,
     AUDIT_KEY,
+    CATALOG_KEY,
     CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
+    HANDOVERS_KEY,
     INCIDENTS_KEY,
     MAX_REQUEST_BYTES,
     PRESENCE_KEY,
@@ -42,6 +44,15 @@ from handoff.console.conversations import (
     read_transcript,
     send_message,
 )
+from handoff.console.handovers import (
+    add_note,
+    callback_done,
+    escalate_to_phone,
+    list_callbacks,
+    reassign,
+    take_over,
+    transfer,
+)
 from handoff.console.oversight import (
     acknowledge_incident,
     list_agents,
@@ -51,6 +62,7 @@ from handoff.console.oversight import (
 )
 from handoff.console.page import console_page, incidents_script
 from handoff.crisis_alerts import CrisisAlerts
+from handoff.handovers import Handovers
 from handoff.incidents import DEFAULT_RESPONSE, IncidentLog, verify_periodically
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonymous_access_log
@@ -85,6 +97,8 @@ def create_console_app(
     )
     app[CRISIS_ALERTS_KEY] = CrisisAlerts(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
     app[ASSIGNER_KEY] = AutoAssigner(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
+    app[HANDOVERS_KEY] = Handovers(queue, sessions.access)
+    app[CATALOG_KEY] = notices
     app.router.add_get("/", console_page)
     app.router.add_get("/incidents.js", incidents_script)
     app.router.add_post("/api/login", login)
@@ -98,6 +112,13 @@ def create_console_app(
     app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
     app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
     app.router.add_post("/api/conversations/{conversation_id}/close", close)
+    app.router.add_post("/api/conversations/{conversation_id}/transfer", transfer)
+    app.router.add_post("/api/conversations/{conversation_id}/reassign", reassign)
+    app.router.add_post("/api/conversations/{conversation_id}/take-over", take_over)
+    app.router.add_post("/api/conversations/{conversation_id}/notes", add_note)
+    app.router.add_post("/api/conversations/{conversation_id}/phone-callback", escalate_to_phone)
+    app.router.add_get("/api/callbacks", list_callbacks)
+    app.router.add_post("/api/callbacks/{conversation_id}/done", callback_done)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_get("/api/audit", read_audit)
     app.router.add_get("/api/escalations", list_escalations)

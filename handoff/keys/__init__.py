@@ -33,6 +33,7 @@ INCIDENTS = "incidents"
 INCIDENT_OPEN = "incident-open"
 AGENT_LAST_ASSIGNED = "agent-last-assigned"
 AGENT_STATUS = "agent-status"
+PHONE_CALLBACKS = "phone-callbacks"
 
 
 class KeySpace:
@@ -106,6 +107,10 @@ class KeySpace:
     def agent_status(self) -> str:
         """Agent id -> the presence status it chose (``available``, ``away``); none recorded means available."""
         return self.key(AGENT_STATUS)
+
+    def phone_callbacks(self) -> str:
+        """Conversations whose patient is to be called back (escalated to phone), scored by when it was asked (ms)."""
+        return self.key(PHONE_CALLBACKS)
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)

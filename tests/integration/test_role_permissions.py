@@ -69,6 +69,14 @@ def step(action: Action, conversation: str) -> Step:
         Action.READ_AUDIT: Step("GET", "/api/audit"),
         Action.VIEW_ESCALATIONS: Step("GET", "/api/escalations"),
         Action.VIEW_INCIDENTS: Step("GET", "/api/incidents"),
+        # Handing the conversation on would end the walk: the permission passes, the body names no target.
+        Action.TRANSFER: Step("POST", f"{base}/transfer", {"note": "for the nurse"}, ok=400),
+        Action.ADD_NOTE: Step("POST", f"{base}/notes", {"text": "Prefers a call after 5 pm."}, ok=201),
+        Action.ESCALATE_TO_PHONE: Step("POST", f"{base}/phone-callback",
+                                       {"number": "+1 555 123 4567", "best_time": "after 5 pm"}, ok=201),
+        # The supervisor has the conversation already: taking it over is refused as a no-op, after the permission.
+        Action.REASSIGN: Step("POST", f"{base}/take-over", ok=409),
+        Action.VIEW_CALLBACKS: Step("GET", "/api/callbacks"),
         Action.CLOSE: Step(
             "POST", f"{base}/close", {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"}
         ),
