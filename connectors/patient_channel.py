@@ -177,7 +177,7 @@ class PatientChannel(InputChannel):
     @property
     def push_sockets(self) -> AgentMessagePush:
         if self._push is None:
-            self._push = AgentMessagePush(self.queue, self.sessions, self.access)
+            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.catalog)
         return self._push
 
     @property

@@ -39,7 +39,7 @@ from handoff.log_privacy import pseudonym
 from handoff.patient_sessions import PORTAL_FIELD, portal_context
 from handoff.redis_values import decoded, keys_after, text_of
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
-from handoff.scripts import RESEAL_MOVE_SCRIPT, RESEAL_SCRIPT, RESEAL_STREAM_SCRIPT
+from handoff.rotation_scripts import RESEAL_MOVE_SCRIPT, RESEAL_SCRIPT, RESEAL_STREAM_SCRIPT
 from handoff.sealed_records import episode_record_context, outbox_context, transcript_context
 from handoff.settings import operator_settings
 from handoff.spool import CrisisSpool

@@ -44,6 +44,8 @@ from handoff.settings import AgentAccess, Retention
 from handoff.transcripts import MOVED, now_ms
 
 OUTBOX_MAX_LENGTH = 1000
+RECENT_WAITS_KEPT = 20
+"""How many of a queue's newest waits its estimates are made from (``handoff.waits``)."""
 OUTBOX_DRAIN_MS = 10 * 60 * 1000
 """How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
 AuditFields = dict[str, str]
@@ -174,6 +176,8 @@ class LiveAgentQueue(Escalations):
                     *audit_args(audit),
                     now_ms() + answer_within_seconds * 1000,
                     "" if capacity is None else capacity,
+                    self.keys.recent_waits(),
+                    RECENT_WAITS_KEPT,
                 ],
             )
         )

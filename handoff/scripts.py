@@ -108,7 +108,9 @@ else
 end
 redis.call('ZADD', queue, queue_score(rank, tonumber(ARGV[8]), tonumber(now), false), id)
 place_in_fallback(queue)
-return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
+local position = redis.call('ZRANK', queue, id) + 1
+redis.call('HSET', conversation, 'enqueued_position', position)
+return {'QUEUED', position}
 """
 
 REPLAY_SCRIPT = (
@@ -136,7 +138,7 @@ CLAIM_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned = KEYS[1], KEYS[2]
 local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill_tag',
-  'fallback_queue', 'fallback_language')
+  'fallback_queue', 'fallback_language', 'enqueued_at', 'enqueued_position', 'head_of_queue')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'QUEUED' then return 'not_queued' end
 local speaks = string.find(languages, ',' .. fields[3] .. ',', 1, true)
@@ -152,13 +154,20 @@ redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
 redis.call('SADD', assigned, id)
 redis.call('ZADD', KEYS[4], ARGV[9], id)
 redis.call('ZADD', KEYS[5], now, agent)
+if fields[8] and not fields[9] then
+  local waits = ARGV[11] .. fields[3]
+  redis.call('LPUSH', waits, string.format('%.0f', (tonumber(now) - tonumber(fields[7])) / tonumber(fields[8])))
+  redis.call('LTRIM', waits, 0, tonumber(ARGV[12]) - 1)
+end
 audit(KEYS[3], ARGV[6], ARGV[7], ARGV[8])
 return 'ok'
 """
 """A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
 agent's first message, scored by the deadline (``ARGV[9]``, ms). It is the agent's last assignment (``KEYS[5]``,
 by time: auto-assignment serves the longest idle first). With a capacity (``ARGV[10]``), an agent who already
-has that many conversations gets no more (``at_capacity``)."""
+has that many conversations gets no more (``at_capacity``). The wait is recorded for estimates
+(``handoff.waits``): per place in line at the enqueue, in the newest ``ARGV[12]`` of the queue language's recent
+waits (``ARGV[11]``, the key's prefix); not for one sent back to the head, whose place and time say nothing."""
 
 SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + """
 local conversation, new_queue = KEYS[1], KEYS[2]
@@ -352,47 +361,3 @@ if trimmed > 0 then audit(KEYS[2], ARGV[2], ARGV[3], ARGV[4]) end
 return trimmed
 """
 """Crisis alerts older than the retention go (``XTRIM MINID``), audited."""
-
-RESEAL_SCRIPT = """
-local kind, key, old, new, place = ARGV[1], KEYS[1], ARGV[2], ARGV[3], ARGV[4]
-local current
-if kind == 'string' then current = redis.call('GET', key)
-elseif kind == 'hash' then current = redis.call('HGET', key, place)
-else current = redis.call('LINDEX', key, place) end
-if current ~= old then return 0 end
-if kind == 'string' then redis.call('SET', key, new, 'KEEPTTL')
-elseif kind == 'hash' then redis.call('HSET', key, place, new)
-else redis.call('LSET', key, place, new) end
-return 1
-"""
-"""``handoff.key_rotation``: one sealed value (a string, a hash field ``place``, a list element at index ``place``)
-replaced by the same value sealed under the newest key, only if it is still the one read (0 otherwise); the
-key keeps its expiry, and an append to the list meanwhile is untouched."""
-
-RESEAL_STREAM_SCRIPT = """
-local key = KEYS[1]
-local entries = cjson.decode(ARGV[1])
-if redis.call('XLEN', key) ~= #entries then return 0 end
-local first = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
-local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-if first[1][1] ~= entries[1][1] or last[1][1] ~= entries[#entries][1] then return 0 end
-local ttl = redis.call('PTTL', key)
-redis.call('DEL', key)
-for _, entry in ipairs(entries) do redis.call('XADD', key, entry[1], unpack(entry[2])) end
-if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
-return 1
-"""
-"""``handoff.key_rotation``: a stream (an outbox, the crisis alerts) written again with the same ids and its
-sealed fields under the newest key, only if it still holds the entries read (the same count, first and last
-id: stream entries never change in place, so an append or a trim meanwhile is what it catches; 0 then)."""
-
-RESEAL_MOVE_SCRIPT = """
-local from, to = KEYS[1], KEYS[2]
-if redis.call('GET', from) ~= ARGV[1] then return 0 end
-if from == to or redis.call('EXISTS', to) == 0 then redis.call('SET', to, ARGV[2]) end
-if from ~= to then redis.call('DEL', from) end
-return 1
-"""
-"""``handoff.key_rotation``: a record whose key is a MAC under the data key (``{namespace}:kind:<MAC>``) moved to
-the key the newest data key names, sealed for it; a record already there (written since) wins. 0 when the record
-is no longer the one read."""

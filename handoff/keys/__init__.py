@@ -34,6 +34,7 @@ INCIDENT_OPEN = "incident-open"
 AGENT_LAST_ASSIGNED = "agent-last-assigned"
 AGENT_STATUS = "agent-status"
 PHONE_CALLBACKS = "phone-callbacks"
+RECENT_WAITS = "recent-waits"
 
 
 class KeySpace:
@@ -107,6 +108,11 @@ class KeySpace:
     def agent_status(self) -> str:
         """Agent id -> the presence status it chose (``available``, ``away``); none recorded means available."""
         return self.key(AGENT_STATUS)
+
+    def recent_waits(self, language: str = "") -> str:
+        """The newest waits of the language's queue, in ms per place in line at the enqueue (newest first); with no
+        language, the prefix the claim script completes with the conversation's."""
+        return self.key(RECENT_WAITS, language)
 
     def phone_callbacks(self) -> str:
         """Conversations whose patient is to be called back (escalated to phone), scored by when it was asked (ms)."""

@@ -22,7 +22,7 @@ from handoff.key_rotation import KeyRotation
 from handoff.models import CrisisFlag
 from handoff.patient_sessions import PORTAL_FIELD, PatientSessions, portal_context
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
-from handoff.scripts import RESEAL_STREAM_SCRIPT
+from handoff.rotation_scripts import RESEAL_STREAM_SCRIPT
 from handoff.settings import PatientAccess
 from handoff.spool import CrisisSpool, SpooledCrisis
 from patients import RedisCareRecords, RedisPatientDirectory
