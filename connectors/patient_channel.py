@@ -206,6 +206,7 @@ class PatientChannel(InputChannel):
                 self.staffing,
                 self.spool,
                 self.replayer,
+                AuditLog(self.queue.redis, self.keys, self.audit_keys) if self.audit_keys else None,
             )
         return self._gate
 

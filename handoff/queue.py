@@ -226,11 +226,13 @@ class LiveAgentQueue(Escalations):
         outcome: CloseOutcome,
         crisis_disposition: Optional[CrisisDisposition] = None,
         audit: Optional[AuditFields] = None,
+        survey_offer: Optional[PatientNotice] = None,
     ) -> None:
         """Ends the agent's episode: back to the bot (Rasa resumes) or closed.
 
         A crisis episode needs its ``crisis_disposition``; it is kept, sealed, with
-        the episode's record, and the open crisis flags are cleared.
+        the episode's record, and the open crisis flags are cleared. ``survey_offer``: the satisfaction survey
+        offered to the patient in their language (``handoff.surveys``); never after a crisis.
         """
         fields = decoded(await self.redis.hgetall(self.keys.conversation(conversation_id)))
         if not fields:
@@ -253,8 +255,15 @@ class LiveAgentQueue(Escalations):
             else None,
         }
         episodes = self.keys.episodes(conversation_id)
+        language = conversation.spoken_language or ""
+        offer = None if survey_offer is None or conversation.crisis_category else TranscriptEntry(
+            TranscriptRole.BOT, survey_offer(language), closed_at)
 
         async def append(position: int) -> Optional[str]:
+            at = int(await self.redis.llen(self.keys.transcript(conversation_id)))
+            survey = [self.seals.transcript_entry(conversation_id, at, offer), at,
+                      self.seals.outbox_message(conversation_id, conversation.episode, at, offer),
+                      language] if offer else ["", "", "", ""]
             result = text_of(await self._close(
                 keys=[
                     self.keys.conversation(conversation_id),
@@ -279,6 +288,7 @@ class LiveAgentQueue(Escalations):
                     *audit_args(audit),
                     self.retention_ms,
                     position,
+                    *survey,
                 ],
             ))
             return None if result == MOVED else result

@@ -100,7 +100,7 @@ redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', 
   'skill', skill, 'skill_tag', skill_tag, 'priority', priority, 'priority_rank', rank, 'reason', reason,
   'enqueued_at', now, 'updated_at', now)
 redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language',
-  'head_of_queue')
+  'head_of_queue', 'survey_episode', 'survey_agent', 'survey_queue', 'survey_language', 'survey_reasked')
 if patient_language ~= '' then
   redis.call('HSET', conversation, 'patient_language', patient_language)
 else
@@ -215,11 +215,19 @@ return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[9],
 
 CLOSE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'crisis_category')
+local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'crisis_category', 'language')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[5] then return 'not_assigned' end
 if (fields[4] or '') ~= ARGV[6] then return 'crisis_changed' end
 if redis.call('LLEN', episodes) ~= tonumber(ARGV[13]) then return 'moved' end
+if ARGV[14] ~= '' then
+  if redis.call('LLEN', transcript) ~= tonumber(ARGV[15]) then return 'moved' end
+  redis.call('RPUSH', transcript, ARGV[14])
+  redis.call('XADD', outbox, 'MAXLEN', '~', 1000, '*', 'entry', ARGV[16], 'sequence', ARGV[15])
+  redis.call('HSET', conversation, 'survey_episode', ARGV[5], 'survey_agent', ARGV[1], 'survey_queue', fields[5],
+    'survey_language', ARGV[17])
+  redis.call('HDEL', conversation, 'survey_reasked')
+end
 redis.call('SREM', assigned, ARGV[4])
 redis.call('RPUSH', episodes, ARGV[7])
 redis.call('PEXPIRE', outbox, ARGV[8])
@@ -239,7 +247,10 @@ time to answer and the patient's verification are cleared, the next episode's tr
 (``transcript_from``), the episode's outbox expires once the patient's socket could drain it, and the
 conversation (hash, transcript, episode records) once its retention has passed. The record is sealed for its
 position in the episode records (``ARGV[13]``).
-A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
+A crisis that arrived after the agent last looked (``crisis_changed``) stops the close. With a survey offer
+(``ARGV[14]`` sealed for transcript position ``ARGV[15]``, ``ARGV[16]`` for the outbox; ``handoff.surveys``), the
+offer ends the episode's transcript and goes out on its outbox, and the conversation waits for the rating: who
+is rated (the agent, the queue language) and the language it was offered in (``ARGV[17]``)."""
 
 REQUEUE_SCRIPT = AUDIT_FUNCTION + QUEUE_SCORE_FUNCTION + """
 local conversation, assigned, transcript, outbox, unanswered = KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]

@@ -35,6 +35,7 @@ AGENT_LAST_ASSIGNED = "agent-last-assigned"
 AGENT_STATUS = "agent-status"
 PHONE_CALLBACKS = "phone-callbacks"
 RECENT_WAITS = "recent-waits"
+SURVEY_TOTALS = "survey-totals"
 
 
 class KeySpace:
@@ -113,6 +114,10 @@ class KeySpace:
         """The newest waits of the language's queue, in ms per place in line at the enqueue (newest first); with no
         language, the prefix the claim script completes with the conversation's."""
         return self.key(RECENT_WAITS, language)
+
+    def survey_totals(self) -> str:
+        """Satisfaction ratings counted and summed per agent and per queue (``agent:<id>:count``, ``queue:<l>:sum``)."""
+        return self.key(SURVEY_TOTALS)
 
     def phone_callbacks(self) -> str:
         """Conversations whose patient is to be called back (escalated to phone), scored by when it was asked (ms)."""
