@@ -66,6 +66,8 @@ class Action(str, Enum):
     """Give any conversation to a named person, or take it over."""
     VIEW_CALLBACKS = "view_callbacks"
     """The phone callbacks patients are owed (numbers: PHI, audited); marking one done."""
+    VIEW_SUPERVISION = "view_supervision"
+    """Every queue with its waiting count and longest wait, every agent with presence and load, satisfaction."""
 
 
 CONVERSATION_WORK = frozenset(
@@ -91,7 +93,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.PHARMACIST: CONVERSATION_WORK,
     Role.SUPERVISOR: CONVERSATION_WORK | {
         Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS, Action.VIEW_INCIDENTS,
-        Action.REASSIGN, Action.VIEW_CALLBACKS,
+        Action.REASSIGN, Action.VIEW_CALLBACKS, Action.VIEW_SUPERVISION,
     },
     Role.ADMIN: frozenset({Action.MANAGE_AGENTS, Action.READ_AUDIT, Action.VIEW_INCIDENTS}),
 }
@@ -114,6 +116,7 @@ REFUSALS: dict[Action, str] = {
     Action.VIEW_INCIDENTS: "role {role!r} may not view security incidents (roles supervisor and admin do)",
     Action.REASSIGN: "role {role!r} may not reassign or take over conversations (role supervisor does)",
     Action.VIEW_CALLBACKS: "role {role!r} may not view phone callbacks (role supervisor does)",
+    Action.VIEW_SUPERVISION: "role {role!r} may not view the supervisor's overview (role supervisor does)",
 }
 
 

@@ -14,6 +14,8 @@ MAX_MESSAGE_BYTES = 4096
 """Largest patient or agent message accepted, in UTF-8 bytes."""
 DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
 DEFAULT_AUDIT_ANCHOR = Path(".data/audit-anchor.jsonl")
+DEFAULT_CANNED_REPLIES = Path("canned_replies")
+"""The console's canned replies: one YAML file per language (``handoff.canned_replies``)."""
 DAY_MS = 86_400_000
 MAX_RETENTION_DAYS = 36_525
 """A hundred years: longer is a typo, and Redis expiry times must stay in range."""
@@ -195,13 +197,14 @@ class HandoffSettings:
     tls: Optional[TlsFiles] = None
     retention: Retention = Retention()
     incidents: IncidentResponse = IncidentResponse()
+    canned_replies: Path = DEFAULT_CANNED_REPLIES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
-        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*`` and
-        ``INCIDENT_*`` limits."""
+        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``HANDOFF_CANNED_REPLIES``, ``PHI_RETENTION_DAYS`` and the
+        ``PATIENT_*``, ``AGENT_*`` and ``INCIDENT_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -223,6 +226,7 @@ class HandoffSettings:
             tls=TlsFiles.from_env(environ),
             retention=Retention.from_env(environ),
             incidents=IncidentResponse.from_env(environ),
+            canned_replies=Path(environ.get("HANDOFF_CANNED_REPLIES") or DEFAULT_CANNED_REPLIES),
         )
 
     def key_ring(self) -> KeyRing:

@@ -12,6 +12,7 @@ from handoff.agent_sessions import AgentSessions, LoginThrottle
 from handoff.agents import AgentDirectory
 from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog
+from handoff.canned_replies import CannedReplies
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.crypto import EnvelopeError
 from handoff.errors import (
@@ -28,6 +29,7 @@ from handoff.models import CrisisDisposition
 from handoff.permissions import ActionForbidden
 from handoff.presence import AgentPresence
 from handoff.queue import LiveAgentQueue
+from handoff.surveys import Surveys
 from languages import LanguageCatalog
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ VERIFIER_KEY = web.AppKey("audit-verifier", asyncio.Task)
 ASSIGNER_KEY = web.AppKey("auto-assigner", AutoAssigner)
 HANDOVERS_KEY = web.AppKey("handovers", Handovers)
 CATALOG_KEY = web.AppKey("languages", LanguageCatalog)
+SURVEYS_KEY = web.AppKey("surveys", Surveys)
+CANNED_REPLIES_KEY = web.AppKey("canned-replies", CannedReplies)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

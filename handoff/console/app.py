@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+from pathlib import Path
 from typing import Optional
 
 from aiohttp import web
@@ -15,9 +16,11 @@ from handoff.agent_sessions import AgentSessions, LoginThrottle
 from handoff.agents import AgentDirectory
 from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog, seal_periodically
+from handoff.canned_replies import CannedReplies
 from handoff.console.api import (
     ASSIGNER_KEY,
     AUDIT_KEY,
+    CANNED_REPLIES_KEY,
     CATALOG_KEY,
     CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
@@ -29,6 +32,7 @@ from handoff.console.api import (
     REAPER_KEY,
     SEALER_KEY,
     SESSIONS_KEY,
+    SURVEYS_KEY,
     THROTTLE_KEY,
     VERIFIER_KEY,
     handoff_errors,
@@ -61,6 +65,8 @@ from handoff.console.oversight import (
     read_audit,
 )
 from handoff.console.page import console_page, incidents_script
+from handoff.console.supervision import canned_replies as canned_replies_route
+from handoff.console.supervision import supervision
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.handovers import Handovers
 from handoff.incidents import DEFAULT_RESPONSE, IncidentLog, verify_periodically
@@ -68,7 +74,8 @@ from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonymous_access_log
 from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, reap_periodically
 from handoff.queue import LiveAgentQueue
-from handoff.settings import HandoffSettings, IncidentResponse
+from handoff.settings import DEFAULT_CANNED_REPLIES, HandoffSettings, IncidentResponse
+from handoff.surveys import Surveys
 from handoff.transport import server_tls_context
 from languages import LanguageCatalog
 
@@ -80,6 +87,7 @@ def create_console_app(
     throttle: LoginThrottle,
     catalog: Optional[LanguageCatalog] = None,
     incident_response: IncidentResponse = DEFAULT_RESPONSE,
+    canned_replies: Path = DEFAULT_CANNED_REPLIES,
 ) -> web.Application:
     """The console on the given stores; ``sessions`` carries the agent directory and the console's settings,
     ``catalog`` the patient notices (default: ``languages/*.yml``)."""
@@ -99,6 +107,8 @@ def create_console_app(
     app[ASSIGNER_KEY] = AutoAssigner(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
     app[HANDOVERS_KEY] = Handovers(queue, sessions.access)
     app[CATALOG_KEY] = notices
+    app[SURVEYS_KEY] = Surveys(queue, notices)
+    app[CANNED_REPLIES_KEY] = CannedReplies(canned_replies)
     app.router.add_get("/", console_page)
     app.router.add_get("/incidents.js", incidents_script)
     app.router.add_post("/api/login", login)
@@ -119,6 +129,8 @@ def create_console_app(
     app.router.add_post("/api/conversations/{conversation_id}/phone-callback", escalate_to_phone)
     app.router.add_get("/api/callbacks", list_callbacks)
     app.router.add_post("/api/callbacks/{conversation_id}/done", callback_done)
+    app.router.add_get("/api/supervision", supervision)
+    app.router.add_get("/api/canned-replies", canned_replies_route)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_get("/api/audit", read_audit)
     app.router.add_get("/api/escalations", list_escalations)
@@ -143,6 +155,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         audit,
         LoginThrottle(redis, keys, settings.agents),
         incident_response=settings.incidents,
+        canned_replies=settings.canned_replies,
     )
 
     async def start_sealing(app: web.Application) -> None:

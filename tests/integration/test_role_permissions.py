@@ -77,6 +77,7 @@ def step(action: Action, conversation: str) -> Step:
         # The supervisor has the conversation already: taking it over is refused as a no-op, after the permission.
         Action.REASSIGN: Step("POST", f"{base}/take-over", ok=409),
         Action.VIEW_CALLBACKS: Step("GET", "/api/callbacks"),
+        Action.VIEW_SUPERVISION: Step("GET", "/api/supervision"),
         Action.CLOSE: Step(
             "POST", f"{base}/close", {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"}
         ),
