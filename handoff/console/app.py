@@ -57,6 +57,7 @@ from handoff.console.handovers import (
     take_over,
     transfer,
 )
+from handoff.console.openapi import openapi_document
 from handoff.console.oversight import (
     acknowledge_incident,
     list_agents,
@@ -129,6 +130,7 @@ def create_console_app(
     app.router.add_post("/api/conversations/{conversation_id}/phone-callback", escalate_to_phone)
     app.router.add_get("/api/callbacks", list_callbacks)
     app.router.add_post("/api/callbacks/{conversation_id}/done", callback_done)
+    app.router.add_get("/api/openapi.json", openapi_document)
     app.router.add_get("/api/supervision", supervision)
     app.router.add_get("/api/canned-replies", canned_replies_route)
     app.router.add_get("/api/agents", list_agents)
