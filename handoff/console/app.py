@@ -48,6 +48,7 @@ from handoff.console.conversations import (
     read_transcript,
     send_message,
 )
+from handoff.console.events import events
 from handoff.console.handovers import (
     add_note,
     callback_done,
@@ -131,6 +132,7 @@ def create_console_app(
     app.router.add_get("/api/callbacks", list_callbacks)
     app.router.add_post("/api/callbacks/{conversation_id}/done", callback_done)
     app.router.add_get("/api/openapi.json", openapi_document)
+    app.router.add_get("/api/events", events)
     app.router.add_get("/api/supervision", supervision)
     app.router.add_get("/api/canned-replies", canned_replies_route)
     app.router.add_get("/api/agents", list_agents)

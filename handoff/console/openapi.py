@@ -109,12 +109,16 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Schema | None, int, Schema]] = {
                                   listing("escalations", {"type": "object"})),
     ("get", "/api/incidents"): ("Security incidents", None, 200, listing("incidents", {"type": "object"})),
     ("post", "/api/incidents/{incident_id}/acknowledge"): ("Take an incident in hand", None, 200, STATUS),
+    ("get", "/api/events"): (
+        "Websocket: send {\"token\": ...} first; then events of type queue, assignments, conversation_updated, "
+        "crisis_alert and (supervisors) escalations, as JSON messages, no message content", None, 101,
+        {"type": "object"}),
     ("get", "/api/openapi.json"): ("This document", None, 200, {"type": "object", "required": ["openapi", "paths"]}),
 }
 """(method, path) -> (summary, request body schema or None, success status, success response schema)."""
 
-PUBLIC = {("post", "/api/login"), ("get", "/api/openapi.json")}
-"""Operations that need no bearer token."""
+PUBLIC = {("post", "/api/login"), ("get", "/api/openapi.json"), ("get", "/api/events")}
+"""Operations that need no bearer token header (the event socket takes its token in its first message)."""
 
 
 def document() -> dict[str, Any]:

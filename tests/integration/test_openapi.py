@@ -113,4 +113,5 @@ async def test_real_answers_match_their_schemas(client: TestClient, queue: LiveA
     await checked("POST", "/api/logout", amy)
     await checked("GET", "/api/mine", amy, status=401)
     every = {(method, path) for path, item in document()["paths"].items() for method in item}
-    assert checked.seen == every, "every operation was exercised"
+    websocket = {("get", "/api/events")}
+    assert checked.seen == every - websocket, "every operation was exercised (the socket: test_console_events.py)"
