@@ -13,17 +13,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agent_sessions import AgentSessions, LoginThrottle
 from handoff.agents import Agent, AgentDirectory, AgentDirectoryError, read_agents
 from handoff.assignment import AutoAssigner
-from handoff.console import create_console_app
 from handoff.console.api import ASSIGNER_KEY
 from handoff.errors import AtCapacity
 from handoff.models import CrisisFlag
 from handoff.presence import AgentPresence, PresenceStatus
 from handoff.settings import AgentAccess, SettingsError
-from tests.conftest import AGENT_PASSWORDS
-from tests.reaping import CATALOG, agent_left
+from tests.console_clients import console_app, sign_in
+from tests.reaping import agent_left
 
 TRAINED = date.today() - timedelta(days=10)
 EMERGENCY = CrisisFlag("medical_emergency", "chest pain and my arm is numb")
@@ -147,9 +145,7 @@ async def test_two_consoles_assigning_at_once_never_double_assign_or_overfill(
 async def test_the_console_api_takes_presence_status_and_refuses_bad_input_changing_nothing(
     queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
 ) -> None:
-    access = AgentAccess()
-    app = create_console_app(queue, AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access), audit,
-                             LoginThrottle(redis, keys, access), CATALOG)
+    app = console_app(queue, audit, redis, keys, agents_file)
     async with TestClient(TestServer(app)) as client:
         amy = await sign_in(client, "amy")
         answer = await client.post("/api/presence", headers=amy, json={"status": "away"})
@@ -183,8 +179,3 @@ def test_capacity_and_auto_assignment_settings_refuse_nonsense(tmp_path: Path) -
     directory.write_text("agents:\n  - {id: a, languages: [en], password_hash: x, capacity: 4}\n")
     assert read_agents(directory)[0].capacity == 4
 
-
-async def sign_in(client: TestClient, agent_id: str) -> dict[str, str]:
-    response = await client.post("/api/login", json={"agent_id": agent_id, "password": AGENT_PASSWORDS[agent_id]})
-    assert response.status == 200, await response.text()
-    return {"Authorization": f"Bearer {(await response.json())['token']}"}

@@ -13,13 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
-from handoff.agent_sessions import AgentSessions, LoginThrottle
-from handoff.agents import AgentDirectory
-from handoff.console import create_console_app
 from handoff.models import CrisisFlag
-from handoff.settings import AgentAccess
-from tests.conftest import AGENT_PASSWORDS
-from tests.reaping import CATALOG
+from tests.console_clients import console_app, token_of
 
 DEADLINE_SECONDS = 10
 SECRET = "he hits me every night"
@@ -28,16 +23,8 @@ SECRET = "he hits me every night"
 @pytest_asyncio.fixture
 async def client(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
                  ) -> AsyncIterator[TestClient]:
-    access = AgentAccess()
-    app = create_console_app(queue, AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access), audit,
-                             LoginThrottle(redis, keys, access), CATALOG)
-    async with TestClient(TestServer(app)) as test_client:
+    async with TestClient(TestServer(console_app(queue, audit, redis, keys, agents_file))) as test_client:
         yield test_client
-
-
-async def token_of(client: TestClient, agent_id: str) -> str:
-    response = await client.post("/api/login", json={"agent_id": agent_id, "password": AGENT_PASSWORDS[agent_id]})
-    return str((await response.json())["token"])
 
 
 async def until(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:

@@ -11,13 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, CloseOutcome, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agent_sessions import AgentSessions, LoginThrottle
-from handoff.agents import AgentDirectory
-from handoff.console import create_console_app
 from handoff.console.api import SURVEYS_KEY
 from handoff.models import CrisisFlag
-from handoff.settings import AgentAccess
-from tests.conftest import AGENT_PASSWORDS
+from tests.console_clients import console_app, sign_in
 from tests.reaping import CATALOG
 
 ENGLISH = """replies:
@@ -31,16 +27,9 @@ async def client(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: Key
                  tmp_path: Path) -> AsyncIterator[TestClient]:
     (tmp_path / "en.yml").write_text(ENGLISH)
     (tmp_path / "es.yml").write_text('replies:\n  - {id: saludo, title: Saludo, text: "Hola, soy {agent_name}."}\n')
-    access = AgentAccess()
-    app = create_console_app(queue, AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access), audit,
-                             LoginThrottle(redis, keys, access), CATALOG, canned_replies=tmp_path)
+    app = console_app(queue, audit, redis, keys, agents_file, canned_replies=tmp_path)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
-
-
-async def sign_in(client: TestClient, agent_id: str) -> dict[str, str]:
-    response = await client.post("/api/login", json={"agent_id": agent_id, "password": AGENT_PASSWORDS[agent_id]})
-    return {"Authorization": f"Bearer {(await response.json())['token']}"}
 
 
 async def get(client: TestClient, path: str, headers: dict[str, str]) -> tuple[int, Any]:

@@ -16,15 +16,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
-from handoff.agent_sessions import AgentSessions, LoginThrottle
-from handoff.agents import AgentDirectory, hash_password
-from handoff.console import create_console_app
+from handoff.agents import hash_password
 from handoff.console.api import ASSIGNER_KEY, CRISIS_ALERTS_KEY
 from handoff.errors import NotAssignedAgent
 from handoff.handovers import Handovers, Target
 from handoff.models import ConversationState, CrisisDisposition, CrisisFlag
-from handoff.settings import AgentAccess
-from tests.reaping import CATALOG
+from tests.console_clients import console_app, sign_in
 
 TRAINED = date.today() - timedelta(days=10)
 PASSWORD = "Handover-walk-password-1"
@@ -52,17 +49,13 @@ def staff_file(tmp_path: Path) -> Path:
 @pytest_asyncio.fixture
 async def client(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, staff_file: Path
                  ) -> AsyncIterator[TestClient]:
-    access = AgentAccess()
-    app = create_console_app(queue, AgentSessions(redis, keys, AgentDirectory.from_file(staff_file), access), audit,
-                             LoginThrottle(redis, keys, access), CATALOG)
-    async with TestClient(TestServer(app)) as test_client:
+    async with TestClient(TestServer(console_app(queue, audit, redis, keys, staff_file))) as test_client:
         yield test_client
 
 
-async def sign_in(client: TestClient, agent_id: str) -> dict[str, str]:
-    response = await client.post("/api/login", json={"agent_id": agent_id, "password": PASSWORD})
-    assert response.status == 200, await response.text()
-    headers = {"Authorization": f"Bearer {(await response.json())['token']}"}
+async def signed_in(client: TestClient, agent_id: str) -> dict[str, str]:
+    """A session of ``agent_id`` whose console beats."""
+    headers = await sign_in(client, agent_id, PASSWORD)
     assert (await client.post("/api/presence", headers=headers)).status == 200
     return headers
 
@@ -76,7 +69,7 @@ async def call(client: TestClient, method: str, path: str, headers: dict[str, st
 async def test_a_transfer_with_a_note_reaches_the_nurse_and_never_the_patient(
     client: TestClient, queue: LiveAgentQueue, audit: AuditLog
 ) -> None:
-    amy, nina, luis = [await sign_in(client, agent_id) for agent_id in ("amy", "nina", "luis")]
+    amy, nina, luis = [await signed_in(client, agent_id) for agent_id in ("amy", "nina", "luis")]
     assigner = client.server.app[ASSIGNER_KEY]
     await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
     await queue.record("p1", TranscriptRole.PATIENT, "what did my lab results say?")
@@ -144,7 +137,7 @@ async def test_a_transfer_to_another_language_keeps_the_patients_own(
 async def test_a_supervisor_takes_over_and_reassigns_and_sees_the_callbacks(
     client: TestClient, queue: LiveAgentQueue, audit: AuditLog
 ) -> None:
-    amy, nina, _, sue = [await sign_in(client, agent_id) for agent_id in ("amy", "nina", "luis", "sue")]
+    amy, nina, _, sue = [await signed_in(client, agent_id) for agent_id in ("amy", "nina", "luis", "sue")]
     crisis = CrisisFlag("medical_emergency", "my chest hurts and my arm is numb")
     await queue.enqueue_escalation("p1", "en", Skill.NURSE, Priority.CRISIS, "crisis_medical_emergency", crisis)
     assert (await call(client, "POST", "/api/conversations/p1/claim", nina))[0] == 200

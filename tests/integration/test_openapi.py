@@ -12,21 +12,15 @@ from jsonschema import Draft202012Validator
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agent_sessions import AgentSessions, LoginThrottle
-from handoff.agents import AgentDirectory
-from handoff.console import create_console_app
 from handoff.console.openapi import document
-from handoff.settings import AgentAccess
 from tests.conftest import AGENT_PASSWORDS
-from tests.reaping import CATALOG
+from tests.console_clients import console_app
 
 
 @pytest_asyncio.fixture
 async def app(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
               ) -> web.Application:
-    access = AgentAccess()
-    return create_console_app(queue, AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access),
-                              audit, LoginThrottle(redis, keys, access), CATALOG)
+    return console_app(queue, audit, redis, keys, agents_file)
 
 
 @pytest_asyncio.fixture

@@ -8,26 +8,18 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, CloseOutcome, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
-from handoff.agent_sessions import AgentSessions, LoginThrottle
-from handoff.agents import AgentDirectory
-from handoff.console import create_console_app
 from handoff.models import CrisisDisposition, CrisisFlag
-from handoff.settings import AgentAccess
 from handoff.surveys import Satisfaction, Surveys
-from tests.conftest import AGENT_PASSWORDS
+from tests.console_clients import console_app, sign_in
 from tests.reaping import CATALOG
 
 
 async def closed_by_console(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path,
                             conversation_id: str, language: str, agent_id: str) -> None:
     """The conversation escalated in ``language``, claimed, answered and closed through the console API."""
-    access = AgentAccess()
-    app = create_console_app(queue, AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access), audit,
-                             LoginThrottle(redis, keys, access), CATALOG)
     await queue.enqueue_escalation(conversation_id, language, Skill.GENERAL, Priority.NORMAL, "patient_request")
-    async with TestClient(TestServer(app)) as client:
-        login = await client.post("/api/login", json={"agent_id": agent_id, "password": AGENT_PASSWORDS[agent_id]})
-        headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    async with TestClient(TestServer(console_app(queue, audit, redis, keys, agents_file))) as client:
+        headers = await sign_in(client, agent_id)
         base = f"/api/conversations/{conversation_id}"
         assert (await client.post(f"{base}/claim", headers=headers)).status == 200
         assert (await client.post(f"{base}/messages", headers=headers, json={"text": "Listo."})).status == 201
