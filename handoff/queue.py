@@ -263,7 +263,7 @@ class LiveAgentQueue(Escalations):
             at = int(await self.redis.llen(self.keys.transcript(conversation_id)))
             survey = [self.seals.transcript_entry(conversation_id, at, offer), at,
                       self.seals.outbox_message(conversation_id, conversation.episode, at, offer),
-                      language] if offer else ["", "", "", ""]
+                      language, OUTBOX_MAX_LENGTH] if offer else ["", "", "", "", ""]
             result = text_of(await self._close(
                 keys=[
                     self.keys.conversation(conversation_id),

@@ -223,7 +223,7 @@ if redis.call('LLEN', episodes) ~= tonumber(ARGV[13]) then return 'moved' end
 if ARGV[14] ~= '' then
   if redis.call('LLEN', transcript) ~= tonumber(ARGV[15]) then return 'moved' end
   redis.call('RPUSH', transcript, ARGV[14])
-  redis.call('XADD', outbox, 'MAXLEN', '~', 1000, '*', 'entry', ARGV[16], 'sequence', ARGV[15])
+  redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[18], '*', 'entry', ARGV[16], 'sequence', ARGV[15])
   redis.call('HSET', conversation, 'survey_episode', ARGV[5], 'survey_agent', ARGV[1], 'survey_queue', fields[5],
     'survey_language', ARGV[17])
   redis.call('HDEL', conversation, 'survey_reasked')
@@ -250,7 +250,8 @@ position in the episode records (``ARGV[13]``).
 A crisis that arrived after the agent last looked (``crisis_changed``) stops the close. With a survey offer
 (``ARGV[14]`` sealed for transcript position ``ARGV[15]``, ``ARGV[16]`` for the outbox; ``handoff.surveys``), the
 offer ends the episode's transcript and goes out on its outbox, and the conversation waits for the rating: who
-is rated (the agent, the queue language) and the language it was offered in (``ARGV[17]``)."""
+is rated (the agent, the queue language) and the language it was offered in (``ARGV[17]``); ``ARGV[18]``: the
+outbox's length bound."""
 
 REQUEUE_SCRIPT = AUDIT_FUNCTION + QUEUE_SCORE_FUNCTION + """
 local conversation, assigned, transcript, outbox, unanswered = KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]
