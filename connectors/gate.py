@@ -67,7 +67,7 @@ from handoff import (
     Skill,
     TranscriptRole,
 )
-from handoff.audit import AuditLog
+from handoff.audit import AuditWriter
 from handoff.coverage import CoverageHours
 from handoff.models import CrisisFlag
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
@@ -149,7 +149,7 @@ class ConversationGate:
         staffing: Optional[Staffing] = None,
         spool: Optional[CrisisSpool] = None,
         replayer: Optional[CrisisReplayer] = None,
-        audit: Optional[AuditLog] = None,
+        audit: Optional[AuditWriter] = None,
     ) -> None:
         self.queue = queue
         self.coverage = coverage or CoverageHours.always_open()

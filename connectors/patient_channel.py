@@ -40,7 +40,7 @@ from connectors.patient_access import Admission, PatientGatekeeper, client_addre
 from connectors.patient_push import PUSH_WAIT_MS, SENDER_ID, AgentMessagePush
 from handoff import MAX_MESSAGE_BYTES, AgentDirectory, HandoffSettings, KeySpace, LiveAgentQueue
 from handoff.agents import AgentDirectoryError
-from handoff.audit import AuditLog
+from handoff.audit_intake import AuditIntake
 from handoff.crypto import EnvelopeError
 from handoff.incidents import CredentialRefusals, IncidentKind, IncidentLog
 from handoff.patient_sessions import PatientAccessError, PatientSessions
@@ -130,7 +130,6 @@ class PatientChannel(InputChannel):
         self.keys = KeySpace(namespace)
         self.key_ring = settings.key_ring()
         self.access = settings.patients
-        self.audit_keys = settings.audit_key_ring() if settings.audit_keys else None
         self.incident_response = settings.incidents
         self.retention_ms = settings.retention.ms
         self.catalog = LanguageCatalog.load()
@@ -167,17 +166,17 @@ class PatientChannel(InputChannel):
 
     @property
     def incidents(self) -> IncidentLog:
-        """Incidents this process detects; audited when the process has the audit keys (``HANDOFF_AUDIT_KEYS``)."""
+        """Incidents this process detects, audited through the intake (``handoff.audit_intake``): a Rasa server
+        holds no audit keys."""
         if self._incidents is None:
-            audit = AuditLog(self.queue.redis, self.keys, self.audit_keys) if self.audit_keys else None
-            self._incidents = IncidentLog(self.queue.redis, self.keys, self.queue.pseudonym, audit,
-                                          self.incident_response)
+            self._incidents = IncidentLog(self.queue.redis, self.keys, self.queue.pseudonym,
+                                          AuditIntake(self.keys, self.key_ring), self.incident_response)
         return self._incidents
 
     @property
     def push_sockets(self) -> AgentMessagePush:
         if self._push is None:
-            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.catalog)
+            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.incidents, self.catalog)
         return self._push
 
     @property
@@ -206,7 +205,7 @@ class PatientChannel(InputChannel):
                 self.staffing,
                 self.spool,
                 self.replayer,
-                AuditLog(self.queue.redis, self.keys, self.audit_keys) if self.audit_keys else None,
+                AuditIntake(self.keys, self.key_ring),
             )
         return self._gate
 

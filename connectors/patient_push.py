@@ -9,7 +9,9 @@ The push token comes with the handoff message and belongs to one episode
 socket reads only that episode's outbox. Each socket holds a lease in Redis, so
 a conversation has at most ``PATIENT_PUSH_SOCKETS_PER_CONVERSATION`` open across
 every process, and a process at most ``PATIENT_PUSH_SOCKETS_PER_PROCESS``. An
-open socket keeps the patient's session from going idle.
+open socket keeps the patient's session from going idle. An outbox message that does not open at its place
+(replayed, moved or forged in Redis, ``handoff.sealed_records``) is never delivered: the socket closes
+(1011) and an ``undecryptable_data`` incident is raised.
 """
 
 import json
@@ -20,8 +22,10 @@ from typing import Any, Optional
 from sanic.request import Request
 
 from handoff import ConversationState, LiveAgentQueue
+from handoff.incidents import IncidentKind, IncidentLog
 from handoff.patient_sessions import PatientSessions
 from handoff.settings import PatientAccess
+from handoff.transcripts import OutboxInterrupted, OutboxMessage
 from handoff.waits import QueueStanding, standing
 from languages import LanguageCatalog
 
@@ -31,6 +35,7 @@ PUSH_WAIT_MS = 15_000
 STANDING_WAIT_MS = 3_000
 """While the patient waits in line, the socket looks at their place this often."""
 PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
+UNDELIVERABLE = "a message could not be delivered safely; staff have been alerted"
 
 
 class PushRefused(Exception):
@@ -38,12 +43,15 @@ class PushRefused(Exception):
 
 
 class AgentMessagePush:
-    def __init__(self, queue: LiveAgentQueue, sessions: PatientSessions, access: PatientAccess,
-                 catalog: LanguageCatalog) -> None:
+    def __init__(
+        self, queue: LiveAgentQueue, sessions: PatientSessions, access: PatientAccess, incidents: IncidentLog,
+        catalog: LanguageCatalog,
+    ) -> None:
         self.queue = queue
         self.catalog = catalog
         self.sessions = sessions
         self.access = access
+        self.incidents = incidents
         self.open_sockets = 0
 
     async def serve(self, request: Request, ws: Any) -> None:
@@ -63,15 +71,15 @@ class AgentMessagePush:
             while await self.sessions.acquire_push_socket(sender, socket_id):
                 told = await self._tell_standing(ws, sender, episode, told)
                 wait_ms = STANDING_WAIT_MS if told else PUSH_WAIT_MS
-                messages = await self.queue.agent_messages(sender, episode, after, wait_ms)
-                for outbox_message in messages:
-                    after = outbox_message.message_id
-                    await ws.send(json.dumps({
-                        "recipient_id": sender,
-                        "id": outbox_message.message_id,
-                        "from": outbox_message.entry.role.value,
-                        "text": outbox_message.entry.text,
-                    }))
+                try:
+                    messages = await self.queue.agent_messages(sender, episode, after, wait_ms)
+                except OutboxInterrupted as interrupted:
+                    await self._send(ws, sender, interrupted.opened)
+                    await self.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="patient push",
+                                                        conversation=self.queue.pseudonym(sender))
+                    await ws.close(code=1011, reason=UNDELIVERABLE)
+                    return
+                after = await self._send(ws, sender, messages) or after
                 conversation = await self.queue.conversation(sender)
                 current = conversation is not None and conversation.episode == episode
                 if not messages and not (current and conversation.state in PUSH_STATES):  # type: ignore[union-attr]
@@ -83,6 +91,18 @@ class AgentMessagePush:
         finally:
             self.open_sockets -= 1
             await self.sessions.release_push_socket(sender, socket_id)
+
+    @staticmethod
+    async def _send(ws: Any, sender: str, messages: list[OutboxMessage]) -> str:
+        """Sends the messages; the id of the last one, or "" when there were none."""
+        for outbox_message in messages:
+            await ws.send(json.dumps({
+                "recipient_id": sender,
+                "id": outbox_message.message_id,
+                "from": outbox_message.entry.role.value,
+                "text": outbox_message.entry.text,
+            }))
+        return messages[-1].message_id if messages else ""
 
     async def _tell_standing(self, ws: Any, sender: str, episode: int,
                              told: Optional[QueueStanding]) -> Optional[QueueStanding]:

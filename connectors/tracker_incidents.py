@@ -13,7 +13,7 @@ from typing import Optional
 from redis.asyncio import Redis
 
 from handoff import HandoffSettings, KeySpace
-from handoff.audit import AuditLog
+from handoff.audit_intake import AuditIntake
 from handoff.incidents import IncidentKind, IncidentLog
 from handoff.log_privacy import pseudonym
 
@@ -46,7 +46,6 @@ class TrackerIncidents:
             settings = self.settings
             redis = Redis.from_url(settings.redis_url)
             keys = KeySpace(settings.namespace)
-            audit = AuditLog(redis, keys, settings.audit_key_ring()) if settings.audit_keys else None
             self._incidents = IncidentLog(redis, keys, lambda conversation: pseudonym(self.key_ring, conversation),
-                                          audit, settings.incidents)
+                                          AuditIntake(keys, self.key_ring), settings.incidents)
         return self._incidents

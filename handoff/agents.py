@@ -7,7 +7,7 @@ The directory is a YAML file that the clinic's IT team maintains::
         name: Maria Lopez
         role: agent            # agent | nurse | pharmacist | supervisor | admin (handoff.permissions)
         languages: [en, es]
-        skills: [general, billing]
+        skills: [general, billing] # within the role's (ROLE_SKILLS): clinical skills need nurse or pharmacist
         hipaa_training: 2026-03-01  # date of the last HIPAA workforce training
         capacity: 3                 # most conversations at once (optional; default AGENT_DEFAULT_CAPACITY)
         password_hash: scrypt$...   # python -m handoff.agents hash-password --agent-id maria
@@ -34,7 +34,7 @@ from typing import Any, Optional
 
 import yaml
 
-from handoff.permissions import DEFAULT_SKILLS, PERMISSIONS, Action, Role, allowed, role_of
+from handoff.permissions import DEFAULT_SKILLS, PERMISSIONS, ROLE_SKILLS, Action, Role, allowed, role_of
 from handoff.settings import AgentAccess
 
 logger = logging.getLogger(__name__)
@@ -195,19 +195,30 @@ def role_field(value: Any, agent_id: str) -> Role:
     return role
 
 
+def skills_field(value: Any, role: Role, agent_id: str) -> tuple[str, ...]:
+    """The ``skills`` field (default by role); a skill the role may not have is an error, never a grant."""
+    skills = tuple(str(skill) for skill in (DEFAULT_SKILLS[role] if value is None else value))
+    refused = [skill for skill in skills if skill not in ROLE_SKILLS[role]]
+    if refused:
+        permitted = ", ".join(sorted(ROLE_SKILLS[role])) or "none"
+        raise AgentDirectoryError(
+            f"agent {agent_id!r}: role {role.value} may not have skill {', '.join(refused)} (its skills: {permitted})"
+        )
+    return skills
+
+
 def read_agents(path: Path) -> list[Agent]:
     try:
         document = yaml.safe_load(path.read_text()) or {}
         agents = []
         for item in document.get("agents", []):
             role = role_field(item.get("role", Role.AGENT.value), str(item["id"]))
-            skills = item.get("skills")
             agents.append(Agent(
                 agent_id=str(item["id"]),
                 name=str(item.get("name", item["id"])),
                 role=role.value,
                 languages=tuple(str(language) for language in item["languages"]),
-                skills=tuple(str(skill) for skill in (DEFAULT_SKILLS[role] if skills is None else skills)),
+                skills=skills_field(item.get("skills"), role, str(item["id"])),
                 password_hash=str(item["password_hash"]),
                 hipaa_training=training_date(item.get("hipaa_training"), str(item["id"])),
                 capacity=capacity_field(item.get("capacity"), str(item["id"])),

@@ -22,22 +22,21 @@ Design:
   are protected by their own MACs only.
 * ``python -m handoff.audit verify`` names the first broken record (and raises an incident, see
   ``handoff.incidents``); ``export --since`` writes the entries as signed JSON lines sealed under the
-  audit key (never PHI in clear on disk), which ``read-export`` opens.
+  audit key (never PHI in clear on disk), which ``read-export`` opens (``handoff.audit_commands``).
+* **Six years** without six years of Redis: ``archive`` moves old sealed entries into sealed files and a
+  signed marker tells ``verify`` where the entries in Redis begin (``handoff.audit_archive``).
 """
 
-import argparse
 import asyncio
 import hashlib
 import json
 import logging
 import os
 import secrets
-import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Awaitable, Callable, Iterable, Optional, Protocol
 
 from redis.asyncio import Redis
 
@@ -45,15 +44,14 @@ from handoff.crypto import KeyRing
 from handoff.keys import KeySpace
 from handoff.redis_values import decoded, text_of
 
-if TYPE_CHECKING:
-    from handoff.settings import HandoffSettings
-
 logger = logging.getLogger(__name__)
 
 ENTRY_PURPOSE = "audit-entry"
 CHECKPOINT_PURPOSE = "audit-checkpoint"
 EXPORT_PURPOSE = "audit-export"
+ARCHIVE_PURPOSE = "audit-archive"
 GENESIS = "genesis"
+NOTHING_ARCHIVED: dict[str, Any] = {"seq": 0, "count": 0, "mac": GENESIS, "purged_seq": 0, "files": []}
 SEAL_LOCK_SECONDS = 30
 SEAL_INTERVAL_SECONDS = 5.0
 
@@ -70,6 +68,8 @@ class AuditEntry:
     conversation: str
     source: str
     entry_id: str = ""
+    via: str = ""
+    """``intake`` for an entry a process without the audit keys wrote (``handoff.audit_intake``)."""
 
     def encoded(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -86,6 +86,14 @@ class AuditVerification:
         return f"audit log intact: {self.entries} entries, {self.checkpoints} checkpoints, {unsealed} not yet sealed"
 
 
+class AuditWriter(Protocol):
+    """What a Lua script that records its change needs: the stream to append to and the entry's fields."""
+
+    def stream(self) -> str: ...
+
+    def prepare(self, actor: str, action: str, conversation: str, source: Optional[str]) -> dict[str, str]: ...
+
+
 class AuditLog:
     def __init__(self, redis: Redis, keys: KeySpace, audit_keys: KeyRing, anchor: Optional[Path] = None) -> None:
         self.redis = redis
@@ -93,13 +101,18 @@ class AuditLog:
         self.audit_keys = audit_keys
         self.anchor = anchor
 
+    def stream(self) -> str:
+        """The stream a Lua script appends this writer's entries to."""
+        return self.keys.audit_log()
+
     def prepare(self, actor: str, action: str, conversation: str, source: Optional[str]) -> dict[str, str]:
         """The stream fields of one entry, for a Lua script that makes a change and records it in one step."""
-        entry = AuditEntry(
-            int(time.time() * 1000), actor[:64], action, conversation, source or "-", secrets.token_hex(8)
-        ).encoded()
-        key_id, mac = self.audit_keys.signed(ENTRY_PURPOSE, entry)
-        return {"entry": entry, "key": key_id, "mac": mac}
+        return self.signed(new_entry(actor, action, conversation, source))
+
+    def signed(self, entry: AuditEntry) -> dict[str, str]:
+        encoded = entry.encoded()
+        key_id, mac = self.audit_keys.signed(ENTRY_PURPOSE, encoded)
+        return {"entry": encoded, "key": key_id, "mac": mac}
 
     async def record(self, actor: str, action: str, conversation: str, source: Optional[str]) -> None:
         """Appends who did what to which conversation, from where; one atomic stream append."""
@@ -144,14 +157,13 @@ class AuditLog:
         writes them in reverse, so a seal running meanwhile is never taken for a fault.
         """
         anchored = self._anchored()
-        checkpoints = [json.loads(fields[b"checkpoint"])
-                       for _, fields in await self.redis.xrange(self.keys.audit_checkpoints())]
+        archived = await self.archived()
+        checkpoints = await self.checkpoints()
         rows = await self.redis.xrange(self.keys.audit_log())
         seen: set[str] = set()
         for entry_id, fields in rows:
             values = decoded(fields)
-            if not self.audit_keys.verify_signed(values.get("key", ""), ENTRY_PURPOSE, values.get("entry", ""),
-                                                 values.get("mac", "")):
+            if not self.verify_entry(values.get("key", ""), values.get("entry", ""), values.get("mac", "")):
                 raise AuditChainBroken(f"entry {text_of(entry_id)} was altered, inserted or made with a key "
                                        "the audit key ring does not have")
             if values["mac"] in seen:
@@ -161,16 +173,23 @@ class AuditLog:
         position, previous = 0, GENESIS
         for checkpoint in checkpoints:
             self._check_checkpoint(checkpoint, previous)
+            previous = checkpoint["mac"]
+            if checkpoint["seq"] <= archived["seq"]:
+                continue
             end = positions.get(checkpoint["last_entry"])
             segment = rows[position:end + 1] if end is not None else []
-            intact = position + len(segment) == checkpoint["count"] and _digest(segment) == checkpoint["digest"]
+            intact = (archived["count"] + position + len(segment) == checkpoint["count"]
+                      and _digest(segment) == checkpoint["digest"])
             if end is None or not intact:
                 first = text_of(rows[position][0]) if position < len(rows) else "the end of the log"
                 raise AuditChainBroken(
                     f"entries were deleted, inserted or reordered between {first} and checkpoint "
                     f"{checkpoint['seq']} (entry {checkpoint['last_entry']}, {checkpoint['count']} entries)"
                 )
-            position, previous = end + 1, checkpoint["mac"]
+            position = end + 1
+        if archived["seq"] and not any(checkpoint["mac"] == archived["mac"] for checkpoint in checkpoints):
+            raise AuditChainBroken(f"checkpoint {archived['seq']}, up to which the log was archived, is missing "
+                                   "or altered")
         self._check_anchor(anchored, checkpoints)
         return AuditVerification(len(rows), position, len(checkpoints))
 
@@ -193,6 +212,30 @@ class AuditLog:
     def open_export(self, sealed: str) -> str:
         """The JSON lines of an export; ``EnvelopeError`` if it was altered or sealed by a key not in the ring."""
         return self.audit_keys.open(sealed.strip(), EXPORT_PURPOSE).decode()
+
+    def verify_entry(self, key_id: str, encoded: str, mac: str) -> bool:
+        return self.audit_keys.verify_signed(key_id, ENTRY_PURPOSE, encoded, mac)
+
+    async def checkpoints(self) -> list[dict[str, Any]]:
+        rows = await self.redis.xrange(self.keys.audit_checkpoints())
+        return [json.loads(fields[b"checkpoint"]) for _, fields in rows]
+
+    async def archived(self) -> dict[str, Any]:
+        """The signed marker of what was archived out of Redis (``handoff.audit_archive``): the last archived
+        checkpoint's ``seq``, ``count`` and ``mac``, the archive files, and the ``purged_seq`` that retention
+        removed; a marker of nothing when nothing was. ``AuditChainBroken`` when it was altered or forged."""
+        raw = await self.redis.get(self.keys.audit_archived())
+        if raw is None:
+            return dict(NOTHING_ARCHIVED)
+        marker = json.loads(raw)
+        if not self.audit_keys.verify_signed(marker.get("key", ""), ARCHIVE_PURPOSE, _signed_body(marker),
+                                             marker.get("marker_mac", "")):
+            raise AuditChainBroken("the archive marker was altered or forged")
+        return dict(marker)
+
+    def signed_marker(self, marker: dict[str, Any]) -> str:
+        key_id, mac = self.audit_keys.signed(ARCHIVE_PURPOSE, _signed_body(marker))
+        return json.dumps(dict(marker, key=key_id, marker_mac=mac), sort_keys=True)
 
     async def _last_checkpoint(self) -> Optional[dict[str, Any]]:
         rows = await self.redis.xrevrange(self.keys.audit_checkpoints(), count=1)
@@ -230,10 +273,24 @@ class AuditLog:
                 )
 
 
+def new_entry(actor: str, action: str, conversation: str, source: Optional[str]) -> AuditEntry:
+    return AuditEntry(int(time.time() * 1000), actor[:64], action, conversation, source or "-", secrets.token_hex(8))
+
+
+def _signed_body(marker: dict[str, Any]) -> str:
+    body = {key: value for key, value in marker.items() if key not in ("key", "marker_mac")}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
 def _digest(rows: list[tuple[Any, dict[Any, Any]]]) -> str:
+    return macs_digest(text_of(fields[b"mac"]) for _, fields in rows)
+
+
+def macs_digest(macs: Iterable[str]) -> str:
+    """What a checkpoint seals of its entries: their MACs, in order."""
     digest = hashlib.sha256()
-    for _, fields in rows:
-        digest.update(text_of(fields[b"mac"]).encode() + b"\n")
+    for mac in macs:
+        digest.update(mac.encode() + b"\n")
     return digest.hexdigest()
 
 
@@ -248,66 +305,21 @@ def _append_line(path: Path, line: str) -> None:
         os.close(descriptor)
 
 
-async def seal_periodically(audit: AuditLog, interval_seconds: float = SEAL_INTERVAL_SECONDS) -> None:
-    """The console's background sealer; a failed round is retried at the next."""
+async def seal_periodically(
+    audit: AuditLog, admit_intake: Callable[[], Awaitable[int]], interval_seconds: float = SEAL_INTERVAL_SECONDS
+) -> None:
+    """The console's background sealer: admits the intake (``handoff.audit_intake``), then seals; a failed round is
+    retried at the next."""
     while True:
         await asyncio.sleep(interval_seconds)
         try:
+            await admit_intake()
             await audit.seal()
         except Exception:
             logger.exception("audit.seal_failed (retrying)")
 
 
-async def _run(command: str, since: Optional[str]) -> int:
-    from handoff.settings import HandoffSettings
-
-    settings = HandoffSettings.from_env()
-    redis = Redis.from_url(settings.redis_url)
-    audit = AuditLog(redis, KeySpace(settings.namespace), settings.audit_key_ring(), settings.audit_anchor)
-    try:
-        if command == "seal":
-            checkpoint = await audit.seal()
-            print(f"sealed up to entry {checkpoint['last_entry']}" if checkpoint else "nothing new to seal")
-        elif command == "verify":
-            try:
-                print(await audit.verify())
-            except AuditChainBroken as error:
-                await _raise_chain_broken(redis, audit, settings, error)
-                print(f"AUDIT LOG BROKEN (incident raised): {error}", file=sys.stderr)
-                return 1
-        elif command == "read-export":
-            print(audit.open_export(sys.stdin.read()), end="")
-        else:
-            start = datetime.fromisoformat(since or "1970-01-01").replace(tzinfo=timezone.utc)
-            since_ms = int(start.timestamp() * 1000)
-            count = await audit.export(since_ms, sys.stdout)
-            print(f"exported {count} entries", file=sys.stderr)
-    finally:
-        await redis.close()
-    return 0
-
-
-async def _raise_chain_broken(
-    redis: Redis, audit: AuditLog, settings: "HandoffSettings", error: AuditChainBroken
-) -> None:
-    """The ``audit_chain_broken`` incident of a failed ``verify`` (``handoff.incidents``)."""
-    from handoff.incidents import IncidentKind, IncidentLog
-    from handoff.log_privacy import pseudonym
-
-    key_ring = settings.key_ring()
-    incidents = IncidentLog(redis, audit.keys, lambda conversation: pseudonym(key_ring, conversation), audit,
-                            settings.incidents)
-    await incidents.raise_incident(IncidentKind.AUDIT_CHAIN_BROKEN, fault=str(error))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Audit log tools (reads REDIS_URL, HANDOFF_AUDIT_KEYS, ...).")
-    parser.add_argument("command", choices=["verify", "seal", "export", "read-export"],
-                        help="export writes one sealed line; read-export reads it on stdin and prints its JSON lines")
-    parser.add_argument("--since", help="export entries from this date (YYYY-MM-DD, UTC)")
-    arguments = parser.parse_args()
-    sys.exit(asyncio.run(_run(arguments.command, arguments.since)))
-
-
 if __name__ == "__main__":
+    from handoff.audit_commands import main
+
     main()

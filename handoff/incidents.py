@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 from redis.asyncio import Redis
 
-from handoff.audit import AuditChainBroken, AuditLog, AuditVerification
+from handoff.audit import AuditChainBroken, AuditLog, AuditVerification, AuditWriter
 from handoff.keys import KeySpace
 from handoff.redis_values import text_of
 from handoff.scripts import AUDIT_FUNCTION
@@ -112,12 +112,12 @@ class Incident:
 
 
 class IncidentLog:
-    """Raises, lists and acknowledges incidents; ``audit`` is None in a process without ``HANDOFF_AUDIT_KEYS`` (a
-    Rasa server may run without them, so that what seals PHI cannot forge the log): its incidents are recorded
-    and logged, and the console audits their acknowledgement."""
+    """Raises, lists and acknowledges incidents, each change with its audit entry: in the log itself where the
+    process holds ``HANDOFF_AUDIT_KEYS`` (the console), through the intake where it does not (a Rasa server,
+    ``handoff.audit_intake``); ``audit`` None records none (tests of the incidents alone)."""
 
     def __init__(
-        self, redis: Redis, keys: KeySpace, pseudonym: Callable[[str], str], audit: Optional[AuditLog],
+        self, redis: Redis, keys: KeySpace, pseudonym: Callable[[str], str], audit: Optional[AuditWriter],
         settings: IncidentResponse = DEFAULT_RESPONSE,
     ) -> None:
         self.redis = redis
@@ -141,7 +141,7 @@ class IncidentLog:
         entry = self._audit_fields(f"incident_{kind.value}", incident_id)
         opened, current = await self._raise(
             keys=[self.keys.incident_open(kind.value), *self._keys("records", "occurrences", "timeline",
-                                                                   "unacknowledged"), self.keys.audit_log()],
+                                                                   "unacknowledged"), self._audit_stream()],
             args=[incident_id, record, now, self.settings.window_seconds * 1000, *entry],
         )
         if int(opened):
@@ -158,7 +158,7 @@ class IncidentLog:
             raise IncidentNotFound(f"no incident {incident_id!r}")
         open_key = self.keys.incident_open(json.loads(kind)["kind"])
         result = await self._acknowledge(
-            keys=[*self._keys("records", "unacknowledged", "acknowledgements"), open_key, self.keys.audit_log()],
+            keys=[*self._keys("records", "unacknowledged", "acknowledgements"), open_key, self._audit_stream()],
             args=[incident_id, acknowledgement, *self._audit_fields("acknowledge_incident", incident_id, agent_id,
                                                                     source)],
         )
@@ -188,6 +188,9 @@ class IncidentLog:
 
     def _keys(self, *parts: str) -> list[str]:
         return [self.keys.incidents(part) for part in parts]
+
+    def _audit_stream(self) -> str:
+        return self.audit.stream() if self.audit is not None else self.keys.audit_log()
 
     def _audit_fields(self, action: str, incident_id: str, actor: str = INCIDENT_ACTOR,
                       source: Optional[str] = None) -> list[str]:

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Optional
 
 from handoff.audit import AuditLog
+from handoff.models import Skill
 
 if TYPE_CHECKING:
     from handoff.agents import Agent
@@ -106,7 +107,19 @@ DEFAULT_SKILLS: dict[Role, tuple[str, ...]] = {
     Role.SUPERVISOR: ("general",),
     Role.ADMIN: (),
 }
-"""Skills of an agent whose directory entry lists none; listed skills always win."""
+"""Skills of an agent whose directory entry lists none; listed skills win, within ``ROLE_SKILLS``."""
+
+FRONT_DESK_SKILLS = frozenset({Skill.GENERAL.value, Skill.BILLING.value})
+ROLE_SKILLS: dict[Role, frozenset[str]] = {
+    Role.AGENT: FRONT_DESK_SKILLS,
+    Role.NURSE: frozenset(skill.value for skill in Skill),
+    Role.PHARMACIST: FRONT_DESK_SKILLS | {Skill.PHARMACY.value},
+    Role.SUPERVISOR: frozenset(skill.value for skill in Skill),
+    Role.ADMIN: frozenset(),
+}
+"""The skills a role may be given: the clinical queues (nurse, behavioral health, pharmacy) and the crises
+they carry are for licensed roles, so a front-desk agent listed with a clinical skill is a directory error,
+never a grant."""
 
 REFUSALS: dict[Action, str] = {
     Action.READ_EARLIER_EPISODES: "role {role!r} reads the current episode only",

@@ -63,7 +63,7 @@ class LiveAgentQueue(Escalations):
     ) -> None:
         self.redis = redis
         self.keys = keys or KeySpace()
-        self._key_ring = key_ring
+        self.key_ring = key_ring
         self.facts = HealthFacts(key_ring)
         self.seals = ConversationSeals(key_ring)
         self.retention_ms = retention_ms
@@ -79,7 +79,7 @@ class LiveAgentQueue(Escalations):
 
     def pseudonym(self, conversation_id: str) -> str:
         """How log lines name the conversation (``handoff.log_privacy``)."""
-        return pseudonym(self._key_ring, conversation_id)
+        return pseudonym(self.key_ring, conversation_id)
 
     async def remember_language(self, conversation_id: str, language: str) -> None:
         """Sets the conversation's language; a queued conversation moves to that language's queue."""

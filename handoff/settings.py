@@ -14,6 +14,7 @@ MAX_MESSAGE_BYTES = 4096
 """Largest patient or agent message accepted, in UTF-8 bytes."""
 DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
 DEFAULT_AUDIT_ANCHOR = Path(".data/audit-anchor.jsonl")
+DEFAULT_AUDIT_ARCHIVE = Path(".data/audit-archive")
 DEFAULT_CANNED_REPLIES = Path("canned_replies")
 """The console's canned replies: one YAML file per language (``handoff.canned_replies``)."""
 DAY_MS = 86_400_000
@@ -162,6 +163,26 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class AuditRetention:
+    """How long the audit log is kept (HIPAA: six years) and how long it stays in Redis before
+    ``python -m handoff.audit archive`` moves it into sealed files (README, "Audit log")."""
+
+    retention_days: int = 6 * 365
+    archive_after_days: int = 90
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "AuditRetention":
+        """Reads ``AUDIT_RETENTION_DAYS`` and ``AUDIT_ARCHIVE_AFTER_DAYS``."""
+        retention = cls(**positive_ints(cls, environ, "AUDIT_"))
+        if not retention.archive_after_days <= retention.retention_days <= MAX_RETENTION_DAYS:
+            raise SettingsError(
+                f"AUDIT_RETENTION_DAYS ({retention.retention_days}) must be at least AUDIT_ARCHIVE_AFTER_DAYS "
+                f"({retention.archive_after_days}) and at most {MAX_RETENTION_DAYS}"
+            )
+        return retention
+
+
+@dataclass(frozen=True)
 class TlsFiles:
     """A server certificate (PEM, with its chain) and its private key."""
 
@@ -193,6 +214,8 @@ class HandoffSettings:
     patients: PatientAccess = PatientAccess()
     audit_keys: str = ""
     audit_anchor: Path = DEFAULT_AUDIT_ANCHOR
+    audit_archive: Path = DEFAULT_AUDIT_ARCHIVE
+    audit_retention: AuditRetention = AuditRetention()
     agents: AgentAccess = AgentAccess()
     tls: Optional[TlsFiles] = None
     retention: Retention = Retention()
@@ -203,8 +226,8 @@ class HandoffSettings:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
-        ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``HANDOFF_CANNED_REPLIES``, ``PHI_RETENTION_DAYS`` and the
-        ``PATIENT_*``, ``AGENT_*`` and ``INCIDENT_*`` limits."""
+        ``HANDOFF_AUDIT_ARCHIVE``, ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``HANDOFF_CANNED_REPLIES``,
+        ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*`` and ``INCIDENT_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -222,6 +245,8 @@ class HandoffSettings:
             patients=PatientAccess.from_env(environ),
             audit_keys=environ.get("HANDOFF_AUDIT_KEYS", ""),
             audit_anchor=Path(environ.get("HANDOFF_AUDIT_ANCHOR") or DEFAULT_AUDIT_ANCHOR),
+            audit_archive=Path(environ.get("HANDOFF_AUDIT_ARCHIVE") or DEFAULT_AUDIT_ARCHIVE),
+            audit_retention=AuditRetention.from_env(environ),
             agents=AgentAccess.from_env(environ),
             tls=TlsFiles.from_env(environ),
             retention=Retention.from_env(environ),

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
-from handoff.audit import AuditLog
+from handoff.audit import AuditWriter
 from handoff.queue import AuditFields, LiveAgentQueue, audit_args
 from handoff.redis_values import decoded, text_of
 from handoff.scripts import AUDIT_FUNCTION
@@ -62,8 +62,9 @@ class Satisfaction:
 
 
 class Surveys:
-    def __init__(self, queue: LiveAgentQueue, catalog: LanguageCatalog, audit: Optional[AuditLog] = None) -> None:
-        """``audit``: the audit log, when this process holds the audit keys (a stored rating is then audited)."""
+    def __init__(self, queue: LiveAgentQueue, catalog: LanguageCatalog, audit: Optional[AuditWriter] = None) -> None:
+        """``audit``: where a stored rating is audited: the log, or the intake of a process without the audit keys
+        (``handoff.audit_intake``)."""
         self.queue = queue
         self.catalog = catalog
         self.audit = audit
@@ -110,7 +111,8 @@ class Surveys:
     async def _run(self, conversation_id: str, episode: str, answer: str, audit: Optional[AuditFields] = None) -> str:
         keys = self.queue.keys
         return text_of(await self._answer(
-            keys=[keys.conversation(conversation_id), keys.survey_totals(), keys.audit_log()],
+            keys=[keys.conversation(conversation_id), keys.survey_totals(),
+                  self.audit.stream() if self.audit else keys.audit_log()],
             args=[episode, answer, now_ms(), *audit_args(audit)],
         ))
 

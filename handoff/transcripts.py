@@ -78,19 +78,23 @@ class ConversationTranscripts:
     ) -> list[OutboxMessage]:
         """Agent messages of one episode after ``after_id``, waiting up to ``block_ms`` for one to arrive.
 
-        ``MisplacedRecord`` when one was moved, or copied or replayed into the outbox (its sequence must
-        follow the one of the message before it, ``after_id``'s included).
+        ``OutboxInterrupted`` (a ``MisplacedRecord``) when one was moved, or copied or replayed into the outbox
+        (its sequence must follow the one of the message before it, ``after_id``'s included); it carries the
+        messages before that one, which did open.
         """
         outbox = self.keys.outbox(conversation_id, episode)
         previous = await self.redis.xrange(outbox, min=after_id, max=after_id) if after_id != "0" else []
         last = _outbox_sequence(previous[0][1]) if previous else -1
         streams = await self.redis.xread({outbox: after_id}, block=block_ms, count=100)
-        messages = []
+        messages: list[OutboxMessage] = []
         for _, entries in streams or []:
             for message_id, fields in entries:
-                sequence = _outbox_sequence(fields)
-                entry = self.seals.open_outbox_message(conversation_id, episode, sequence, last,
-                                                       text_of(fields.get(b"entry", b"")))
+                try:
+                    sequence = _outbox_sequence(fields)
+                    entry = self.seals.open_outbox_message(conversation_id, episode, sequence, last,
+                                                           text_of(fields.get(b"entry", b"")))
+                except MisplacedRecord as error:
+                    raise OutboxInterrupted(str(error), messages) from error
                 messages.append(OutboxMessage(text_of(message_id), entry))
                 last = sequence
         return messages
@@ -103,6 +107,14 @@ class ConversationTranscripts:
             if done is not None:
                 return done
         raise HandoffError(f"{APPEND_ATTEMPTS} appends in a row lost their position to others; nothing was written")
+
+
+class OutboxInterrupted(MisplacedRecord):
+    """An outbox message that does not open at its place; ``opened`` are the messages before it."""
+
+    def __init__(self, message: str, opened: list[OutboxMessage]) -> None:
+        super().__init__(message)
+        self.opened = opened
 
 
 MOVED = "moved"

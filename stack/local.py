@@ -32,8 +32,8 @@ def demo_agents_file() -> tuple[Path, str]:
             "agents": [
                 {
                     "id": "demo",
-                    "name": "Demo Agent",
-                    "role": "agent",
+                    "name": "Demo Nurse",
+                    "role": "nurse",
                     "languages": ["en", "es"],
                     "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
                     "hipaa_training": date.today().isoformat(),

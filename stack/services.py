@@ -82,6 +82,11 @@ class Stack:
         return self.config.data_dir / "audit-anchor.jsonl"
 
     @property
+    def audit_archive(self) -> Path:
+        """Where ``python -m handoff.audit archive`` writes the sealed segments it moves out of Redis."""
+        return self.config.data_dir / "audit-archive"
+
+    @property
     def tls(self) -> bool:
         return self.config.tls_certificate is not None and self.config.tls_key is not None
 
@@ -114,15 +119,17 @@ class Stack:
         return f"{self._http}://127.0.0.1:{self.config.console_port}/"
 
     def environment(self) -> dict[str, str]:
-        """Every process's environment; Rasa's Redis stores get the parts of ``REDIS_URL`` (endpoints.yml)."""
+        """Every process's environment, without the audit keys (see :meth:`console_environment`); Rasa's Redis
+        stores get the parts of ``REDIS_URL`` (endpoints.yml)."""
         redis = urlparse(self.redis_url)
         tls = (
             {"HANDOFF_TLS_CERT": str(self.config.tls_certificate), "HANDOFF_TLS_KEY": str(self.config.tls_key)}
             if self.tls
             else {}
         )
+        inherited = {name: value for name, value in os.environ.items() if name != "HANDOFF_AUDIT_KEYS"}
         return dict(
-            os.environ,
+            inherited,
             PYTHONPATH=str(self.config.project_dir),
             REDIS_URL=self.redis_url,
             REDIS_HOST=redis.hostname or "127.0.0.1",
@@ -131,8 +138,6 @@ class Stack:
             REDIS_PASSWORD=unquote(redis.password or ""),
             REDIS_USE_SSL="true" if redis.scheme == "rediss" else "",
             HANDOFF_DATA_KEYS=self.config.data_keys,
-            HANDOFF_AUDIT_KEYS=self.config.audit_keys,
-            HANDOFF_AUDIT_ANCHOR=str(self.audit_anchor),
             HANDOFF_AGENTS_FILE=str(self.config.agents_file),
             HANDOFF_NAMESPACE=self.config.namespace,
             HANDOFF_COVERAGE_FILE=str(self.config.coverage_file),
@@ -144,6 +149,12 @@ class Stack:
             **tls,
             **self.config.extra_environment,
         )
+
+    def console_environment(self) -> dict[str, str]:
+        """The console's environment: every process's, plus the audit keys, which only the console and the
+        operator's commands hold (a Rasa server writes through the audit intake, ``handoff.audit_intake``)."""
+        return dict(self.environment(), HANDOFF_AUDIT_KEYS=self.config.audit_keys,
+                    HANDOFF_AUDIT_ANCHOR=str(self.audit_anchor), HANDOFF_AUDIT_ARCHIVE=str(self.audit_archive))
 
     def start(self) -> "Stack":
         self.start_actions()
@@ -170,7 +181,7 @@ class Stack:
             self._spawn(
                 SERVICE_NAMES[2],
                 [str(self.config.bin_dir / "python"), "-m", "handoff.console", "--port", str(self.config.console_port)],
-                env,
+                self.console_environment(),
             )
             self.wait_until_serving(self.actions_health_url, 0, 240)
             self.wait_until_serving(self.console_url, 2)

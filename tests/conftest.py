@@ -93,6 +93,7 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {
             "id": "amy",
             "name": "Amy",
+            "role": "nurse",
             "languages": ["en"],
             "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
             "hipaa_training": CURRENT_TRAINING,
@@ -165,7 +166,7 @@ def impatient_console(stack: Stack, tmp_path: Path) -> Iterator[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "handoff.console", "--port", str(port)],
             cwd=stack.config.project_dir,
-            env=dict(stack.environment(), **IMPATIENT_CONSOLE_ENVIRONMENT),
+            env=dict(stack.console_environment(), **IMPATIENT_CONSOLE_ENVIRONMENT),
             stdout=output,
             stderr=subprocess.STDOUT,
         )

@@ -12,6 +12,7 @@ from handoff.agent_sessions import AgentSessions, LoginThrottle
 from handoff.agents import AgentDirectory
 from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog
+from handoff.audit_intake import IntakeAdmission
 from handoff.canned_replies import CannedReplies
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.crypto import EnvelopeError
@@ -41,6 +42,7 @@ QUEUE_KEY = web.AppKey("queue", LiveAgentQueue)
 DIRECTORY_KEY = web.AppKey("directory", AgentDirectory)
 SESSIONS_KEY = web.AppKey("sessions", AgentSessions)
 AUDIT_KEY = web.AppKey("audit", AuditLog)
+INTAKE_KEY = web.AppKey("audit-intake", IntakeAdmission)
 SEALER_KEY = web.AppKey("audit-sealer", asyncio.Task)
 THROTTLE_KEY = web.AppKey("throttle", LoginThrottle)
 PRESENCE_KEY = web.AppKey("presence", AgentPresence)

@@ -16,6 +16,7 @@ from handoff.agent_sessions import AgentSessions, LoginThrottle
 from handoff.agents import AgentDirectory
 from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog, seal_periodically
+from handoff.audit_intake import IntakeAdmission
 from handoff.canned_replies import CannedReplies
 from handoff.console.api import (
     ASSIGNER_KEY,
@@ -26,6 +27,7 @@ from handoff.console.api import (
     DIRECTORY_KEY,
     HANDOVERS_KEY,
     INCIDENTS_KEY,
+    INTAKE_KEY,
     MAX_REQUEST_BYTES,
     PRESENCE_KEY,
     QUEUE_KEY,
@@ -101,6 +103,7 @@ def create_console_app(
     app[AUDIT_KEY] = audit
     app[THROTTLE_KEY] = throttle
     app[INCIDENTS_KEY] = IncidentLog(queue.redis, queue.keys, queue.pseudonym, audit, incident_response)
+    app[INTAKE_KEY] = IntakeAdmission(queue.redis, audit, queue.key_ring, app[INCIDENTS_KEY])
     app[PRESENCE_KEY] = AgentPresence(
         queue.redis, queue.keys, queue, sessions.access.presence_timeout_seconds,
         lambda language: notices.notice(language, AGENT_LEFT_NOTICE),
@@ -163,7 +166,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     )
 
     async def start_sealing(app: web.Application) -> None:
-        app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit))
+        app[SEALER_KEY] = asyncio.ensure_future(seal_periodically(audit, app[INTAKE_KEY].admit))
         app[VERIFIER_KEY] = asyncio.ensure_future(
             verify_periodically(audit, app[INCIDENTS_KEY], settings.incidents.audit_verify_seconds)
         )
@@ -178,6 +181,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         app[SEALER_KEY].cancel()
         app[VERIFIER_KEY].cancel()
         app[REAPER_KEY].cancel()
+        await app[INTAKE_KEY].admit()
         await audit.seal()
         await redis.close()
 

@@ -12,6 +12,7 @@ from handoff.console.api import (
     CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
     INCIDENTS_KEY,
+    INTAKE_KEY,
     SESSIONS_KEY,
     error_response,
 )
@@ -43,6 +44,7 @@ async def read_audit(request: web.Request) -> web.Response:
     if not since.isdigit() or len(since) > 15:
         return error_response(400, "since must be a time in milliseconds since the epoch")
     audit = request.app[AUDIT_KEY]
+    await request.app[INTAKE_KEY].admit()
     await audit.record(agent.agent_id, "read_audit", "-", request.remote)
     entries = (await audit.entries(int(since)))[-int(limit):]
     return web.json_response({"entries": [asdict(entry) for entry in entries]})

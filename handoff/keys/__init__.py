@@ -17,6 +17,8 @@ LOGIN_FAILURES = "login-failures"
 AUDIT_LOG = "audit"
 AUDIT_CHECKPOINTS = "audit-checkpoints"
 AUDIT_SEAL_LOCK = "audit-seal-lock"
+AUDIT_INTAKE = "audit-intake"
+AUDIT_ARCHIVED = "audit-archived"
 CRISIS_ALERTS = "crisis-alerts"
 AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
@@ -146,6 +148,14 @@ class KeySpace:
 
     def audit_seal_lock(self) -> str:
         return self.key(AUDIT_SEAL_LOCK)
+
+    def audit_archived(self) -> str:
+        """The signed marker of what ``python -m handoff.audit archive`` moved out of Redis."""
+        return self.key(AUDIT_ARCHIVED)
+
+    def audit_intake(self) -> str:
+        """Entries of processes without the audit keys, until the console admits them (``handoff.audit_intake``)."""
+        return self.key(AUDIT_INTAKE)
 
     def incident_open(self, kind: str) -> str:
         """The id of the incident a further detection of ``kind`` adds to, until its window ends or it is

@@ -48,8 +48,36 @@ async def test_lists_pages_and_changes_are_all_audited_and_the_log_verifies(
     assert stack.audit_anchor.exists(), "the console seals checkpoints into the anchor file"
     verify = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "handoff.audit", "verify",
-        env=dict(stack.environment(), PYTHONPATH=os.getcwd()), stdout=PIPE, stderr=PIPE,
+        env=dict(stack.console_environment(), PYTHONPATH=os.getcwd()), stdout=PIPE, stderr=PIPE,
     )
     out, err = await asyncio.wait_for(verify.communicate(), timeout=60)
     assert verify.returncode == 0, err.decode()
     assert "audit log intact" in out.decode()
+
+
+async def audit_command(stack: Stack, *arguments: str, **environment: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handoff.audit", *arguments,
+        env=dict(stack.console_environment(), PYTHONPATH=os.getcwd(), **environment), stdout=PIPE, stderr=PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_archive_command_keeps_young_entries_and_refuses_a_retention_shorter_than_the_archive_age(
+    stack: Stack, redis: Redis
+) -> None:
+    keys = KeySpace(stack.config.namespace)
+    before = await redis.xlen(keys.audit_log())
+
+    status, out, err = await audit_command(stack, "archive", AUDIT_RETENTION_DAYS="30", AUDIT_ARCHIVE_AFTER_DAYS="90")
+    assert status == 2 and "AUDIT_RETENTION_DAYS (30) must be at least AUDIT_ARCHIVE_AFTER_DAYS (90)" in err
+    assert "nothing was read or changed" in err and await redis.xlen(keys.audit_log()) == before
+
+    status, out, err = await audit_command(stack, "archive")
+    assert status == 0, err
+    assert "nothing old enough to archive" in out and "audit log intact" in out
+    status, out, err = await audit_command(stack, "verify", "--archives")
+    assert status == 0, err
+    assert "archive files intact: 0 entries" in out and not stack.audit_archive.exists()

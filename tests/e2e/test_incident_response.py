@@ -5,7 +5,9 @@ burst it replays opens a new one (acknowledging ends an incident's window, ``han
 """
 
 import asyncio
+import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,9 +16,9 @@ from redis.asyncio import Redis
 
 from handoff import KeyRing, KeySpace
 from handoff.log_privacy import pseudonym
-from stack.services import Stack
+from stack.services import SERVICE_NAMES, Stack
 from tests.conftest import AGENT_PASSWORDS
-from tests.e2e.patient_client import AgentClient, Patient
+from tests.e2e.patient_client import AgentClient, Patient, handoff_of
 from tests.e2e.training_messages import training_message
 
 
@@ -41,9 +43,24 @@ async def acknowledge_open(supervisor: AgentClient, kind: str) -> None:
 
 
 async def audited_incidents(supervisor: AgentClient, action: str) -> list[str]:
+    """The incidents of one kind in the audit log; a Rasa server's come through the intake (it has no audit keys)."""
     status, body = await supervisor.call("GET", "/api/audit?limit=1000")
     assert status == 200, body
-    return [entry["conversation"] for entry in body["entries"] if entry["action"] == action]
+    entries = [entry for entry in body["entries"] if entry["action"] == action]
+    assert all(entry["via"] == "intake" for entry in entries), entries
+    return [entry["conversation"] for entry in entries]
+
+
+def test_only_the_console_holds_the_audit_keys(stack: Stack) -> None:
+    """A Rasa or action server that is broken into cannot forge, rewrite or delete the audit log."""
+    environments = {
+        name: dict(line.split("=", 1) for line in Path(f"/proc/{process.pid}/environ").read_text().split("\0")
+                   if "=" in line)
+        for name, process in zip(SERVICE_NAMES, stack.processes, strict=True)
+    }
+    assert environments["console"]["HANDOFF_AUDIT_KEYS"] == stack.config.audit_keys
+    assert "HANDOFF_AUDIT_KEYS" not in environments["rasa"] and "HANDOFF_AUDIT_KEYS" not in environments["actions"]
+    assert environments["rasa"]["HANDOFF_DATA_KEYS"] == stack.config.data_keys
 
 
 async def test_fifty_wrong_patient_tokens_raise_one_incident(
@@ -113,4 +130,35 @@ async def test_a_tracker_moved_from_another_patient_raises_an_undecryptable_data
         await redis.set(tracker, original)
     [incident] = raised
     assert incident["details"] == {"where": "tracker store", "conversation": stack_pseudonym(stack, patient)}
+    assert (await audited_incidents(sam, "incident_undecryptable_data")).count(incident["id"]) == 1
+
+
+async def test_an_agent_message_replayed_in_the_outbox_is_not_delivered_twice_and_raises_an_incident(
+    stack: Stack, http: aiohttp.ClientSession, redis: Redis, sam: AgentClient, amy: AgentClient
+) -> None:
+    """Someone with Redis write access copies the agent's message to the end of the patient's outbox."""
+    await acknowledge_open(sam, "undecryptable_data")
+    patient = Patient(http, stack)
+    handoff = handoff_of(await patient.say(training_message("en", "request_human")))
+    assert handoff is not None
+    conversation = f"/api/conversations/{patient.conversation_id}"
+    assert (await amy.call("POST", f"{conversation}/claim"))[0] == 200
+    assert (await amy.call("POST", f"{conversation}/messages", {"text": "Your refill is ready"}))[0] == 201
+    [outbox] = await redis.keys(KeySpace(stack.config.namespace).outbox(patient.conversation_id, 0)[:-1] + "*")
+    [(_, fields)] = await redis.xrange(outbox)
+    await redis.xadd(outbox, fields)
+
+    delivered, closed = [], None
+    params = {"sender": patient.conversation_id, "token": handoff["push_token"]}
+    async with http.ws_connect(stack.patient_push_url, params=params) as push:
+        while closed is None:
+            message = await push.receive(timeout=30)
+            if message.type == aiohttp.WSMsgType.TEXT:
+                delivered.append(json.loads(message.data)["text"])
+            else:
+                closed = push.close_code
+
+    assert delivered == ["Your refill is ready"] and closed == 1011
+    [incident] = await open_incidents(sam, "undecryptable_data")
+    assert incident["details"] == {"where": "patient push", "conversation": stack_pseudonym(stack, patient)}
     assert (await audited_incidents(sam, "incident_undecryptable_data")).count(incident["id"]) == 1

@@ -111,7 +111,8 @@ def test_staffing_decides_when_english_also_gets_the_crisis(tmp_path: Path) -> N
     agents = directory(
         tmp_path,
         [
-            {"id": "amy", "languages": ["en"], "skills": ["behavioral-health", "nurse"], "hipaa_training": TRAINED},
+            {"id": "amy", "role": "nurse", "languages": ["en"], "skills": ["behavioral-health", "nurse"],
+             "hipaa_training": TRAINED},
             {"id": "luis", "languages": ["es", "pt"], "skills": ["general"], "hipaa_training": TRAINED},
             {"id": "kim", "languages": ["ko"], "role": "supervisor", "skills": [], "hipaa_training": TRAINED},
             {"id": "vy", "languages": ["vi"], "skills": ["general"], "hipaa_training": date(2000, 1, 1)},

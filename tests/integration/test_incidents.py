@@ -38,11 +38,6 @@ def audit(redis: Redis, keys: KeySpace, audit_keys: KeyRing, tmp_path: Path) -> 
     return AuditLog(redis, keys, audit_keys, tmp_path / "audit-anchor.jsonl")
 
 
-@pytest.fixture
-def incidents(redis: Redis, keys: KeySpace, queue: LiveAgentQueue, audit: AuditLog) -> IncidentLog:
-    return IncidentLog(redis, keys, queue.pseudonym, audit)
-
-
 @pytest_asyncio.fixture
 async def console(
     queue: LiveAgentQueue, redis: Redis, keys: KeySpace, audit: AuditLog, agents_file: Path

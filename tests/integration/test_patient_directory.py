@@ -168,3 +168,21 @@ async def test_the_seed_command_fills_the_directory_from_the_environment(
     assert result.returncode == 0, result.stderr
     record = await RedisPatientDirectory(redis, keys, key_ring).find_by_member_id("HCB100203")
     assert record is not None and record.names == ("王小明", "Wang Xiaoming")
+
+
+async def test_rotating_the_data_keys_gives_a_guesser_no_fresh_attempts(
+    redis: Redis, keys: KeySpace, key_ring: KeyRing, key_ring_spec: str
+) -> None:
+    await seeded(redis, keys, key_ring)
+    before = FailureThrottle(redis, keys, key_ring, max_failures=4, window_seconds=3600)
+    for day in range(1, 4):
+        await IdentityVerifier(RedisPatientDirectory(redis, keys, key_ring), before).verify(
+            "Maria Lopez", date(1962, 1, day), "HCB100200")
+    rotated = KeyRing.from_spec(f"{generate_key_ring_spec('k2')},{key_ring_spec}")
+    after = FailureThrottle(redis, keys, rotated, max_failures=4, window_seconds=3600)
+    verifier = IdentityVerifier(RedisPatientDirectory(redis, keys, key_ring), after)
+
+    assert await after.failures("HCB100200") == 3 and not await after.is_throttled("HCB100200")
+    assert (await verifier.check("Maria Lopez", date(1962, 1, 9), "HCB100200")).throttled
+    assert await verifier.verify("María López", MARIA[2], "HCB100200") is None, "the right answer, throttled"
+    assert after.counter_key("HCB100200") != before.counter_key("HCB100200")

@@ -228,10 +228,26 @@ def test_skills_default_by_role_and_the_directory_wins(tmp_path: Path) -> None:
     assert agents["a"].role == "agent"
 
 
+@pytest.mark.parametrize(
+    ("role", "skills", "refused"),
+    [("agent", ["general", "behavioral-health"], "behavioral-health"), ("agent", ["nurse"], "nurse"),
+     ("pharmacist", ["pharmacy", "nurse"], "nurse"), ("admin", ["general"], "general"),
+     ("nurse", ["general", "root"], "root")],
+)
+def test_a_skill_beyond_the_role_is_a_directory_error_not_a_grant(
+    tmp_path: Path, role: str, skills: list[str], refused: str
+) -> None:
+    """A front-desk agent listed with a clinical queue would read crisis and clinical conversations."""
+    path = write_directory(tmp_path / "agents.yml",
+                           {"id": "eve", "role": role, "languages": ["en"], "skills": skills})
+    with pytest.raises(AgentDirectoryError, match=f"agent 'eve': role {role} may not have skill {refused} "):
+        read_agents(path)
+
+
 def test_an_admin_claims_nothing_and_is_not_staff(tmp_path: Path) -> None:
     path = write_directory(
         tmp_path / "agents.yml",
-        {"id": "ada", "role": "admin", "languages": ["ko"], "skills": ["general"], "hipaa_training": TRAINED},
+        {"id": "ada", "role": "admin", "languages": ["ko"], "hipaa_training": TRAINED},
     )
     directory = AgentDirectory.from_file(path)
     admin = directory.get("ada")
