@@ -114,7 +114,8 @@ async def test_agent_reply_reaches_a_patient_who_reloaded_the_page_while_in_line
     await expect(patient.locator(".status").last).to_contain_text("in line")
     sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
     await patient.reload()
-    await expect(patient.locator("#messages > *")).to_have_count(0)
+    await expect(patient.locator(".status").last).to_contain_text("number", timeout=20_000)
+    await expect(patient.locator(".message")).to_have_count(0)
 
     console = await (await new_context(DESKTOP)).new_page()
     await console.goto(stack.console_url)
