@@ -53,7 +53,7 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
 
     await say(patient, training_message("en", "request_human"))
     await expect(bot.last).to_contain_text("connecting you")
-    await expect(patient.locator(".status").last).to_have_text(re.compile(r"^You're number \d+ in line\.$"))
+    await expect(patient.locator(".status").last).to_have_text(re.compile(r"^You're number \d+ in line"))
 
     await say(patient, "it's about my appointment on friday")
     await expect(bot.last).to_contain_text("in line")
