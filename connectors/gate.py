@@ -67,10 +67,12 @@ from handoff import (
     Skill,
     TranscriptRole,
 )
+from handoff.audit import AuditWriter
 from handoff.coverage import CoverageHours
 from handoff.models import CrisisFlag
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
+from handoff.surveys import Surveys
 from languages import LanguageCatalog, LanguageResolver
 from screening import CrisisFinding, CrisisScreen
 
@@ -147,6 +149,7 @@ class ConversationGate:
         staffing: Optional[Staffing] = None,
         spool: Optional[CrisisSpool] = None,
         replayer: Optional[CrisisReplayer] = None,
+        audit: Optional[AuditWriter] = None,
     ) -> None:
         self.queue = queue
         self.coverage = coverage or CoverageHours.always_open()
@@ -157,6 +160,7 @@ class ConversationGate:
         self.crisis = CrisisEscalation(queue, catalog, self.languages, crisis_screen, self.staffing, spool, replayer)
         self.push_token = push_token
         self.events = self.crisis.events
+        self.surveys = Surveys(queue, catalog, audit)
 
     async def handle(
         self,
@@ -246,6 +250,10 @@ class ConversationGate:
         if state == ConversationState.QUEUED:
             assert conversation is not None
             await self._tell_where_they_stand(conversation, language, output)
+            return
+        survey_reply = await self.surveys.answer(conversation_id, text, language)
+        if survey_reply is not None:
+            await self.send_text(output, conversation_id, survey_reply)
             return
         resume = await self.queue.take_resume_pending(conversation_id)
         if self.catalog.has_bot(language):

@@ -88,7 +88,7 @@ class GateServices:
     @property
     def push_sockets(self) -> AgentMessagePush:
         if self._push is None:
-            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.incidents)
+            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.incidents, self.catalog)
         return self._push
 
     @property
@@ -117,6 +117,7 @@ class GateServices:
                 self.staffing,
                 self.spool,
                 self.replayer,
+                AuditIntake(self.keys, self.key_ring),
             )
         return self._gate
 

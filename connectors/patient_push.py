@@ -1,5 +1,7 @@
 """The patient's push socket: agent messages of the current episode, as they are sent, and our notices in
-between (``"from": "bot"``: the agent left and the patient is back in line, see ``handoff.presence``).
+between (``"from": "bot"``: the agent left and the patient is back in line, see ``handoff.presence``; while the
+patient waits, their place in line and estimated wait each time it changes, with ``"queue"``, see
+``handoff.waits``).
 
 ``GET /webhooks/patient/push?sender=<id>&token=<push token>&after=<last message id>``.
 The push token comes with the handoff message and belongs to one episode
@@ -15,7 +17,7 @@ open socket keeps the patient's session from going idle. An outbox message that 
 import json
 import re
 import uuid
-from typing import Any
+from typing import Any, Optional
 
 from sanic.request import Request
 
@@ -24,10 +26,14 @@ from handoff.incidents import IncidentKind, IncidentLog
 from handoff.patient_sessions import PatientSessions
 from handoff.settings import PatientAccess
 from handoff.transcripts import OutboxInterrupted, OutboxMessage
+from handoff.waits import QueueStanding, standing
+from languages import LanguageCatalog
 
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 MESSAGE_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 PUSH_WAIT_MS = 15_000
+STANDING_WAIT_MS = 3_000
+"""While the patient waits in line, the socket looks at their place this often."""
 PUSH_STATES = (ConversationState.QUEUED, ConversationState.WITH_AGENT)
 UNDELIVERABLE = "a message could not be delivered safely; staff have been alerted"
 
@@ -38,9 +44,11 @@ class PushRefused(Exception):
 
 class AgentMessagePush:
     def __init__(
-        self, queue: LiveAgentQueue, sessions: PatientSessions, access: PatientAccess, incidents: IncidentLog
+        self, queue: LiveAgentQueue, sessions: PatientSessions, access: PatientAccess, incidents: IncidentLog,
+        catalog: LanguageCatalog,
     ) -> None:
         self.queue = queue
+        self.catalog = catalog
         self.sessions = sessions
         self.access = access
         self.incidents = incidents
@@ -58,10 +66,13 @@ class AgentMessagePush:
             await ws.close(code=1008, reason=str(refused)[:100])
             return
         self.open_sockets += 1
+        told: Optional[QueueStanding] = None
         try:
             while await self.sessions.acquire_push_socket(sender, socket_id):
+                told = await self._tell_standing(ws, sender, episode, told)
+                wait_ms = STANDING_WAIT_MS if told else PUSH_WAIT_MS
                 try:
-                    messages = await self.queue.agent_messages(sender, episode, after, PUSH_WAIT_MS)
+                    messages = await self.queue.agent_messages(sender, episode, after, wait_ms)
                 except OutboxInterrupted as interrupted:
                     await self._send(ws, sender, interrupted.opened)
                     await self.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="patient push",
@@ -92,6 +103,23 @@ class AgentMessagePush:
                 "text": outbox_message.entry.text,
             }))
         return messages[-1].message_id if messages else ""
+
+    async def _tell_standing(self, ws: Any, sender: str, episode: int,
+                             told: Optional[QueueStanding]) -> Optional[QueueStanding]:
+        """While the patient waits, their place and estimated wait (``handoff.waits``) each time it changes, in
+        their language; returns what they were last told (None once no longer waiting)."""
+        conversation = await self.queue.conversation(sender)
+        if conversation is None or conversation.episode != episode:
+            return None
+        now = await standing(self.queue, conversation)
+        if now is not None and now != told:
+            await ws.send(json.dumps({
+                "recipient_id": sender,
+                "from": "bot",
+                "queue": now.to_json(),
+                "text": now.notice(self.catalog, conversation.spoken_language or ""),
+            }))
+        return now
 
     async def _open_episode(self, sender: str, token: str, after: str, socket_id: str) -> int:
         """The episode the token opens, with this socket's lease taken; raises ``PushRefused``."""

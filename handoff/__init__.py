@@ -3,7 +3,8 @@
 Imports nothing from Rasa, so the console and any other tool can use it alone.
 """
 
-from handoff.agents import Agent, AgentDirectory, AgentSessions, hash_password
+from handoff.agent_sessions import AgentSessions
+from handoff.agents import Agent, AgentDirectory, hash_password
 from handoff.audit import AuditLog
 from handoff.crypto import KeyRing
 from handoff.errors import ConversationNotFound, HandoffError, InvalidTransition, NotAssignedAgent

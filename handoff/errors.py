@@ -25,6 +25,10 @@ class CrisisChanged(HandoffError):
     """A crisis arrived after the agent last read the conversation: read it before closing."""
 
 
+class AtCapacity(InvalidTransition):
+    """The agent already has as many conversations as its capacity allows."""
+
+
 OUTCOMES: dict[str, tuple[type[HandoffError], str]] = {
     "not_found": (ConversationNotFound, "no conversation {id!r}"),
     "not_queued": (InvalidTransition, "conversation {id!r} is not waiting in a queue"),
@@ -32,6 +36,9 @@ OUTCOMES: dict[str, tuple[type[HandoffError], str]] = {
     "wrong_skill": (NotAssignedAgent, "conversation {id!r} needs a skill the agent does not have"),
     "not_assigned": (NotAssignedAgent, "conversation {id!r} is not assigned to this agent"),
     "crisis_changed": (CrisisChanged, "a crisis arrived in conversation {id!r}: read it before closing"),
+    "at_capacity": (AtCapacity, "the agent already has as many conversations as its capacity allows"),
+    "same_agent": (InvalidTransition, "conversation {id!r} is already with that agent"),
+    "no_callback": (InvalidTransition, "no phone callback is open for conversation {id!r}"),
     "no_crisis_alert": (InvalidTransition, "no crisis in conversation {id!r} waits for acknowledgement"),
 }
 """A Lua script's refusal -> the error it raises and its message."""

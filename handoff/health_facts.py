@@ -9,6 +9,8 @@ another conversation or another field does not open, and reading it raises ``Env
     why the patient wrote (``billing_question``, ``crisis_suicide_self_harm``).
 ``skill``
     the queue skill: ``behavioral-health``, ``pharmacy`` or ``nurse`` say as much as a reason.
+``callback``
+    a phone callback the patient is owed (escalation to phone): number, best time and note, as JSON.
 ``crisis_category``, ``crisis_evidence``
     the kind of crisis and the patient's words that showed it. The crisis alerts stream carries the
     same sealed category (an alert itself says that a crisis came while an agent had the conversation,
@@ -29,10 +31,14 @@ nothing about the patient's health:
     claiming checks the agent's skills in the same script as the claim: an HMAC of the conversation id
     and the skill under the data key, different in every conversation, meaningless without the key.
 ``phone_follow_up``
-    the instruction to call the patient back, set with every crisis (the console's "CALL BY PHONE").
-``agent``, ``closed_by``
+    the instruction to call the patient back, set with every crisis (the console's "CALL BY PHONE") and every
+    escalation to phone.
+``head_of_queue``
+    the conversation was sent back to its queue or transferred: it waits before everyone of its priority.
+``agent``, ``closed_by``, ``callback_requested_by``
     staff ids.
-``enqueued_at``, ``updated_at``, ``claimed_at``, ``requeued_at``, ``reply_after``, ``verified_at``
+``enqueued_at``, ``updated_at``, ``claimed_at``, ``requeued_at``, ``reply_after``, ``verified_at``,
+``callback_requested_at``
     times: queue order, waits, coverage hours, and the age that retention counts from.
 ``episode``, ``transcript_from``
     counters: which outbox and which part of the transcript belong to the current episode.
@@ -57,6 +63,7 @@ REASON = "reason"
 SKILL = "skill"
 CRISIS_CATEGORY = "crisis_category"
 CRISIS_EVIDENCE = "crisis_evidence"
+CALLBACK = "callback"
 OPENED_WITH_THE_CONVERSATION = (REASON, SKILL, CRISIS_CATEGORY)
 """Opened whenever the conversation is read; the evidence (the patient's words) only when asked for."""
 

@@ -34,14 +34,14 @@ from redis.asyncio import Redis
 from handoff.audit import AuditLog
 from handoff.crypto import EnvelopeError, KeyRing
 from handoff.errors import HandoffError
-from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts, field_context
+from handoff.health_facts import CALLBACK, CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts, field_context
 from handoff.keys import CONVERSATION, EPISODES, OUTBOX, PATIENT_SESSION, TRANSCRIPT, KeySpace
 from handoff.log_privacy import pseudonym
 from handoff.patient_sessions import PORTAL_FIELD, portal_context
 from handoff.redis_connection import async_redis
 from handoff.redis_values import decoded, keys_after, text_of
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
-from handoff.scripts import RESEAL_MOVE_SCRIPT, RESEAL_SCRIPT, RESEAL_STREAM_SCRIPT
+from handoff.rotation_scripts import RESEAL_MOVE_SCRIPT, RESEAL_SCRIPT, RESEAL_STREAM_SCRIPT
 from handoff.sealed_records import episode_record_context, outbox_context, transcript_context
 from handoff.settings import operator_settings
 from handoff.spool import CrisisSpool
@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 ACTOR = "key-rotation"
 ATTEMPTS = 100
 """How often one record is read again because it changed between its read and its replacement."""
-SEALED_FIELDS = (REASON, SKILL, CRISIS_CATEGORY, CRISIS_EVIDENCE)
+SEALED_FIELDS = (REASON, SKILL, CRISIS_CATEGORY, CRISIS_EVIDENCE, CALLBACK)
 
 CONVERSATION_FIELDS = "conversation fields"
 SKILL_TAGS = "skill tags"

@@ -75,6 +75,9 @@ class TranscriptRole(str, Enum):
     PATIENT = "patient"
     BOT = "bot"
     AGENT = "agent"
+    NOTE = "note"
+    """An internal note from one member of staff to the others: in the transcript the console reads, never in the
+    patient's outbox."""
 
 
 EnumMember = TypeVar("EnumMember", bound=Enum)
@@ -229,14 +232,17 @@ class TranscriptEntry:
     role: TranscriptRole
     text: str
     at_ms: int
+    author: Optional[str] = None
+    """The member of staff who wrote a note."""
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"role": self.role.value, "text": self.text, "at_ms": self.at_ms}).encode()
+        return json.dumps(self.to_json()).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "TranscriptEntry":
         data = json.loads(raw)
-        return cls(TranscriptRole(data["role"]), data["text"], int(data["at_ms"]))
+        return cls(TranscriptRole(data["role"]), data["text"], int(data["at_ms"]), data.get("author"))
 
     def to_json(self) -> dict[str, Any]:
-        return {"role": self.role.value, "text": self.text, "at_ms": self.at_ms}
+        author = {"author": self.author} if self.author else {}
+        return {"role": self.role.value, "text": self.text, "at_ms": self.at_ms, **author}

@@ -61,6 +61,18 @@ class Action(str, Enum):
     """The operations dashboard: seed metrics against targets, aggregates only (no conversation, no message)."""
     REVIEW_COMPLIANCE = "review_compliance"
     """The transcript review's findings, with their evidence; marking one reviewed."""
+    TRANSFER = "transfer"
+    """Hand a conversation one has to another queue or skill, or to a named person, with a note."""
+    ADD_NOTE = "add_note"
+    """An internal note on a conversation one has: staff read it, the patient never does."""
+    ESCALATE_TO_PHONE = "escalate_to_phone"
+    """Record that the patient is to be called back (number, best time) on a conversation one has."""
+    REASSIGN = "reassign"
+    """Give any conversation to a named person, or take it over."""
+    VIEW_CALLBACKS = "view_callbacks"
+    """The phone callbacks patients are owed (numbers: PHI, audited); marking one done."""
+    VIEW_SUPERVISION = "view_supervision"
+    """Every queue with its waiting count and longest wait, every agent with presence and load, satisfaction."""
 
 
 CONVERSATION_WORK = frozenset(
@@ -74,6 +86,9 @@ CONVERSATION_WORK = frozenset(
         Action.READ_CRISIS_EVIDENCE,
         Action.REPLY,
         Action.CLOSE,
+        Action.TRANSFER,
+        Action.ADD_NOTE,
+        Action.ESCALATE_TO_PHONE,
     }
 )
 
@@ -84,6 +99,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.SUPERVISOR: CONVERSATION_WORK | {
         Action.READ_EARLIER_EPISODES, Action.READ_AUDIT, Action.VIEW_ESCALATIONS, Action.VIEW_INCIDENTS,
         Action.VIEW_OPERATIONS, Action.REVIEW_COMPLIANCE,
+        Action.REASSIGN, Action.VIEW_CALLBACKS, Action.VIEW_SUPERVISION,
     },
     Role.ADMIN: frozenset({Action.MANAGE_AGENTS, Action.READ_AUDIT, Action.VIEW_INCIDENTS}),
 }
@@ -118,6 +134,9 @@ REFUSALS: dict[Action, str] = {
     Action.VIEW_INCIDENTS: "role {role!r} may not view security incidents (roles supervisor and admin do)",
     Action.VIEW_OPERATIONS: "role {role!r} may not view the operations dashboard (role supervisor does)",
     Action.REVIEW_COMPLIANCE: "role {role!r} may not review compliance findings (role supervisor does)",
+    Action.REASSIGN: "role {role!r} may not reassign or take over conversations (role supervisor does)",
+    Action.VIEW_CALLBACKS: "role {role!r} may not view phone callbacks (role supervisor does)",
+    Action.VIEW_SUPERVISION: "role {role!r} may not view the supervisor's overview (role supervisor does)",
 }
 
 

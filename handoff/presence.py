@@ -22,6 +22,7 @@ notice, through the push socket); the next agent reads the whole episode.
 import asyncio
 import logging
 import time
+from enum import Enum
 from typing import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
@@ -42,6 +43,15 @@ AGENT_LEFT_NOTICE = "agent_left"
 ReapRound = Callable[[], Awaitable[object]]
 
 
+class PresenceStatus(str, Enum):
+    AVAILABLE = "available"
+    """Its console beats and it takes new conversations (auto-assignment gives it some)."""
+    AWAY = "away"
+    """Its console beats; it keeps its conversations but gets no new ones."""
+    OFFLINE = "offline"
+    """No heartbeat within the timeout: what it held went back to the queue."""
+
+
 class AgentPresence:
     def __init__(
         self, redis: Redis, keys: KeySpace, queue: LiveAgentQueue, timeout_seconds: int, notice: PatientNotice
@@ -54,6 +64,24 @@ class AgentPresence:
 
     async def heartbeat(self, agent_id: str) -> None:
         await self.redis.zadd(self.keys.agent_presence(), {agent_id: int(time.time() * 1000)})
+
+    async def set_status(self, agent_id: str, status: "PresenceStatus") -> None:
+        """The agent says whether it takes new conversations (``available``) or not (``away``); either way it
+        keeps those it has while its console beats."""
+        await self.redis.hset(self.keys.agent_status(), agent_id, status.value)
+
+    async def status_of(self, agent_ids: Sequence[str]) -> dict[str, "PresenceStatus"]:
+        """Each agent's presence: offline unless its console beats, else the status it chose (available unless
+        it said away)."""
+        if not agent_ids:
+            return {}
+        beating = set(await self.present(agent_ids))
+        chosen = await self.redis.hmget(self.keys.agent_status(), list(agent_ids))
+        return {
+            agent_id: PresenceStatus(text_of(status)) if agent_id in beating and status else
+            PresenceStatus.AVAILABLE if agent_id in beating else PresenceStatus.OFFLINE
+            for agent_id, status in zip(agent_ids, chosen, strict=True)
+        }
 
     async def offline(self, agent_id: str) -> None:
         """The agent signed out: it is gone at once, and the reaper hands back what it held."""

@@ -15,7 +15,8 @@ from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
-from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts
+from handoff.escalations import PRIORITY_SCORE_STRIDE, Escalations
+from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, HealthFacts
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonym
 from handoff.models import (
@@ -23,10 +24,6 @@ from handoff.models import (
     Conversation,
     ConversationState,
     CrisisDisposition,
-    CrisisFlag,
-    EnqueueResult,
-    Priority,
-    Skill,
     TranscriptEntry,
     TranscriptRole,
 )
@@ -44,24 +41,21 @@ from handoff.scripts import (
 )
 from handoff.sealed_records import ConversationSeals
 from handoff.settings import AgentAccess, Retention
-from handoff.transcripts import MOVED, ConversationTranscripts, now_ms
-
-PRIORITY_SCORE_STRIDE = 10**13
-"""Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO."""
+from handoff.transcripts import MOVED, now_ms
 
 OUTBOX_MAX_LENGTH = 1000
+RECENT_WAITS_KEPT = 20
+"""How many of a queue's newest waits its estimates are made from (``handoff.waits``)."""
 OUTBOX_DRAIN_MS = 10 * 60 * 1000
 """How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
 AuditFields = dict[str, str]
 """An audit entry's stream fields (``AuditLog.prepare``), written by the script that makes the change."""
-REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
-"""How long a replayed spool entry's marker is kept: far longer than any entry stays in a spool."""
 PatientNotice = Callable[[str], str]
 """The text that tells a patient, in their language (the argument; empty when unknown), that their agent left and
 they are back in line."""
 
 
-class LiveAgentQueue(ConversationTranscripts):
+class LiveAgentQueue(Escalations):
     """Conversation state, per-language priority queues, transcripts and agent outboxes."""
 
     def __init__(
@@ -86,127 +80,6 @@ class LiveAgentQueue(ConversationTranscripts):
     def pseudonym(self, conversation_id: str) -> str:
         """How log lines name the conversation (``handoff.log_privacy``)."""
         return pseudonym(self.key_ring, conversation_id)
-
-    async def conversation(self, conversation_id: str) -> Optional[Conversation]:
-        """The conversation with its health facts opened; ``EnvelopeError`` if one was moved or altered."""
-        fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
-        if not fields:
-            return None
-        return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
-
-    async def state_of(self, conversation_id: str) -> ConversationState:
-        """The conversation's state; a conversation never escalated is with the bot."""
-        conversation = await self.conversation(conversation_id)
-        return conversation.state if conversation else ConversationState.BOT
-
-    async def enqueue_escalation(
-        self,
-        conversation_id: str,
-        language: str,
-        skill: Skill,
-        priority: Priority,
-        reason: str,
-        crisis: Optional[CrisisFlag] = None,
-        fallback_language: Optional[str] = None,
-        patient_language: Optional[str] = None,
-    ) -> EnqueueResult:
-        """Queues the conversation; idempotent, and a higher priority re-ranks a queued one.
-
-        A crisis flags the conversation for phone follow-up with its category and
-        (sealed) evidence, and lifts any after-hours hold; if an agent already has
-        the conversation, a crisis alert goes to the console instead of a queue.
-        ``fallback_language``: the conversation also waits, at the same place, in
-        that language's queue (a crisis no agent of its own language can take now);
-        a claim from either queue takes it out of both. ``patient_language``: the language the
-        patient writes in, when the queue's ``language`` is another one they asked for (kept for
-        this episode as the conversation's ``patient_language``).
-        """
-        keys, args = self._escalation(
-            conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
-        )
-        state, position = await self._enqueue(keys=keys, args=args)
-        conversation = await self.conversation(conversation_id)
-        assert conversation is not None and conversation.priority is not None
-        return EnqueueResult(
-            state=ConversationState(text_of(state)),
-            language=conversation.language or language,
-            priority=conversation.priority,
-            reason=conversation.reason or reason,
-            position=int(position),
-            episode=conversation.episode,
-        )
-
-    async def replay_escalation(
-        self,
-        once_id: str,
-        conversation_id: str,
-        language: str,
-        crisis: CrisisFlag,
-        skill: Skill,
-        reason: str,
-        transcript: list[TranscriptEntry],
-        at_ms: int,
-        fallback_language: Optional[str] = None,
-    ) -> bool:
-        """Stores a crisis escalation recorded elsewhere (the spool) exactly once.
-
-        One script appends ``transcript``, enqueues the crisis as of ``at_ms`` (so it
-        keeps its place: crisis priority, then first come) and sets a marker for
-        ``once_id``; False when that marker was already set, and nothing changed.
-        """
-        keys, args = self._escalation(
-            conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
-        )
-        keys.append(self.keys.spool_replayed(once_id))
-
-        async def replay(position: int) -> Optional[str]:
-            entries = [self.seals.transcript_entry(conversation_id, position + offset, entry)
-                       for offset, entry in enumerate(transcript)]
-            state, _ = await self._replay(keys=keys, args=[*args, REPLAY_MARKER_TTL_MS, position, *entries])
-            return None if text_of(state) == MOVED else text_of(state)
-
-        return await self._appending(self.keys.transcript(conversation_id), replay) != "REPLAYED"
-
-    def _escalation(
-        self,
-        conversation_id: str,
-        language: str,
-        skill: Skill,
-        priority: Priority,
-        reason: str,
-        crisis: Optional[CrisisFlag],
-        fallback_language: Optional[str],
-        at_ms: int,
-        patient_language: Optional[str] = None,
-    ) -> tuple[list[str], list[object]]:
-        """Keys and arguments of the enqueue script; the health facts sealed."""
-        keys = [
-            self.keys.conversation(conversation_id),
-            self.keys.queue(language),
-            self.keys.crisis_alerts(),
-            self.keys.queue(fallback_language or language),
-            self.keys.transcript(conversation_id),
-            self.keys.episodes(conversation_id),
-            self.keys.crisis_unacknowledged(),
-            self.keys.crisis_escalated(),
-        ]
-        seal = self.facts.seal
-        args: list[object] = [
-            conversation_id,
-            language,
-            seal(conversation_id, SKILL, skill.value),
-            priority.value,
-            priority.rank,
-            seal(conversation_id, REASON, reason),
-            at_ms,
-            PRIORITY_SCORE_STRIDE,
-            seal(conversation_id, CRISIS_CATEGORY, crisis.category) if crisis else "",
-            seal(conversation_id, CRISIS_EVIDENCE, crisis.evidence) if crisis else "",
-            fallback_language or "",
-            patient_language or "",
-            self.facts.skill_tag(conversation_id, skill.value),
-        ]
-        return keys, args
 
     async def remember_language(self, conversation_id: str, language: str) -> None:
         """Sets the conversation's language; a queued conversation moves to that language's queue."""
@@ -273,6 +146,7 @@ class LiveAgentQueue(ConversationTranscripts):
         skills: Optional[list[str]] = None,
         audit: Optional[AuditFields] = None,
         answer_within_seconds: int = AgentAccess.answer_timeout_seconds,
+        capacity: Optional[int] = None,
     ) -> Conversation:
         """Assigns a queued conversation to the agent; only one agent can win it.
 
@@ -280,7 +154,8 @@ class LiveAgentQueue(ConversationTranscripts):
         (``skills=None`` means any skill, for supervisors). ``audit``: the audit
         entry (``AuditLog.prepare``) written in the same step as the claim. An agent
         that writes nothing to the patient within ``answer_within_seconds`` loses the
-        conversation to the head of its queue (``handoff.presence``).
+        conversation to the head of its queue (``handoff.presence``). With ``capacity``, an agent who already has
+        that many conversations gets no more (``InvalidTransition``).
         """
         tags = "*" if skills is None else f",{','.join(self.facts.skill_tags(conversation_id, skills))},"
         outcome = text_of(
@@ -290,6 +165,7 @@ class LiveAgentQueue(ConversationTranscripts):
                     self.keys.agent_conversations(agent_id),
                     self.keys.audit_log(),
                     self.keys.unanswered_assignments(),
+                    self.keys.agent_last_assigned(),
                 ],
                 args=[
                     conversation_id,
@@ -297,8 +173,11 @@ class LiveAgentQueue(ConversationTranscripts):
                     now_ms(),
                     f",{','.join(languages)},",
                     tags,
-                    *_audit_args(audit),
+                    *audit_args(audit),
                     now_ms() + answer_within_seconds * 1000,
+                    "" if capacity is None else capacity,
+                    self.keys.recent_waits(),
+                    RECENT_WAITS_KEPT,
                 ],
             )
         )
@@ -331,12 +210,12 @@ class LiveAgentQueue(ConversationTranscripts):
                 keys=[self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
                       self.keys.audit_log(), self.keys.unanswered_assignments()],
                 args=[agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
-                      episode, *_audit_args(audit), conversation_id,
+                      episode, *audit_args(audit), conversation_id,
                       self.seals.outbox_message(conversation_id, episode, position, entry), position],
             ))
             return None if outcome == MOVED else outcome
 
-        outcome = await self._appending(transcript, append)
+        outcome = await self.appending(transcript, append)
         raise_for(outcome, conversation_id, success_is_id=True)
         return outcome
 
@@ -347,11 +226,13 @@ class LiveAgentQueue(ConversationTranscripts):
         outcome: CloseOutcome,
         crisis_disposition: Optional[CrisisDisposition] = None,
         audit: Optional[AuditFields] = None,
+        survey_offer: Optional[PatientNotice] = None,
     ) -> None:
         """Ends the agent's episode: back to the bot (Rasa resumes) or closed.
 
         A crisis episode needs its ``crisis_disposition``; it is kept, sealed, with
-        the episode's record, and the open crisis flags are cleared.
+        the episode's record, and the open crisis flags are cleared. ``survey_offer``: the satisfaction survey
+        offered to the patient in their language (``handoff.surveys``); never after a crisis.
         """
         fields = decoded(await self.redis.hgetall(self.keys.conversation(conversation_id)))
         if not fields:
@@ -374,8 +255,15 @@ class LiveAgentQueue(ConversationTranscripts):
             else None,
         }
         episodes = self.keys.episodes(conversation_id)
+        language = conversation.spoken_language or ""
+        offer = None if survey_offer is None or conversation.crisis_category else TranscriptEntry(
+            TranscriptRole.BOT, survey_offer(language), closed_at)
 
         async def append(position: int) -> Optional[str]:
+            at = int(await self.redis.llen(self.keys.transcript(conversation_id)))
+            survey = [self.seals.transcript_entry(conversation_id, at, offer), at,
+                      self.seals.outbox_message(conversation_id, conversation.episode, at, offer),
+                      language, OUTBOX_MAX_LENGTH] if offer else ["", "", "", "", ""]
             result = text_of(await self._close(
                 keys=[
                     self.keys.conversation(conversation_id),
@@ -397,14 +285,15 @@ class LiveAgentQueue(ConversationTranscripts):
                     fields.get(CRISIS_CATEGORY, ""),
                     self.seals.episode_record(conversation_id, position, record),
                     min(OUTBOX_DRAIN_MS, self.retention_ms),
-                    *_audit_args(audit),
+                    *audit_args(audit),
                     self.retention_ms,
                     position,
+                    *survey,
                 ],
             ))
             return None if result == MOVED else result
 
-        raise_for(await self._appending(episodes, append), conversation_id)
+        raise_for(await self.appending(episodes, append), conversation_id)
 
     async def closed_episodes(self, conversation_id: str) -> list[dict[str, Any]]:
         """Records of the conversation's closed episodes, oldest first."""
@@ -441,14 +330,14 @@ class LiveAgentQueue(ConversationTranscripts):
                 keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
                       self.keys.audit_log(), transcript, self.keys.outbox(conversation_id, episode),
                       self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged()],
-                args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *_audit_args(audit),
+                args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *audit_args(audit),
                       episode, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
                       "" if unanswered_by_ms is None else unanswered_by_ms,
                       self.seals.outbox_message(conversation_id, episode, position, entry), position],
             ))
             return None if requeued < 0 else bool(requeued)
 
-        return await self._appending(transcript, append)
+        return await self.appending(transcript, append)
 
     async def take_resume_pending(self, conversation_id: str) -> bool:
         """True once after an agent handed the conversation back; a closed one reopens with the bot."""
@@ -457,5 +346,6 @@ class LiveAgentQueue(ConversationTranscripts):
 
 
 
-def _audit_args(audit: Optional[AuditFields]) -> list[str]:
+def audit_args(audit: Optional[AuditFields]) -> list[str]:
+    """A script's audit arguments; none (empty) when another entry records the change."""
     return [audit["entry"], audit["key"], audit["mac"]] if audit else ["", "", ""]

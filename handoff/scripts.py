@@ -34,7 +34,19 @@ end
 """
 """A conversation that is not open expires ``ms`` after its last write: the keys given, with its hash."""
 
-ENQUEUE_SCRIPT = """
+QUEUE_SCORE_FUNCTION = """
+local function queue_score(rank, stride, enqueued_at, head)
+  local score = rank * stride + enqueued_at
+  if head then score = score - stride / 2 end
+  return string.format('%.0f', score)
+end
+"""
+"""A conversation's score in its queue: its priority's band (``rank * stride``), then its enqueue time (ms), so
+priority first and then first come. One sent back to the head (``head_of_queue``: its agent left, or it was
+transferred) sits in the lower half of its band: before everyone of its priority who waits from the start, and
+among the others sent back, still first come."""
+
+ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + """
 local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local unacknowledged, escalated = KEYS[7], KEYS[8]
 local id, language, skill, priority, rank, reason, now =
@@ -73,8 +85,9 @@ end
 if state == 'QUEUED' then
   local current_queue = redis.call('HGET', conversation, 'queue')
   if rank < tonumber(redis.call('HGET', conversation, 'priority_rank')) then
+    local head = redis.call('HEXISTS', conversation, 'head_of_queue') == 1
     local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
-    redis.call('ZADD', current_queue, string.format('%.0f', rank * tonumber(ARGV[8]) + enqueued_at), id)
+    redis.call('ZADD', current_queue, queue_score(rank, tonumber(ARGV[8]), enqueued_at, head), id)
     redis.call('HSET', conversation, 'priority', priority, 'priority_rank', rank,
       'reason', reason, 'skill', skill, 'skill_tag', skill_tag, 'updated_at', now)
   end
@@ -86,15 +99,18 @@ for _, key in ipairs({conversation, KEYS[5], KEYS[6]}) do redis.call('PERSIST', 
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
   'skill', skill, 'skill_tag', skill_tag, 'priority', priority, 'priority_rank', rank, 'reason', reason,
   'enqueued_at', now, 'updated_at', now)
-redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language')
+redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language',
+  'head_of_queue', 'survey_episode', 'survey_agent', 'survey_queue', 'survey_language', 'survey_reasked')
 if patient_language ~= '' then
   redis.call('HSET', conversation, 'patient_language', patient_language)
 else
   redis.call('HDEL', conversation, 'patient_language')
 end
-redis.call('ZADD', queue, string.format('%.0f', rank * tonumber(ARGV[8]) + tonumber(now)), id)
+redis.call('ZADD', queue, queue_score(rank, tonumber(ARGV[8]), tonumber(now), false), id)
 place_in_fallback(queue)
-return {'QUEUED', redis.call('ZRANK', queue, id) + 1}
+local position = redis.call('ZRANK', queue, id) + 1
+redis.call('HSET', conversation, 'enqueued_position', position)
+return {'QUEUED', position}
 """
 
 REPLAY_SCRIPT = (
@@ -122,13 +138,14 @@ CLAIM_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned = KEYS[1], KEYS[2]
 local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill_tag',
-  'fallback_queue', 'fallback_language')
+  'fallback_queue', 'fallback_language', 'enqueued_at', 'enqueued_position', 'head_of_queue')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'QUEUED' then return 'not_queued' end
 local speaks = string.find(languages, ',' .. fields[3] .. ',', 1, true)
   or (fields[6] and string.find(languages, ',' .. fields[6] .. ',', 1, true))
 if not speaks then return 'wrong_language' end
 if skills ~= '*' and not string.find(skills, ',' .. fields[4] .. ',', 1, true) then return 'wrong_skill' end
+if ARGV[10] ~= '' and redis.call('SCARD', assigned) >= tonumber(ARGV[10]) then return 'at_capacity' end
 redis.call('ZREM', fields[2], id)
 if fields[5] then redis.call('ZREM', fields[5], id) end
 redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
@@ -136,11 +153,21 @@ redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
 redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
 redis.call('SADD', assigned, id)
 redis.call('ZADD', KEYS[4], ARGV[9], id)
+redis.call('ZADD', KEYS[5], now, agent)
+if fields[8] and not fields[9] then
+  local waits = ARGV[11] .. fields[3]
+  redis.call('LPUSH', waits, string.format('%.0f', (tonumber(now) - tonumber(fields[7])) / tonumber(fields[8])))
+  redis.call('LTRIM', waits, 0, tonumber(ARGV[12]) - 1)
+end
 audit(KEYS[3], ARGV[6], ARGV[7], ARGV[8])
 return 'ok'
 """
 """A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
-agent's first message, scored by the deadline (``ARGV[9]``, ms)."""
+agent's first message, scored by the deadline (``ARGV[9]``, ms). It is the agent's last assignment (``KEYS[5]``,
+by time: auto-assignment serves the longest idle first). With a capacity (``ARGV[10]``), an agent who already
+has that many conversations gets no more (``at_capacity``). The wait is recorded for estimates
+(``handoff.waits``): per place in line at the enqueue, in the newest ``ARGV[12]`` of the queue language's recent
+waits (``ARGV[11]``, the key's prefix); not for one sent back to the head, whose place and time say nothing."""
 
 SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + """
 local conversation, new_queue = KEYS[1], KEYS[2]
@@ -188,11 +215,19 @@ return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[9],
 
 CLOSE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'crisis_category')
+local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'crisis_category', 'language')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[5] then return 'not_assigned' end
 if (fields[4] or '') ~= ARGV[6] then return 'crisis_changed' end
 if redis.call('LLEN', episodes) ~= tonumber(ARGV[13]) then return 'moved' end
+if ARGV[14] ~= '' then
+  if redis.call('LLEN', transcript) ~= tonumber(ARGV[15]) then return 'moved' end
+  redis.call('RPUSH', transcript, ARGV[14])
+  redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[18], '*', 'entry', ARGV[16], 'sequence', ARGV[15])
+  redis.call('HSET', conversation, 'survey_episode', ARGV[5], 'survey_agent', ARGV[1], 'survey_queue', fields[5],
+    'survey_language', ARGV[17])
+  redis.call('HDEL', conversation, 'survey_reasked')
+end
 redis.call('SREM', assigned, ARGV[4])
 redis.call('RPUSH', episodes, ARGV[7])
 redis.call('PEXPIRE', outbox, ARGV[8])
@@ -212,13 +247,17 @@ time to answer and the patient's verification are cleared, the next episode's tr
 (``transcript_from``), the episode's outbox expires once the patient's socket could drain it, and the
 conversation (hash, transcript, episode records) once its retention has passed. The record is sealed for its
 position in the episode records (``ARGV[13]``).
-A crisis that arrived after the agent last looked (``crisis_changed``) stops the close."""
+A crisis that arrived after the agent last looked (``crisis_changed``) stops the close. With a survey offer
+(``ARGV[14]`` sealed for transcript position ``ARGV[15]``, ``ARGV[16]`` for the outbox; ``handoff.surveys``), the
+offer ends the episode's transcript and goes out on its outbox, and the conversation waits for the rating: who
+is rated (the agent, the queue language) and the language it was offered in (``ARGV[17]``); ``ARGV[18]``: the
+outbox's length bound."""
 
-REQUEUE_SCRIPT = AUDIT_FUNCTION + """
+REQUEUE_SCRIPT = AUDIT_FUNCTION + QUEUE_SCORE_FUNCTION + """
 local conversation, assigned, transcript, outbox, unanswered = KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]
 local id, agent, stride, now, unanswered_by = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[11]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'queue', 'priority_rank', 'episode',
-  'crisis_category')
+  'crisis_category', 'enqueued_at')
 if unanswered_by ~= '' then
   local answer_by = redis.call('ZSCORE', unanswered, id)
   if not answer_by then return 0 end
@@ -230,8 +269,8 @@ if unanswered_by ~= '' then
 end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= agent or not fields[3] or fields[5] ~= ARGV[8] then return 0 end
 if redis.call('LLEN', transcript) ~= tonumber(ARGV[13]) then return -1 end
-redis.call('ZADD', fields[3], string.format('%.0f', tonumber(fields[4]) * stride), id)
-redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now)
+redis.call('ZADD', fields[3], queue_score(tonumber(fields[4]), stride, tonumber(fields[7]), true), id)
+redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now, 'head_of_queue', '1')
 redis.call('HDEL', conversation, 'agent', 'claimed_at')
 redis.call('SREM', assigned, id)
 redis.call('ZREM', unanswered, id)
@@ -241,13 +280,13 @@ redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[10], '*', 'entry', ARGV[12], 'seq
 audit(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
 return 1
 """
-"""A claimed conversation goes back to the head of its queue (the lowest score of its priority: before everyone
-of that priority, never behind), still the same episode, and the patient is told (the sealed notice ``ARGV[9]``,
-in the transcript at position ``ARGV[13]`` and the episode's outbox as ``ARGV[12]``; -1 when the transcript
-moved on since it was sealed); only if that agent still has it in that episode. Two reasons: the
-agent went silent (``ARGV[11]`` empty), or it has not answered the patient by its deadline (``ARGV[11]``: now,
-ms; a conversation no longer with an agent leaves the unanswered assignments). An open crisis waits again for
-acknowledgement, by its next agent, keeping its time if it was still waiting."""
+"""A claimed conversation goes back to the head of its queue (``queue_score``: before everyone of that priority
+who waits from the start, never behind; among those sent back, first come), still the same episode, and the
+patient is told (the sealed notice ``ARGV[9]``, in the transcript at position ``ARGV[13]`` and the episode's
+outbox as ``ARGV[12]``; -1 when the transcript moved on since it was sealed); only if that agent still has it in
+that episode. Two reasons: the agent went silent (``ARGV[11]`` empty), or it has not answered the patient by its
+deadline (``ARGV[11]``: now, ms; a conversation no longer with an agent leaves the unanswered assignments). An
+open crisis waits again for acknowledgement, by its next agent, keeping its time if it was still waiting."""
 
 ACKNOWLEDGE_CRISIS_SCRIPT = AUDIT_FUNCTION + """
 local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]
@@ -334,47 +373,3 @@ if trimmed > 0 then audit(KEYS[2], ARGV[2], ARGV[3], ARGV[4]) end
 return trimmed
 """
 """Crisis alerts older than the retention go (``XTRIM MINID``), audited."""
-
-RESEAL_SCRIPT = """
-local kind, key, old, new, place = ARGV[1], KEYS[1], ARGV[2], ARGV[3], ARGV[4]
-local current
-if kind == 'string' then current = redis.call('GET', key)
-elseif kind == 'hash' then current = redis.call('HGET', key, place)
-else current = redis.call('LINDEX', key, place) end
-if current ~= old then return 0 end
-if kind == 'string' then redis.call('SET', key, new, 'KEEPTTL')
-elseif kind == 'hash' then redis.call('HSET', key, place, new)
-else redis.call('LSET', key, place, new) end
-return 1
-"""
-"""``handoff.key_rotation``: one sealed value (a string, a hash field ``place``, a list element at index ``place``)
-replaced by the same value sealed under the newest key, only if it is still the one read (0 otherwise); the
-key keeps its expiry, and an append to the list meanwhile is untouched."""
-
-RESEAL_STREAM_SCRIPT = """
-local key = KEYS[1]
-local entries = cjson.decode(ARGV[1])
-if redis.call('XLEN', key) ~= #entries then return 0 end
-local first = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
-local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-if first[1][1] ~= entries[1][1] or last[1][1] ~= entries[#entries][1] then return 0 end
-local ttl = redis.call('PTTL', key)
-redis.call('DEL', key)
-for _, entry in ipairs(entries) do redis.call('XADD', key, entry[1], unpack(entry[2])) end
-if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
-return 1
-"""
-"""``handoff.key_rotation``: a stream (an outbox, the crisis alerts) written again with the same ids and its
-sealed fields under the newest key, only if it still holds the entries read (the same count, first and last
-id: stream entries never change in place, so an append or a trim meanwhile is what it catches; 0 then)."""
-
-RESEAL_MOVE_SCRIPT = """
-local from, to = KEYS[1], KEYS[2]
-if redis.call('GET', from) ~= ARGV[1] then return 0 end
-if from == to or redis.call('EXISTS', to) == 0 then redis.call('SET', to, ARGV[2]) end
-if from ~= to then redis.call('DEL', from) end
-return 1
-"""
-"""``handoff.key_rotation``: a record whose key is a MAC under the data key (``{namespace}:kind:<MAC>``) moved to
-the key the newest data key names, sealed for it; a record already there (written since) wins. 0 when the record
-is no longer the one read."""

@@ -16,6 +16,8 @@ MAX_MESSAGE_BYTES = 4096
 DEFAULT_CRISIS_SPOOL = Path(".data/crisis-spool.jsonl")
 DEFAULT_AUDIT_ANCHOR = Path(".data/audit-anchor.jsonl")
 DEFAULT_AUDIT_ARCHIVE = Path(".data/audit-archive")
+DEFAULT_CANNED_REPLIES = Path("canned_replies")
+"""The console's canned replies: one YAML file per language (``handoff.canned_replies``)."""
 DAY_MS = 86_400_000
 MAX_RETENTION_DAYS = 36_525
 """A hundred years: longer is a typo, and Redis expiry times must stay in range."""
@@ -105,11 +107,19 @@ class AgentAccess:
     its queue."""
     crisis_ack_timeout_seconds: int = 30
     """A crisis that nobody acknowledges for this long is escalated to every supervisor."""
+    default_capacity: int = 3
+    """Most conversations auto-assignment gives an agent at once, unless its directory entry says ``capacity``."""
+    auto_assign: bool = True
+    """The console gives each waiting conversation to the longest-idle available agent who can take it
+    (``handoff.assignment``); off (``AGENT_AUTO_ASSIGN=false``), agents only claim from the queue."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "AgentAccess":
         """Reads the ``AGENT_*`` variables; unset ones keep the defaults above."""
-        return cls(**positive_ints(cls, environ, "AGENT_"))
+        auto_assign = environ.get("AGENT_AUTO_ASSIGN", "true").lower()
+        if auto_assign not in ("true", "false", "1", "0"):
+            raise SettingsError(f"AGENT_AUTO_ASSIGN must be true or false, not {auto_assign!r}")
+        return cls(**positive_ints(cls, environ, "AGENT_"), auto_assign=auto_assign in ("true", "1"))
 
 
 @dataclass(frozen=True)
@@ -231,13 +241,15 @@ class HandoffSettings:
     retention: Retention = Retention()
     incidents: IncidentResponse = IncidentResponse()
     compliance: ComplianceTargets = ComplianceTargets()
+    canned_replies: Path = DEFAULT_CANNED_REPLIES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
-        ``HANDOFF_AUDIT_ARCHIVE``, ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``PHI_RETENTION_DAYS`` and the
-        ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*``, ``INCIDENT_*`` and ``COMPLIANCE_*`` limits."""
+        ``HANDOFF_AUDIT_ARCHIVE``, ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``HANDOFF_CANNED_REPLIES``,
+        ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*``, ``INCIDENT_*`` and ``COMPLIANCE_*``
+        limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -267,6 +279,7 @@ class HandoffSettings:
             retention=Retention.from_env(environ),
             incidents=IncidentResponse.from_env(environ),
             compliance=ComplianceTargets.from_env(environ),
+            canned_replies=Path(environ.get("HANDOFF_CANNED_REPLIES") or DEFAULT_CANNED_REPLIES),
         )
 
     def key_ring(self) -> KeyRing:

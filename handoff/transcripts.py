@@ -3,7 +3,7 @@
 The transcript half of ``LiveAgentQueue``. A transcript entry is sealed for its position
 (``handoff.sealed_records``), so the script that appends it (``RECORD_SCRIPT``, and the agent message,
 requeue and replay scripts) answers ``moved`` when another append came first, and the entry is sealed
-again for the new end (``_appending``). Reads refuse an entry that is not where it was sealed for.
+again for the new end (``appending``). Reads refuse an entry that is not where it was sealed for.
 """
 
 import time
@@ -57,7 +57,7 @@ class ConversationTranscripts:
             ))
             return None if outcome == MOVED else outcome
 
-        await self._appending(transcript, append)
+        await self.appending(transcript, append)
 
     async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
         """The transcript from entry ``start`` (counted from 0; negative counts from the end) on.
@@ -99,7 +99,7 @@ class ConversationTranscripts:
                 last = sequence
         return messages
 
-    async def _appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]]) -> Appended:
+    async def appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]]) -> Appended:
         """Runs ``append`` with the list's length, the position it seals for, until no other append came first
         (``append`` returns None when its script answered ``moved``)."""
         for _ in range(APPEND_ATTEMPTS):

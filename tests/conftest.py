@@ -34,8 +34,11 @@ STACK_ENVIRONMENT = {
     "SANIC_PROXIES_COUNT": "1",
     "PATIENT_PORTAL_IDENTITY_SECRET": PORTAL_SECRET,
     "PATIENT_PLATFORM_SECRET": PLATFORM_SECRET,
+    "AGENT_AUTO_ASSIGN": "false",
 }
-"""Every test patient comes from an address of its own (``X-Forwarded-For``), as behind a proxy."""
+"""Every test patient comes from an address of its own (``X-Forwarded-For``), as behind a proxy. The stack's console
+leaves the queue to pull-claims, so that tests pick their conversations (auto-assignment is tested on its own
+console app: ``tests/integration/test_auto_assignment.py``)."""
 IMPATIENT_CONSOLE_ENVIRONMENT = {"AGENT_ANSWER_TIMEOUT_SECONDS": "2", "AGENT_CRISIS_ACK_TIMEOUT_SECONDS": "2"}
 """Settings of a second console process on the running stack: 2 s to write to a claimed patient, 2 s to acknowledge
 a crisis. The stack's own console keeps the defaults (60 s, 30 s), so no other test is hurried by them."""

@@ -8,9 +8,12 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
+from handoff.agent_sessions import AgentSessions, LoginThrottle
+from handoff.agents import AgentDirectory
+from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog
 from handoff.audit_intake import IntakeAdmission
+from handoff.canned_replies import CannedReplies
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.crypto import EnvelopeError
 from handoff.errors import (
@@ -21,11 +24,14 @@ from handoff.errors import (
     MissingCrisisDisposition,
     NotAssignedAgent,
 )
+from handoff.handovers import Handovers
 from handoff.incidents import IncidentKind, IncidentLog
 from handoff.models import CrisisDisposition
 from handoff.permissions import ActionForbidden
 from handoff.presence import AgentPresence
 from handoff.queue import LiveAgentQueue
+from handoff.surveys import Surveys
+from languages import LanguageCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +50,11 @@ CRISIS_ALERTS_KEY = web.AppKey("crisis-alerts", CrisisAlerts)
 REAPER_KEY = web.AppKey("presence-reaper", asyncio.Task)
 INCIDENTS_KEY = web.AppKey("incidents", IncidentLog)
 VERIFIER_KEY = web.AppKey("audit-verifier", asyncio.Task)
+ASSIGNER_KEY = web.AppKey("auto-assigner", AutoAssigner)
+HANDOVERS_KEY = web.AppKey("handovers", Handovers)
+CATALOG_KEY = web.AppKey("languages", LanguageCatalog)
+SURVEYS_KEY = web.AppKey("surveys", Surveys)
+CANNED_REPLIES_KEY = web.AppKey("canned-replies", CannedReplies)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+from pathlib import Path
 from typing import Optional
 
 from aiohttp import web
@@ -10,13 +11,20 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from handoff.agents import AgentDirectory, AgentSessions, LoginThrottle
+from handoff.agent_sessions import AgentSessions, LoginThrottle
+from handoff.agents import AgentDirectory
+from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog, seal_periodically
 from handoff.audit_intake import IntakeAdmission
+from handoff.canned_replies import CannedReplies
 from handoff.console.api import (
+    ASSIGNER_KEY,
     AUDIT_KEY,
+    CANNED_REPLIES_KEY,
+    CATALOG_KEY,
     CRISIS_ALERTS_KEY,
     DIRECTORY_KEY,
+    HANDOVERS_KEY,
     INCIDENTS_KEY,
     INTAKE_KEY,
     MAX_REQUEST_BYTES,
@@ -25,6 +33,7 @@ from handoff.console.api import (
     REAPER_KEY,
     SEALER_KEY,
     SESSIONS_KEY,
+    SURVEYS_KEY,
     THROTTLE_KEY,
     VERIFIER_KEY,
     handoff_errors,
@@ -41,6 +50,17 @@ from handoff.console.conversations import (
     send_message,
 )
 from handoff.console.dashboard import add_operations
+from handoff.console.events import events
+from handoff.console.handovers import (
+    add_note,
+    callback_done,
+    escalate_to_phone,
+    list_callbacks,
+    reassign,
+    take_over,
+    transfer,
+)
+from handoff.console.openapi import openapi_document
 from handoff.console.oversight import (
     acknowledge_incident,
     list_agents,
@@ -50,7 +70,10 @@ from handoff.console.oversight import (
 )
 from handoff.console.page import console_page, incidents_script
 from handoff.coverage import CoverageHours
+from handoff.console.supervision import canned_replies as canned_replies_route
+from handoff.console.supervision import supervision
 from handoff.crisis_alerts import CrisisAlerts
+from handoff.handovers import Handovers
 from handoff.incidents import DEFAULT_RESPONSE, IncidentLog, verify_periodically
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonymous_access_log
@@ -58,6 +81,8 @@ from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, re
 from handoff.queue import LiveAgentQueue
 from handoff.redis_connection import async_redis
 from handoff.settings import ComplianceTargets, HandoffSettings, IncidentResponse
+from handoff.settings import DEFAULT_CANNED_REPLIES, HandoffSettings, IncidentResponse
+from handoff.surveys import Surveys
 from handoff.transport import server_tls_context
 from languages import LanguageCatalog
 
@@ -71,6 +96,7 @@ def create_console_app(
     incident_response: IncidentResponse = DEFAULT_RESPONSE,
     compliance: Optional[ComplianceTargets] = None,
     coverage: Optional[CoverageHours] = None,
+    canned_replies: Path = DEFAULT_CANNED_REPLIES,
 ) -> web.Application:
     """The console on the given stores; ``sessions`` carries the agent directory and the console's settings,
     ``catalog`` the patient notices (default: ``languages/*.yml``), ``compliance`` and ``coverage`` what the
@@ -89,6 +115,11 @@ def create_console_app(
         lambda language: notices.notice(language, AGENT_LEFT_NOTICE),
     )
     app[CRISIS_ALERTS_KEY] = CrisisAlerts(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
+    app[ASSIGNER_KEY] = AutoAssigner(queue, app[PRESENCE_KEY], sessions.directory, sessions.access)
+    app[HANDOVERS_KEY] = Handovers(queue, sessions.access)
+    app[CATALOG_KEY] = notices
+    app[SURVEYS_KEY] = Surveys(queue, notices)
+    app[CANNED_REPLIES_KEY] = CannedReplies(canned_replies)
     app.router.add_get("/", console_page)
     app.router.add_get("/incidents.js", incidents_script)
     app.router.add_post("/api/login", login)
@@ -102,6 +133,17 @@ def create_console_app(
     app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
     app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
     app.router.add_post("/api/conversations/{conversation_id}/close", close)
+    app.router.add_post("/api/conversations/{conversation_id}/transfer", transfer)
+    app.router.add_post("/api/conversations/{conversation_id}/reassign", reassign)
+    app.router.add_post("/api/conversations/{conversation_id}/take-over", take_over)
+    app.router.add_post("/api/conversations/{conversation_id}/notes", add_note)
+    app.router.add_post("/api/conversations/{conversation_id}/phone-callback", escalate_to_phone)
+    app.router.add_get("/api/callbacks", list_callbacks)
+    app.router.add_post("/api/callbacks/{conversation_id}/done", callback_done)
+    app.router.add_get("/api/openapi.json", openapi_document)
+    app.router.add_get("/api/events", events)
+    app.router.add_get("/api/supervision", supervision)
+    app.router.add_get("/api/canned-replies", canned_replies_route)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_get("/api/audit", read_audit)
     app.router.add_get("/api/escalations", list_escalations)
@@ -129,6 +171,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         incident_response=settings.incidents,
         compliance=settings.compliance,
         coverage=settings.coverage(),
+        canned_replies=settings.canned_replies,
     )
 
     async def start_sealing(app: web.Application) -> None:
@@ -139,6 +182,8 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         presence, crisis_alerts = app[PRESENCE_KEY], app[CRISIS_ALERTS_KEY]
         rounds = [lambda: presence.reap(audit), lambda: presence.reap_unanswered(audit),
                   lambda: crisis_alerts.escalate_overdue(audit)]
+        if settings.agents.auto_assign:
+            rounds.append(lambda: app[ASSIGNER_KEY].assign_waiting(audit))
         app[REAPER_KEY] = asyncio.ensure_future(reap_periodically(rounds, reap_interval(settings.agents)))
 
     async def close_redis(app: web.Application) -> None:

@@ -18,6 +18,7 @@ from handoff.console.api import (
 )
 from handoff.incidents import IncidentKind
 from handoff.permissions import Action, require
+from handoff.presence import PresenceStatus
 
 
 def bearer_token(request: web.Request) -> str:
@@ -103,7 +104,20 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    """The console page's heartbeat; an agent that stops sending it loses its conversations (``handoff.presence``)."""
+    """The console page's heartbeat; an agent that stops sending it loses its conversations (``handoff.presence``).
+    An optional body ``{"status": "available" | "away"}`` says whether it takes new conversations."""
     agent = await current_agent(request)
-    await request.app[PRESENCE_KEY].heartbeat(agent.agent_id)
-    return web.json_response({"status": "available", "timeout_seconds": request.app[PRESENCE_KEY].timeout_seconds})
+    presence = request.app[PRESENCE_KEY]
+    if request.can_read_body:
+        body = await json_body(request)
+        try:
+            status = PresenceStatus(body.get("status"))
+        except ValueError:
+            status = PresenceStatus.OFFLINE
+        if status == PresenceStatus.OFFLINE:
+            return error_response(400, "status must be 'available' or 'away'")
+        await presence.set_status(agent.agent_id, status)
+        await request.app[AUDIT_KEY].record(agent.agent_id, f"presence_{status.value}", "-", request.remote)
+    await presence.heartbeat(agent.agent_id)
+    [status] = (await presence.status_of([agent.agent_id])).values()
+    return web.json_response({"status": status.value, "timeout_seconds": presence.timeout_seconds})

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from handoff.console.api import (
     AUDIT_KEY,
+    CATALOG_KEY,
     CRISIS_ALERTS_KEY,
     QUEUE_KEY,
     SESSIONS_KEY,
@@ -19,6 +20,7 @@ from handoff.errors import ConversationNotFound, NotAssignedAgent
 from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.permissions import Action, allowed
 from handoff.settings import MAX_MESSAGE_BYTES
+from handoff.surveys import OFFER_NOTICE as SURVEY_OFFER_NOTICE
 
 ALERT_ID = re.compile(r"\d{1,15}(-\d{1,9})?")
 
@@ -145,6 +147,8 @@ async def close(request: web.Request) -> web.Response:
             return error_response(400, f"crisis_disposition must be one of {dispositions}")
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, f"close_{outcome.value}", conversation_id, request.remote)
     closing = await reviewer_of(request).before_close(conversation_id)
-    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition, audit)
+    catalog = request.app[CATALOG_KEY]
+    await request.app[QUEUE_KEY].close(conversation_id, agent.agent_id, outcome, disposition, audit,
+                                       lambda language: catalog.notice(language, SURVEY_OFFER_NOTICE))
     await closing.after_close(outcome.value, disposition.value if disposition else None)
     return web.json_response({"status": outcome.value})

@@ -39,6 +39,11 @@ COMPLIANCE = "compliance"
 RELAYED = "relayed"
 RELAY_LEASE = "relay-lease"
 RELAY_CURSOR = "relay-cursor"
+AGENT_LAST_ASSIGNED = "agent-last-assigned"
+AGENT_STATUS = "agent-status"
+PHONE_CALLBACKS = "phone-callbacks"
+RECENT_WAITS = "recent-waits"
+SURVEY_TOTALS = "survey-totals"
 
 
 class KeySpace:
@@ -116,6 +121,27 @@ class KeySpace:
     def agent_presence(self) -> str:
         """Agents with a console open, scored by their last heartbeat (ms)."""
         return self.key(AGENT_PRESENCE)
+
+    def agent_last_assigned(self) -> str:
+        """Agents scored by when they were last given a conversation (ms): the longest idle is served first."""
+        return self.key(AGENT_LAST_ASSIGNED)
+
+    def agent_status(self) -> str:
+        """Agent id -> the presence status it chose (``available``, ``away``); none recorded means available."""
+        return self.key(AGENT_STATUS)
+
+    def recent_waits(self, language: str = "") -> str:
+        """The newest waits of the language's queue, in ms per place in line at the enqueue (newest first); with no
+        language, the prefix the claim script completes with the conversation's."""
+        return self.key(RECENT_WAITS, language)
+
+    def survey_totals(self) -> str:
+        """Satisfaction ratings counted and summed per agent and per queue (``agent:<id>:count``, ``queue:<l>:sum``)."""
+        return self.key(SURVEY_TOTALS)
+
+    def phone_callbacks(self) -> str:
+        """Conversations whose patient is to be called back (escalated to phone), scored by when it was asked (ms)."""
+        return self.key(PHONE_CALLBACKS)
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)

@@ -53,7 +53,7 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
 
     await say(patient, training_message("en", "request_human"))
     await expect(bot.last).to_contain_text("connecting you")
-    await expect(patient.locator(".status").last).to_have_text(re.compile(r"^You're number \d+ in line\.$"))
+    await expect(patient.locator(".status").last).to_have_text(re.compile(r"^You're number \d+ in line"))
 
     await say(patient, "it's about my appointment on friday")
     await expect(bot.last).to_contain_text("in line")
@@ -114,7 +114,8 @@ async def test_agent_reply_reaches_a_patient_who_reloaded_the_page_while_in_line
     await expect(patient.locator(".status").last).to_contain_text("in line")
     sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
     await patient.reload()
-    await expect(patient.locator("#messages > *")).to_have_count(0)
+    await expect(patient.locator(".status").last).to_contain_text("number", timeout=20_000)
+    await expect(patient.locator(".message")).to_have_count(0)
 
     console = await (await new_context(DESKTOP)).new_page()
     await console.goto(stack.console_url)

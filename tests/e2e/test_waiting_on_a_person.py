@@ -14,7 +14,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from handoff import AuditLog, ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority
-from handoff.queue import PRIORITY_SCORE_STRIDE
+from handoff.escalations import PRIORITY_SCORE_STRIDE
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
@@ -53,7 +53,9 @@ async def test_a_patient_claimed_and_never_answered_goes_back_to_the_head_of_the
     assert conversation is not None and (conversation.state, conversation.agent_id) == (ConversationState.QUEUED, None)
     head_of_normal = Priority.NORMAL.rank * PRIORITY_SCORE_STRIDE
     score = await redis.zscore(stack_queue.keys.queue("en"), patient.conversation_id)
-    assert score == head_of_normal, "back at the head of the line: before everyone who waits with its priority"
+    assert conversation.enqueued_at_ms is not None
+    assert score == head_of_normal - PRIORITY_SCORE_STRIDE // 2 + conversation.enqueued_at_ms, (
+        "back at the head of the line: before everyone who waits with its priority from the start")
     status, refused = await amy.call("POST", f"/api/conversations/{patient.sender}/messages", {"text": "sorry!"})
     assert status == 403, refused
     records = [e for e in await audit_log(stack, redis).entries()

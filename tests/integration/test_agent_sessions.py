@@ -10,7 +10,7 @@ import yaml
 from redis.asyncio import Redis
 
 from handoff import AgentDirectory, AgentSessions, KeySpace
-from handoff.agents import token_digest
+from handoff.agent_sessions import token_digest
 from handoff.settings import AgentAccess
 
 

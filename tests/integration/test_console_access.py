@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AgentDirectory, AgentSessions, AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agents import LoginThrottle
+from handoff.agent_sessions import LoginThrottle
 from handoff.console import create_console_app
 from handoff.models import ConversationState
 from handoff.settings import AgentAccess

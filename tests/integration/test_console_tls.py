@@ -14,7 +14,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from handoff import AgentDirectory, AgentSessions, AuditLog, KeyRing, KeySpace, LiveAgentQueue
-from handoff.agents import LoginThrottle
+from handoff.agent_sessions import LoginThrottle
 from handoff.console import create_console_app
 from handoff.settings import HandoffSettings, TlsFiles
 from handoff.transport import client_tls_context, server_tls_context

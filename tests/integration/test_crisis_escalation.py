@@ -14,7 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agents import Agent, AgentDirectory, AgentSessions, LoginThrottle
+from handoff.agent_sessions import AgentSessions, LoginThrottle
+from handoff.agents import Agent, AgentDirectory
 from handoff.console import create_console_app
 from handoff.console.api import CRISIS_ALERTS_KEY
 from handoff.crisis_alerts import CrisisAlerts

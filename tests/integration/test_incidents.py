@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AgentDirectory, AgentSessions, AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agents import LoginThrottle
+from handoff.agent_sessions import LoginThrottle
 from handoff.audit import AuditChainBroken
 from handoff.console import create_console_app
 from handoff.incidents import CredentialRefusals, IncidentKind, IncidentLog, verify_audit_log, verify_periodically

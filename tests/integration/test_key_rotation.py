@@ -25,7 +25,7 @@ from handoff.models import CrisisFlag
 from handoff.operations import OperationsEvents
 from handoff.patient_sessions import PORTAL_FIELD, PatientSessions, portal_context
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
-from handoff.scripts import RESEAL_STREAM_SCRIPT
+from handoff.rotation_scripts import RESEAL_STREAM_SCRIPT
 from handoff.settings import PatientAccess
 from handoff.spool import CrisisSpool, SpooledCrisis
 from patients import RedisCareRecords, RedisPatientDirectory

@@ -18,7 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AgentDirectory, AgentSessions, AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agents import EARLIER_EPISODE_ROLES, AgentDirectoryError, LoginThrottle, hash_password, read_agents
+from handoff.agent_sessions import LoginThrottle
+from handoff.agents import EARLIER_EPISODE_ROLES, AgentDirectoryError, hash_password, read_agents
 from handoff.console import create_console_app
 from handoff.coverage import CoverageHours
 from handoff.models import ConversationState, CrisisFlag
@@ -70,6 +71,15 @@ def step(action: Action, conversation: str) -> Step:
         Action.VIEW_INCIDENTS: Step("GET", "/api/incidents"),
         Action.VIEW_OPERATIONS: Step("GET", "/api/dashboard?period=7d"),
         Action.REVIEW_COMPLIANCE: Step("GET", "/api/compliance/findings?period=30d"),
+        # Handing the conversation on would end the walk: the permission passes, the body names no target.
+        Action.TRANSFER: Step("POST", f"{base}/transfer", {"note": "for the nurse"}, ok=400),
+        Action.ADD_NOTE: Step("POST", f"{base}/notes", {"text": "Prefers a call after 5 pm."}, ok=201),
+        Action.ESCALATE_TO_PHONE: Step("POST", f"{base}/phone-callback",
+                                       {"number": "+1 555 123 4567", "best_time": "after 5 pm"}, ok=201),
+        # The supervisor has the conversation already: taking it over is refused as a no-op, after the permission.
+        Action.REASSIGN: Step("POST", f"{base}/take-over", ok=409),
+        Action.VIEW_CALLBACKS: Step("GET", "/api/callbacks"),
+        Action.VIEW_SUPERVISION: Step("GET", "/api/supervision"),
         Action.CLOSE: Step(
             "POST", f"{base}/close", {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"}
         ),

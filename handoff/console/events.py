@@ -1,0 +1,106 @@
+"""The console's event socket: ``GET /api/events`` (websocket) tells an agent, as it happens, about new tasks in
+its queue, conversations given to it or taken away (auto-assignment, transfers, take-overs), new messages in its
+conversations and crisis alerts; a supervisor also hears when the escalated crises change.
+
+The first message the client sends is ``{"token": "<bearer token>"}`` (a browser cannot set headers on a
+websocket, and a token in the URL would reach access logs). Events carry no message content: a new message is
+announced with its conversation and the transcript's length, and the client reads it through the audited
+transcript route. The socket ends when the session does (``1008``).
+"""
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from aiohttp import WSMsgType, web
+
+from handoff.agents import Agent
+from handoff.console.api import AUDIT_KEY, CRISIS_ALERTS_KEY, QUEUE_KEY, SESSIONS_KEY
+from handoff.permissions import Action, allowed
+
+EVENTS_INTERVAL_SECONDS = 1.0
+TOKEN_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class Seen:
+    """What the agent's socket has told it so far."""
+
+    waiting: Optional[list[str]] = None
+    """None until the first round, which always tells the state as it is."""
+    mine: Optional[list[str]] = None
+    lengths: dict[str, int] = field(default_factory=dict)
+    alert_after: str = "0"
+    escalated: list[str] = field(default_factory=list)
+
+
+async def events(request: web.Request) -> web.WebSocketResponse:
+    socket = web.WebSocketResponse(heartbeat=30)
+    await socket.prepare(request)
+    token = await _token(socket)
+    sessions = request.app[SESSIONS_KEY]
+    agent = await sessions.agent_for(token) if token else None
+    if agent is None or not allowed(agent.role, Action.LIST_MINE):
+        await socket.send_json({"error": "send {\"token\": ...} with a live token of an agent who works conversations"})
+        await socket.close(code=1008)
+        return socket
+    await request.app[AUDIT_KEY].record(agent.agent_id, "open_events", "-", request.remote)
+    seen = Seen(alert_after=await _newest_alert(request))
+    while not socket.closed:
+        if await sessions.agent_for(token) is None:
+            await socket.close(code=1008, message=b"the session has ended")
+            break
+        for event in await _changes(request, agent, seen):
+            await socket.send_json(event)
+        await asyncio.sleep(EVENTS_INTERVAL_SECONDS)
+    return socket
+
+
+async def _token(socket: web.WebSocketResponse) -> str:
+    try:
+        message = await socket.receive(timeout=TOKEN_WAIT_SECONDS)
+    except asyncio.TimeoutError:
+        return ""
+    if message.type != WSMsgType.TEXT:
+        return ""
+    try:
+        token = json.loads(message.data).get("token")
+    except (json.JSONDecodeError, AttributeError):
+        return ""
+    return token if isinstance(token, str) else ""
+
+
+async def _newest_alert(request: web.Request) -> str:
+    newest = await request.app[QUEUE_KEY].redis.xrevrange(request.app[QUEUE_KEY].keys.crisis_alerts(), count=1)
+    return newest[0][0].decode() if newest else "0"
+
+
+async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[str, Any]]:
+    queue = request.app[QUEUE_KEY]
+    changes: list[dict[str, Any]] = []
+    waiting = await queue.waiting(list(agent.languages), agent.claimable_skills)
+    if [conversation.conversation_id for conversation in waiting] != seen.waiting:
+        new = [conversation.to_json() for conversation in waiting
+               if conversation.conversation_id not in (seen.waiting or [])]
+        seen.waiting = [conversation.conversation_id for conversation in waiting]
+        changes.append({"type": "queue", "waiting": seen.waiting, "new": new})
+    mine = await queue.assigned_to(agent.agent_id)
+    if [conversation.conversation_id for conversation in mine] != seen.mine:
+        seen.mine = [conversation.conversation_id for conversation in mine]
+        changes.append({"type": "assignments", "conversations": [conversation.to_json() for conversation in mine]})
+    for conversation_id in seen.mine or []:
+        length = int(await queue.redis.llen(queue.keys.transcript(conversation_id)))
+        if length != seen.lengths.get(conversation_id):
+            seen.lengths[conversation_id] = length
+            changes.append({"type": "conversation_updated", "conversation_id": conversation_id, "entries": length})
+    for alert in await queue.crisis_alerts(agent.agent_id, seen.alert_after):
+        seen.alert_after = str(alert["id"])
+        changes.append({"type": "crisis_alert", "conversation_id": alert["conversation"],
+                        "category": alert["category"]})
+    if allowed(agent.role, Action.VIEW_ESCALATIONS):
+        escalated = sorted(crisis.conversation_id for crisis in await request.app[CRISIS_ALERTS_KEY].escalated())
+        if escalated != seen.escalated:
+            seen.escalated = escalated
+            changes.append({"type": "escalations", "conversations": escalated})
+    return changes

@@ -1,0 +1,157 @@
+"""Reading a conversation and queuing its escalations: the enqueue half of ``LiveAgentQueue``.
+
+An escalation (``ENQUEUE_SCRIPT``) queues the conversation in its language's priority queue with its sealed
+health facts (``handoff.health_facts``); a crisis spooled while Redis was down is replayed exactly once
+(``REPLAY_SCRIPT``), keeping its place.
+"""
+
+from typing import Optional
+
+from redis.commands.core import AsyncScript
+
+from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts
+from handoff.models import (
+    Conversation,
+    ConversationState,
+    CrisisFlag,
+    EnqueueResult,
+    Priority,
+    Skill,
+    TranscriptEntry,
+)
+from handoff.redis_values import decoded, text_of
+from handoff.transcripts import MOVED, ConversationTranscripts, now_ms
+
+PRIORITY_SCORE_STRIDE = 10**13
+"""Queue score = priority rank * stride + enqueue time in ms: priority first, then FIFO (``handoff.scripts``)."""
+REPLAY_MARKER_TTL_MS = 30 * 24 * 3600 * 1000
+"""How long a replayed spool entry's marker is kept: far longer than any entry stays in a spool."""
+
+
+class Escalations(ConversationTranscripts):
+    """Conversations on ``redis``, and their escalations into the queues; ``LiveAgentQueue`` is one."""
+
+    facts: HealthFacts
+    _enqueue: AsyncScript
+    _replay: AsyncScript
+
+    async def conversation(self, conversation_id: str) -> Optional[Conversation]:
+        """The conversation with its health facts opened; ``EnvelopeError`` if one was moved or altered."""
+        fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
+        if not fields:
+            return None
+        return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
+
+    async def state_of(self, conversation_id: str) -> ConversationState:
+        """The conversation's state; a conversation never escalated is with the bot."""
+        conversation = await self.conversation(conversation_id)
+        return conversation.state if conversation else ConversationState.BOT
+
+    async def enqueue_escalation(
+        self,
+        conversation_id: str,
+        language: str,
+        skill: Skill,
+        priority: Priority,
+        reason: str,
+        crisis: Optional[CrisisFlag] = None,
+        fallback_language: Optional[str] = None,
+        patient_language: Optional[str] = None,
+    ) -> EnqueueResult:
+        """Queues the conversation; idempotent, and a higher priority re-ranks a queued one.
+
+        A crisis flags the conversation for phone follow-up with its category and
+        (sealed) evidence, and lifts any after-hours hold; if an agent already has
+        the conversation, a crisis alert goes to the console instead of a queue.
+        ``fallback_language``: the conversation also waits, at the same place, in
+        that language's queue (a crisis no agent of its own language can take now);
+        a claim from either queue takes it out of both. ``patient_language``: the language the
+        patient writes in, when the queue's ``language`` is another one they asked for (kept for
+        this episode as the conversation's ``patient_language``).
+        """
+        keys, args = self._escalation(
+            conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
+        )
+        state, position = await self._enqueue(keys=keys, args=args)
+        conversation = await self.conversation(conversation_id)
+        assert conversation is not None and conversation.priority is not None
+        return EnqueueResult(
+            state=ConversationState(text_of(state)),
+            language=conversation.language or language,
+            priority=conversation.priority,
+            reason=conversation.reason or reason,
+            position=int(position),
+            episode=conversation.episode,
+        )
+
+    async def replay_escalation(
+        self,
+        once_id: str,
+        conversation_id: str,
+        language: str,
+        crisis: CrisisFlag,
+        skill: Skill,
+        reason: str,
+        transcript: list[TranscriptEntry],
+        at_ms: int,
+        fallback_language: Optional[str] = None,
+    ) -> bool:
+        """Stores a crisis escalation recorded elsewhere (the spool) exactly once.
+
+        One script appends ``transcript``, enqueues the crisis as of ``at_ms`` (so it
+        keeps its place: crisis priority, then first come) and sets a marker for
+        ``once_id``; False when that marker was already set, and nothing changed.
+        """
+        keys, args = self._escalation(
+            conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
+        )
+        keys.append(self.keys.spool_replayed(once_id))
+
+        async def replay(position: int) -> Optional[str]:
+            entries = [self.seals.transcript_entry(conversation_id, position + offset, entry)
+                       for offset, entry in enumerate(transcript)]
+            state, _ = await self._replay(keys=keys, args=[*args, REPLAY_MARKER_TTL_MS, position, *entries])
+            return None if text_of(state) == MOVED else text_of(state)
+
+        return await self.appending(self.keys.transcript(conversation_id), replay) != "REPLAYED"
+
+    def _escalation(
+        self,
+        conversation_id: str,
+        language: str,
+        skill: Skill,
+        priority: Priority,
+        reason: str,
+        crisis: Optional[CrisisFlag],
+        fallback_language: Optional[str],
+        at_ms: int,
+        patient_language: Optional[str] = None,
+    ) -> tuple[list[str], list[object]]:
+        """Keys and arguments of the enqueue script; the health facts sealed."""
+        keys = [
+            self.keys.conversation(conversation_id),
+            self.keys.queue(language),
+            self.keys.crisis_alerts(),
+            self.keys.queue(fallback_language or language),
+            self.keys.transcript(conversation_id),
+            self.keys.episodes(conversation_id),
+            self.keys.crisis_unacknowledged(),
+            self.keys.crisis_escalated(),
+        ]
+        seal = self.facts.seal
+        args: list[object] = [
+            conversation_id,
+            language,
+            seal(conversation_id, SKILL, skill.value),
+            priority.value,
+            priority.rank,
+            seal(conversation_id, REASON, reason),
+            at_ms,
+            PRIORITY_SCORE_STRIDE,
+            seal(conversation_id, CRISIS_CATEGORY, crisis.category) if crisis else "",
+            seal(conversation_id, CRISIS_EVIDENCE, crisis.evidence) if crisis else "",
+            fallback_language or "",
+            patient_language or "",
+            self.facts.skill_tag(conversation_id, skill.value),
+        ]
+        return keys, args

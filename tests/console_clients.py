@@ -1,0 +1,36 @@
+"""The console app on a test's own stores, and signing in to it, for integration tests of the console API."""
+
+from pathlib import Path
+from typing import Any, Optional
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from redis.asyncio import Redis
+
+from handoff import AuditLog, KeySpace, LiveAgentQueue
+from handoff.agent_sessions import AgentSessions, LoginThrottle
+from handoff.agents import AgentDirectory
+from handoff.console import create_console_app
+from handoff.settings import AgentAccess
+from tests.conftest import AGENT_PASSWORDS
+from tests.reaping import CATALOG
+
+
+def console_app(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path,
+                access: Optional[AgentAccess] = None, **options: Any) -> web.Application:
+    """The console with the directory ``agents_file`` and the language catalog of ``languages/``."""
+    access = access or AgentAccess()
+    return create_console_app(queue, AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access), audit,
+                              LoginThrottle(redis, keys, access), CATALOG, **options)
+
+
+async def token_of(client: TestClient, agent_id: str, password: Optional[str] = None) -> str:
+    response = await client.post("/api/login", json={"agent_id": agent_id,
+                                                     "password": password or AGENT_PASSWORDS[agent_id]})
+    assert response.status == 200, await response.text()
+    return str((await response.json())["token"])
+
+
+async def sign_in(client: TestClient, agent_id: str, password: Optional[str] = None) -> dict[str, str]:
+    """The bearer header of a fresh session of ``agent_id`` (the test directory's password by default)."""
+    return {"Authorization": f"Bearer {await token_of(client, agent_id, password)}"}

@@ -1,0 +1,84 @@
+"""The console's event socket against a real Redis: new tasks, assignments and transfers, patient messages and
+crisis alerts reach the agent as they happen, with no message content; a bad token opens nothing."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff.models import CrisisFlag
+from tests.console_clients import console_app, token_of
+
+DEADLINE_SECONDS = 10
+SECRET = "he hits me every night"
+
+
+@pytest_asyncio.fixture
+async def client(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
+                 ) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(console_app(queue, audit, redis, keys, agents_file))) as test_client:
+        yield test_client
+
+
+async def until(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    """The next event of ``kind`` (others are skipped), within a deadline."""
+    while True:
+        message = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
+        assert message.type == aiohttp.WSMsgType.TEXT, message
+        event = json.loads(message.data)
+        if event.get("type") == kind:
+            return dict(event)
+
+
+async def test_the_agent_hears_tasks_assignments_messages_and_crises_as_they_happen(
+    client: TestClient, queue: LiveAgentQueue, audit: AuditLog
+) -> None:
+    token = await token_of(client, "amy")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with client.ws_connect("/api/events") as socket:
+        await socket.send_json({"token": token})
+        assert (await until(socket, "queue"))["waiting"] == []
+        await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+        event = await until(socket, "queue")
+        assert event["waiting"] == ["p1"] and [c["conversation_id"] for c in event["new"]] == ["p1"]
+
+        assert (await client.post("/api/conversations/p1/claim", headers=headers)).status == 200
+        assert [c["conversation_id"] for c in (await until(socket, "assignments"))["conversations"]] == ["p1"]
+        first = await until(socket, "conversation_updated")
+        await queue.record("p1", TranscriptRole.PATIENT, "my husband is home now")
+        updated = await until(socket, "conversation_updated")
+        assert (updated["conversation_id"], updated["entries"]) == ("p1", first["entries"] + 1)
+
+        await queue.enqueue_escalation("p1", "en", Skill.BEHAVIORAL_HEALTH, Priority.CRISIS, "crisis_violence_abuse",
+                                       CrisisFlag("violence_abuse", SECRET))
+        alert = await until(socket, "crisis_alert")
+        assert (alert["conversation_id"], alert["category"]) == ("p1", "violence_abuse")
+
+        moved = await client.post("/api/conversations/p1/transfer", headers=headers, json={"skill": "nurse"})
+        assert moved.status == 200
+        assert (await until(socket, "assignments"))["conversations"] == [], "transferred away"
+        await client.post("/api/logout", headers=headers)
+        closing = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
+        while closing.type == aiohttp.WSMsgType.TEXT:
+            assert "my husband" not in closing.data and SECRET not in closing.data
+            closing = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
+        assert socket.close_code == 1008, "the socket ends with the session"
+    assert ("amy", "open_events") in [(e.actor, e.action) for e in await audit.entries()]
+
+
+async def test_a_socket_without_a_live_token_opens_nothing(client: TestClient) -> None:
+    for first in ({"token": "forged"}, {"nothing": 1}, "not json", {"token": 7}):
+        async with client.ws_connect("/api/events") as socket:
+            await (socket.send_json(first) if isinstance(first, dict) else socket.send_str(first))
+            refused = json.loads((await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)).data)
+            assert "error" in refused, first
+            assert (await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)).type in (
+                aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert socket.close_code == 1008
