@@ -69,9 +69,9 @@ from handoff.console.oversight import (
     read_audit,
 )
 from handoff.console.page import console_page, incidents_script
-from handoff.coverage import CoverageHours
 from handoff.console.supervision import canned_replies as canned_replies_route
 from handoff.console.supervision import supervision
+from handoff.coverage import CoverageHours
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.handovers import Handovers
 from handoff.incidents import DEFAULT_RESPONSE, IncidentLog, verify_periodically
@@ -80,8 +80,7 @@ from handoff.log_privacy import pseudonymous_access_log
 from handoff.presence import AGENT_LEFT_NOTICE, AgentPresence, reap_interval, reap_periodically
 from handoff.queue import LiveAgentQueue
 from handoff.redis_connection import async_redis
-from handoff.settings import ComplianceTargets, HandoffSettings, IncidentResponse
-from handoff.settings import DEFAULT_CANNED_REPLIES, HandoffSettings, IncidentResponse
+from handoff.settings import DEFAULT_CANNED_REPLIES, ComplianceTargets, HandoffSettings, IncidentResponse
 from handoff.surveys import Surveys
 from handoff.transport import server_tls_context
 from languages import LanguageCatalog

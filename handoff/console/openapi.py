@@ -109,6 +109,14 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Schema | None, int, Schema]] = {
                                   listing("escalations", {"type": "object"})),
     ("get", "/api/incidents"): ("Security incidents", None, 200, listing("incidents", {"type": "object"})),
     ("post", "/api/incidents/{incident_id}/acknowledge"): ("Take an incident in hand", None, 200, STATUS),
+    ("get", "/api/dashboard"): (
+        "Supervisor: seed metrics against their targets and the plots' series (?period=today|7d|30d)", None, 200,
+        {"type": "object"}),
+    ("get", "/api/compliance/findings"): ("Supervisor: the transcript review's findings (?period=)", None, 200,
+                                          listing("findings", {"type": "object"})),
+    ("post", "/api/compliance/findings/{finding_id}/review"): (
+        "Supervisor: mark a finding reviewed (audited)", None, 200,
+        body({"status": STRING, "reviewed_at": STRING}, ("status", "reviewed_at"))),
     ("get", "/api/events"): (
         "Websocket: send {\"token\": ...} first; then events of type queue, assignments, conversation_updated, "
         "crisis_alert and (supervisors) escalations, as JSON messages, no message content", None, 101,

@@ -98,6 +98,10 @@ async def test_real_answers_match_their_schemas(client: TestClient, queue: LiveA
     await checked("POST", conversation + "/close", amy, {"outcome": "closed"}, conversation_id="p1")
     for path in ("/api/supervision", "/api/callbacks", "/api/escalations", "/api/audit", "/api/incidents"):
         await checked("GET", path, sam)
+    await checked("GET", "/api/dashboard", sam)
+    findings = await checked("GET", "/api/compliance/findings", sam)
+    await checked("POST", "/api/compliance/findings/{finding_id}/review", sam, status=404, finding_id="f-nothing")
+    assert all(finding["id"] != "f-nothing" for finding in findings["findings"])
     await checked("GET", "/api/supervision", amy, status=403)
     await checked("GET", "/api/agents", sam, status=403)
     await checked("POST", "/api/callbacks/{conversation_id}/done", sam, conversation_id="p1")
