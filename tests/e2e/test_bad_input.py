@@ -32,7 +32,7 @@ operations totals): a request's effect is judged on every other key."""
 
 async def snapshot(redis: Redis) -> dict[bytes, Any]:
     """Every key a request could write, with its serialized value."""
-    keys = [key for key in sorted(await redis.keys("*")) if (key.decode().split(":") + [""])[1] not in HOUSEKEEPING]
+    keys = [key for key in sorted(await redis.keys("*")) if [*key.decode().split(":"), ""][1] not in HOUSEKEEPING]
     return {key: await redis.dump(key) for key in keys}
 
 
