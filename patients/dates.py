@@ -94,7 +94,7 @@ def _digits(text: str) -> str:
 
 def _fold(text: str) -> str:
     """Chinese digits as ASCII, lower case, accents and Arabic vowel marks off (``đ`` too, hamza
-    and madda on alif: ``آ`` -> ``ا``), the Arabic comma as a comma, spaces collapsed."""
+    and madda on alif: plain alif), the Arabic comma as a comma, spaces collapsed."""
     text = unicodedata.normalize("NFKD", _digits(text).casefold()).replace("đ", "d").replace("،", ",")
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.split())

@@ -114,7 +114,8 @@ def test_an_ambiguous_date_follows_the_language_never_a_guess() -> None:
     assert parse_date_of_birth("05/06/1970", "es", TODAY) == date(1970, 6, 5)
     assert parse_date_of_birth("05/06/1970", "vi", TODAY) == date(1970, 6, 5)
     assert parse_date_of_birth("05/06/1970", "tl", TODAY) == date(1970, 5, 6)
-    assert parse_date_of_birth("٠٥/٠٦/١٩٧٠", "ar", TODAY) == date(1970, 6, 5)
+    arabic_indic = "\u0660\u0665/\u0660\u0666/\u0661\u0669\u0667\u0660"  # 05/06/1970
+    assert parse_date_of_birth(arabic_indic, "ar", TODAY) == date(1970, 6, 5)
 
 
 @pytest.mark.parametrize(
