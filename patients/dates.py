@@ -10,7 +10,8 @@ Pure functions, no Rasa import. ``parse_date_of_birth`` reads
 * Chinese dates: ``1962年3月14日``, ``1962年03月14号``, ``一九六二年三月十四日``;
 * month names of every bot language, in any of them: ``March 14 1962``,
   ``14 March 1962``, ``Mar. 14th, 1962``, ``14 de marzo de 1962``,
-  ``14 tháng 3 1962``, ``ngày 14 tháng ba năm 1962``.
+  ``14 tháng 3 1962``, ``ngày 14 tháng ba năm 1962``, ``Marso 14, 1962``,
+  ``14 مارس 1962``, ``١٤ آذار ١٩٦٢`` (Arabic-Indic digits read as digits).
 
 It returns ``None`` for anything else, for impossible dates (``02/30/1962``),
 dates in the future and years before 1900. Two-digit years are the latest year
@@ -24,29 +25,39 @@ from typing import Optional
 
 EARLIEST_YEAR = 1900
 
-DAY_FIRST_LANGUAGES = frozenset({"es", "vi", "fr", "pt", "tl", "ht", "ru", "ar"})
-"""Languages whose patients write numeric dates day first; the rest write month first (US)."""
+DAY_FIRST_LANGUAGES = frozenset({"es", "vi", "fr", "pt", "ht", "ru", "ar"})
+"""Languages whose patients write numeric dates day first; the rest write month first (US, and
+the Philippines: Tagalog)."""
 
 MONTH_NAMES: dict[str, int] = {}
 for _number, _names in enumerate(
     (
         "january jan enero ene",
-        "february feb febrero",
-        "march mar marzo",
+        "february feb febrero pebrero",
+        "march mar marzo marso",
         "april apr abril abr",
         "may mayo",
-        "june jun junio",
-        "july jul julio",
+        "june jun junio hunyo",
+        "july jul julio hulyo",
         "august aug agosto ago",
-        "september sep sept septiembre setiembre set",
-        "october oct octubre",
-        "november nov noviembre",
-        "december dec diciembre dic",
+        "september sep sept septiembre setiembre set setyembre",
+        "october oct octubre oktubre",
+        "november nov noviembre nobyembre",
+        "december dec diciembre dic disyembre",
     ),
     start=1,
 ):
     for _name in _names.split():
         MONTH_NAMES[_name] = _number
+
+ARABIC_MONTH_WORDS = {
+    "يناير": 1, "كانون الثاني": 1, "فبراير": 2, "شباط": 2, "مارس": 3, "آذار": 3, "أبريل": 4, "إبريل": 4,
+    "نيسان": 4, "مايو": 5, "أيار": 5, "يونيو": 6, "يونية": 6, "حزيران": 6, "يوليو": 7, "يولية": 7, "تموز": 7,
+    "أغسطس": 8, "آب": 8, "سبتمبر": 9, "أيلول": 9, "أكتوبر": 10, "تشرين الأول": 10, "نوفمبر": 11,
+    "تشرين الثاني": 11, "ديسمبر": 12, "كانون الأول": 12,
+}
+"""Arabic month names, Egyptian and Gulf (``مارس``) and Levantine (``آذار``); they are folded like the
+text (``آذار`` -> ``اذار``) and read as the English month name."""
 
 VIETNAMESE_MONTH_WORDS = {
     "mot": 1, "gieng": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
@@ -82,10 +93,24 @@ def _digits(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    """Digits as ASCII, lower case, accents off (``đ`` too), spaces collapsed."""
-    text = unicodedata.normalize("NFKD", _digits(text).casefold()).replace("đ", "d")
+    """Chinese digits as ASCII, lower case, accents and Arabic vowel marks off (``đ`` too, hamza
+    and madda on alif: plain alif), the Arabic comma as a comma, spaces collapsed."""
+    text = unicodedata.normalize("NFKD", _digits(text).casefold()).replace("đ", "d").replace("،", ",")
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.split())
+
+
+ARABIC_MONTHS = re.compile(
+    "|".join(rf"(?<!\w){re.escape(_fold(name))}(?!\w)" for name in sorted(ARABIC_MONTH_WORDS, key=len, reverse=True))
+)
+ARABIC_MONTH_BY_FOLDED = {_fold(name): number for name, number in ARABIC_MONTH_WORDS.items()}
+ENGLISH_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                  "october", "november", "december")
+
+
+def _arabic_months_in_english(folded: str) -> str:
+    """``14 مارس 1962`` -> ``14 march 1962``, so the month-name patterns read it."""
+    return ARABIC_MONTHS.sub(lambda m: ENGLISH_MONTHS[ARABIC_MONTH_BY_FOLDED[m.group(0)] - 1], folded)
 
 
 def _valid(raw_year: str, month: int, day: int, today: date) -> Optional[date]:
@@ -120,6 +145,7 @@ def parse_date_of_birth(text: str, language: str, today: Optional[date] = None) 
     if match:
         return _numeric(match.group(1), match.group(2), match.group(3), language, today)
 
+    folded = _arabic_months_in_english(folded)
     match = VIETNAMESE.search(folded)
     if match:
         month_word = match.group(2)
@@ -165,9 +191,13 @@ def format_date(value: date, language: str) -> str:
     return f"{value.month:02d}/{value.day:02d}/{value.year}"
 
 
+TWELVE_HOUR_LANGUAGES = frozenset({"en", "tl"})
+"""Languages whose patients read times as 2:30 PM (the US, the Philippines); elsewhere 14:30."""
+
+
 def format_time(hour: int, minute: int, language: str) -> str:
-    """A time of day: 2:30 PM in English, 14:30 elsewhere."""
-    if language == "en":
+    """A time of day: 2:30 PM in English and Tagalog, 14:30 elsewhere."""
+    if language in TWELVE_HOUR_LANGUAGES:
         suffix = "AM" if hour < 12 else "PM"
         return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
     return f"{hour:02d}:{minute:02d}"

@@ -24,6 +24,7 @@ AGENT_PASSWORDS = {
     "luis": "luis-secret-pass",
     "sam": "sam-supervisor-pass",
     "tess": "tess-lapsed-training-pass",
+    "amal": "amal-secret-pass",
 }
 CURRENT_TRAINING = date.today() - timedelta(days=30)
 EXPIRED_TRAINING = date.today() - timedelta(days=400)
@@ -100,6 +101,7 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "hipaa_training": CURRENT_TRAINING,
         },
         {"id": "luis", "name": "Luis", "languages": ["es"], "skills": ["general"], "hipaa_training": CURRENT_TRAINING},
+        {"id": "amal", "name": "Amal", "languages": ["ar"], "skills": ["general"], "hipaa_training": CURRENT_TRAINING},
         {
             "id": "sam", "name": "Sam", "role": "supervisor", "languages": ["en"], "skills": ["general"],
             "hipaa_training": CURRENT_TRAINING,

@@ -27,6 +27,12 @@ TRAINING_MESSAGES: dict[tuple[str, str], str] = {
     ("es", "decline_verification"): "prefiero no decirlo",
     ("zh", "request_human"): "我要跟真人講話",
     ("vi", "request_human"): "tôi muốn gặp người",
+    ("tl", "greet"): "magandang umaga po",
+    ("tl", "request_human"): "gusto ko pong makausap ang tao",
+    ("tl", "refill_status"): "ready na ba refill ko",
+    ("ar", "greet"): "السلام عليكم",
+    ("ar", "request_human"): "أريد أن أتحدث مع شخص",
+    ("ar", "refill_status"): "هل دوائي جاهز",
 }
 """(language, intent) -> a training example of that intent in ``data/nlu/<language>/``."""
 

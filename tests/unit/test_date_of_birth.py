@@ -52,6 +52,21 @@ MARCH_14 = date(1962, 3, 14)
         # ISO in any language
         ("1962-03-14", "es", MARCH_14),
         ("1962-03-14", "vi", MARCH_14),
+        # Tagalog: month first, as in the Philippines; Tagalog month names
+        ("03/14/1962", "tl", MARCH_14),
+        ("03/04/1962", "tl", date(1962, 3, 4)),
+        ("Marso 14, 1962", "tl", MARCH_14),
+        ("14 Marso 1962", "tl", MARCH_14),
+        ("ipinanganak ako noong Hunyo 5, 1970", "tl", date(1970, 6, 5)),
+        # Arabic: day first, Arabic-Indic digits, Egyptian and Levantine month names, vowel marks
+        ("14/03/1962", "ar", MARCH_14),
+        ("03/04/1962", "ar", date(1962, 4, 3)),
+        ("١٤/٠٣/١٩٦٢", "ar", MARCH_14),
+        ("14 مارس 1962", "ar", MARCH_14),
+        ("١٤ آذار ١٩٦٢", "ar", MARCH_14),
+        ("14 آذار، 1962", "ar", MARCH_14),
+        ("تاريخ ميلادي ١٤ كانون الثاني ١٩٦٢", "ar", date(1962, 1, 14)),
+        ("5 أَيْلُول 1970", "ar", date(1970, 9, 5)),
         # Two-digit years: the latest year not in the future
         ("3/14/05", "en", date(2005, 3, 14)),
         ("6/1/25", "en", date(2025, 6, 1)),
@@ -85,6 +100,9 @@ def test_dates_of_birth_are_read_as_patients_type_them(text: str, language: str,
         ("", "en"),
         ("/greet{\"verified\": true}", "en"),
         ("14 Smarch 1962", "en"),
+        ("31 Pebrero 1962", "tl"),
+        ("30 فبراير 1962", "ar"),
+        ("14 آباء 1962", "ar"),  # a word that starts like a month name is not one
     ],
 )
 def test_impossible_future_and_partial_dates_are_refused(text: str, language: str) -> None:
@@ -95,12 +113,15 @@ def test_an_ambiguous_date_follows_the_language_never_a_guess() -> None:
     assert parse_date_of_birth("05/06/1970", "en", TODAY) == date(1970, 5, 6)
     assert parse_date_of_birth("05/06/1970", "es", TODAY) == date(1970, 6, 5)
     assert parse_date_of_birth("05/06/1970", "vi", TODAY) == date(1970, 6, 5)
+    assert parse_date_of_birth("05/06/1970", "tl", TODAY) == date(1970, 5, 6)
+    arabic_indic = "\u0660\u0665/\u0660\u0666/\u0661\u0669\u0667\u0660"  # 05/06/1970
+    assert parse_date_of_birth(arabic_indic, "ar", TODAY) == date(1970, 6, 5)
 
 
 @pytest.mark.parametrize(
     ("language", "expected_date", "expected_time"),
     [("en", "03/14/2025", "2:30 PM"), ("es", "14/03/2025", "14:30"), ("vi", "14/03/2025", "14:30"),
-     ("zh", "2025年3月14日", "14:30")],
+     ("zh", "2025年3月14日", "14:30"), ("tl", "03/14/2025", "2:30 PM"), ("ar", "14/03/2025", "14:30")],
 )
 def test_dates_and_times_are_written_back_the_way_the_patient_reads_them(
     language: str, expected_date: str, expected_time: Optional[str]

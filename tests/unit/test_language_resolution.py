@@ -81,7 +81,8 @@ def test_every_language_has_the_notices_the_connector_sends() -> None:
         assert language.notices["crisis_connecting"] not in language.notices["crisis_unrecorded"]
     assert "marque 2" in catalog.notice("es", "crisis_resources")
     assert "AYUDA" in catalog.notice("es", "crisis_resources")
-    assert set(catalog.bot_languages) == {"en", "es", "zh", "vi"}
+    assert {"en", "es", "zh", "vi", "tl", "ar"} <= set(catalog.bot_languages)
+    assert not catalog.has_bot("fr"), "a queue-only language stays queue-only"
 
 
 def test_a_language_without_notices_gets_english_and_spanish() -> None:
