@@ -11,7 +11,7 @@ Pure functions, no Rasa import. ``parse_date_of_birth`` reads
   ``1962년 3월 14일``;
 * month names of every bot language, in any of them: ``March 14 1962``,
   ``14 March 1962``, ``Mar. 14th, 1962``, ``14 de marzo de 1962``,
-  ``14 tháng 3 1962``, ``ngày 14 tháng ba năm 1962``, ``14 марта 1962 г.``.
+  ``14 tháng 3 1962``, ``ngày 14 tháng ba năm 1962``, ``14 марта 1962``.
 
 It returns ``None`` for anything else, for impossible dates (``02/30/1962``),
 dates in the future and years before 1900. Two-digit years are the latest year
@@ -168,7 +168,7 @@ def _numeric(first: str, second: str, third: str, language: str, today: date) ->
 
 
 def format_date(value: date, language: str) -> str:
-    """A date the way patients of ``language`` read it: 03/14/2025, 14/03/2025, 14.03.2025, 2025年3月14日, 2025년 3월 14일."""
+    """A date the way patients of ``language`` read it: 03/14/2025, 14/03/2025, 14.03.2025, 2025年3月14日."""
     if language in YEAR_MONTH_DAY_WORDS:
         year, month, day = YEAR_MONTH_DAY_WORDS[language]
         return f"{value.year}{year}{value.month}{month}{value.day}{day}"

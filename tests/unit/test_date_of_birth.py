@@ -57,7 +57,7 @@ MARCH_14 = date(1962, 3, 14)
         # Russian: day first, month names in the genitive (or the nominative), abbreviated or not
         ("14.03.1962", "ru", MARCH_14),
         ("14 марта 1962", "ru", MARCH_14),
-        ("14 марта 1962 г.", "ru", MARCH_14),
+        ("14 марта 1962 г.", "ru", MARCH_14),  # noqa: RUF001 (Cyrillic, as meant)
         ("родилась 14 марта 1962 года", "ru", MARCH_14),
         ("14 мар. 1962", "ru", MARCH_14),
         ("03.04.1962", "ru", date(1962, 4, 3)),
