@@ -7,10 +7,11 @@ Pure functions, no Rasa import. ``parse_date_of_birth`` reads
   (``03/14/1962``), day first in Spanish and Vietnamese (``14/03/1962``); when one
   order gives no valid date and the other does (``14/03/1962`` typed in English),
   the valid one is taken;
-* Chinese dates: ``1962年3月14日``, ``1962年03月14号``, ``一九六二年三月十四日``;
+* Chinese and Korean dates: ``1962年3月14日``, ``1962年03月14号``, ``一九六二年三月十四日``,
+  ``1962년 3월 14일``;
 * month names of every bot language, in any of them: ``March 14 1962``,
   ``14 March 1962``, ``Mar. 14th, 1962``, ``14 de marzo de 1962``,
-  ``14 tháng 3 1962``, ``ngày 14 tháng ba năm 1962``, ``Marso 14, 1962``,
+  ``14 tháng 3 1962``, ``ngày 14 tháng ba năm 1962``, ``Marso 14, 1962``, ``14 марта 1962``,
   ``14 مارس 1962``, ``١٤ آذار ١٩٦٢`` (Arabic-Indic digits read as digits).
 
 It returns ``None`` for anything else, for impossible dates (``02/30/1962``),
@@ -32,23 +33,24 @@ the Philippines: Tagalog)."""
 MONTH_NAMES: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        "january jan enero ene",
-        "february feb febrero pebrero",
-        "march mar marzo marso",
-        "april apr abril abr",
-        "may mayo",
-        "june jun junio hunyo",
-        "july jul julio hulyo",
-        "august aug agosto ago",
-        "september sep sept septiembre setiembre set setyembre",
-        "october oct octubre oktubre",
-        "november nov noviembre nobyembre",
-        "december dec diciembre dic disyembre",
+        "january jan enero ene январь января янв",
+        "february feb febrero pebrero февраль февраля фев",
+        "march mar marzo marso март марта мар",
+        "april apr abril abr апрель апреля апр",
+        "may mayo маи мая",
+        "june jun junio hunyo июнь июня июн",
+        "july jul julio hulyo июль июля июл",
+        "august aug agosto ago август августа авг",
+        "september sep sept septiembre setiembre set setyembre сентябрь сентября сен сент",
+        "october oct octubre oktubre октябрь октября окт",
+        "november nov noviembre nobyembre ноябрь ноября ноя",
+        "december dec diciembre dic disyembre декабрь декабря дек",
     ),
     start=1,
 ):
     for _name in _names.split():
         MONTH_NAMES[_name] = _number
+"""Month names as ``_fold`` leaves them (Russian ``май`` is ``маи``: the breve goes with the accents)."""
 
 ARABIC_MONTH_WORDS = {
     "يناير": 1, "كانون الثاني": 1, "فبراير": 2, "شباط": 2, "مارس": 3, "آذار": 3, "أبريل": 4, "إبريل": 4,
@@ -70,14 +72,23 @@ CHINESE_DIGITS = dict(zip("\u3007零一二两三四五六七八九", (0, 0, 1, 2
 CHINESE_TENS = re.compile("([一二两三四五六七八九])?十([一二三四五六七八九])?")
 
 NUMERIC = re.compile(r"(?<!\d)(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})(?!\d)")
-CHINESE = re.compile(r"(\d{2,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]?")
+YEAR_MONTH_DAY = re.compile(r"(\d{2,4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日号號일]?")
+"""Chinese ``1962年3月14日`` and Korean ``1962년 3월 14일``."""
+YEAR_MONTH_DAY_WORDS = {"zh": ("年", "月", "日"), "ko": ("년 ", "월 ", "일")}
+"""How ``format_date`` writes a date in the languages that spell out year, month and day."""
+NUMERIC_DATE_SEPARATORS = {"ru": "."}
+"""``format_date``'s separator where it is not a slash: 14.03.2025 in Russian."""
 VIETNAMESE = re.compile(
     r"(?:ngay\s*)?(\d{1,2})\s*thang\s*(\d{1,2}(?!\d)|muoi mot|muoi hai|[a-z]+)"
     r"\s*(?:nam\s*)?[,/.\-]?\s*(\d{2,4})(?!\d)"
 )
 YEAR_TAIL = r"\.?\s*,?\s*(?:de\s+|del\s+)?(\d{2,4})(?!\d)"
-DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|º|°)?\s*(?:de\s+)?([a-z]+)" + YEAR_TAIL)
-MONTH_DAY_YEAR = re.compile(r"(?<![a-z])([a-z]+)\.?\s*(\d{1,2})(?!\d)(?:st|nd|rd|th)?" + YEAR_TAIL.removeprefix(r"\.?"))
+WORD = r"[^\W\d_]+"
+"""A word of letters in any script (Latin and Cyrillic month names)."""
+DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|º|°)?\s*(?:de\s+)?(" + WORD + ")" + YEAR_TAIL)
+MONTH_DAY_YEAR = re.compile(
+    r"(?<![^\W\d_])(" + WORD + r")\.?\s*(\d{1,2})(?!\d)(?:st|nd|rd|th)?" + YEAR_TAIL.removeprefix(r"\.?")
+)
 
 
 def _digits(text: str) -> str:
@@ -137,7 +148,7 @@ def parse_date_of_birth(text: str, language: str, today: Optional[date] = None) 
     today = today or date.today()
     folded = _fold(text)
 
-    match = CHINESE.search(_digits(text).replace(" ", ""))
+    match = YEAR_MONTH_DAY.search(_digits(text).replace(" ", ""))
     if match:
         return _valid(match.group(1), int(match.group(2)), int(match.group(3)), today)
 
@@ -183,12 +194,14 @@ def _numeric(first: str, second: str, third: str, language: str, today: date) ->
 
 
 def format_date(value: date, language: str) -> str:
-    """A date the way patients of ``language`` read it: 03/14/2025, 14/03/2025, 2025年3月14日."""
-    if language == "zh":
-        return f"{value.year}年{value.month}月{value.day}日"
+    """A date the way patients of ``language`` read it: 03/14/2025, 14/03/2025, 14.03.2025, 2025年3月14日."""
+    if language in YEAR_MONTH_DAY_WORDS:
+        year, month, day = YEAR_MONTH_DAY_WORDS[language]
+        return f"{value.year}{year}{value.month}{month}{value.day}{day}"
+    separator = NUMERIC_DATE_SEPARATORS.get(language, "/")
     if language in DAY_FIRST_LANGUAGES:
-        return f"{value.day:02d}/{value.month:02d}/{value.year}"
-    return f"{value.month:02d}/{value.day:02d}/{value.year}"
+        return separator.join((f"{value.day:02d}", f"{value.month:02d}", str(value.year)))
+    return separator.join((f"{value.month:02d}", f"{value.day:02d}", str(value.year)))
 
 
 TWELVE_HOUR_LANGUAGES = frozenset({"en", "tl"})

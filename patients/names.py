@@ -5,7 +5,8 @@ Tolerant of what does not make a different name: case, accents (``López`` =
 inside a name (``O'Brien`` = ``OBrien``, ``Smith-Jones`` = ``Smith Jones``)
 and the order of the parts (family name first or last). Not tolerant of a
 missing, extra or different part: ``Maria Lopez`` is not ``Maria Lopes`` nor
-``Maria Elena Lopez``. Names in Chinese characters compare without spaces.
+``Maria Elena Lopez``. Names in Chinese characters or Korean Hangul compare without
+spaces (``김 민지`` = ``김민지``).
 """
 
 import re
@@ -14,7 +15,8 @@ import unicodedata
 MAX_NAME_CHARS = 120
 PUNCTUATION = re.compile(r"[\u2018\u2019'`\u00b4.]")
 SEPARATORS = re.compile(r"[-\u2010\u2011\u2013\u2014,_/]")
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u1100-\u11ff\uac00-\ud7af]")
+"""Han ideographs and Hangul (syllables, and the jamo NFKD splits them into)."""
 
 
 def name_key(name: str) -> tuple[str, ...]:

@@ -35,6 +35,11 @@ from tests.e2e.training_messages import TRAINING_MESSAGES, training_message
          "identity_declined"),
         ([("zh", "request_human")], "zh", Skill.GENERAL, Priority.NORMAL, "patient_request"),
         ([("vi", "request_human")], "vi", Skill.GENERAL, Priority.NORMAL, "patient_request"),
+        ([("ko", "request_human")], "ko", Skill.GENERAL, Priority.NORMAL, "patient_request"),
+        ([("ko", "ask_test_results"), ("ko", "decline_verification")], "ko", Skill.NURSE, Priority.NORMAL,
+         "identity_declined"),
+        ([("ru", "request_human")], "ru", Skill.GENERAL, Priority.NORMAL, "patient_request"),
+        ([("ru", "prescription_change")], "ru", Skill.PHARMACY, Priority.NORMAL, "prescription_change"),
     ],
 )
 async def test_escalation_reaches_the_right_queue(
@@ -63,9 +68,9 @@ async def test_a_language_without_bot_flows_goes_straight_to_its_own_queue(
     stack: Stack, http: aiohttp.ClientSession, stack_queue: LiveAgentQueue
 ) -> None:
     patient = Patient(http, stack)
-    handoff = handoff_of(await patient.say("약을 리필하고 싶어요"))
+    handoff = handoff_of(await patient.say("je voudrais renouveler mon ordonnance"))
     assert handoff is not None
-    assert (handoff["queue"], handoff["priority"], handoff["reason"]) == ("ko", "normal", "language_without_bot_flows")
+    assert (handoff["queue"], handoff["priority"], handoff["reason"]) == ("fr", "normal", "language_without_bot_flows")
     conversation = await stack_queue.conversation(patient.sender)
     assert conversation is not None and conversation.skill == Skill.GENERAL
 

@@ -33,6 +33,11 @@ TRAINING_MESSAGES: dict[tuple[str, str], str] = {
     ("ar", "greet"): "السلام عليكم",
     ("ar", "request_human"): "أريد أن أتحدث مع شخص",
     ("ar", "refill_status"): "هل دوائي جاهز",
+    ("ko", "request_human"): "사람이랑 얘기하고 싶어요",
+    ("ko", "ask_test_results"): "검사 결과 나왔어요?",
+    ("ko", "decline_verification"): "그건 알려드리기 싫어요",
+    ("ru", "request_human"): "хочу поговорить с человеком",  # noqa: RUF001 (Cyrillic, as meant)
+    ("ru", "prescription_change"): "хочу изменить дозу",
 }
 """(language, intent) -> a training example of that intent in ``data/nlu/<language>/``."""
 

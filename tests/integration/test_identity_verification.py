@@ -47,6 +47,8 @@ PATIENTS = {
     "zh": ("王小明", "1980年1月25日", "HCB100203", "demo-0004"),
     "tl": ("Maria Lopez", "Marso 14, 1962", "HCB-100-200", "demo-0001"),
     "ar": ("María López", "١٤ آذار ١٩٦٢", "HCB 100 200", "demo-0001"),
+    "ko": ("Maria Lopez", "1962년 3월 14일", "HCB 100 200", "demo-0001"),
+    "ru": ("nguyen van an", "9 июля 1958 г.", "HCB-100-202", "demo-0003"),  # noqa: RUF001 (Cyrillic, as meant)
 }
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from languages.catalog import LanguageCatalog
+from languages import LanguageCatalog
 from screening import CrisisCategory, CrisisScreen
 from screening.categories import CLASSIFIER
 from screening.classifier import DEFAULT_ARTEFACT, CrisisClassifier

@@ -49,6 +49,20 @@ MARCH_14 = date(1962, 3, 14)
         ("1962/3/14", "zh", MARCH_14),
         ("1962-03-14", "zh", MARCH_14),
         ("二〇〇五年十月二十日", "zh", date(2005, 10, 20)),
+        # Korean: year first, with or without spaces
+        ("1962년 3월 14일", "ko", MARCH_14),
+        ("1962년3월14일생", "ko", MARCH_14),
+        ("62년 3월 14일", "ko", MARCH_14),
+        ("1962.03.14", "ko", MARCH_14),
+        # Russian: day first, month names in the genitive (or the nominative), abbreviated or not
+        ("14.03.1962", "ru", MARCH_14),
+        ("14 марта 1962", "ru", MARCH_14),
+        ("14 марта 1962 г.", "ru", MARCH_14),  # noqa: RUF001 (Cyrillic, as meant)
+        ("родилась 14 марта 1962 года", "ru", MARCH_14),
+        ("14 мар. 1962", "ru", MARCH_14),
+        ("03.04.1962", "ru", date(1962, 4, 3)),
+        ("9 мая 1958", "ru", date(1958, 5, 9)),
+        ("9 май 1958", "ru", date(1958, 5, 9)),
         # ISO in any language
         ("1962-03-14", "es", MARCH_14),
         ("1962-03-14", "vi", MARCH_14),
@@ -89,6 +103,9 @@ def test_dates_of_birth_are_read_as_patients_type_them(text: str, language: str,
         ("32 tháng 1 1962", "vi"),
         ("1962年2月30日", "zh"),
         ("1962年13月1日", "zh"),
+        ("1962년 2월 30일", "ko"),
+        ("31 апреля 1962", "ru"),
+        ("14 мартобря 1962", "ru"),
         ("03/14/2030", "en"),  # in the future
         ("06/02/2025", "en"),  # tomorrow
         ("2099-01-01", "en"),
@@ -121,7 +138,8 @@ def test_an_ambiguous_date_follows_the_language_never_a_guess() -> None:
 @pytest.mark.parametrize(
     ("language", "expected_date", "expected_time"),
     [("en", "03/14/2025", "2:30 PM"), ("es", "14/03/2025", "14:30"), ("vi", "14/03/2025", "14:30"),
-     ("zh", "2025年3月14日", "14:30"), ("tl", "03/14/2025", "2:30 PM"), ("ar", "14/03/2025", "14:30")],
+     ("zh", "2025年3月14日", "14:30"), ("tl", "03/14/2025", "2:30 PM"), ("ar", "14/03/2025", "14:30"),
+     ("ko", "2025년 3월 14일", "14:30"), ("ru", "14.03.2025", "14:30")],
 )
 def test_dates_and_times_are_written_back_the_way_the_patient_reads_them(
     language: str, expected_date: str, expected_time: Optional[str]

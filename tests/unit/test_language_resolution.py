@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from languages import LanguageCatalog, LanguageResolver
@@ -81,7 +83,10 @@ def test_every_language_has_the_notices_the_connector_sends() -> None:
         assert language.notices["crisis_connecting"] not in language.notices["crisis_unrecorded"]
     assert "marque 2" in catalog.notice("es", "crisis_resources")
     assert "AYUDA" in catalog.notice("es", "crisis_resources")
-    assert {"en", "es", "zh", "vi", "tl", "ar"} <= set(catalog.bot_languages)
+    project = Path(__file__).resolve().parents[2]
+    with_flows = {path.name for path in (project / "data" / "nlu").iterdir() if path.is_dir()}
+    with_responses = {path.stem for path in (project / "domain" / "responses").glob("*.yml")}
+    assert set(catalog.bot_languages) == with_flows == with_responses, "bot: true exactly where the bot has flows"
     assert not catalog.has_bot("fr"), "a queue-only language stays queue-only"
 
 
