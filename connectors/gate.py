@@ -160,7 +160,7 @@ class ConversationGate:
         self.crisis = CrisisEscalation(queue, catalog, self.languages, crisis_screen, self.staffing, spool, replayer)
         self.push_token = push_token
         self.events = self.crisis.events
-        self.surveys = Surveys(queue, catalog, audit)
+        self.surveys = Surveys(queue, catalog, audit, self.events)
 
     async def handle(
         self,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from handoff.audit import AuditWriter
+from handoff.operations import OperationsEvents
 from handoff.queue import AuditFields, LiveAgentQueue, audit_args
 from handoff.redis_values import decoded, text_of
 from handoff.scripts import AUDIT_FUNCTION
@@ -62,26 +63,34 @@ class Satisfaction:
 
 
 class Surveys:
-    def __init__(self, queue: LiveAgentQueue, catalog: LanguageCatalog, audit: Optional[AuditWriter] = None) -> None:
+    def __init__(
+        self, queue: LiveAgentQueue, catalog: LanguageCatalog, audit: Optional[AuditWriter] = None,
+        events: Optional[OperationsEvents] = None,
+    ) -> None:
         """``audit``: where a stored rating is audited: the log, or the intake of a process without the audit keys
-        (``handoff.audit_intake``)."""
+        (``handoff.audit_intake``); ``events``: where it counts for CSAT (``handoff.operations``)."""
         self.queue = queue
         self.catalog = catalog
         self.audit = audit
+        self.events = events
         self._answer = queue.redis.register_script(SURVEY_ANSWER_SCRIPT)
 
     async def answer(self, conversation_id: str, text: str, language: str) -> Optional[str]:
         """What to reply when ``text`` answers (or misses) the survey waiting in the conversation; None when no
         survey waits, or the message is something else (the survey is then withdrawn), and it goes on as usual."""
-        episode, offered_in = (text_of(value) if value is not None else None for value in await self.queue.redis.hmget(
-            self.queue.keys.conversation(conversation_id), ["survey_episode", "survey_language"]))
+        episode, offered_in, queue = (
+            text_of(value) if value is not None else None for value in await self.queue.redis.hmget(
+                self.queue.keys.conversation(conversation_id), ["survey_episode", "survey_language", "survey_queue"]))
         if episode is None:
             return None
         rating = self.rating_of(text, [offered_in or "", language])
         if rating is not None:
             audit = self.audit.prepare(SURVEY_ACTOR, "survey_answered", conversation_id, None) if self.audit else None
-            outcome = await self._run(conversation_id, episode, str(rating), audit)
-            return self.catalog.notice(language, THANKS_NOTICE) if outcome == "ok" else None
+            if await self._run(conversation_id, episode, str(rating), audit) != "ok":
+                return None
+            if self.events is not None:
+                await self.events.survey_answered(rating, queue or "")
+            return self.catalog.notice(language, THANKS_NOTICE)
         if MISSED_RATING.fullmatch(_number(text)):
             return self.catalog.notice(language, RETRY_NOTICE)
         await self._run(conversation_id, episode, "withdraw")

@@ -15,8 +15,9 @@ from stack.services import Stack
 from tests.browser.conftest import DESKTOP, NewContext
 from tests.browser.test_pages import collect_page_errors, sign_in
 from tests.conftest import AGENT_PASSWORDS
-from tests.e2e.patient_client import AgentClient, Patient, handoff_of
+from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
 from tests.e2e.training_messages import training_message
+from tests.reaping import CATALOG
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 
@@ -34,6 +35,7 @@ async def test_a_supervisor_sees_the_figures_and_plots_and_reviews_a_finding(
         await amy.call("POST", f"/api/conversations/{conversation}/messages",
                        {"text": "Before we start: your date of birth is 03/14/1962, right?"})
         assert (await amy.call("POST", f"/api/conversations/{conversation}/close", {"outcome": "closed"}))[0] == 200
+        assert texts(await patient.say("4")) == [CATALOG.notice("en", "survey_thanks")]
 
     agent = await (await new_context(DESKTOP)).new_page()
     await agent.goto(stack.console_url)
@@ -53,12 +55,12 @@ async def test_a_supervisor_sees_the_figures_and_plots_and_reviews_a_finding(
     metrics = page.locator("[data-plot='seed-metrics'] tr")
     await expect(metrics).to_have_count(7)
     await expect(page.locator("tr[data-metric='compliance'] td.missed")).to_have_text("off target")
-    await expect(page.locator("tr[data-metric='csat']")).to_contain_text("not measured")
+    await expect(page.locator("tr[data-metric='csat']")).not_to_contain_text("not measured")
     await expect(page.locator("tr[data-metric='first_response'] td.value")).to_contain_text("within 60 s")
     await expect(page.locator("[data-plot='handoffs-by-reason'] rect.bar").first).to_be_visible()
     await expect(page.locator("[data-plot='queue-wait'] circle.point").first).to_be_visible()
     await expect(page.locator("[data-plot='compliance'] rect.bar").first).to_be_visible()
-    await expect(page.locator("[data-plot='csat'] .chart-empty")).to_contain_text("CSAT not measured")
+    await expect(page.locator("[data-plot='csat'] .chart-empty")).to_have_count(0)
 
     finding = page.locator("#findings tr").filter(has_text=conversation)
     await expect(finding).to_contain_text("phi_to_unverified_patient")

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from handoff import AgentDirectory, AgentSessions, AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
-from handoff.agents import LoginThrottle
+from handoff.agent_sessions import LoginThrottle
 from handoff.console import create_console_app
 from handoff.models import CrisisFlag, TranscriptRole
 from handoff.operations import OperationsEvents
