@@ -42,9 +42,10 @@ local function queue_score(rank, stride, enqueued_at, head)
 end
 """
 """A conversation's score in its queue: its priority's band (``rank * stride``), then its enqueue time (ms), so
-priority first and then first come. One sent back to the head (``head_of_queue``: its agent left, or it was
-transferred) sits in the lower half of its band: before everyone of its priority who waits from the start, and
-among the others sent back, still first come."""
+priority first and then first come. Two enqueued in the same millisecond would tie (and Redis would order them
+by id), so an enqueue moves its ``enqueued_at`` on by a millisecond until its score is free. One sent back to
+the head (``head_of_queue``: its agent left, or it was transferred) sits in the lower half of its band: before
+everyone of its priority who waits from the start, and among the others sent back, still first come."""
 
 ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + """
 local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -94,11 +95,16 @@ if state == 'QUEUED' then
   place_in_fallback(current_queue)
   return {state, redis.call('ZRANK', current_queue, id) + 1}
 end
+local stride, enqueued_at = tonumber(ARGV[8]), tonumber(now)
+while redis.call('ZCOUNT', queue, queue_score(rank, stride, enqueued_at, false),
+  queue_score(rank, stride, enqueued_at, false)) > 0 do
+  enqueued_at = enqueued_at + 1
+end
 redis.call('HINCRBY', conversation, 'episode', 1)
 for _, key in ipairs({conversation, KEYS[5], KEYS[6]}) do redis.call('PERSIST', key) end
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
   'skill', skill, 'skill_tag', skill_tag, 'priority', priority, 'priority_rank', rank, 'reason', reason,
-  'enqueued_at', now, 'updated_at', now)
+  'enqueued_at', string.format('%.0f', enqueued_at), 'updated_at', now)
 redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language',
   'head_of_queue', 'survey_episode', 'survey_agent', 'survey_queue', 'survey_language', 'survey_reasked')
 if patient_language ~= '' then
@@ -106,7 +112,7 @@ if patient_language ~= '' then
 else
   redis.call('HDEL', conversation, 'patient_language')
 end
-redis.call('ZADD', queue, queue_score(rank, tonumber(ARGV[8]), tonumber(now), false), id)
+redis.call('ZADD', queue, queue_score(rank, stride, enqueued_at, false), id)
 place_in_fallback(queue)
 local position = redis.call('ZRANK', queue, id) + 1
 redis.call('HSET', conversation, 'enqueued_position', position)

@@ -47,7 +47,9 @@ async def test_arabic_is_right_to_left_on_the_patient_page_and_in_the_console(
     assert await direction(composer) == "rtl", "the input follows what is typed"
     await patient.get_by_role("button", name="Send").click()
     await expect(patient.locator(".message.from-patient").last).to_have_text(request)
-    await expect(patient.locator(".status").last).to_contain_text("in line")
+    status = patient.locator(".status").last
+    await expect(status).to_contain_text("ترتيبك رقم 1")
+    assert await direction(status) == "rtl", "the place in line is told in Arabic, right to left"
     assert await direction(composer) == "ltr", "cleared after sending, the input is neutral again"
     sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
 

@@ -82,6 +82,27 @@ async def test_requeued_conversations_go_first_in_their_priority_and_stay_first_
     assert await queue.position("zoe") == 4
 
 
+async def test_a_burst_of_escalations_in_one_millisecond_keeps_first_come_order(
+    queue: LiveAgentQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen = 1_790_000_000_000
+    monkeypatch.setattr("handoff.escalations.now_ms", lambda: frozen)
+    arrivals = ["zz", "mm", "aa", "yy", "bb"]
+    for conversation_id in arrivals:
+        await queue.enqueue_escalation(conversation_id, "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    assert [c.conversation_id for c in await queue.waiting(["en"])] == arrivals, "not ordered by id"
+    assert [await queue.position(c) for c in arrivals] == [1, 2, 3, 4, 5]
+    for conversation_id in ("yy", "zz"):
+        await queue.claim(conversation_id, "amy", ["en"])
+    for conversation_id in ("yy", "zz"):
+        assert await queue.requeue(conversation_id, "amy", agent_left)
+    order = [c.conversation_id for c in await queue.waiting(["en"])]
+    assert order == ["zz", "yy", "mm", "aa", "bb"], "sent back to the head, still in the order they came"
+    conversations = [await queue.conversation(conversation_id) for conversation_id in arrivals]
+    assert [c.enqueued_at_ms for c in conversations if c] == [frozen + offset for offset in range(5)], (
+        "a tie costs at most a millisecond per message")
+
+
 async def test_each_waiting_conversation_goes_to_the_longest_idle_available_agent_who_can_take_it(
     queue: LiveAgentQueue, audit: AuditLog, redis: Redis, key_ring: KeyRing, keys: KeySpace
 ) -> None:
