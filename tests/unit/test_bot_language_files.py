@@ -1,12 +1,13 @@
 """Every language with bot flows (``bot: true`` in ``languages/<code>.yml``) has all of them: NLU
 examples of every intent in the same topic files as English, responses, and story tests that
-walk every intent the patient can express (README, "Adding a language")."""
+walk every intent the patient can express, and the agents' canned replies (README, "Adding a language")."""
 
 from pathlib import Path
 
 import pytest
 import yaml
 
+from handoff.canned_replies import read_replies
 from languages.catalog import LanguageCatalog
 from languages.detection import nlu_examples
 
@@ -40,3 +41,14 @@ def test_responses_and_story_tests_exist_and_stories_walk_every_intent(language:
     stories = yaml.safe_load((PROJECT_DIR / "tests" / "stories" / f"test_{language}.yml").read_text(encoding="utf-8"))
     walked = {step["intent"] for story in stories["stories"] for step in story["steps"] if "intent" in step}
     assert walked == INTENTS, f"{language}: no story for {INTENTS - walked}"
+
+
+@pytest.mark.parametrize("language", BOT_LANGUAGES)
+def test_agents_have_the_canned_replies_english_has_in_the_language(language: str) -> None:
+    english = read_replies(PROJECT_DIR / "canned_replies" / "en.yml")
+    replies = read_replies(PROJECT_DIR / "canned_replies" / f"{language}.yml")
+    assert [reply.reply_id for reply in replies] == [reply.reply_id for reply in english]
+    if language != "en":
+        same = [reply.reply_id for reply, original in zip(replies, english) if reply.text == original.text]
+        assert not same, f"{language}: still the English text of {same}"
+    assert all("988" in reply.text and "911" in reply.text for reply in replies if reply.reply_id == "emergency")
