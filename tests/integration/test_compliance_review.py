@@ -17,9 +17,11 @@ from compliance.rules import EpisodeFacts
 from compliance.store import ComplianceStore
 from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
 from handoff.coverage import CoverageHours
-from handoff.models import CrisisFlag, TranscriptRole
+from handoff.models import CloseOutcome, CrisisFlag, TranscriptRole
 from handoff.operations import OperationsEvents
 from handoff.settings import ComplianceTargets
+from handoff.surveys import OFFER_NOTICE
+from languages import LanguageCatalog
 from stack.redis_server import RedisServer
 from tests.conftest import AUDIT_KEYS
 from tests.integration.test_operations_metrics import console_on, scrape, sign_in, value
@@ -28,6 +30,11 @@ from tests.redis_contents import every_stored_value
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATE_OF_BIRTH = "03/14/1962"
 CRISIS_NOTICE = "If you are thinking about suicide, call or text 988 now. In an emergency, call 911."
+CATALOG = LanguageCatalog.load()
+
+
+def survey_offer(language: str) -> str:
+    return CATALOG.notice(language, OFFER_NOTICE)
 
 
 @pytest_asyncio.fixture
@@ -147,6 +154,39 @@ async def test_a_supervisor_marks_a_finding_reviewed_once_audited_and_an_agent_m
     assert ("amy", "forbidden_review_compliance") in [(e.actor, e.action) for e in entries]
 
 
+async def test_a_close_that_offered_no_survey_is_found_and_the_console_close_offers_it_in_the_patients_language(
+    console: TestClient, redis: Redis, keys: KeySpace, key_ring: KeyRing
+) -> None:
+    queue = LiveAgentQueue(redis, key_ring, keys)
+    reviewer = ConversationReviewer(queue, store_of(redis, keys, key_ring), OperationsEvents(redis, keys, key_ring),
+                                    ComplianceTargets(), CoverageHours.always_open())
+    await queue.record("web-mute", TranscriptRole.PATIENT, "I need to talk to someone")
+    await queue.enqueue_escalation("web-mute", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.claim("web-mute", "amy", ["en"])
+    await queue.send_agent_message("web-mute", "amy", "Hi, I'm Amy. All set?")
+    closing = await reviewer.before_close("web-mute")
+    await queue.close("web-mute", "amy", CloseOutcome.CLOSED)
+    await closing.after_close("closed", None)
+    [finding] = await store_of(redis, keys, key_ring).findings(0)
+    assert (finding.conversation_id, finding.finding.rule, finding.finding.severity) == (
+        "web-mute", "survey_offered", "minor")
+    assert "(en)" in finding.finding.evidence
+
+    await queue.record("web-es", TranscriptRole.PATIENT, "quiero hablar con alguien que hable inglés")
+    await queue.enqueue_escalation("web-es", "en", Skill.GENERAL, Priority.NORMAL, "patient_request",
+                                   patient_language="es")
+    await agent_works(console, "web-es", ["Hi, I'm Amy."])
+    entries = await queue.transcript("web-es")
+    assert entries[-1].text == survey_offer("es"), "the console's close offers the survey in Spanish"
+    assert [f.conversation_id for f in await store_of(redis, keys, key_ring).findings(0)] == ["web-mute"]
+    _, samples = await scrape(console)
+    assert value(samples, "hcb_compliance_checks_total", result="finding", rule="survey_offered",
+                 severity="minor") == 1
+    assert value(samples, "hcb_compliance_checks_total", result="pass", rule="survey_offered",
+                 severity="none") == 1
+    assert value(samples, "hcb_compliance_rate", rule="survey_offered") == 0.5
+
+
 async def test_the_command_reviews_what_the_close_hook_missed_and_the_bot_only_conversations(
     redis: Redis, redis_server: RedisServer, keys: KeySpace, key_ring: KeyRing, key_ring_spec: str
 ) -> None:
@@ -160,6 +200,7 @@ async def test_the_command_reviews_what_the_close_hook_missed_and_the_bot_only_c
     closing = await reviewer.before_close("web-held")
     assert closing.facts is not None
     await queue.send_agent_message("web-held", "amy", "Your Metformin is on hold.")
+    await queue.close("web-held", "amy", CloseOutcome.CLOSED, survey_offer=survey_offer)
     length = await reviewer.transcript_length("web-held")
     await store.hold_for_review(EpisodeFacts(**dict(closing.facts.to_json(), transcript_to=length,
                                                     closed_at_ms=closing.facts.claimed_at_ms)))
