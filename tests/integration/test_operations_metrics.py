@@ -165,3 +165,41 @@ async def test_no_label_and_no_stored_event_names_a_conversation_or_carries_its_
     assert stored, "the events and totals are in Redis"
     for clear in (b"15550107788", PATIENT_WORDS.encode(), b"p-Xy3kQ9", b"billing_question", b"reason", b"other"):
         assert clear not in stored, f"Redis holds {clear!r} in clear"
+
+
+async def test_an_agents_escalation_to_phone_counts_once_and_lowers_resolution_without_phone(
+    consoles: tuple[TestClient, TestClient], redis: Redis, keys: KeySpace, key_ring: KeyRing
+) -> None:
+    first, second = consoles
+    queue = LiveAgentQueue(redis, key_ring, keys)
+    headers = await sign_in(first, "amy")
+    phone = {"number": "+1 (555) 010-7788", "best_time": "today before 6 pm", "note": "wants to talk it through"}
+    for patient, escalates in (("web-chat-only", False), (PATIENT, True)):
+        await queue.record(patient, TranscriptRole.PATIENT, PATIENT_WORDS)
+        await queue.enqueue_escalation(patient, "en", Skill.GENERAL, Priority.NORMAL, "billing_question")
+        assert (await first.post(f"/api/conversations/{patient}/claim", headers=headers)).status == 200
+        await first.post(f"/api/conversations/{patient}/messages", json={"text": "Hi, this is Amy."}, headers=headers)
+        _, before = await scrape(first)
+        if escalates:
+            for console in (first, second, first):
+                response = await console.post(f"/api/conversations/{patient}/phone-callback", json=phone,
+                                              headers=headers)
+                assert response.status == 201, await response.text()
+        response = await first.post(f"/api/conversations/{patient}/close", json={"outcome": "closed"},
+                                    headers=headers)
+        assert response.status == 200
+
+    text, after = await scrape(first)
+    moved = {key: after[key] - before.get(key, 0.0) for key in after if after[key] != before.get(key, 0.0)}
+    assert moved[("hcb_phone_escalations_total", (("disposition", "none"),))] == 1, "one callback, asked thrice"
+    assert sum(count for (name, _), count in moved.items() if name == "hcb_phone_escalations_total") == 1
+    closed = (("disposition", "none"), ("outcome", "closed"), ("phone_follow_up", "yes"), ("priority", "normal"),
+              ("queue", "en"))
+    assert moved[("hcb_handle_time_seconds_count", closed)] == 1
+    assert value(after, "hcb_resolution_without_phone_ratio") == 0.5, "one of the two closed episodes needed a call"
+    assert "555" not in text and "7788" not in text, "the callback's number is no label"
+    supervisor = await sign_in(first, "sam")
+    figures = await (await first.get("/api/dashboard?period=today", headers=supervisor)).json()
+    assert figures["counts"]["phone_escalations"] == 1
+    [resolution] = [metric for metric in figures["seed_metrics"] if metric["key"] == "resolution_without_phone"]
+    assert (resolution["value"], resolution["met"]) == (0.5, False)
