@@ -16,7 +16,7 @@ from handoff.console import create_console_app
 from handoff.models import CrisisFlag, TranscriptRole
 from handoff.operations import OperationsEvents
 from handoff.settings import AgentAccess
-from tests.conftest import AGENT_PASSWORDS
+from tests.conftest import AGENT_PASSWORDS, METRICS_AUTHORIZATION, METRICS_TOKEN
 from tests.redis_contents import every_stored_value
 
 PATIENT = "sms:15550107788"
@@ -26,12 +26,12 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 async def console_on(redis: Redis, key_ring: KeyRing, keys: KeySpace, audit_keys: KeyRing,
-                     agents_file: Path) -> TestClient:
+                     agents_file: Path, metrics_token: str = METRICS_TOKEN) -> TestClient:
     access = AgentAccess()
     app = create_console_app(
         LiveAgentQueue(redis, key_ring, keys),
         AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access),
-        AuditLog(redis, keys, audit_keys), LoginThrottle(redis, keys, access),
+        AuditLog(redis, keys, audit_keys), LoginThrottle(redis, keys, access), metrics_token=metrics_token,
     )
     client = TestClient(TestServer(app))
     await client.start_server()
@@ -50,7 +50,7 @@ async def consoles(redis: Redis, other_process: Redis, key_ring: KeyRing, keys: 
 
 
 async def scrape(client: TestClient) -> tuple[str, Samples]:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=METRICS_AUTHORIZATION)
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     text = await response.text()
@@ -203,3 +203,31 @@ async def test_an_agents_escalation_to_phone_counts_once_and_lowers_resolution_w
     assert figures["counts"]["phone_escalations"] == 1
     [resolution] = [metric for metric in figures["seed_metrics"] if metric["key"] == "resolution_without_phone"]
     assert (resolution["value"], resolution["met"]) == (0.5, False)
+
+
+async def test_metrics_are_read_only_with_the_metrics_token(
+    consoles: tuple[TestClient, TestClient], redis: Redis, keys: KeySpace, key_ring: KeyRing, audit_keys: KeyRing,
+    agents_file: Path
+) -> None:
+    first, _ = consoles
+    await OperationsEvents(redis, keys, key_ring).bot_turn("en")
+    agent = await sign_in(first, "amy")
+    supervisor = await sign_in(first, "sam")
+    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Bearer "}, {"Authorization": METRICS_TOKEN},
+                    {"Authorization": f"Basic {METRICS_TOKEN}"}, {"Authorization": f"Bearer {METRICS_TOKEN[:-1]}"},
+                    {"Authorization": f"Bearer {METRICS_TOKEN}x"}, {"Authorization": f"bearer {METRICS_TOKEN}"},
+                    agent, supervisor):
+        response = await first.get("/metrics", headers=headers)
+        assert response.status == 401, headers
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "hcb_" not in await response.text()
+    assert (await first.get(f"/metrics?token={METRICS_TOKEN}")).status == 401, "a token in a URL ends up in logs"
+    assert (await first.get("/metrics", headers=METRICS_AUTHORIZATION)).status == 200
+
+    unset = await console_on(redis, key_ring, keys, audit_keys, agents_file, metrics_token="")
+    try:
+        for headers in ({}, {"Authorization": "Bearer "}, METRICS_AUTHORIZATION):
+            response = await unset.get("/metrics", headers=headers)
+            assert response.status == 401 and "set METRICS_TOKEN" in (await response.json())["error"], headers
+    finally:
+        await unset.close()
