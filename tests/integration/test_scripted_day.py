@@ -4,11 +4,10 @@ patient), three survey answers; then ``make report`` of the day prints exactly t
 ``/metrics`` agrees. Run with ``-s`` to see the report."""
 
 import csv
-from collections.abc import AsyncIterator
+import dataclasses
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest_asyncio
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
@@ -18,7 +17,7 @@ from handoff.operations import OperationsEvents
 from handoff.spool import CrisisReplayer, CrisisSpool, SpooledCrisis
 from handoff.surveys import Surveys
 from stack.redis_server import RedisServer
-from tests.integration.test_operations_metrics import console_on, scrape, sign_in, value
+from tests.integration.test_operations_metrics import scrape, sign_in, value
 from tests.integration.test_operations_report import make_report
 from tests.reaping import CATALOG
 
@@ -26,21 +25,13 @@ CONTAINED = 6
 PHONE = {"number": "+1 555 010 4477", "best_time": "after 5 pm"}
 
 
-@pytest_asyncio.fixture
-async def console(redis: Redis, key_ring: KeyRing, keys: KeySpace, audit_keys: KeyRing,
-                  agents_file: Path) -> AsyncIterator[TestClient]:
-    client = await console_on(redis, key_ring, keys, audit_keys, agents_file)
-    yield client
-    await client.close()
-
-
 async def test_a_scripted_day_reports_exactly_what_happened(
-    console: TestClient, redis: Redis, redis_server: RedisServer, keys: KeySpace, key_ring: KeyRing,
+    operations_console: TestClient, redis: Redis, redis_server: RedisServer, keys: KeySpace, key_ring: KeyRing,
     key_ring_spec: str, tmp_path: Path
 ) -> None:
     queue, events = LiveAgentQueue(redis, key_ring, keys), OperationsEvents(redis, keys, key_ring)
     surveys = Surveys(queue, CATALOG, None, events)
-    amy = await sign_in(console, "amy")
+    amy = await sign_in(operations_console, "amy")
 
     async def conversation(name: str, words: str) -> str:
         await events.conversation_started()
@@ -48,15 +39,16 @@ async def test_a_scripted_day_reports_exactly_what_happened(
         return name
 
     async def work(name: str, replies: list[str], rating: str = "", phone: bool = False, disposition: str = "") -> None:
-        assert (await console.post(f"/api/conversations/{name}/claim", headers=amy)).status == 200
+        assert (await operations_console.post(f"/api/conversations/{name}/claim", headers=amy)).status == 200
         for text in replies:
-            sent = await console.post(f"/api/conversations/{name}/messages", json={"text": text}, headers=amy)
+            sent = await operations_console.post(f"/api/conversations/{name}/messages", json={"text": text},
+                                                 headers=amy)
             assert sent.status == 201
         if phone:
-            assert (await console.post(f"/api/conversations/{name}/phone-callback", json=PHONE,
+            assert (await operations_console.post(f"/api/conversations/{name}/phone-callback", json=PHONE,
                                        headers=amy)).status == 201
         body = {"outcome": "closed", **({"crisis_disposition": disposition} if disposition else {})}
-        assert (await console.post(f"/api/conversations/{name}/close", json=body, headers=amy)).status == 200
+        assert (await operations_console.post(f"/api/conversations/{name}/close", json=body, headers=amy)).status == 200
         if rating:
             assert await surveys.answer(name, rating, "en") == CATALOG.notice("en", "survey_thanks")
 
@@ -74,9 +66,9 @@ async def test_a_scripted_day_reports_exactly_what_happened(
                             "took all my pills", "I took all my pills", ("Call or text 988 now, or call 911.",),
                             int(datetime.now(timezone.utc).timestamp() * 1000))
     entry = spool.append(spooled)
-    spool.append(SpooledCrisis(**{**spooled.__dict__, "entry_id": entry}))
+    spool.append(dataclasses.replace(spooled, entry_id=entry))
     assert await CrisisReplayer(spool, queue).replay_pending() == 1
-    spool.append(SpooledCrisis(**{**spooled.__dict__, "entry_id": entry}))
+    spool.append(dataclasses.replace(spooled, entry_id=entry))
     assert await CrisisReplayer(spool, queue).replay_pending() == 0, "replayed twice, stored once"
 
     await work("web-bill", ["Hi, this is Amy from billing.", "Your payment plan is set up."], rating="5")
@@ -105,7 +97,7 @@ async def test_a_scripted_day_reports_exactly_what_happened(
     assert rates["phi_to_unverified_patient"] == "0.75" and rates["survey_offered"] == "1.0"
     assert {rule for rule, rate in rates.items() if rate != "1.0"} == {"phi_to_unverified_patient"}
 
-    _, samples = await scrape(console)
+    _, samples = await scrape(operations_console)
     assert value(samples, "hcb_crisis_escalations_total", category="overdose_poisoning", language="en") == 1
     assert sum(count for (name, _), count in samples.items() if name == "hcb_phone_escalations_total") == 2
     assert value(samples, "hcb_resolution_without_phone_ratio") == 0.5
