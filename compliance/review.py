@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from compliance.phi import PhiDetector
-from compliance.rules import EpisodeFacts, ProtocolReview, Review, unplaced_replies
+from compliance.rules import EpisodeFacts, ProtocolReview, Review, survey_offers, unplaced_replies
 from compliance.store import ComplianceStore
 from handoff.coverage import CoverageHours
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON
@@ -21,6 +21,7 @@ from handoff.queue import LiveAgentQueue
 from handoff.redis_values import decoded, keys_after
 from handoff.settings import ComplianceTargets
 from handoff.transcripts import now_ms
+from languages import LanguageCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class ConversationReviewer:
         self.targets = targets
         self.coverage = coverage
         self.unplaced = unplaced_replies()
+        self.offers = survey_offers(LanguageCatalog.load())
         self._protocol: Optional[ProtocolReview] = None
         self._protocol_read_at = 0.0
 
@@ -83,7 +85,8 @@ class ConversationReviewer:
         facts = EpisodeFacts(
             conversation_id=conversation_id, episode=int(fields.get("episode", 0)),
             transcript_from=int(fields.get("transcript_from", 0)), transcript_to=0,
-            language=fields.get("language"), priority=fields.get("priority"), reason=opened.get(REASON),
+            language=fields.get("language"), patient_language=fields.get("patient_language"),
+            priority=fields.get("priority"), reason=opened.get(REASON),
             crisis_category=opened.get(CRISIS_CATEGORY), crisis_evidence=evidence,
             phone_follow_up=fields.get("phone_follow_up") == "1", enqueued_at_ms=number("enqueued_at"),
             claimed_at_ms=number("claimed_at"), verified_at_ms=number("verified_at"),
@@ -98,7 +101,7 @@ class ConversationReviewer:
         """The rules with a recent copy of the patient directory's identifiers."""
         if self._protocol is None or time.monotonic() - self._protocol_read_at > DIRECTORY_REFRESH_SECONDS:
             phi = await PhiDetector.with_directory(self.queue.redis, self.queue.keys, self.store.key_ring)
-            self._protocol = ProtocolReview(phi, self.targets, self.coverage, self.unplaced)
+            self._protocol = ProtocolReview(phi, self.targets, self.coverage, self.unplaced, self.offers)
             self._protocol_read_at = time.monotonic()
         return self._protocol
 

@@ -12,6 +12,7 @@ its severity. Pure functions of the episode's facts and transcript, so a replaye
 | ``after_hours_capture`` | escalated while its queue was closed (not a crisis) | not captured for callback |
 | ``after_hours_callback`` | captured after hours | no agent message by the promised time (+ grace) |
 | ``first_agent_response`` | claimed, not a crisis | no agent message within the target of the claim |
+| ``survey_offered`` | closed by an agent, not a crisis | no 1-5 survey offer in the patient's language at close |
 """
 
 from dataclasses import asdict, dataclass
@@ -25,6 +26,8 @@ from compliance.phi import PhiDetector
 from handoff.coverage import CoverageHours
 from handoff.models import TranscriptEntry, TranscriptRole
 from handoff.settings import ComplianceTargets
+from handoff.surveys import OFFER_NOTICE
+from languages import LanguageCatalog
 
 CRITICAL, MAJOR, MINOR = "critical", "major", "minor"
 RULES = {
@@ -37,6 +40,7 @@ RULES = {
     "after_hours_capture": MAJOR,
     "after_hours_callback": MAJOR,
     "first_agent_response": MINOR,
+    "survey_offered": MINOR,
 }
 CRISIS_RESOURCE_NUMBERS = ("988", "911")
 RESPONSES = Path(__file__).resolve().parent.parent / "domain" / "responses"
@@ -52,6 +56,8 @@ class EpisodeFacts:
     transcript_from: int
     transcript_to: int
     language: Optional[str] = None
+    patient_language: Optional[str] = None
+    """The language the patient writes in, when the queue's is another (``Conversation.spoken_language``)."""
     priority: Optional[str] = None
     reason: Optional[str] = None
     crisis_category: Optional[str] = None
@@ -96,13 +102,21 @@ def unplaced_replies(responses: Path = RESPONSES) -> frozenset[str]:
     return frozenset(text for text in texts if text)
 
 
+def survey_offers(catalog: LanguageCatalog) -> dict[str, str]:
+    """The close's 1-5 survey offer (``handoff.surveys``) by language, as ``LanguageCatalog.notice`` gives it; under
+    ``""``, the one a language without its own text gets."""
+    return {"": catalog.notice("", OFFER_NOTICE),
+            **{language.code: catalog.notice(language.code, OFFER_NOTICE) for language in catalog}}
+
+
 class ProtocolReview:
     def __init__(self, phi: PhiDetector, targets: ComplianceTargets, coverage: CoverageHours,
-                 unplaced: frozenset[str]) -> None:
+                 unplaced: frozenset[str], offers: dict[str, str]) -> None:
         self.phi = phi
         self.targets = targets
         self.coverage = coverage
         self.unplaced = unplaced
+        self.offers = offers
 
     def review(self, facts: EpisodeFacts, entries: list[TranscriptEntry]) -> Review:
         applied: list[str] = []
@@ -134,6 +148,7 @@ class ProtocolReview:
                 check("after_hours_callback", self._callback(facts, entries))
         if facts.claimed_at_ms is not None and not facts.crisis_category:
             check("first_agent_response", self._first_response(facts, entries, ""))
+            check("survey_offered", self._survey(facts, entries))
         return Review(tuple(applied), tuple(findings))
 
     @staticmethod
@@ -200,3 +215,19 @@ class ProtocolReview:
             return (f"captured after hours for a reply after {promised_at}; the agent first wrote {late:.0f} min "
                     "after the grace period", first.at_ms)
         return None
+
+    def _survey(self, facts: EpisodeFacts, entries: list[TranscriptEntry]) -> Optional[tuple[str, int]]:
+        """The close offered the survey, after the agent's last message, in the language the patient writes."""
+        language = facts.patient_language or facts.language or ""
+        expected = self.offers.get(language, self.offers[""])
+        agents = [entry.at_ms for entry in entries if entry.role == TranscriptRole.AGENT]
+        after = max(agents, default=facts.claimed_at_ms or 0)
+        closing = [entry.text for entry in entries if entry.role == TranscriptRole.BOT and entry.at_ms >= after]
+        if expected in closing:
+            return None
+        offered = {code for code, offer in self.offers.items() if code and offer in closing}
+        closed = facts.closed_at_ms or after
+        if offered:
+            return (f"the survey was offered in {', '.join(sorted(offered))}, not in the patient's language "
+                    f"({language})", closed)
+        return f"the episode was closed without offering the 1-5 survey in the patient's language ({language})", closed

@@ -44,6 +44,7 @@ class GateServices:
         self.access = settings.patients
         self.incident_response = settings.incidents
         self.retention_ms = settings.retention.ms
+        self.metrics_token = settings.metrics_token
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = CrisisScreen()
         self.coverage = settings.coverage()

@@ -40,7 +40,8 @@ from handoff import MAX_MESSAGE_BYTES, HandoffSettings
 from handoff.crypto import EnvelopeError
 from handoff.incidents import IncidentKind
 from handoff.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from handoff.metrics import exposition
+from handoff.metrics import REFUSAL_HEADERS as METRICS_REFUSAL_HEADERS
+from handoff.metrics import exposition, scrape_refusal
 from handoff.patient_sessions import PatientAccessError
 from handoff.spool import STORAGE_ERRORS
 from screening import CrisisFinding
@@ -185,8 +186,12 @@ class PatientChannel(GateServices, InputChannel):
             return await self._handle(request, admission, text, metadata, finding, on_new_message, prepare)
 
         @patient_webhook.route("/metrics", methods=["GET"])
-        async def metrics(_: Request) -> HTTPResponse:
-            """The operations figures every process reads from Redis (``handoff.metrics``)."""
+        async def metrics(request: Request) -> HTTPResponse:
+            """The operations figures every process reads from Redis (``handoff.metrics``), for the scraper with
+            the metrics token."""
+            refusal = scrape_refusal(request.headers.get("Authorization"), self.metrics_token)
+            if refusal is not None:
+                return error_json(401, refusal, METRICS_REFUSAL_HEADERS)
             return response.raw(await exposition(self.gate.events), content_type=METRICS_CONTENT_TYPE)
 
         @patient_webhook.websocket("/push")

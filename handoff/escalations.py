@@ -115,6 +115,15 @@ class Escalations(ConversationTranscripts):
 
         return await self.appending(self.keys.transcript(conversation_id), replay) != "REPLAYED"
 
+    async def replayed(self, once_id: str) -> Optional[tuple[ConversationState, int]]:
+        """What the replay of ``once_id`` did: the state it left the conversation in and its episode; None when it
+        was not replayed (or by a version that kept no outcome)."""
+        marker = await self.redis.get(self.keys.spool_replayed(once_id))
+        state, _, episode = text_of(marker).partition(":") if marker is not None else ("", "", "")
+        if not episode.isdigit() or state not in ConversationState.__members__:
+            return None
+        return ConversationState(state), int(episode)
+
     def _escalation(
         self,
         conversation_id: str,

@@ -2,12 +2,14 @@
 
 Each console process and each Rasa server (the patient channel's ``/webhooks/patient/metrics``) serves the
 same figures: they are read from Redis at every scrape, never kept in the process. Labels are the events'
-labels, codes from closed vocabularies (no conversation id, no text).
+labels, codes from closed vocabularies (no conversation id, no text). Only a scraper with the bearer token
+``METRICS_TOKEN`` reads them (:func:`scrape_refusal`); without a token set, nobody does.
 """
 
+import hmac
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Optional
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -31,6 +33,19 @@ from handoff.operations import (
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PREFIX = "hcb_"
+BEARER = "Bearer "
+REFUSAL_HEADERS = {"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"}
+
+
+def scrape_refusal(authorization: Optional[str], token: str) -> Optional[str]:
+    """Why a request with this ``Authorization`` header may not read ``/metrics`` (answered 401), or None when it
+    carries ``Bearer <token>``. With no token configured, every request is refused."""
+    if not token:
+        return "metrics are closed: set METRICS_TOKEN and give it to the scraper as its bearer token"
+    presented = authorization[len(BEARER):] if authorization and authorization.startswith(BEARER) else ""
+    if not hmac.compare_digest(presented.encode(), token.encode()):
+        return "send the metrics token: Authorization: Bearer <METRICS_TOKEN>"
+    return None
 
 
 @dataclass(frozen=True)

@@ -16,45 +16,61 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Optional
 
 from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing, KeyRingError
 from handoff.keys import KeySpace
 from handoff.operations import OperationsEvents
-from handoff.operations_summary import summarize
+from handoff.operations_summary import NOT_MEASURED, summarize
 from handoff.settings import HandoffSettings, SettingsError
 
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_OUT = Path(".data/reports")
+CSV_SECTIONS = {
+    "handoffs_by_reason": "handoffs_by_reason", "queue_wait": "queue_wait_mean_seconds", "containment": "containment",
+    "csat_distribution": "csat_answers", "crisis_first_response": "crisis_first_response_seconds",
+    "compliance_by_rule": "compliance_rate",
+}
+"""The CSV's section of each plot's series."""
 
 
 def report_csv(summary: dict[str, Any]) -> str:
-    """One table, ``section`` first: the seed metrics, the counts and every plot's series."""
+    """One table, ``section`` first: the seed metrics, the counts and every plot's series, each row with its DOMAIN.md
+    target; a plot without events in the period is one row, ``not measured``."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "name", "label", "value", "target", "status"])
     for metric in summary["seed_metrics"]:
-        status = "not measured" if metric["met"] is None else "on target" if metric["met"] else "off target"
         writer.writerow(["seed_metric", metric["key"], metric["shown"],
-                         "" if metric["value"] is None else round(metric["value"], 4), metric["target"], status])
+                         "" if metric["value"] is None else round(metric["value"], 4), metric["target"],
+                         _status(metric["met"])])
+    targets = summary["targets"]
     for name, count in summary["counts"].items():
-        writer.writerow(["count", name, "", count, "", ""])
-    for reason, count in summary["handoffs_by_reason"]:
-        writer.writerow(["handoffs_by_reason", reason, "", count, "", ""])
-    for language, points in summary["queue_wait"].items():
-        for at_ms, seconds in points:
-            writer.writerow(["queue_wait_mean_seconds", language, _day_or_hour(at_ms), round(seconds, 1), "", ""])
-    for at_ms, ratio in summary["containment"]:
-        writer.writerow(["containment", "", _day_or_hour(at_ms), round(ratio, 4), "35-50 %", ""])
-    for score, count in summary["csat_distribution"]:
-        writer.writerow(["csat_answers", score, "", count, "> 4.2 / 5", ""])
-    for at_ms, seconds in summary["crisis_first_response"]:
-        writer.writerow(["crisis_first_response_seconds", "", _day_or_hour(at_ms), round(seconds, 1), "< 60 s", ""])
-    for rule, rate, findings in summary["compliance_by_rule"]:
-        writer.writerow(["compliance_rate", rule, f"{findings} findings", round(rate, 4), "100 %", ""])
+        writer.writerow(["count", name, "", count, targets["counts"], ""])
+    series: dict[str, list[list[Any]]] = {
+        "handoffs_by_reason": [[reason, "", count] for reason, count in summary["handoffs_by_reason"]],
+        "queue_wait": [[language, _day_or_hour(at_ms), round(seconds, 1)]
+                       for language, points in summary["queue_wait"].items() for at_ms, seconds in points],
+        "containment": [["", _day_or_hour(at_ms), round(ratio, 4)] for at_ms, ratio in summary["containment"]],
+        "csat_distribution": [[score, "", count] for score, count in summary["csat_distribution"]
+                              if any(answers for _, answers in summary["csat_distribution"])],
+        "crisis_first_response": [["", _day_or_hour(at_ms), round(seconds, 1)]
+                                  for at_ms, seconds in summary["crisis_first_response"]],
+        "compliance_by_rule": [[rule, f"{findings} findings", round(rate, 4)]
+                               for rule, rate, findings in summary["compliance_by_rule"]],
+    }
+    for section, rows in series.items():
+        for name, label, value in rows:
+            writer.writerow([CSV_SECTIONS[section], name, label, value, targets[section], ""])
+        if not rows:
+            writer.writerow([CSV_SECTIONS[section], "", "", "", targets[section], NOT_MEASURED])
     return out.getvalue()
+
+
+def _status(met: Optional[bool]) -> str:
+    return NOT_MEASURED if met is None else "on target" if met else "off target"
 
 
 def report_html(summary: dict[str, Any], period: str) -> str:
@@ -110,11 +126,16 @@ async def _run(since: date, until: date, out_dir: Path) -> int:
         await redis.close()
     print(f"operations {since.isoformat()} to {until.isoformat()} (UTC)")
     for metric in summary["seed_metrics"]:
-        status = "not measured" if metric["met"] is None else "on target" if metric["met"] else "OFF TARGET"
+        status = _status(metric["met"]).replace("off target", "OFF TARGET")
         print(f"  {metric['name']:42} {metric['shown']:28} target {metric['target']:30} {status}")
-    print("  " + ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in summary["counts"].items()))
+    targets = summary["targets"]
+    print("  " + ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in summary["counts"].items())
+          + f" (target: {targets['counts']})")
+    compliance_target = targets["compliance_by_rule"]
     for rule, rate, findings in summary["compliance_by_rule"]:
-        print(f"  compliance {rule:28} {100 * rate:6.1f} % ({findings} findings)")
+        print(f"  compliance {rule:28} {100 * rate:6.1f} % ({findings} findings) target {compliance_target}")
+    if not summary["compliance_by_rule"]:
+        print(f"  compliance by rule: {NOT_MEASURED} (no transcript reviews); target {compliance_target}")
     print(f"wrote {html} and {table}")
     return 0
 

@@ -1,7 +1,8 @@
 """The seed metrics of a period (DOMAIN.md, "What operators measure"), computed from the operations events.
 
 The dashboard's JSON API and ``make report`` both use :func:`summarize`, so the page, the HTML report and the CSV
-show the same figures. A figure without events to compute it from is ``None`` ("not measured"), never 0.
+show the same figures, each with its DOMAIN.md target (:data:`FIGURE_TARGETS`). A figure without events to compute
+it from is ``None`` ("not measured"), never 0; a plot without events says "not measured" too.
 """
 
 import statistics
@@ -15,6 +16,7 @@ from handoff.operations import (
     CLAIM,
     COMPLIANCE_CHECK,
     CONVERSATION_STARTED,
+    CRISIS_ESCALATION,
     CRISIS_SCREEN_HIT,
     EPISODE_CLOSED,
     FIRST_AGENT_RESPONSE,
@@ -27,6 +29,18 @@ HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 FIRST_RESPONSE_TARGET_SECONDS = 60
 NOT_A_CRISIS = "not_a_crisis"
+NOT_MEASURED = "not measured"
+FIGURE_TARGETS = {
+    "counts": "none for a count: the seed metrics above hold the targets",
+    "queue_wait": "live agent first response < 60 s (the wait in the queue comes before it)",
+    "handoffs_by_reason": "none per reason; all handoffs together 50-65 % of conversations (bot containment 35-50 %)",
+    "containment": "35-50 %",
+    "csat_distribution": "mean > 4.2 / 5",
+    "crisis_first_response": "live agent < 60 s; crisis escalation accuracy > 98 %",
+    "compliance_by_rule": "100 % (HIPAA protocol compliance)",
+}
+"""Each figure of the dashboard and the report (besides the seed metrics, which carry their own) and the target
+DOMAIN.md ("What operators measure") sets for it."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +62,7 @@ def _ratio(part: float, whole: float) -> Optional[float]:
 
 
 def _percent(value: Optional[float]) -> str:
-    return "not measured" if value is None else f"{100 * value:.1f} %"
+    return NOT_MEASURED if value is None else f"{100 * value:.1f} %"
 
 
 def _p90(values: list[float]) -> Optional[float]:
@@ -79,13 +93,13 @@ def seed_metrics(events: list[OperationsEvent]) -> list[SeedMetric]:
                       len(crisis_closed))
     return [
         SeedMetric("first_response", "First agent response (90th percentile)", p90,
-                   "not measured" if p90 is None else f"{p90:.0f} s ({_percent(within)} within 60 s)",
+                   NOT_MEASURED if p90 is None else f"{p90:.0f} s ({_percent(within)} within 60 s)",
                    "bot immediate; agent < 60 s", None if p90 is None else p90 <= FIRST_RESPONSE_TARGET_SECONDS),
         SeedMetric("resolution_without_phone", "Resolved without phone escalation", without_phone,
                    _percent(without_phone), "> 75 %", None if without_phone is None else without_phone > 0.75),
-        SeedMetric("csat", "Post-chat CSAT", csat, "not measured" if csat is None else f"{csat:.2f} / 5",
+        SeedMetric("csat", "Post-chat CSAT", csat, NOT_MEASURED if csat is None else f"{csat:.2f} / 5",
                    "> 4.2 / 5", None if csat is None else csat > 4.2,
-                   "" if scores else "the post-chat survey records no answers yet"),
+                   "" if scores else "no post-chat survey answers in this period"),
         SeedMetric("containment", "Bot containment", containment, _percent(containment), "35-50 %",
                    None if containment is None else 0.35 <= containment <= 0.50),
         SeedMetric("compliance", "HIPAA protocol compliance", compliance, _percent(compliance), "100 %",
@@ -93,7 +107,7 @@ def seed_metrics(events: list[OperationsEvent]) -> list[SeedMetric]:
         SeedMetric("escalation_accuracy", "Crisis escalation accuracy", accuracy, _percent(accuracy), "> 98 %",
                    None if accuracy is None else accuracy > 0.98,
                    "closed crises not dispositioned not_a_crisis; recall: python -m screening.evaluate"),
-        SeedMetric("phone_volume_reduction", "Routine phone-volume reduction", None, "not measured", "15-30 %", None,
+        SeedMetric("phone_volume_reduction", "Routine phone-volume reduction", None, NOT_MEASURED, "15-30 %", None,
                    "needs the phone system's call counts"),
     ]
 
@@ -139,9 +153,11 @@ def summarize(events: list[OperationsEvent], since_ms: int, until_ms: int) -> di
         "until_ms": until_ms,
         "bucket_ms": bucket_ms,
         "seed_metrics": [metric.to_json() for metric in seed_metrics(events)],
+        "targets": FIGURE_TARGETS,
         "counts": {
             "conversations": counts[CONVERSATION_STARTED], "bot_turns": counts[BOT_TURN],
-            "handoffs": counts[HANDOFF], "episodes_closed": counts[EPISODE_CLOSED], "phone_escalations": phone,
+            "handoffs": counts[HANDOFF], "crisis_escalations": counts[CRISIS_ESCALATION],
+            "episodes_closed": counts[EPISODE_CLOSED], "phone_escalations": phone,
             "after_hours_captures": counts[AFTER_HOURS_CAPTURE], "crisis_screen_rule_hits": screen["rules"],
             "crisis_screen_classifier_hits": screen["classifier"], "csat_answers": counts[SURVEY_ANSWER],
         },

@@ -123,14 +123,22 @@ REPLAY_SCRIPT = (
     """
 if redis.call('EXISTS', KEYS[9]) == 1 then return {'REPLAYED', 0} end
 if redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[15]) then return {'moved', 0} end
-redis.call('SET', KEYS[9], '1', 'PX', ARGV[14])
 for index = 16, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
+local function enqueue()
 """
     + ENQUEUE_SCRIPT
+    + """
+end
+local result = enqueue()
+redis.call('SET', KEYS[9], result[1] .. ':' .. redis.call('HGET', KEYS[1], 'episode'), 'PX', ARGV[14])
+return result
+"""
 )
 """An escalation stored once: a marker key (set for good measure with a long expiry) makes a
 second replay of the same spooled crisis a no-op, and the transcript entries go in with it, sealed for the
-positions from ``ARGV[15]`` on."""
+positions from ``ARGV[15]`` on. The marker keeps what the enqueue did, ``<state>:<episode>``, so that the crisis
+is counted in the operations events (``CrisisReplayer``) even by a replay after one stopped between Redis and
+counting it."""
 
 AUDIT_FUNCTION = """
 local function audit(stream, entry, key, mac)

@@ -19,6 +19,8 @@ DEFAULT_AUDIT_ARCHIVE = Path(".data/audit-archive")
 DEFAULT_CANNED_REPLIES = Path("canned_replies")
 """The console's canned replies: one YAML file per language (``handoff.canned_replies``)."""
 DAY_MS = 86_400_000
+MIN_METRICS_TOKEN_CHARACTERS = 32
+"""A ``METRICS_TOKEN`` shorter than this is a password someone chose, not a generated secret."""
 MAX_RETENTION_DAYS = 36_525
 """A hundred years: longer is a typo, and Redis expiry times must stay in range."""
 
@@ -242,14 +244,16 @@ class HandoffSettings:
     incidents: IncidentResponse = IncidentResponse()
     compliance: ComplianceTargets = ComplianceTargets()
     canned_replies: Path = DEFAULT_CANNED_REPLIES
+    metrics_token: str = ""
+    """The bearer token ``/metrics`` asks of its scraper (console and patient channel); unset, nobody may read it."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "HandoffSettings":
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
         ``HANDOFF_AUDIT_ARCHIVE``, ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``HANDOFF_CANNED_REPLIES``,
-        ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*``, ``INCIDENT_*`` and ``COMPLIANCE_*``
-        limits."""
+        ``METRICS_TOKEN``, ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*``, ``INCIDENT_*``
+        and ``COMPLIANCE_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -262,6 +266,12 @@ class HandoffSettings:
             check_redis_url(redis_url)
         except RedisUrlError as error:
             raise SettingsError(str(error)) from error
+        metrics_token = environ.get("METRICS_TOKEN", "")
+        if metrics_token and (len(metrics_token) < MIN_METRICS_TOKEN_CHARACTERS or " " in metrics_token
+                              or not metrics_token.isprintable()):
+            raise SettingsError(
+                f"METRICS_TOKEN must be a generated secret of at least {MIN_METRICS_TOKEN_CHARACTERS} characters "
+                "without spaces, such as python3 -c 'import secrets; print(secrets.token_urlsafe(32))' prints")
         return cls(
             redis_url=redis_url,
             data_keys=data_keys,
@@ -280,6 +290,7 @@ class HandoffSettings:
             incidents=IncidentResponse.from_env(environ),
             compliance=ComplianceTargets.from_env(environ),
             canned_replies=Path(environ.get("HANDOFF_CANNED_REPLIES") or DEFAULT_CANNED_REPLIES),
+            metrics_token=metrics_token,
         )
 
     def key_ring(self) -> KeyRing:

@@ -30,8 +30,10 @@ is never lost to an outage):
   (crisis priority, then first come: the head of the queue) and sets a marker
   key for the entry. Replaying an entry again (two processes sharing the spool,
   or a replay stopped between Redis and the ``done`` line) finds the marker and
-  changes nothing. Then ``done`` lines are appended and the file is compacted:
-  rewritten without finished entries to a temporary file, fsync'd, renamed over.
+  changes nothing. Either way the crisis is counted in the operations events
+  (``handoff.operations``), once: the marker says what the replay did. Then
+  ``done`` lines are appended and the file is compacted: rewritten without
+  finished entries to a temporary file, fsync'd, renamed over.
 * Concurrency: appends and compactions hold an exclusive ``flock`` on
   ``<spool>.lock``, reads a shared one; so do other processes on this machine.
 """
@@ -53,7 +55,8 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.crypto import EnvelopeError, KeyRing
-from handoff.models import CrisisFlag, Skill, TranscriptEntry, TranscriptRole
+from handoff.models import CrisisFlag, EnqueueResult, Priority, Skill, TranscriptEntry, TranscriptRole
+from handoff.operations import OperationsEvents
 from handoff.queue import LiveAgentQueue
 
 logger = logging.getLogger(__name__)
@@ -261,6 +264,7 @@ class CrisisReplayer:
         self.queue = queue
         self.fallback_for = fallback_for or (lambda _language, _skill: None)
         self.interval_seconds = interval_seconds
+        self.events = OperationsEvents(queue.redis, queue.keys, queue.seals.key_ring)
         self._replaying = asyncio.Lock()
         self._wake = asyncio.Event()
 
@@ -344,7 +348,19 @@ class CrisisReplayer:
             "crisis.replayed conversation=%s category=%s entry=%s stored=%s",
             self.queue.pseudonym(crisis.conversation_id), crisis.category, crisis.entry_id, stored,
         )
+        await self._count(crisis)
         return stored
+
+    async def _count(self, crisis: SpooledCrisis) -> None:
+        """The replayed crisis in the operations events, as the gate counts one it escalates: a crisis escalation,
+        and a handoff when it queued the conversation. Also when another replay stored it (it may have stopped
+        before counting); the events' once-per-episode markers keep each count to one."""
+        replayed = await self.queue.replayed(crisis.entry_id)
+        if replayed is None:
+            return
+        state, episode = replayed
+        result = EnqueueResult(state, crisis.language, Priority.CRISIS, crisis.reason, 0, episode)
+        await self.events.escalated(crisis.conversation_id, result, crisis.reason, crisis.language, crisis.category)
 
 
 def _context(namespace: str, entry_id: str) -> str:

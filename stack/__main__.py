@@ -9,7 +9,7 @@ from types import FrameType
 from typing import Optional
 
 from handoff.settings import positive_int
-from stack.local import DATA_DIR, local_agents_file, local_key_rings
+from stack.local import DATA_DIR, local_agents_file, local_key_rings, local_metrics_token
 from stack.services import Stack, StackConfig
 
 
@@ -26,6 +26,7 @@ def main() -> None:
             tls_certificate=Path(os.environ["HANDOFF_TLS_CERT"]) if os.environ.get("HANDOFF_TLS_CERT") else None,
             tls_key=Path(os.environ["HANDOFF_TLS_KEY"]) if os.environ.get("HANDOFF_TLS_KEY") else None,
             rasa_workers=positive_int(os.environ, "SANIC_WORKERS", 1),
+            metrics_token=local_metrics_token(),
         )
     )
 
@@ -42,6 +43,9 @@ def main() -> None:
     print(f"Patient REST hook:  {stack.patient_webhook_url}")
     print(f"Agent console:      {stack.console_url}")
     print(f"Rasa workers:       {stack.config.rasa_workers} (SANIC_WORKERS)")
+    kept = "" if os.environ.get("METRICS_TOKEN") else " (stored in .data/metrics-token)"
+    print(f"Metrics:            {stack.console_url}metrics, {stack.patient_webhook_url.rsplit('/', 1)[0]}/metrics")
+    print(f"  Prometheus: authorization: {{credentials: <METRICS_TOKEN>}}{kept}")
     if password:
         print(f"  demo agent login: demo / {password}  (stored in .data/demo-agent-password)")
     print(f"Logs:               {stack.log_dir}/\nPress Ctrl-C to stop.", flush=True)

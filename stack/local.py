@@ -59,3 +59,8 @@ def local_key_rings() -> tuple[str, str]:
         DATA_DIR / "audit-keys", generate_key_ring_spec("a1")
     )
     return data_keys, audit_keys
+
+
+def local_metrics_token() -> str:
+    """``METRICS_TOKEN``, else one kept under .data/: the bearer token a Prometheus scrape of ``/metrics`` sends."""
+    return os.environ.get("METRICS_TOKEN") or local_secret(DATA_DIR / "metrics-token", secrets.token_urlsafe(32))

@@ -58,6 +58,9 @@ class StackConfig:
     """With both set, the Rasa server (patient channel) and the console serve HTTPS and WSS only."""
     rasa_workers: int = 1
     """Sanic workers of each Rasa server (``SANIC_WORKERS``): they share one port, and Redis holds every state."""
+    metrics_token: str = ""
+    """The bearer token the console's and the patient channel's ``/metrics`` ask of a scraper (``METRICS_TOKEN``);
+    empty: neither serves its figures to anyone."""
 
 
 class Stack:
@@ -154,6 +157,7 @@ class Stack:
             TF_CPP_MIN_LOG_LEVEL="2",
             SANIC_REGISTER="False",
             SANIC_WORKERS=str(self.config.rasa_workers),
+            **({"METRICS_TOKEN": self.config.metrics_token} if self.config.metrics_token else {}),
             **tls,
             **self.config.extra_environment,
         )

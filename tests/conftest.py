@@ -31,6 +31,8 @@ EXPIRED_TRAINING = date.today() - timedelta(days=400)
 AUDIT_KEYS = generate_key_ring_spec("a1")
 PORTAL_SECRET = "portal-shared-secret-for-tests"
 PLATFORM_SECRET = "platform-relay-secret-for-tests"
+METRICS_TOKEN = "metrics-scraper-token-for-tests-0123456789"
+METRICS_AUTHORIZATION = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 STACK_ENVIRONMENT = {
     "SANIC_PROXIES_COUNT": "1",
     "PATIENT_PORTAL_IDENTITY_SECRET": PORTAL_SECRET,
@@ -173,6 +175,7 @@ def stack_config(
         coverage_file=coverage_file,
         extra_environment=STACK_ENVIRONMENT,
         credentials_file=credentials,
+        metrics_token=METRICS_TOKEN,
     )
 
 

@@ -96,10 +96,11 @@ def create_console_app(
     compliance: Optional[ComplianceTargets] = None,
     coverage: Optional[CoverageHours] = None,
     canned_replies: Path = DEFAULT_CANNED_REPLIES,
+    metrics_token: str = "",
 ) -> web.Application:
     """The console on the given stores; ``sessions`` carries the agent directory and the console's settings,
     ``catalog`` the patient notices (default: ``languages/*.yml``), ``compliance`` and ``coverage`` what the
-    transcript review holds conversations to."""
+    transcript review holds conversations to, ``metrics_token`` the bearer token of ``/metrics`` (none: closed)."""
     notices = catalog or LanguageCatalog.load()
     app = web.Application(middlewares=[handoff_errors], client_max_size=MAX_REQUEST_BYTES)
     app[QUEUE_KEY] = queue
@@ -148,7 +149,7 @@ def create_console_app(
     app.router.add_get("/api/escalations", list_escalations)
     app.router.add_get("/api/incidents", list_incidents)
     app.router.add_post("/api/incidents/{incident_id}/acknowledge", acknowledge_incident)
-    add_operations(app, compliance or ComplianceTargets(), coverage)
+    add_operations(app, compliance or ComplianceTargets(), coverage, metrics_token)
     return app
 
 
@@ -171,6 +172,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         compliance=settings.compliance,
         coverage=settings.coverage(),
         canned_replies=settings.canned_replies,
+        metrics_token=settings.metrics_token,
     )
 
     async def start_sealing(app: web.Application) -> None:

@@ -2,9 +2,10 @@
 ``/api/dashboard``), the transcript review's findings, and the hooks the conversation API calls (claim, reply,
 close) to measure and review.
 
-``/metrics`` serves aggregate figures only (codes and counts, no conversation and no text) and asks for no
-sign-in, as Prometheus scrapes it; keep it on the internal network. The dashboard's figures are aggregates too,
-but only supervisors see them; findings carry evidence (PHI, sealed at rest): reading them is audited.
+``/metrics`` serves aggregate figures only (codes and counts, no conversation and no text), to a scraper with the
+bearer token ``METRICS_TOKEN`` (``handoff.metrics.scrape_refusal``); no agent session opens it. The dashboard's
+figures are aggregates too, but only supervisors see them; findings carry evidence (PHI, sealed at rest): reading
+them is audited.
 """
 
 import time
@@ -19,7 +20,7 @@ from handoff.console.api import AUDIT_KEY, QUEUE_KEY, error_response
 from handoff.console.auth import permitted_agent
 from handoff.console.page import STATIC_DIR
 from handoff.coverage import CoverageHours
-from handoff.metrics import CONTENT_TYPE, exposition
+from handoff.metrics import CONTENT_TYPE, REFUSAL_HEADERS, exposition, scrape_refusal
 from handoff.operations import OperationsEvents
 from handoff.operations_summary import DAY_MS, summarize
 from handoff.permissions import Action
@@ -27,13 +28,17 @@ from handoff.settings import ComplianceTargets
 
 OPERATIONS_KEY = web.AppKey("operations", OperationsEvents)
 REVIEWER_KEY = web.AppKey("compliance-reviewer", ConversationReviewer)
+METRICS_TOKEN_KEY = web.AppKey("metrics-token", str)
 PERIODS = {"today": 0, "7d": 7, "30d": 30}
 PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'"
 
 
-def add_operations(app: web.Application, targets: ComplianceTargets, coverage: Optional[CoverageHours]) -> None:
-    """The operations stores on the console's Redis, and their routes."""
+def add_operations(app: web.Application, targets: ComplianceTargets, coverage: Optional[CoverageHours],
+                   metrics_token: str) -> None:
+    """The operations stores on the console's Redis, and their routes; ``metrics_token``: what ``/metrics`` asks of
+    its scraper (empty: nobody may read it)."""
     queue = app[QUEUE_KEY]
+    app[METRICS_TOKEN_KEY] = metrics_token
     app[OPERATIONS_KEY] = OperationsEvents(queue.redis, queue.keys, queue.seals.key_ring)
     store = ComplianceStore(queue.redis, queue.keys, queue.seals.key_ring)
     app[REVIEWER_KEY] = ConversationReviewer(queue, store, app[OPERATIONS_KEY], targets,
@@ -56,6 +61,9 @@ def reviewer_of(request: web.Request) -> ConversationReviewer:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    refusal = scrape_refusal(request.headers.get("Authorization"), request.app[METRICS_TOKEN_KEY])
+    if refusal is not None:
+        return web.json_response({"error": refusal}, status=401, headers=REFUSAL_HEADERS)
     body = await exposition(request.app[OPERATIONS_KEY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 

@@ -1,6 +1,7 @@
 // A small SVG chart drawer for the operations dashboard and report: line charts over time and bar charts.
 // No dependency, no network: Charts.line(element, options) and Charts.bars(element, options) replace the
 // element's content with an <svg>. Values are numbers; labels are text (set with textContent, never as HTML).
+// options.targets: [{value, label}] draws each target as a dashed line across the plot.
 (function () {
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";
@@ -38,22 +39,38 @@
     }
   }
 
-  function empty(svg, message) {
-    svg.appendChild(node("text", {x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", "font-size": 13,
-      fill: "#57606a", class: "chart-empty"}, message || "no data in this period"));
+  function targetLines(svg, targets, yMax) {
+    const plotHeight = HEIGHT - TOP - BOTTOM;
+    for (const target of targets || []) {
+      const y = TOP + plotHeight - (Math.min(target.value, yMax) * plotHeight) / yMax;
+      svg.appendChild(node("line", {x1: LEFT, x2: WIDTH - RIGHT, y1: y, y2: y, stroke: "#24292f", "stroke-width": 1.5,
+        "stroke-dasharray": "6 4", class: "target"}));
+      svg.appendChild(node("text", {x: WIDTH - RIGHT - 4, y: y - 4, "text-anchor": "end", "font-size": 11,
+        fill: "#24292f", class: "target-label"}, target.label));
+    }
   }
 
-  // options: {title, series: [{name, points: [[x, y], ...]}], xFormat(x), yFormat(y), yMax}
+  function highest(values, options) {
+    return options.yMax || niceMax(Math.max(...values, ...(options.targets || []).map((target) => target.value)));
+  }
+
+  function empty(svg, message) {
+    svg.appendChild(node("text", {x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", "font-size": 13,
+      fill: "#57606a", class: "chart-empty"}, message || "not measured: no events in this period"));
+  }
+
+  // options: {title, series: [{name, points: [[x, y], ...]}], xFormat(x), yFormat(y), yMax, targets, empty}
   function line(element, options) {
     const svg = frame(element, options.title);
     const points = options.series.flatMap((series) => series.points);
     if (!points.length) return empty(svg, options.empty);
     const xs = points.map((point) => point[0]);
     const xMin = Math.min(...xs), xMax = Math.max(...xs);
-    const yMax = options.yMax || niceMax(Math.max(...points.map((point) => point[1])));
+    const yMax = highest(points.map((point) => point[1]), options);
     const yFormat = options.yFormat || String;
     const xFormat = options.xFormat || String;
     yAxis(svg, yMax, yFormat);
+    targetLines(svg, options.targets, yMax);
     const plotWidth = WIDTH - LEFT - RIGHT, plotHeight = HEIGHT - TOP - BOTTOM;
     const x = (value) => LEFT + (xMax === xMin ? plotWidth / 2 : ((value - xMin) * plotWidth) / (xMax - xMin));
     const y = (value) => TOP + plotHeight - (Math.min(value, yMax) * plotHeight) / yMax;
@@ -75,11 +92,11 @@
     });
   }
 
-  // options: {title, bars: [[label, value], ...], yFormat(y), yMax}
+  // options: {title, bars: [[label, value], ...], yFormat(y), yMax, targets, empty}
   function bars(element, options) {
     const svg = frame(element, options.title);
     if (!options.bars.length || options.bars.every((bar) => !bar[1])) return empty(svg, options.empty);
-    const yMax = options.yMax || niceMax(Math.max(...options.bars.map((bar) => bar[1])));
+    const yMax = highest(options.bars.map((bar) => bar[1]), options);
     const yFormat = options.yFormat || String;
     yAxis(svg, yMax, yFormat);
     const plotWidth = WIDTH - LEFT - RIGHT, plotHeight = HEIGHT - TOP - BOTTOM;
@@ -94,6 +111,7 @@
       svg.appendChild(node("text", {x: LEFT + index * slot + slot / 2, y: HEIGHT - BOTTOM + 16, "text-anchor": "middle",
         "font-size": 10, fill: "#24292f", class: "bar-label"}, shown));
     });
+    targetLines(svg, options.targets, yMax);
   }
 
   window.Charts = {line, bars};

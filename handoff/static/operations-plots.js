@@ -13,9 +13,13 @@
     row.appendChild(td);
   }
 
-  const FIGURES = [["queue-wait", "Queue wait by language"], ["handoffs-by-reason", "Handoffs by reason"],
-    ["containment", "Bot containment"], ["csat", "CSAT distribution"],
-    ["crisis-response", "Crisis: time to first agent response"], ["compliance", "Compliance rate by rule"]];
+  // [data-plot name, summary key (its target: summary.targets[key]), caption]
+  const FIGURES = [["queue-wait", "queue_wait", "Queue wait by language"],
+    ["handoffs-by-reason", "handoffs_by_reason", "Handoffs by reason"], ["containment", "containment", "Bot containment"],
+    ["csat", "csat_distribution", "CSAT distribution"],
+    ["crisis-response", "crisis_first_response", "Crisis: time to first agent response"],
+    ["compliance", "compliance_by_rule", "Compliance rate by rule"]];
+  const TARGET = "Target (DOMAIN.md): ";
 
   function element(name, attributes, children) {
     const made = document.createElement(name);
@@ -24,21 +28,26 @@
     return made;
   }
 
-  // The seed metrics table, the counts and one figure per plot, once, in the root's data-plot="layout".
-  function layout(root) {
+  // The seed metrics table, the counts and one figure per plot, each with its DOMAIN.md target, once, in the root's
+  // data-plot="layout".
+  function layout(root, targets) {
     const place = root.querySelector('[data-plot="layout"]');
     if (place.childElementCount) return;
-    const head = element("tr", {}, ["Metric", "Value", "Target", "Status", "Note"].map((title) => element("th", {}, [title])));
+    const head = element("tr", {}, ["Metric", "Value", "Target (DOMAIN.md)", "Status", "Note"].map((title) => element("th", {}, [title])));
     place.append(
       element("h2", {}, ["Seed metrics against targets"]),
       element("table", {}, [element("thead", {}, [head]), element("tbody", {"data-plot": "seed-metrics"})]),
+      element("h2", {}, ["Counts in this period"]),
+      element("p", {class: "target", "data-target": "counts"}, [TARGET + targets.counts]),
       element("ul", {class: "counts", "data-plot": "counts"}),
-      element("div", {class: "plots"}, FIGURES.map(([name, title]) =>
-        element("figure", {}, [element("figcaption", {}, [title]), element("div", {"data-plot": name})]))));
+      element("div", {class: "plots"}, FIGURES.map(([name, key, title]) =>
+        element("figure", {"data-figure": name}, [element("figcaption", {}, [title]),
+          element("p", {class: "target", "data-target": key}, [TARGET + targets[key]]),
+          element("div", {"data-plot": name})]))));
   }
 
   function draw(summary, root) {
-    layout(root);
+    layout(root, summary.targets);
     const find = (name) => root.querySelector(`[data-plot="${name}"]`);
     const day = summary.bucket_ms >= 86400000;
     const when = (ms) => {
@@ -66,25 +75,30 @@
       item.textContent = `${name.replaceAll("_", " ")}: ${value}`;
       counts.appendChild(item);
     }
+    const notMeasured = (what) => `not measured: no ${what} in this period`;
     Charts.line(find("queue-wait"), {
-      title: "Queue wait by language (mean)", yFormat: seconds, xFormat: when,
+      title: "Queue wait by language (mean)", yFormat: seconds, xFormat: when, empty: notMeasured("claims"),
+      targets: [{value: 60, label: "60 s"}],
       series: Object.entries(summary.queue_wait).map(([language, points]) => ({name: language, points})),
     });
-    Charts.bars(find("handoffs-by-reason"), {title: "Handoffs by reason", bars: summary.handoffs_by_reason});
+    Charts.bars(find("handoffs-by-reason"), {title: "Handoffs by reason", bars: summary.handoffs_by_reason,
+      empty: notMeasured("handoffs")});
     Charts.line(find("containment"), {
-      title: "Bot containment", yMax: 1, yFormat: percent, xFormat: when,
+      title: "Bot containment", yMax: 1, yFormat: percent, xFormat: when, empty: notMeasured("conversations"),
+      targets: [{value: 0.35, label: "35 %"}, {value: 0.5, label: "50 %"}],
       series: [{name: "contained", points: summary.containment}],
     });
     Charts.bars(find("csat"), {
-      title: "CSAT answers by score", bars: summary.csat_distribution,
-      empty: "no survey answers yet (CSAT not measured)",
+      title: "CSAT answers by score", bars: summary.csat_distribution, empty: notMeasured("survey answers"),
     });
     Charts.line(find("crisis-response"), {
       title: "Crisis: time to first agent response", yFormat: seconds, xFormat: when,
+      empty: notMeasured("agent answers to a crisis"), targets: [{value: 60, label: "60 s"}],
       series: [{name: "crisis", points: summary.crisis_first_response}],
     });
     Charts.bars(find("compliance"), {
-      title: "Compliance rate by rule", yMax: 1, yFormat: percent,
+      title: "Compliance rate by rule", yMax: 1, yFormat: percent, empty: notMeasured("transcript reviews"),
+      targets: [{value: 1, label: "100 %"}],
       bars: summary.compliance_by_rule.map(([rule, rate]) => [rule, rate]),
     });
   }

@@ -6,6 +6,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from stack.services import Stack
+from tests.conftest import METRICS_AUTHORIZATION, METRICS_TOKEN
 from tests.e2e.patient_client import Patient, handoff_of
 from tests.e2e.training_messages import training_message
 
@@ -15,7 +16,7 @@ AFTER_HOURS_WORDS = "Olá, preciso falar com alguém sobre a minha receita, por 
 
 async def scrape(http: aiohttp.ClientSession, url: str) -> tuple[str, dict[tuple[str, frozenset[tuple[str, str]]],
                                                                            float]]:
-    async with http.get(url) as response:
+    async with http.get(url, headers=METRICS_AUTHORIZATION) as response:
         assert response.status == 200
         text = await response.text()
     return text, {(sample.name, frozenset(sample.labels.items())): sample.value
@@ -27,6 +28,11 @@ async def test_patient_conversations_move_both_metrics_endpoints_alike(
 ) -> None:
     patient_metrics = stack.patient_webhook_url.rsplit("/", 1)[0] + "/metrics"
     console_metrics = stack.console_url.rstrip("/") + "/metrics"
+    for url in (patient_metrics, console_metrics):
+        for headers in ({}, {"Authorization": f"Bearer {METRICS_TOKEN[:-1]}"}, {"Authorization": METRICS_TOKEN}):
+            async with http.get(url, headers=headers) as refused:
+                assert refused.status == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer"), url
+                assert "hcb_" not in await refused.text()
     _, before = await scrape(http, patient_metrics)
 
     asks = Patient(http, stack)

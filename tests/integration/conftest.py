@@ -1,10 +1,16 @@
 """Fixtures of the integration tests: the handoff library's stores on the test's own key space."""
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue
 from handoff.incidents import IncidentLog
+from tests.integration.test_operations_metrics import console_on
 
 
 @pytest.fixture
@@ -20,3 +26,12 @@ def audit(redis: Redis, keys: KeySpace, audit_keys: KeyRing) -> AuditLog:
 @pytest.fixture
 def incidents(redis: Redis, keys: KeySpace, queue: LiveAgentQueue, audit: AuditLog) -> IncidentLog:
     return IncidentLog(redis, keys, queue.pseudonym, audit)
+
+
+@pytest_asyncio.fixture
+async def operations_console(redis: Redis, key_ring: KeyRing, keys: KeySpace, audit_keys: KeyRing,
+                             agents_file: Path) -> AsyncIterator[TestClient]:
+    """The console app on the test's stores, its ``/metrics`` open to ``METRICS_TOKEN``."""
+    client = await console_on(redis, key_ring, keys, audit_keys, agents_file)
+    yield client
+    await client.close()

@@ -13,6 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from handoff import ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.crypto import generate_key_ring_spec
 from handoff.models import CrisisFlag
+from handoff.operations import CRISIS_ESCALATION, HANDOFF, OperationsEvents
 from handoff.spool import CrisisReplayer, CrisisSpool, SpooledCrisis
 from stack.redis_server import RedisServer
 from stack.services import free_port
@@ -37,6 +38,17 @@ def crisis(conversation_id: str, at_ms: int = 0, text: str = MESSAGE) -> Spooled
 @pytest.fixture
 def spool(tmp_path: Path, key_ring: KeyRing, keys: KeySpace) -> CrisisSpool:
     return CrisisSpool(tmp_path / "spool" / "crisis-spool.jsonl", key_ring, keys.namespace)
+
+
+async def counted(queue: LiveAgentQueue) -> dict[str, int]:
+    """Crisis escalations and handoffs in the operations events, by conversation-free labels."""
+    events = await OperationsEvents(queue.redis, queue.keys, queue.seals.key_ring).events(0)
+    tally: dict[str, int] = {}
+    for event in events:
+        if event.kind in (CRISIS_ESCALATION, HANDOFF):
+            name = f"{event.kind} {event.labels.get('category') or event.labels.get('priority')}"
+            tally[name] = tally.get(name, 0) + 1
+    return tally
 
 
 @pytest.fixture
@@ -103,6 +115,7 @@ async def test_replay_puts_the_crisis_at_the_head_once_and_empties_the_spool(
     ]
     assert spool.pending() == [] and not spool.has_entries()
     assert await CrisisReplayer(spool, queue).replay_pending() == 0
+    assert await counted(queue) == {"crisis_escalation overdose_poisoning": 1, "handoff crisis": 1}
 
 
 async def test_two_processes_replaying_one_spool_store_each_crisis_once(
@@ -121,6 +134,8 @@ async def test_two_processes_replaying_one_spool_store_each_crisis_once(
         for client in clients:
             await client.close()
     assert sum(stored) == 5
+    assert await counted(LiveAgentQueue(redis, key_ring, keys)) == {"crisis_escalation overdose_poisoning": 5,
+                                                                    "handoff crisis": 5}
     queue = LiveAgentQueue(redis, key_ring, keys)
     assert [c.conversation_id for c in await queue.waiting(["en"])] == [f"p-{index}" for index in range(5)]
     for index in range(5):
@@ -144,11 +159,31 @@ async def test_a_replay_interrupted_after_redis_stored_it_does_not_store_it_agai
         pending.at_ms,
     )
     assert stored is True
-    assert spool.pending() == [pending], "the process died before writing 'done'"
+    assert spool.pending() == [pending], "the process died before writing 'done' and before counting it"
+    assert await counted(queue) == {}
     assert await CrisisReplayer(spool, queue).replay_pending() == 0
+    assert await counted(queue) == {"crisis_escalation overdose_poisoning": 1, "handoff crisis": 1}
     assert len(await queue.transcript("p-interrupted")) == 3
     assert [c.conversation_id for c in await queue.waiting(["en"])] == ["p-interrupted"]
     assert spool.pending() == []
+
+
+async def test_a_crisis_spooled_twice_and_replayed_twice_counts_once_and_one_with_an_agent_is_no_handoff(
+    spool: CrisisSpool, queue: LiveAgentQueue
+) -> None:
+    first = crisis("p-twice")
+    spool.append(first)
+    again = spool.append(dataclasses.replace(first, text="I took all my pills, hurry"))
+    assert await CrisisReplayer(spool, queue).replay_pending() == 2, "two entries: two messages in the transcript"
+    spool.append(dataclasses.replace(first, entry_id=again))
+    assert await CrisisReplayer(spool, queue).replay_pending() == 0, "the same entry again stores nothing"
+    assert await counted(queue) == {"crisis_escalation overdose_poisoning": 1, "handoff crisis": 1}, "one episode"
+
+    await queue.enqueue_escalation("p-with-agent", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.claim("p-with-agent", "amy", ["en"])
+    spool.append(crisis("p-with-agent"))
+    assert await CrisisReplayer(spool, queue).replay_pending() == 1
+    assert await counted(queue) == {"crisis_escalation overdose_poisoning": 2, "handoff crisis": 1}
 
 
 async def test_replay_with_redis_down_keeps_the_entry(spool: CrisisSpool, key_ring: KeyRing, keys: KeySpace) -> None:

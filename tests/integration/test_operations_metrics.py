@@ -16,7 +16,7 @@ from handoff.console import create_console_app
 from handoff.models import CrisisFlag, TranscriptRole
 from handoff.operations import OperationsEvents
 from handoff.settings import AgentAccess
-from tests.conftest import AGENT_PASSWORDS
+from tests.conftest import AGENT_PASSWORDS, METRICS_AUTHORIZATION, METRICS_TOKEN
 from tests.redis_contents import every_stored_value
 
 PATIENT = "sms:15550107788"
@@ -26,12 +26,12 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 async def console_on(redis: Redis, key_ring: KeyRing, keys: KeySpace, audit_keys: KeyRing,
-                     agents_file: Path) -> TestClient:
+                     agents_file: Path, metrics_token: str = METRICS_TOKEN) -> TestClient:
     access = AgentAccess()
     app = create_console_app(
         LiveAgentQueue(redis, key_ring, keys),
         AgentSessions(redis, keys, AgentDirectory.from_file(agents_file), access),
-        AuditLog(redis, keys, audit_keys), LoginThrottle(redis, keys, access),
+        AuditLog(redis, keys, audit_keys), LoginThrottle(redis, keys, access), metrics_token=metrics_token,
     )
     client = TestClient(TestServer(app))
     await client.start_server()
@@ -50,7 +50,7 @@ async def consoles(redis: Redis, other_process: Redis, key_ring: KeyRing, keys: 
 
 
 async def scrape(client: TestClient) -> tuple[str, Samples]:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=METRICS_AUTHORIZATION)
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     text = await response.text()
@@ -158,10 +158,77 @@ async def test_no_label_and_no_stored_event_names_a_conversation_or_carries_its_
     assert labels, "the scrape has labelled series"
     assert "other" in labels
     assert all(re.fullmatch(r"[a-z][a-z_-]*|\d+(\.\d+)?|\+Inf", label) for label in labels), labels
-    for secret in (PATIENT, "15550107788", PATIENT_WORDS, "412", "p-Xy3kQ9"):
+    for secret in (PATIENT, "15550107788", PATIENT_WORDS, "p-Xy3kQ9"):
         assert secret not in text
+    assert not any("412" in label for label in labels), "the amount is no label (a measured sum, 0.412 s, may be)"
     stored = b"\n".join([*await every_stored_value(redis, keys.operations("*")),
                           *await every_stored_value(redis, keys.operations_once("*"))])
     assert stored, "the events and totals are in Redis"
     for clear in (b"15550107788", PATIENT_WORDS.encode(), b"p-Xy3kQ9", b"billing_question", b"reason", b"other"):
         assert clear not in stored, f"Redis holds {clear!r} in clear"
+
+
+async def test_an_agents_escalation_to_phone_counts_once_and_lowers_resolution_without_phone(
+    consoles: tuple[TestClient, TestClient], redis: Redis, keys: KeySpace, key_ring: KeyRing
+) -> None:
+    first, second = consoles
+    queue = LiveAgentQueue(redis, key_ring, keys)
+    headers = await sign_in(first, "amy")
+    phone = {"number": "+1 (555) 010-7788", "best_time": "today before 6 pm", "note": "wants to talk it through"}
+    for patient, escalates in (("web-chat-only", False), (PATIENT, True)):
+        await queue.record(patient, TranscriptRole.PATIENT, PATIENT_WORDS)
+        await queue.enqueue_escalation(patient, "en", Skill.GENERAL, Priority.NORMAL, "billing_question")
+        assert (await first.post(f"/api/conversations/{patient}/claim", headers=headers)).status == 200
+        await first.post(f"/api/conversations/{patient}/messages", json={"text": "Hi, this is Amy."}, headers=headers)
+        _, before = await scrape(first)
+        if escalates:
+            for console in (first, second, first):
+                response = await console.post(f"/api/conversations/{patient}/phone-callback", json=phone,
+                                              headers=headers)
+                assert response.status == 201, await response.text()
+        response = await first.post(f"/api/conversations/{patient}/close", json={"outcome": "closed"},
+                                    headers=headers)
+        assert response.status == 200
+
+    text, after = await scrape(first)
+    moved = {key: after[key] - before.get(key, 0.0) for key in after if after[key] != before.get(key, 0.0)}
+    assert moved[("hcb_phone_escalations_total", (("disposition", "none"),))] == 1, "one callback, asked thrice"
+    assert sum(count for (name, _), count in moved.items() if name == "hcb_phone_escalations_total") == 1
+    closed = (("disposition", "none"), ("outcome", "closed"), ("phone_follow_up", "yes"), ("priority", "normal"),
+              ("queue", "en"))
+    assert moved[("hcb_handle_time_seconds_count", closed)] == 1
+    assert value(after, "hcb_resolution_without_phone_ratio") == 0.5, "one of the two closed episodes needed a call"
+    assert "555" not in text and "7788" not in text, "the callback's number is no label"
+    supervisor = await sign_in(first, "sam")
+    figures = await (await first.get("/api/dashboard?period=today", headers=supervisor)).json()
+    assert figures["counts"]["phone_escalations"] == 1
+    [resolution] = [metric for metric in figures["seed_metrics"] if metric["key"] == "resolution_without_phone"]
+    assert (resolution["value"], resolution["met"]) == (0.5, False)
+
+
+async def test_metrics_are_read_only_with_the_metrics_token(
+    consoles: tuple[TestClient, TestClient], redis: Redis, keys: KeySpace, key_ring: KeyRing, audit_keys: KeyRing,
+    agents_file: Path
+) -> None:
+    first, _ = consoles
+    await OperationsEvents(redis, keys, key_ring).bot_turn("en")
+    agent = await sign_in(first, "amy")
+    supervisor = await sign_in(first, "sam")
+    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Bearer "}, {"Authorization": METRICS_TOKEN},
+                    {"Authorization": f"Basic {METRICS_TOKEN}"}, {"Authorization": f"Bearer {METRICS_TOKEN[:-1]}"},
+                    {"Authorization": f"Bearer {METRICS_TOKEN}x"}, {"Authorization": f"bearer {METRICS_TOKEN}"},
+                    agent, supervisor):
+        response = await first.get("/metrics", headers=headers)
+        assert response.status == 401, headers
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "hcb_" not in await response.text()
+    assert (await first.get(f"/metrics?token={METRICS_TOKEN}")).status == 401, "a token in a URL ends up in logs"
+    assert (await first.get("/metrics", headers=METRICS_AUTHORIZATION)).status == 200
+
+    unset = await console_on(redis, key_ring, keys, audit_keys, agents_file, metrics_token="")
+    try:
+        for headers in ({}, {"Authorization": "Bearer "}, METRICS_AUTHORIZATION):
+            response = await unset.get("/metrics", headers=headers)
+            assert response.status == 401 and "set METRICS_TOKEN" in (await response.json())["error"], headers
+    finally:
+        await unset.close()

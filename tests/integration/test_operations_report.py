@@ -69,6 +69,19 @@ async def test_the_report_of_today_has_today_s_figures_and_plots(
     earlier = await make_report(redis_server, keys, key_ring_spec, tmp_path, "--since", yesterday.isoformat(),
                                 "--until", yesterday.isoformat())
     assert earlier.returncode == 0 and "conversations 0" in earlier.stdout, "nothing from outside the period"
+    assert "compliance by rule: not measured (no transcript reviews); target 100 %" in earlier.stdout
+    for line in earlier.stdout.splitlines()[1:8]:
+        assert "target" in line and line.rstrip().endswith("not measured"), line
+    empty = list(csv.DictReader((tmp_path / f"operations-{yesterday}-{yesterday}.csv").open()))
+    assert all(row["target"] for row in empty), "every figure carries its DOMAIN.md target"
+    plots = {row["section"]: row for row in empty if row["section"] not in ("seed_metric", "count")}
+    assert set(plots) == {"handoffs_by_reason", "queue_wait_mean_seconds", "containment", "csat_answers",
+                          "crisis_first_response_seconds", "compliance_rate"}
+    assert {row["status"] for row in plots.values()} == {"not measured"}, "no events: not measured, never 0"
+    assert {row["status"] for row in empty if row["section"] == "seed_metric"} == {"not measured"}
+    assert all(row["target"] for row in rows), "every figure carries its DOMAIN.md target"
+    assert {row["status"] for row in rows if row["section"] == "queue_wait_mean_seconds"} == {"not measured"}, (
+        "today has a handoff but no claim: the queue wait is not measured")
 
 
 async def test_bad_dates_are_refused_and_nothing_is_written(

@@ -6,11 +6,13 @@ from datetime import date, datetime, timezone
 import pytest
 
 from compliance.phi import PhiDetector, load_medications
-from compliance.rules import RULES, EpisodeFacts, ProtocolReview, unplaced_replies
+from compliance.rules import RULES, EpisodeFacts, ProtocolReview, survey_offers, unplaced_replies
 from handoff.coverage import CoverageHours
 from handoff.models import TranscriptEntry, TranscriptRole
 from handoff.operations import label_value
 from handoff.settings import ComplianceTargets
+from handoff.surveys import OFFER_NOTICE
+from languages import LanguageCatalog
 
 T0 = int(datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc).timestamp() * 1000)
 """A Monday, 10:00 in New York."""
@@ -20,6 +22,7 @@ CRISIS_NOTICE = ("If you are thinking about suicide or may hurt yourself, call o
 REPHRASE = ("Sorry, I didn't catch that. Could you say it another way? You can also type \"agent\" to talk with a "
             "person.")
 PATIENT, BOT, AGENT = TranscriptRole.PATIENT, TranscriptRole.BOT, TranscriptRole.AGENT
+CATALOG = LanguageCatalog.load()
 
 
 def entry(role: TranscriptRole, text: str, seconds: float) -> TranscriptEntry:
@@ -42,16 +45,22 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> ProtocolReview:
     coverage.write_text(f"timezone: America/New_York\ndefault: always\nqueues:\n  pt: {{{weekdays}}}\n")
     weekdays_only = CoverageHours.from_file(coverage)
     phi = PhiDetector(load_medications(), ["HCB-100-200"], [date(1962, 3, 14)])
-    return ProtocolReview(phi, ComplianceTargets(), weekdays_only, unplaced_replies())
+    return ProtocolReview(phi, ComplianceTargets(), weekdays_only, unplaced_replies(), survey_offers(CATALOG))
 
 
-CLEAN = [
+def closed(entries: list[TranscriptEntry], language: str = "en") -> list[TranscriptEntry]:
+    """The episode as the console's close ends it: the survey offered in ``language`` after everything else."""
+    return [*entries, entry(BOT, CATALOG.notice(language, OFFER_NOTICE), 600)]
+
+
+CLEAN = closed([
     entry(PATIENT, "I want to talk to a person", 0),
     entry(BOT, "I'm connecting you with a person now.", 1),
     entry(AGENT, "Hi, this is Amy. How can I help?", 30),
     entry(PATIENT, "what time do you open tomorrow", 40),
     entry(AGENT, "We open at 8 am.", 50),
-]
+])
+OPEN = CLEAN[:-1]
 
 
 def rules_found(review: ProtocolReview, episode: EpisodeFacts, entries: list[TranscriptEntry]) -> list[str]:
@@ -62,11 +71,11 @@ def test_a_clean_conversation_has_no_finding(review: ProtocolReview) -> None:
     result = review.review(facts(), CLEAN)
     assert result.findings == ()
     assert set(result.applied) == {"unplaced_bot_exchanges", "phi_before_verification", "phi_to_unverified_patient",
-                                   "first_agent_response"}
+                                   "first_agent_response", "survey_offered"}
 
 
 def test_an_agent_telling_an_unverified_patient_their_date_of_birth_is_critical(review: ProtocolReview) -> None:
-    told = [*CLEAN, entry(AGENT, "I see your date of birth is 03/14/1962.", 60)]
+    told = closed([*OPEN, entry(AGENT, "I see your date of birth is 03/14/1962.", 60)])
     [finding] = review.review(facts(), told).findings
     assert (finding.rule, finding.severity) == ("phi_to_unverified_patient", "critical")
     assert "date_of_birth '03/14/1962'" in finding.evidence and "message 5" in finding.evidence
@@ -84,7 +93,7 @@ def test_an_agent_telling_an_unverified_patient_their_date_of_birth_is_critical(
 def test_every_kind_of_phi_is_found_in_an_agent_message_to_an_unverified_patient(
     review: ProtocolReview, text: str
 ) -> None:
-    assert rules_found(review, facts(), [*CLEAN, entry(AGENT, text, 60)]) == ["phi_to_unverified_patient"]
+    assert rules_found(review, facts(), closed([*OPEN, entry(AGENT, text, 60)])) == ["phi_to_unverified_patient"]
 
 
 def test_phi_the_bot_gave_before_verification_is_found(review: ProtocolReview) -> None:
@@ -124,27 +133,58 @@ def test_more_than_two_unplaced_bot_exchanges_before_a_handoff(review: ProtocolR
 
 
 def test_the_first_agent_response_must_come_within_a_minute_of_the_claim(review: ProtocolReview) -> None:
-    slow = [CLEAN[0], CLEAN[1], entry(AGENT, "Hi, this is Amy.", 95)]
+    slow = closed([CLEAN[0], CLEAN[1], entry(AGENT, "Hi, this is Amy.", 95)])
     [finding] = review.review(facts(), slow).findings
     assert (finding.rule, finding.severity) == ("first_agent_response", "minor")
     assert "75 s after the claim" in finding.evidence
-    assert rules_found(review, facts(), CLEAN[:2]) == ["first_agent_response"]
+    assert rules_found(review, facts(), closed(CLEAN[:2])) == ["first_agent_response"]
 
 
 def test_after_hours_capture_and_callback_by_the_promised_time(review: ProtocolReview) -> None:
     saturday = int(datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc).timestamp() * 1000)
     monday_open = int(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc).timestamp() * 1000)
     closed_queue = facts(language="pt", enqueued_at_ms=saturday, claimed_at_ms=monday_open + 60_000)
-    called = [entry(PATIENT, "preciso falar com alguém", -1e5), TranscriptEntry(AGENT, "Olá!", monday_open + 70_000)]
+    called = [entry(PATIENT, "preciso falar com alguém", -1e5), TranscriptEntry(AGENT, "Olá!", monday_open + 70_000),
+              TranscriptEntry(BOT, CATALOG.notice("pt", OFFER_NOTICE), monday_open + 80_000)]
     assert rules_found(review, closed_queue, called) == ["after_hours_capture"]
     captured = facts(language="pt", enqueued_at_ms=saturday, claimed_at_ms=monday_open + 60_000,
                      reply_after_ms=monday_open)
     assert rules_found(review, captured, called) == []
-    late = [called[0], TranscriptEntry(AGENT, "Olá!", monday_open + 3 * 3600_000)]
+    late = [called[0], TranscriptEntry(AGENT, "Olá!", monday_open + 3 * 3600_000),
+            TranscriptEntry(BOT, CATALOG.notice("pt", OFFER_NOTICE), monday_open + 3 * 3600_000 + 1)]
     late_claim = facts(language="pt", enqueued_at_ms=saturday, claimed_at_ms=monday_open + 3 * 3600_000 - 10_000,
                        reply_after_ms=monday_open)
     [finding] = review.review(late_claim, late).findings
     assert (finding.rule, finding.severity) == ("after_hours_callback", "major")
+
+
+def test_a_close_without_the_survey_in_the_patients_language_is_found(review: ProtocolReview) -> None:
+    [finding] = review.review(facts(), OPEN).findings
+    assert (finding.rule, finding.severity) == ("survey_offered", "minor")
+    assert "without offering the 1-5 survey in the patient's language (en)" in finding.evidence
+    spanish_patient = facts(language="en", patient_language="es")
+    [finding] = review.review(spanish_patient, CLEAN).findings
+    assert finding.rule == "survey_offered" and "offered in en, not in the patient's language (es)" in finding.evidence
+    assert rules_found(review, spanish_patient, closed(OPEN, "es")) == []
+    offered_too_early = [*OPEN[:3], entry(BOT, CATALOG.notice("en", OFFER_NOTICE), 35), *OPEN[3:]]
+    assert rules_found(review, facts(), offered_too_early) == ["survey_offered"], "the offer ends the episode"
+    mentioned = [*OPEN, entry(BOT, "Please rate this chat.", 600)]
+    assert rules_found(review, facts(), mentioned) == ["survey_offered"], "only the 1-5 offer counts"
+
+
+def test_a_queue_only_language_is_offered_the_survey_as_the_close_offers_it(review: ProtocolReview) -> None:
+    haitian = facts(language="ht")
+    assert rules_found(review, haitian, closed(OPEN, "ht")) == []
+    assert rules_found(review, facts(language="xx"), closed(OPEN, "xx")) == []
+
+
+def test_no_survey_is_owed_after_a_crisis_or_without_an_agent(review: ProtocolReview) -> None:
+    crisis = facts(priority="crisis", crisis_category="suicide_self_harm", crisis_evidence="want to die",
+                   phone_follow_up=True)
+    answered = [entry(PATIENT, "I want to die", 0), entry(BOT, CRISIS_NOTICE, 1), entry(AGENT, "I'm here.", 25)]
+    assert "survey_offered" not in review.review(crisis, answered).applied
+    bot_only = facts(episode=0, enqueued_at_ms=None, claimed_at_ms=None)
+    assert "survey_offered" not in review.review(bot_only, [entry(PATIENT, "hours?", 0)]).applied
 
 
 def test_every_rule_has_a_severity() -> None:
