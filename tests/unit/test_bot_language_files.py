@@ -49,6 +49,6 @@ def test_agents_have_the_canned_replies_english_has_in_the_language(language: st
     replies = read_replies(PROJECT_DIR / "canned_replies" / f"{language}.yml")
     assert [reply.reply_id for reply in replies] == [reply.reply_id for reply in english]
     if language != "en":
-        same = [reply.reply_id for reply, original in zip(replies, english) if reply.text == original.text]
+        same = [reply.reply_id for reply, original in zip(replies, english, strict=True) if reply.text == original.text]
         assert not same, f"{language}: still the English text of {same}"
     assert all("988" in reply.text and "911" in reply.text for reply in replies if reply.reply_id == "emergency")
