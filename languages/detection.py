@@ -44,7 +44,7 @@ from langdetect import DetectorFactory, LangDetectException, detect_langs
 from languages.catalog import LanguageCatalog
 from languages.requests import LanguageRequests
 from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import language_words, nlu_examples
+from languages.vocabulary import language_words, nlu_examples, nlu_word_examples
 
 DetectorFactory.seed = 0
 
@@ -131,7 +131,8 @@ class LanguageResolver:
         self._words = language_words(catalog, nlu_dir)
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
-            self._words.get(DEFAULT_LANGUAGE, frozenset()),
+            # less pairs of English words, and of words the English examples write ("Medi-Cal được không")
+            self._words.get(DEFAULT_LANGUAGE, frozenset()) | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
         )
 
     def explicit_switch(self, text: str) -> Optional[str]:

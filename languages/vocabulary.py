@@ -5,7 +5,7 @@ and, for a language with bot flows, the words of its NLU training data (``data/n
 mix languages, and so do the NLU data: Spanish and Tagalog examples borrow English words ("billing",
 "portal", "fax number"), and the English ones hold some Spanish ("necesito un refill"). So a word of a
 language's NLU data is that language's only when no other language lists it and the English NLU data
-do not use it as often; and a word the English NLU data use in at least ``ENGLISH_NLU_MIN_EXAMPLES``
+do not use it as often; and a word the English NLU data use in at least ``NLU_MIN_EXAMPLES``
 examples, at least as often as any other bot language's NLU data, is English as well, even when another
 language's word list has it too (Tagalog sentences write "insulin": it counts for both, so it is no
 evidence against English).
@@ -21,8 +21,8 @@ from languages.text import WORD
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 ENGLISH = "en"
-ENGLISH_NLU_MIN_EXAMPLES = 2
 NLU_MIN_EXAMPLES = 2
+"""A word of one NLU example only ("medi cal", "fax") is too little to tell a language by."""
 
 
 def nlu_examples(path: Path) -> list[tuple[str, str]]:
@@ -69,15 +69,16 @@ def language_words(catalog: LanguageCatalog, nlu_dir: Path) -> dict[str, frozens
             if code == ENGLISH
             else common.get(ENGLISH, frozenset())
         )
-        own = {word for word, n in counts.items() if word not in others}
-        if code != ENGLISH:
-            own = {word for word in own if english_nlu[word] < counts[word] and counts[word] >= NLU_MIN_EXAMPLES}
+        own = {
+            word
+            for word, n in counts.items()
+            if word not in others and n >= NLU_MIN_EXAMPLES and (code == ENGLISH or english_nlu[word] < n)
+        }
         words[code] = common[code] | own
     if ENGLISH in words:
         words[ENGLISH] = words[ENGLISH] | {
             word
             for word, n in english_nlu.items()
-            if n >= ENGLISH_NLU_MIN_EXAMPLES
-            and all(n >= counts[word] for code, counts in nlu.items() if code != ENGLISH)
+            if n >= NLU_MIN_EXAMPLES and all(n >= counts[word] for code, counts in nlu.items() if code != ENGLISH)
         }
     return words
