@@ -8,18 +8,24 @@ Signals, strongest first:
    (``languages/requests.py``);
 2. the script: Han, Hangul, Cyrillic, Arabic letters, or Vietnamese-only
    diacritics, which settle a message of any length;
-3. the language's frequent words (``common_words`` in its YAML file, the word lists of
-   ``languages/lexicons/`` and, for languages with bot flows, their NLU training data), weighted:
-   a word frequent in several languages ("a", "may", "yo", "me", "chat") counts for a share in
-   each, and a Latin-script language other than English wins only with a word of its own (or a
-   clear lead) and never with fewer words of its own than English has, so one ambiguous word
-   never outvotes English. A shared word right after a word of another language's own is that
-   language's ("por favor"); English contractions typed "i m" or "I\u2019m" are joined again. Vietnamese typed without
+3. the language's frequent words (``languages/vocabulary.py``: ``common_words`` in its YAML file,
+   the word lists of ``languages/lexicons/`` and, for languages with bot flows, their NLU training
+   data less the English words those borrow): the language that accounts for the most words of the
+   message leads ("la app no funciona": Spanish accounts for three words, English for two), then
+   weights break the tie: a word frequent in several languages ("a", "may", "yo", "me", "chat")
+   counts for a share in each, and a Latin-script language other than English wins only with a word
+   of its own (or a clear lead) and never with fewer words of its own than English has, so one
+   ambiguous word never outvotes English. A shared word right after a word of another language's own
+   is that language's ("por favor"), the next one no longer ("mama has a fever"); English
+   contractions typed "i m" or "I\u2019m" are joined again; laughter counts as its two-syllable form
+   ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok", is typed alike everywhere and a message
+   of such words only gives no evidence). Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
-   data without diacritics), whose words then count for Vietnamese (and for a share of
-   English when they are English words too: "is the cam on"). On a tie between
-   English and another language, the other wins, since code-switching patients mix English
-   words into their own language ("necesito un refill");
+   data without diacritics, less pairs of words the English examples write, "Medi-Cal"), whose words
+   then count for Vietnamese (and for a share of English when they are English words too: "is the
+   cam on"). When English and another language account for as many words, the other wins if it has
+   as many words of its own as English, since code-switching patients mix English words into their
+   own language ("necesito un refill", "telehealth no funciona");
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
    training data (``data/nlu/<lang>/``), which place single content words such
    as "farmacia" or "estacionamiento";
