@@ -3,12 +3,13 @@
 A language's words are its ``common_words`` (its YAML file), its word lists (``languages/lexicons/``)
 and, for a language with bot flows, the words of its NLU training data (``data/nlu/<lang>/``). Patients
 mix languages, and so do the NLU data: Spanish and Tagalog examples borrow English words ("billing",
-"portal", "fax number"), and the English ones hold some Spanish ("necesito un refill"). So a word of a
-language's NLU data is that language's only when no other language lists it and the English NLU data
-do not use it as often; and a word the English NLU data use in at least ``NLU_MIN_EXAMPLES``
-examples, at least as often as any other bot language's NLU data, is English as well, even when another
-language's word list has it too (Tagalog sentences write "insulin": it counts for both, so it is no
-evidence against English).
+"portal", "fax number"), and the English ones hold some Spanish ("necesito un refill"). So a word of the
+NLU data of a language other than English is that language's when English does not list it, it occurs in
+``NLU_MIN_EXAMPLES`` examples or more and the English NLU data use it less often (a word another
+language lists as well, Portuguese "clinica", counts for both); a word of ``NLU_MIN_EXAMPLES`` English
+examples or more is English when no other language lists it, or when it occurs at least as often there
+as in any other bot language's NLU data (Tagalog sentences write "insulin": it counts
+for both, so it is no evidence against English).
 """
 
 from collections import Counter
