@@ -6,7 +6,9 @@ lists the misses of tuning sets and never of a measure-only one).
 
 Tuning:
 
-- ``tests/data/language_detection/*.yml``: the project's own short messages;
+- ``tests/data/language_detection/*.yml``: the project's short messages;
+- ``tests/data/language_detection/everyday1/`` (en, es) and ``everyday2/`` (en, es, vi, zh): everyday
+  messages in chat register, held out until the branch ``langid-targets`` read their misses;
 - ``tests/data/crisis/<lang>.yml``, the ``cases`` split only (the ``held_out`` split is reserved for the
   crisis screen): labelled patient messages in every language of ``languages/``;
 - ``--tuning-jsonl PATH:LANG``: an outside corpus already used to build a word list (HWU64, the
@@ -14,25 +16,27 @@ Tuning:
 
 Measure-only:
 
-- ``tests/data/language_detection/heldout/``: everyday English and Spanish (partly contaminated: words
-  were once added after seeing its errors);
-- ``tests/data/language_detection/heldout2/``: everyday en, es, vi, zh in chat register, committed
-  before the word lists were rebuilt;
 - ``tests/data/language_detection/heldout3/``: public sentences from sources never tuned on (see that
   directory's README);
 - ``screening/classifier/data/authored/<lang>.yml``: patient messages in the eleven routed languages,
   written blind for the crisis screen and never used for language identification;
-- ``--jsonl PATH:LANG``: an outside corpus kept outside the repository (a ``text`` field per line).
+- ``--jsonl PATH:LANG`` (a ``text`` field per line) and ``--lines PATH:LANG`` (a message per line, such
+  as tweets: their ``@user`` mentions and links are dropped, no patient's words): outside corpora kept
+  outside the repository (see ``tests/data/language_detection/README.md`` for the ones measured);
+  ``--first-words`` measures as well, as short messages, the first two to five words of each of their
+  messages (how many, by CRC-32 of the text).
 
 Run alone with ``python -m evaluation.language_detection``; ``make eval`` prints the same tables.
 """
 
 import argparse
 import json
+import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import yaml
 
@@ -43,11 +47,13 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DETECTION_DIR = PROJECT_DIR / "tests" / "data" / "language_detection"
 CRISIS_CASES_DIR = PROJECT_DIR / "tests" / "data" / "crisis"
 AUTHORED_DIR = PROJECT_DIR / "screening" / "classifier" / "data" / "authored"
-HELD_OUT_SETS = {
-    "first held-out everyday sets (partly contaminated)": DETECTION_DIR / "heldout",
-    "second held-out everyday sets (never tuned on)": DETECTION_DIR / "heldout2",
-    "third held-out sets, public sources never tuned on": DETECTION_DIR / "heldout3",
+TUNING_SETS = {
+    "first everyday sets (held out until langid-targets)": DETECTION_DIR / "everyday1",
+    "second everyday sets (held out until langid-targets)": DETECTION_DIR / "everyday2",
 }
+HELD_OUT_SETS = {"third held-out sets, public sources never tuned on": DETECTION_DIR / "heldout3"}
+NOT_PATIENT_WORDS = re.compile(r"(?:^|\s)(?:@\S+|https?\S*|www\.\S+)")
+"""Mentions and links of an outside corpus of posts (``@user``, ``http``): no patient writes them."""
 SHORT_WORDS = 5
 TARGET_ANY_LENGTH = 0.99
 TARGET_SHORT = 0.97
@@ -145,9 +151,26 @@ def authored_sets(directory: Path = AUTHORED_DIR) -> list[LabelledSet]:
     return sets
 
 
-def _jsonl_spec(spec: str) -> LabelledSet:
+def lines_set(path: Path) -> list[str]:
+    """One message a line, without mentions and links; empty lines and repeats left out."""
+    messages = (NOT_PATIENT_WORDS.sub(" ", line).strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return list(dict.fromkeys(message for message in messages if WORD.search(message)))
+
+
+def first_words(messages: list[str]) -> list[str]:
+    """The first two to five words of each message long enough (how many: CRC-32 of the message)."""
+    shortened = []
+    for message in messages:
+        words = message.split()
+        count = 2 + zlib.crc32(message.encode("utf-8")) % 4
+        if len(words) >= count:
+            shortened.append(" ".join(words[:count]))
+    return shortened
+
+
+def _spec(spec: str, reader: Callable[[Path], list[str]]) -> LabelledSet:
     path, _, language = spec.rpartition(":")
-    return language, jsonl_set(Path(path))
+    return language, reader(Path(path))
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -156,18 +179,31 @@ def main(argv: Optional[list[str]] = None) -> None:
                         help="an outside corpus used for tuning, one JSON object with a 'text' field per line")
     parser.add_argument("--jsonl", action="append", default=[], metavar="PATH:LANG",
                         help="an outside measure-only corpus, one JSON object with a 'text' field per line")
+    parser.add_argument("--lines", action="append", default=[], metavar="PATH:LANG",
+                        help="an outside measure-only corpus, one message per line (mentions and links dropped)")
+    parser.add_argument("--first-words", action="store_true",
+                        help="measure the first 2-5 words of each message of --jsonl and --lines corpora too")
     parser.add_argument("--show-errors", action="store_true", help="list the misses of the tuning sets")
     args = parser.parse_args(argv)
     resolver = LanguageResolver(LanguageCatalog.load())
     tuning: list[tuple[str, list[LabelledSet]]] = [
         ("project short-message sets", project_sets()),
+        *((title, project_sets(directory)) for title, directory in TUNING_SETS.items()),
         ("crisis labelled cases, tuning split", crisis_case_sets()),
-        *((f"{Path(spec.rpartition(':')[0]).name}", [_jsonl_spec(spec)]) for spec in args.tuning_jsonl),
+        *((f"{Path(spec.rpartition(':')[0]).name}", [_spec(spec, jsonl_set)]) for spec in args.tuning_jsonl),
+    ]
+    outside = [
+        *((Path(spec.rpartition(":")[0]).name, _spec(spec, jsonl_set)) for spec in args.jsonl),
+        *((Path(spec.rpartition(":")[0]).name, _spec(spec, lines_set)) for spec in args.lines),
     ]
     measured: list[tuple[str, list[LabelledSet]]] = [
         *((title, project_sets(directory)) for title, directory in HELD_OUT_SETS.items()),
         ("authored patient messages, eleven languages", authored_sets()),
-        *((f"{Path(spec.rpartition(':')[0]).name}", [_jsonl_spec(spec)]) for spec in args.jsonl),
+        *((name, [labelled]) for name, labelled in outside),
+        *(
+            (f"{name}, first 2-5 words of each message", [(labelled[0], first_words(labelled[1]))])
+            for name, labelled in (outside if args.first_words else [])
+        ),
     ]
     blocks = [
         report(f"Language detection, TUNING: {title}; first message, no locale", score(resolver, sets),

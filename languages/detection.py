@@ -8,18 +8,24 @@ Signals, strongest first:
    (``languages/requests.py``);
 2. the script: Han, Hangul, Cyrillic, Arabic letters, or Vietnamese-only
    diacritics, which settle a message of any length;
-3. the language's frequent words (``common_words`` in its YAML file, the word lists of
-   ``languages/lexicons/`` and, for languages with bot flows, their NLU training data), weighted:
-   a word frequent in several languages ("a", "may", "yo", "me", "chat") counts for a share in
-   each, and a Latin-script language other than English wins only with a word of its own (or a
-   clear lead) and never with fewer words of its own than English has, so one ambiguous word
-   never outvotes English. A shared word right after a word of another language's own is that
-   language's ("por favor"); English contractions typed "i m" or "I\u2019m" are joined again. Vietnamese typed without
+3. the language's frequent words (``languages/vocabulary.py``: ``common_words`` in its YAML file,
+   the word lists of ``languages/lexicons/`` and, for languages with bot flows, their NLU training
+   data less the English words those borrow): the language that accounts for the most words of the
+   message leads ("la app no funciona": Spanish accounts for three words, English for two), then
+   weights break the tie: a word frequent in several languages ("a", "may", "yo", "me", "chat")
+   counts for a share in each, and a Latin-script language other than English wins only with a word
+   of its own (or a clear lead) and never with fewer words of its own than English has, so one
+   ambiguous word never outvotes English. A shared word right after a word of another language's own
+   is that language's ("por favor"), the next one no longer ("mama has a fever"); English
+   contractions typed "i m" or "I\u2019m" are joined again; laughter counts as its two-syllable form
+   ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok", is typed alike everywhere and a message
+   of such words only gives no evidence). Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
-   data without diacritics), whose words then count for Vietnamese (and for a share of
-   English when they are English words too: "is the cam on"). On a tie between
-   English and another language, the other wins, since code-switching patients mix English
-   words into their own language ("necesito un refill");
+   data without diacritics, less pairs of words the English examples write, "Medi-Cal"), whose words
+   then count for Vietnamese (and for a share of English when they are English words too: "is the
+   cam on"). When English and another language account for as many words, the other wins if it has
+   as many words of its own as English, since code-switching patients mix English words into their
+   own language ("necesito un refill", "telehealth no funciona");
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
    training data (``data/nlu/<lang>/``), which place single content words such
    as "farmacia" or "estacionamiento";
@@ -39,12 +45,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Iterable, Optional
 
-import yaml
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from languages.catalog import LanguageCatalog
 from languages.requests import LanguageRequests
 from languages.text import SCRIPT_PATTERNS, WORD, plain_words
+from languages.vocabulary import language_words, nlu_examples, nlu_word_examples
 
 DetectorFactory.seed = 0
 
@@ -56,15 +62,17 @@ VIETNAMESE_LETTERS = re.compile(
     "[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
 )
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
-LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 UNACCENTED_VIETNAMESE_WEIGHT = 0.5
 """A bare Vietnamese syllable that is also another language's word ("a", "la", "may") counts for half
 of its share."""
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 """Phone keyboards type a curly apostrophe (U+2019): "I\u2019m" is one word, as "I'm" is."""
 CONTRACTION_TAILS = frozenset(["m", "t", "s", "d", "ve", "ll", "re"])
-NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "jaja", "jajaja", "xd", "omg"])
-"""Typed alike in every language: no evidence; the locale or the session decides them."""
+NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "hehe", "xd", "omg"])
+"""Typed alike in every language: no evidence; the locale or the session decides them. Laughter spelt
+with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish."""
+LAUGHTER = re.compile(r"^([hj][aei])\1{2,}[hj]?$")
+"""Laughter of any length, "jajajaja", "hahahah", counted as its two-syllable form ("jaja", "haha")."""
 PROFILE_MIN_LEAD = 0.2
 """Least lead, in mean log-probability per character n-gram, for a profile to decide."""
 PROFILE_MIN_LETTERS = 4
@@ -80,17 +88,6 @@ class Resolution:
     @property
     def strong(self) -> bool:
         return self.reason in ("explicit", "script", "strong-words")
-
-
-def nlu_examples(path: Path) -> list[tuple[str, str]]:
-    """(text, intent) pairs of a Rasa NLU YAML file."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [
-        (text, str(block["intent"]))
-        for block in document.get("nlu", [])
-        for line in str(block.get("examples", "")).splitlines()
-        if (text := line.strip().removeprefix("- ").strip())
-    ]
 
 
 class CharacterProfiles:
@@ -137,20 +134,11 @@ class LanguageResolver:
         self.requests = LanguageRequests(catalog)
         self._by_script = {language.script: language.code for language in catalog if language.script}
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
-        common = {language.code: language.common_words | lexicon(language.code) for language in catalog}
-        self._words = dict(common)
-        for code in catalog.bot_languages:
-            others = frozenset().union(*(words for other, words in common.items() if other != code))
-            nlu_words = {
-                word.lower()
-                for path in sorted((nlu_dir / code).glob("*.yml"))
-                for text, _ in nlu_examples(path)
-                for word in WORD.findall(text)
-            }
-            self._words[code] = common[code] | (frozenset(nlu_words) - others)
+        self._words = language_words(catalog, nlu_dir)
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
-            self._words.get(DEFAULT_LANGUAGE, frozenset()),
+            # less pairs of English words, and of words the English examples write ("Medi-Cal được không")
+            self._words.get(DEFAULT_LANGUAGE, frozenset()) | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
         )
 
     def explicit_switch(self, text: str) -> Optional[str]:
@@ -168,12 +156,17 @@ class LanguageResolver:
                 return Resolution(self._by_script[script], "script")
         if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
             return Resolution("vi", "script")
-        words = self._english_contractions([word.lower() for word in WORD.findall(text.translate(APOSTROPHES))])
-        scores, own = self._word_scores([word for word in words if word not in NEUTRAL_WORDS])
-        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        words = self._english_contractions(
+            [LAUGHTER.sub(r"\1\1", word.lower()) for word in WORD.findall(text.translate(APOSTROPHES))]
+        )
+        evidence = [word for word in words if word not in NEUTRAL_WORDS]
+        if words and not evidence:
+            return None  # "ok", "haha ok": typed alike everywhere; the session or the locale decides
+        scores, own, covered = self._word_scores(evidence)
+        ranked = sorted(scores.items(), key=lambda item: (covered[item[0]], item[1]), reverse=True)
         if ranked and ranked[0][1] > 0:
             best_code, best_score = ranked[0]
-            tied = [code for code, score in ranked if score >= best_score - 1e-9]
+            tied = [code for code, _ in ranked if covered[code] == covered[best_code]]
             if len(tied) > 1:
                 best_code = self._break_tie(tied, text, len(words), own)
             english = scores.get(DEFAULT_LANGUAGE, 0.0)
@@ -224,24 +217,27 @@ class LanguageResolver:
                 joined.append(word)
         return joined
 
-    def _word_scores(self, words: list[str]) -> tuple[dict[str, float], dict[str, int]]:
+    def _word_scores(self, words: list[str]) -> tuple[dict[str, float], dict[str, int], Counter[str]]:
         """Each word's vote shared among the languages it is frequent in; and per language, its words of
         its own: for English, the words no other language has; for another, its words that are not English."""
         scores: dict[str, float] = {}
         own: dict[str, int] = {}
+        covered: Counter[str] = Counter()
         in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
         previous_own: set[str] = set()
         for word, paired in zip(words, in_vietnamese_pair, strict=True):
-            owners = [code for code, common in self._words.items() if word in common]
-            if DEFAULT_LANGUAGE in owners and previous_own.intersection(owners):
+            listed = [code for code, common in self._words.items() if word in common]
+            owners = listed
+            if DEFAULT_LANGUAGE in listed and previous_own.intersection(listed):
                 # A word English shares, right after a word of another language's own, is that language's
-                # ("por favor", "un doctor").
-                owners = [code for code in owners if code in previous_own]
-            previous_own = set(owners) if owners and DEFAULT_LANGUAGE not in owners else set()
+                # ("por favor", "un doctor"); the word after it is not ("mama has a fever").
+                owners = [code for code in listed if code in previous_own]
+            previous_own = set(listed) if listed and DEFAULT_LANGUAGE not in listed else set()
             if paired:
                 # A Vietnamese syllable pair: the word is Vietnamese, or English ("is the cam on") for a share.
                 scores["vi"] = scores.get("vi", 0.0) + 1
                 own["vi"] = own.get("vi", 0) + 1
+                covered["vi"] += 1
                 if DEFAULT_LANGUAGE in owners:
                     scores[DEFAULT_LANGUAGE] = scores.get(DEFAULT_LANGUAGE, 0.0) + 1 / len(owners)
                 continue
@@ -250,12 +246,13 @@ class LanguageResolver:
                 if code == "vi" and len(owners) > 1 and not VIETNAMESE_LETTERS.search(word):
                     weight *= UNACCENTED_VIETNAMESE_WEIGHT
                 scores[code] = scores.get(code, 0.0) + weight
+                covered[code] += 1
             if owners == [DEFAULT_LANGUAGE]:
                 own[DEFAULT_LANGUAGE] = own.get(DEFAULT_LANGUAGE, 0) + 1
             elif DEFAULT_LANGUAGE not in owners:
                 for code in owners:
                     own[code] = own.get(code, 0) + 1
-        return scores, own
+        return scores, own, covered
 
     def _break_tie(self, tied: list[str], text: str, word_count: int, own: dict[str, int]) -> str:
         guess = self._langdetect(text, word_count)
@@ -279,17 +276,6 @@ class LanguageResolver:
             if self.catalog.get(code) and candidate.prob >= LANGDETECT_MIN_PROBABILITY:
                 return code
         return None
-
-
-def lexicon(code: str, directory: Path = LEXICON_DIR) -> frozenset[str]:
-    """A language's frequent words from its word lists ``<code>-<source>.txt``, one a line (``#`` starts
-    a comment); empty for a language without one."""
-    return frozenset(
-        line.strip().lower()
-        for path in sorted(directory.glob(f"{code}-*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    )
 
 
 def unaccented_pairs(texts: Iterable[str], english: frozenset[str]) -> frozenset[tuple[str, str]]:

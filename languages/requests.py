@@ -131,7 +131,7 @@ class LanguageRequests:
             for name in language.names
             if SCRIPT_PATTERNS["han"].search(name)
         ]
-        self._scripts = ScriptRequests()
+        self._scripts = ScriptRequests(catalog)
 
     def explicit_switch(self, text: str) -> Optional[str]:
         """The language a message asks the bot to speak, if any (the last one asked for wins)."""

@@ -4,8 +4,8 @@ The same two questions as ``languages/requests.py`` (does the message ask the bo
 or ask for a person who speaks one?), for languages whose names of languages are inflected or carry
 particles: Korean "한국어로" (in Korean), "한국어만" (only Korean); Russian "по-русски", "на русском";
 Arabic "بالعربي" (in Arabic), "العربية". Each script has the names of every language of
-``languages/`` in it (``NAMES``; a test fails when a language lacks one) and the words around a name
-that make it a request.
+``languages/`` in it (in the ``names`` of the language's YAML file; a test fails when a language lacks
+one) and the words around a name that make it a request.
 
 - A **switch**: the message is short and the name is the whole request ("한국어요", "по-русски
   пожалуйста", "بالعربي من فضلك") or follows a verb of speaking addressed to the bot ("говорите
@@ -22,27 +22,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
-NAMES: dict[str, dict[str, tuple[str, ...]]] = {
-    "hangul": {
-        "ar": ("아랍어", "아랍말"), "en": ("영어",), "es": ("스페인어", "스페인말"), "fr": ("프랑스어", "불어"),
-        "ht": ("아이티 크리올어", "크리올어"), "ko": ("한국어", "한국말", "한글"), "pt": ("포르투갈어",),
-        "ru": ("러시아어", "러시아말", "노어"), "tl": ("타갈로그어", "따갈로그어", "필리핀어"),
-        "vi": ("베트남어", "베트남말"), "zh": ("중국어", "중국말", "광동어", "만다린"),
-    },
-    "cyrillic": {
-        "ar": ("арабск",), "en": ("английск", "англ"), "es": ("испанск",), "fr": ("французск",),
-        "ht": ("гаитянск", "креольск"), "ko": ("корейск",), "pt": ("португальск",), "ru": ("русск",),
-        "tl": ("тагальск", "тагалог", "филиппинск"), "vi": ("вьетнамск",), "zh": ("китайск", "кантонск"),
-    },
-    "arabic": {
-        "ar": ("عربي", "عربيه"), "en": ("انجليزي", "انجليزيه", "انكليزي", "انكليزيه"),
-        "es": ("اسباني", "اسبانيه"), "fr": ("فرنسي", "فرنسيه"), "ht": ("كريول", "كريوليه", "هايتي", "هايتيه"),
-        "ko": ("كوري", "كوريه"), "pt": ("برتغالي", "برتغاليه"), "ru": ("روسي", "روسيه"),
-        "tl": ("تاغالوغ", "تاغالوغيه", "فلبيني", "فلبينيه"), "vi": ("فيتنامي", "فيتناميه"),
-        "zh": ("صيني", "صينيه"),
-    },
-}
-"""The name of each language in each script: Korean whole words, Russian stems, Arabic without "ال"."""
+from languages.catalog import LanguageCatalog
+from languages.text import SCRIPT_PATTERNS
+
+SCRIPTS = ("hangul", "cyrillic", "arabic")
+RUSSIAN_ENDINGS = re.compile("(?:ий|ый|ой|ая|ое|ие|ые|ого|ому|ом|ую|и)$")
+"""Adjective endings after the stem of a Russian language name: "английский", "на английском", "по-английски"."""
 
 MAX_SWITCH_WORDS = 8
 ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
@@ -68,7 +53,7 @@ class ScriptWords:
 RUSSIAN = ScriptWords(
     speak_to_bot=frozenset(["говорите", "говоришь", "говори", "пишите", "напишите", "пиши", "ответьте", "отвечайте",
                             "можно", "давайте", "давай", "перейдите", "перейдем", "переключите", "общаться",
-                            "поговорить", "говорить", "помогите", "продолжим", "продолжить"]),
+                            "поговорить", "говорить", "помогите", "продолжим", "продолжить", "хочу", "хотим"]),
     speaking=frozenset(["говорит", "говорят", "говорящий", "говорящая", "говорящего", "разговаривает",
                         "понимает", "понимают", "знает", "владеет"]),
     people=frozenset(["врач", "врача", "доктор", "доктора", "медсестра", "медсестру", "медбрат", "человек",
@@ -106,15 +91,19 @@ HANGUL_PEOPLE = "(?:의사|선생님|간호사|사람|분|직원|상담원|상�
 HANGUL_FAMILY = (
     "(?:엄마|어머니|어머님|아빠|아버지|아버님|부모님|할머니|할아버지|남편|아내|와이프|아들|딸|시어머니|장모님)"
 )
-HANGUL_SPEAKING = "(?:을|를)?\\s*(?:하는|하시는|할\\s*수\\s*있는|가능한|잘하는|쓰는|말하는|하실\\s*수\\s*있는)\\s*"
+HANGUL_SPEAKING = (
+    "(?:을|를)?\\s*(?:하는|하시는|할\\s*수\\s*있는|할\\s*줄\\s*아는|할\\s*줄\\s*아시는|가능한|잘하는|쓰는|말하는"
+    "|하실\\s*수\\s*있는)\\s*"
+)
 HANGUL_ASKING_ABOUT = re.compile("(?:뭐|무엇|어떻게)\\s*(?:라고|말해|해요|하나요)|뜻")
 
 
 class ScriptRequests:
     """Switches and person requests written in Hangul, Cyrillic or Arabic script."""
 
-    def __init__(self) -> None:
-        self._hangul = {code: "|".join(map(re.escape, names)) for code, names in NAMES["hangul"].items()}
+    def __init__(self, catalog: LanguageCatalog) -> None:
+        self.names = script_names(catalog)
+        self._hangul = {code: "|".join(map(re.escape, names)) for code, names in self.names["hangul"].items()}
 
     def explicit_switch(self, text: str) -> Optional[str]:
         lowered = text.lower()
@@ -122,7 +111,7 @@ class ScriptRequests:
             if HANGUL_ASKING_ABOUT.search(lowered):
                 break
             if re.search(f"(?:{names}){HANGUL_SWITCH}", lowered) or re.fullmatch(
-                f"\\s*(?:{names}){HANGUL_ASKING}?\\s*[?？!.]*\\s*", lowered
+                f"\\s*(?:{names})(?:로|으로)?{HANGUL_ASKING}?\\s*[?？!.]*\\s*", lowered
             ):
                 return code
         for script, words in (("cyrillic", RUSSIAN), ("arabic", ARABIC)):
@@ -131,7 +120,7 @@ class ScriptRequests:
                 continue
             if any(token in words.family or token in words.people for token in tokens):
                 continue  # about someone else: "моя мама говорит по-русски"
-            for index, code in _named(tokens, script):
+            for index, code in _named(tokens, self.names[script], script):
                 head = [token for token in tokens[:index] if token not in words.links | words.polite]
                 tail = [token for token in tokens[index + 1 :] if token not in words.links | words.polite]
                 if (not head and not tail) or (head and head[-1] in words.speak_to_bot):
@@ -149,7 +138,7 @@ class ScriptRequests:
                 return code
         for script, words in (("cyrillic", RUSSIAN), ("arabic", ARABIC)):
             tokens = _tokens(text)
-            for index, code in _named(tokens, script):
+            for index, code in _named(tokens, self.names[script], script):
                 near = tokens[max(0, index - 3) : index + 3]
                 if any(token in words.interpreters for token in near):
                     return code
@@ -173,13 +162,34 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", folded)
 
 
-def _named(tokens: list[str], script: str) -> list[tuple[int, str]]:
+def script_names(catalog: LanguageCatalog) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The names of each language in Hangul, Cyrillic and Arabic script, from the ``names`` of its YAML file:
+    Korean whole words, Russian stems ("английск"), Arabic folded and without the article ("انجليزيه")."""
+    names: dict[str, dict[str, tuple[str, ...]]] = {script: {} for script in SCRIPTS}
+    for language in catalog:
+        for script in SCRIPTS:
+            found = [_name_key(name, script) for name in language.names if SCRIPT_PATTERNS[script].search(name)]
+            if found:
+                names[script][language.code] = tuple(dict.fromkeys(found))
+    return names
+
+
+def _name_key(name: str, script: str) -> str:
+    if script == "cyrillic":
+        return RUSSIAN_ENDINGS.sub("", _tokens(name)[-1].removeprefix("по-"))
+    if script == "arabic":
+        folded = _tokens(name)[-1]
+        return folded[2:] if folded.startswith("ال") and len(folded) >= 5 else folded
+    return name
+
+
+def _named(tokens: list[str], names: dict[str, tuple[str, ...]], script: str) -> list[tuple[int, str]]:
     """(position, language) of each word naming a language in this script."""
     found = []
     for index, token in enumerate(tokens):
-        bare = token.removeprefix("по-") if script == "cyrillic" else _without_arabic_prefixes(token)
-        for code, names in NAMES[script].items():
-            if any(_names(bare, name, script) for name in names):
+        forms = {token.removeprefix("по-")} if script == "cyrillic" else _without_arabic_prefixes(token)
+        for code, language_names in names.items():
+            if any(_names(form, name, script) for form in forms for name in language_names):
                 found.append((index, code))
                 break
     return found
@@ -187,13 +197,16 @@ def _named(tokens: list[str], script: str) -> list[tuple[int, str]]:
 
 def _names(word: str, name: str, script: str) -> bool:
     if script == "cyrillic":
-        return word.startswith(name) or word.startswith(name.removesuffix("ск") + "о")
+        # "английский", "по-английски", and the compounds "англоязычный", "русскоговорящий"
+        return word.startswith(name) or word.startswith(name.removesuffix("ийск").removesuffix("ск") + "о")
     return word == name
 
 
-def _without_arabic_prefixes(word: str) -> str:
-    """"بالعربي" (in Arabic), "والعربيه", "العربيه" -> "عربي", "عربيه"."""
+def _without_arabic_prefixes(word: str) -> set[str]:
+    """The word as it is and without each prefix it may carry: "بالعربي" (in Arabic), "والعربيه", "العربيه" ->
+    "عربي", "عربيه"; "برتغالي" stays itself as well ("ب" is also its first letter)."""
+    forms = {word}
     for prefix in ("بال", "وال", "فال", "لل", "ال", "ب"):
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-            return word[len(prefix):]
-    return word
+            forms.add(word[len(prefix):])
+    return forms

@@ -1,6 +1,8 @@
 """`make eval`'s language-detection report: a confusion matrix over every language, and the misses of
 measure-only sets never printed."""
 
+from pathlib import Path
+
 import pytest
 
 from evaluation import language_detection
@@ -31,5 +33,20 @@ def test_show_errors_lists_tuning_misses_only(capsys: pytest.CaptureFixture[str]
     language_detection.main(["--show-errors"])
     out = capsys.readouterr().out
     measure_only = out[out.index("MEASURE-ONLY"):]
-    assert "MEASURE-ONLY: second held-out" in measure_only and "MEASURE-ONLY: authored" in measure_only
+    assert "MEASURE-ONLY: third held-out" in measure_only and "MEASURE-ONLY: authored" in measure_only
+    assert "TUNING: second everyday" in out[: out.index("MEASURE-ONLY")]
     assert " -> " not in measure_only, "no measure-only miss is shown"
+
+
+def test_an_outside_corpus_of_posts_is_read_without_mentions_links_or_repeats(tmp_path: Path) -> None:
+    posts = tmp_path / "posts.txt"
+    posts.write_text("@user hola que tal http\nhola que tal\n\n@user http://x.y\nwww.example.com  ya llegue\n")
+    assert language_detection.lines_set(posts) == ["hola que tal", "ya llegue"]
+
+
+def test_first_words_keeps_two_to_five_words_of_messages_long_enough() -> None:
+    messages = ["uno dos tres cuatro cinco seis siete", "uno", "a b c d e f g h"]
+    shortened = language_detection.first_words(messages)
+    assert "uno" not in shortened and len(shortened) == 2
+    assert all(2 <= len(text.split()) <= 5 and message.startswith(text) for text, message in
+               zip(shortened, [messages[0], messages[2]], strict=True))

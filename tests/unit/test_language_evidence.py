@@ -2,11 +2,15 @@
 taken for French, Vietnamese or Spanish; chat Spanish stays Spanish."""
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from languages import LanguageCatalog, LanguageResolver
+from languages.catalog import Language
+from languages.detection import Resolution
 from languages.lexicon_builder import also_english
+from languages.vocabulary import language_words, lexicon
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +79,65 @@ def test_a_word_english_writes_too_is_shared_but_not_a_word_another_language_own
     # a word already in the English list, or one English writes in capitals only, is left alone
     capitals = Counter({"the": 5000})
     assert also_english({"en": ["the", "chat"], "es": ["chat"]}, {"en": (english, capitals), "es": tables["es"]}) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # English words that the Tagalog and Spanish NLU examples borrow ("pa-refill po ng insulin ko")
+        "insulin", "my insulin pen", "fax number", "what is your fax number", "portal login", "telehealth visit",
+        # one word English took from Spanish or French, or writes in chat, beside English ones
+        "salsa recipe", "solo trip ideas", "one sec", "mama has a fever", "my mama has a cough", "tb test results",
+        "do you take medi cal",
+    ],
+)
+def test_a_borrowed_word_does_not_outvote_english(resolver: LanguageResolver, text: str) -> None:
+    assert resolver.resolve(text, None, None).language == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("pa-refill po ng insulin ko", "tl"), ("ano po ang fax number ninyo", "tl"),
+        ("Training sa suicide prevention para sa mga nurse", "tl"),
+        ("la app no funciona", "es"), ("el portal no funciona", "es"), ("telehealth no funciona", "es"),
+        ("aceptan medi cal", "es"), ("jajaja", "es"), ("jajajajaja ok", "es"), ("x favor ayudenme", "es"),
+    ],
+)
+def test_the_language_of_most_words_wins_over_borrowed_english(
+    resolver: LanguageResolver, text: str, language: str
+) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize("text", ["okay", "ok", "haha ok", "hahahaha", "ok ok lol"])
+def test_words_typed_alike_everywhere_leave_the_language_to_the_session_or_locale(
+    resolver: LanguageResolver, text: str
+) -> None:
+    assert resolver.detect(text) is None
+    assert resolver.resolve(text, None, None) == Resolution("en", "default")
+    assert resolver.resolve(text, None, "es-MX") == Resolution("es", "locale")
+    assert resolver.resolve(text, "tl", None) == Resolution("tl", "current")
+
+
+def test_a_bot_languages_nlu_words_are_its_own_only_when_english_does_not_use_them_as_often(
+    tmp_path: Path,
+) -> None:
+    for code, examples in {
+        "en": ["refill my insulin", "is my insulin ready", "fax it to me"],
+        "tl": ["pakirefill po ng insulin ko", "ready na po ba ang insulin", "ipa fax po", "pakirefill na po"],
+    }.items():
+        (tmp_path / code).mkdir()
+        lines = "\n".join(f"      - {text}" for text in examples)
+        (tmp_path / code / "nlu.yml").write_text(f"nlu:\n  - intent: any\n    examples: |\n{lines}\n")
+    catalog = LanguageCatalog([
+        Language(code="en", name="English", bot=True, names=(), common_words=frozenset(["my", "the"])),
+        Language(code="tl", name="Tagalog", bot=True, names=(), common_words=frozenset(["po"])),
+    ])
+    words = language_words(catalog, tmp_path)
+    from_nlu = {code: words[code] - lexicon(code) - catalog_words for code, catalog_words in
+                (("en", frozenset(["my", "the"])), ("tl", frozenset(["po"])))}
+    assert "insulin" in from_nlu["en"] and "insulin" not in from_nlu["tl"], "as often in English: English's"
+    assert "pakirefill" in from_nlu["tl"] and "pakirefill" not in from_nlu["en"], "two Tagalog examples, no English"
+    assert "fax" not in from_nlu["en"] | from_nlu["tl"], "one example is too little"
+    assert "ready" not in from_nlu["tl"], "no more often in Tagalog than in English"

@@ -4,7 +4,20 @@ mentions that must stay neither."""
 import pytest
 
 from languages import LanguageCatalog, LanguageResolver
-from languages.script_requests import NAMES
+from languages.script_requests import SCRIPTS
+from languages.text import SCRIPT_PATTERNS
+
+CODES = sorted(language.code for language in LanguageCatalog.load())
+KOREAN_NAMES = {"ar": "아랍어", "en": "영어", "es": "스페인어", "fr": "프랑스어", "ht": "아이티 크리올어",
+                "ko": "한국어", "pt": "포르투갈어",
+                "ru": "러시아어", "tl": "타갈로그어", "vi": "베트남어", "zh": "중국어"}
+RUSSIAN_STEMS = {"ar": "арабск", "en": "английск", "es": "испанск", "fr": "французск", "ht": "гаитянск",
+                 "ko": "корейск", "pt": "португальск", "ru": "русск", "tl": "тагальск", "vi": "вьетнамск",
+                 "zh": "китайск"}
+ARABIC_NAMES = {"ar": "العربية", "en": "الإنجليزية", "es": "الإسبانية", "fr": "الفرنسية", "ht": "الكريولية",
+                "ko": "الكورية", "pt": "البرتغالية", "ru": "الروسية", "tl": "التاغالوغية", "vi": "الفيتنامية",
+                "zh": "الصينية"}
+"""Written here, not read from languages/*.yml, so that a name missing there fails the tests below."""
 
 
 @pytest.fixture(scope="module")
@@ -13,9 +26,55 @@ def resolver() -> LanguageResolver:
 
 
 def test_every_language_has_its_name_in_every_script() -> None:
-    codes = {language.code for language in LanguageCatalog.load()}
-    for script, names in NAMES.items():
-        assert set(names) == codes, f"{script}: add the name of each language of languages/ to NAMES"
+    assert set(KOREAN_NAMES) == set(RUSSIAN_STEMS) == set(ARABIC_NAMES) == set(CODES), "name each language below"
+    for language in LanguageCatalog.load():
+        for script in SCRIPTS:
+            assert any(SCRIPT_PATTERNS[script].search(name) for name in language.names), (
+                f"languages/{language.code}.yml: add its name in {script} script to names"
+            )
+
+
+def _switches_in_every_script(code: str) -> list[str]:
+    korean, russian, arabic = KOREAN_NAMES[code], RUSSIAN_STEMS[code], ARABIC_NAMES[code]
+    bare_arabic = arabic.removeprefix("ال")
+    return [
+        f"{korean}로 해 주세요", f"{korean}로 바꿔 주세요", f"{korean} 가능해요?", f"{korean}요", f"{korean}로",
+        f"говорите по-{russian}и?", f"по-{russian}и пожалуйста", f"давайте на {russian}ом", f"на {russian}ом можно?",
+        f"хочу на {russian}ом",
+        f"هل تتكلم {arabic}؟", f"بال{bare_arabic} من فضلك", f"ممكن بال{bare_arabic}",
+        f"تكلم {bare_arabic.removesuffix('ة')}",
+    ]
+
+
+def _mentions_in_every_script(code: str) -> list[str]:
+    korean, russian, arabic = KOREAN_NAMES[code], RUSSIAN_STEMS[code], ARABIC_NAMES[code]
+    bare_arabic = arabic.removeprefix("ال")
+    return [
+        f"{korean}로 된 서류 있나요", f"{korean} 수업", f"{korean}로 뭐라고 해요?",
+        f"у вас есть документы на {russian}ом?", f"я не говорю по-{russian}и", f"как сказать спасибо по-{russian}и",
+        f"хочу документы на {russian}ом",
+        f"عندي أوراق بال{bare_arabic}", f"انا لا اتكلم {arabic}", f"كيف نقول شكرا بال{bare_arabic}",
+    ]
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_a_switch_to_each_language_in_korean_russian_and_arabic_switches(resolver: LanguageResolver, code: str) -> None:
+    for text in _switches_in_every_script(code):
+        assert resolver.explicit_switch(text) == code, text
+        other = "es" if code != "es" else "en"
+        assert resolver.resolve(text, other, None).language == code, text
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_each_language_mentioned_in_korean_russian_or_arabic_is_no_switch(
+    resolver: LanguageResolver, code: str
+) -> None:
+    for text in _mentions_in_every_script(code):
+        assert resolver.explicit_switch(text) is None, text
+        assert resolver.concordant_request(text) is None, text
+        script_language = resolver.detect(text)
+        assert script_language is not None and script_language.reason == "script", text
+        assert resolver.resolve(text, script_language.language, None).language == script_language.language, text
 
 
 @pytest.mark.parametrize(
@@ -26,6 +85,7 @@ def test_every_language_has_its_name_in_every_script() -> None:
         ("한국어 하는 의사 있어요?", "ko", "ko"),
         ("영어 하는 간호사 있나요", "en", "ko"),
         ("한국어 통역 필요해요", "ko", "ko"),
+        ("스페인어 할 줄 아는 의사 있나요", "es", "ko"),
         ("моя мама говорит только по-русски", "ru", "ru"),
         ("есть врач, который говорит по-корейски?", "ko", "ru"),
         ("нужен переводчик с арабского", "ar", "ru"),

@@ -1,0 +1,85 @@
+"""The frequent words of each language, as language identification counts them.
+
+A language's words are its ``common_words`` (its YAML file), its word lists (``languages/lexicons/``)
+and, for a language with bot flows, the words of its NLU training data (``data/nlu/<lang>/``). Patients
+mix languages, and so do the NLU data: Spanish and Tagalog examples borrow English words ("billing",
+"portal", "fax number"), and the English ones hold some Spanish ("necesito un refill"). So a word of the
+NLU data of a language other than English is that language's when English does not list it, it occurs in
+``NLU_MIN_EXAMPLES`` examples or more and the English NLU data use it less often (a word another
+language lists as well, Portuguese "clinica", counts for both); a word of ``NLU_MIN_EXAMPLES`` English
+examples or more is English when no other language lists it, or when it occurs at least as often there
+as in any other bot language's NLU data (Tagalog sentences write "insulin": it counts
+for both, so it is no evidence against English).
+"""
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from languages.catalog import LanguageCatalog
+from languages.text import WORD
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
+ENGLISH = "en"
+NLU_MIN_EXAMPLES = 2
+"""A word of one NLU example only ("medi cal", "fax") is too little to tell a language by."""
+
+
+def nlu_examples(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) pairs of a Rasa NLU YAML file."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        (text, str(block["intent"]))
+        for block in document.get("nlu", [])
+        for line in str(block.get("examples", "")).splitlines()
+        if (text := line.strip().removeprefix("- ").strip())
+    ]
+
+
+def lexicon(code: str, directory: Path = LEXICON_DIR) -> frozenset[str]:
+    """A language's frequent words from its word lists ``<code>-<source>.txt``, one a line (``#`` starts
+    a comment); empty for a language without one."""
+    return frozenset(
+        line.strip().lower()
+        for path in sorted(directory.glob(f"{code}-*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def nlu_word_examples(nlu_dir: Path, code: str) -> Counter[str]:
+    """In how many of a language's NLU examples each word occurs."""
+    return Counter(
+        word
+        for path in sorted((nlu_dir / code).glob("*.yml"))
+        for text, _ in nlu_examples(path)
+        for word in {word.lower() for word in WORD.findall(text)}
+    )
+
+
+def language_words(catalog: LanguageCatalog, nlu_dir: Path) -> dict[str, frozenset[str]]:
+    """Each language's frequent words (see the module's docstring)."""
+    common = {language.code: language.common_words | lexicon(language.code) for language in catalog}
+    nlu = {code: nlu_word_examples(nlu_dir, code) for code in catalog.bot_languages}
+    english_nlu = nlu.get(ENGLISH, Counter())
+    words = dict(common)
+    for code, counts in nlu.items():
+        others = (
+            frozenset().union(*(listed for other, listed in common.items() if other != code))
+            if code == ENGLISH
+            else common.get(ENGLISH, frozenset())
+        )
+        own = {
+            word
+            for word, n in counts.items()
+            if word not in others and n >= NLU_MIN_EXAMPLES and (code == ENGLISH or english_nlu[word] < n)
+        }
+        words[code] = common[code] | own
+    if ENGLISH in words:
+        words[ENGLISH] = words[ENGLISH] | {
+            word
+            for word, n in english_nlu.items()
+            if n >= NLU_MIN_EXAMPLES and all(n >= counts[word] for code, counts in nlu.items() if code != ENGLISH)
+        }
+    return words
