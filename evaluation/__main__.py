@@ -25,9 +25,7 @@ from stack.model import training_record
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NLU_TEST_DIR = PROJECT_DIR / "tests" / "data" / "nlu"
-DETECTION_DIR = PROJECT_DIR / "tests" / "data" / "language_detection"
 MACRO_F1_TARGET = 0.95
-DETECTION_TARGET = 0.97
 
 
 async def intent_scores(model: Path) -> tuple[dict[str, tuple[float, int, list[tuple[str, str, str]]]], str]:
