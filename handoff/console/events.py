@@ -22,7 +22,7 @@ from handoff.permissions import Action, allowed
 
 EVENTS_INTERVAL_SECONDS = 1.0
 TOKEN_WAIT_SECONDS = 10.0
-OPEN_SOCKETS_KEY = web.AppKey("event-sockets", weakref.WeakSet)  # type: ignore[type-arg]
+OPEN_SOCKETS_KEY: web.AppKey["weakref.WeakSet[web.WebSocketResponse]"] = web.AppKey("event-sockets")
 GOING_AWAY = 1001
 
 
@@ -31,11 +31,12 @@ def add_events(app: web.Application) -> None:
     process at once instead of holding this one's shutdown until they leave."""
     app[OPEN_SOCKETS_KEY] = weakref.WeakSet()
     app.router.add_get("/api/events", events)
-    app.on_shutdown.append(close_event_sockets)
+    app.on_shutdown.append(close_event_sockets)  # type: ignore[arg-type]
 
 
 async def close_event_sockets(app: web.Application) -> None:
-    for socket in list(app[OPEN_SOCKETS_KEY]):
+    sockets = app[OPEN_SOCKETS_KEY]
+    for socket in list(sockets):
         await socket.close(code=GOING_AWAY, message=b"the console is shutting down")
 
 
