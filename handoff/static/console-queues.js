@@ -91,7 +91,10 @@ async function supervise(action) {
   try {
     const moved = await api("POST", conversationPath(conversationId, action), body);
     showError("work-error", null);
-    if (action === "take-over") openConversation(moved.conversation, true);
+    if (action === "take-over") {
+      openConversation(moved.conversation, true);
+      await refreshTranscript(conversationId);
+    }
     await refreshSupervision();
   } catch (error) { showError("work-error", error); }
 }
