@@ -95,7 +95,8 @@ async def test_auto_assignment_canned_reply_note_transfer_to_a_nurse_survey_and_
     await expect(panel).to_be_visible()
     await expect(gabe.get_by_role("tab", selected=True)).to_contain_text(sender)
     await expect(panel.locator(".answer-deadline")).to_contain_text("New conversation for you")
-    await expect(panel.locator(".transcript .entry-patient .text")).to_have_text([training_message("en", "request_human")])
+    await expect(panel.locator(".transcript .entry-patient .text")).to_have_text(
+        [training_message("en", "request_human")])
     await shots.take("auto-assigned", patient=patient, gabe=gabe)
 
     await panel.get_by_label("Canned reply").select_option(label="Greeting")
