@@ -104,6 +104,7 @@ async function showAssignments(assigned) {
     removeConversation(conversationId);
     showError("work-error", new Error("Conversation " + conversationId +
       " is no longer yours: it was transferred, taken over, or went back to the queue."));
+    sendHeartbeat();  // an unanswered conversation sets the agent away: show it now
   }
   for (const conversation of assigned) {
     if (conversations.has(conversation.conversation_id)) continue;
@@ -152,6 +153,7 @@ async function readTranscript(state) {
       removeConversation(state.id);
       error.message = "Conversation " + state.id + " went back to the queue: nobody wrote to the patient in time, " +
         "you were away, or it was handed to someone else.";
+      sendHeartbeat();
     }
     showError("work-error", error);
     return;

@@ -68,7 +68,7 @@ function signOut() {
   stopEvents();
   stopHeartbeat();
   forgetConversations();
-  for (const id of ["escalations", "incidents", "crisis-alerts", "work", "directory", "supervision"]) {
+  for (const id of ["escalations", "incidents", "crisis-alerts", "work", "directory", "supervision", "presence-panel"]) {
     document.getElementById(id).classList.add("hidden");
   }
   showTrainingProblem("");
@@ -130,11 +130,27 @@ function showSignedIn() {
 }
 
 // While this page is open the agent is present: it beats three times per presence timeout (the server says how
-// long that is); without heartbeats its conversations go back to the queue.
+// long that is); without heartbeats its conversations go back to the queue. Each beat also tells the agent's
+// presence: away (chosen, or set by the server when a new conversation went unanswered) gets no new conversations.
 let heartbeat = null;
-async function sendHeartbeat() {
+async function sendHeartbeat(status) {
+  clearTimeout(heartbeat);
   let seconds = 10;
-  try { seconds = Math.max(1, (await api("POST", "/api/presence")).timeout_seconds / 3); } catch (error) { /* retried */ }
+  try {
+    const presence = await api("POST", "/api/presence", status ? {status} : undefined);
+    seconds = Math.max(1, presence.timeout_seconds / 3);
+    showPresence(presence.status);
+  } catch (error) { showError("work-error", error); }
   if (token) heartbeat = setTimeout(sendHeartbeat, seconds * 1000);
 }
 function stopHeartbeat() { clearTimeout(heartbeat); heartbeat = null; }
+
+function showPresence(status) {
+  const away = status === "away";
+  document.getElementById("presence-panel").classList.remove("hidden");
+  document.getElementById("presence").textContent = away ? "Away: you get no new conversations" : "Available";
+  document.getElementById("presence-toggle").textContent = away ? "Set me available" : "Set me away";
+  document.getElementById("presence-toggle").dataset.next = away ? "available" : "away";
+}
+document.getElementById("presence-toggle").addEventListener("click", (event) =>
+  sendHeartbeat(event.currentTarget.dataset.next));

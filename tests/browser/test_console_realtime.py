@@ -181,3 +181,35 @@ async def test_a_crisis_alert_sounds_says_call_by_phone_with_the_evidence_and_st
         await panel.get_by_role("button", name="Close conversation").click()
         await expect(panel).to_have_count(0)
     assert errors == []
+
+
+async def test_an_agent_who_leaves_a_new_conversation_unanswered_loses_it_and_is_set_away_until_it_says_so(
+    stack: Stack, impatient_console: str, new_context: NewContext
+) -> None:
+    """On a console that gives 2 s to write to a claimed patient (``impatient_console``)."""
+    console = await (await new_context(DESKTOP)).new_page()
+    errors = collect_page_errors(console)
+    await console.goto(impatient_console)
+    await sign_in(console, "amy", AGENT_PASSWORDS["amy"])
+    await expect(console.locator("#presence")).to_have_text("Available")
+    async with aiohttp.ClientSession() as http:
+        amy = AgentClient(http, stack, impatient_console)
+        amy.token = await console.evaluate("sessionStorage.getItem('agentToken')")
+        try:
+            patient = await waiting_patient(http, stack)
+            task = console.locator(f'#queue li.task[data-conversation="{patient.conversation_id}"]')
+            await task.get_by_role("button", name="Claim").click()
+            panel = conversation_panel(console, patient.conversation_id)
+            await expect(panel).to_have_count(1)
+            await expect(panel).to_have_count(0)
+            await expect(console.locator("#work-error")).to_contain_text(patient.conversation_id)
+            await expect(task).to_be_visible()
+            await expect(console.locator("#presence")).to_have_text("Away: you get no new conversations")
+            assert (await amy.call("POST", "/api/presence"))[1]["status"] == "away"
+
+            await console.get_by_role("button", name="Set me available").click()
+            await expect(console.locator("#presence")).to_have_text("Available")
+            assert (await amy.call("POST", "/api/presence"))[1]["status"] == "available"
+        finally:
+            await amy.call("POST", "/api/presence", {"status": "available"})
+    assert errors == []
