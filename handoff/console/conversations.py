@@ -4,9 +4,7 @@ import re
 
 from aiohttp import web
 
-from handoff.agents import SUPERVISOR_ROLE
 from handoff.console.api import (
-    ASSIGNER_KEY,
     AUDIT_KEY,
     CATALOG_KEY,
     CRISIS_ALERTS_KEY,
@@ -18,8 +16,8 @@ from handoff.console.api import (
 )
 from handoff.console.auth import permitted_agent, trained_agent
 from handoff.console.dashboard import operations_of, reviewer_of
-from handoff.errors import AtCapacity, ConversationNotFound, NotAssignedAgent
-from handoff.models import CloseOutcome, CrisisDisposition, Priority
+from handoff.errors import ConversationNotFound, NotAssignedAgent
+from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.permissions import Action, allowed
 from handoff.settings import MAX_MESSAGE_BYTES
 from handoff.surveys import OFFER_NOTICE as SURVEY_OFFER_NOTICE
@@ -38,23 +36,14 @@ async def list_queue(request: web.Request) -> web.Response:
 
 
 async def claim(request: web.Request) -> web.Response:
-    """Pull-claim, within the agent's capacity; a crisis and a supervisor's claim are never held back by it."""
     conversation_id = conversation_id_of(request)
     agent = await trained_agent(request, conversation_id, Action.CLAIM)
     queue = request.app[QUEUE_KEY]
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "claim", conversation_id, request.remote)
     answer_within = request.app[SESSIONS_KEY].access.answer_timeout_seconds
-    waiting = await queue.conversation(conversation_id)
-    unbound = agent.role == SUPERVISOR_ROLE or (waiting is not None and waiting.priority == Priority.CRISIS)
-    capacity = None if unbound else request.app[ASSIGNER_KEY].capacity_of(agent)
-    try:
-        conversation = await queue.claim(
-            conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit, answer_within,
-            capacity,
-        )
-    except AtCapacity:
-        return error_response(409, f"you are at your capacity ({capacity} conversations at once): close, hand back "
-                                   "or transfer one before claiming another")
+    conversation = await queue.claim(
+        conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit, answer_within
+    )
     await operations_of(request).claimed(conversation_id)
     return web.json_response({"conversation": conversation.to_json(), "answer_within_seconds": answer_within})
 
