@@ -329,7 +329,7 @@ class LiveAgentQueue(Escalations):
             requeued = int(await self._requeue(
                 keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
                       self.keys.audit_log(), transcript, self.keys.outbox(conversation_id, episode),
-                      self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged()],
+                      self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged(), self.keys.agent_status()],
                 args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *audit_args(audit),
                       episode, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
                       "" if unanswered_by_ms is None else unanswered_by_ms,

@@ -291,6 +291,7 @@ redis.call('ZREM', unanswered, id)
 if fields[6] then redis.call('ZADD', KEYS[7], 'NX', now, id) end
 redis.call('RPUSH', transcript, ARGV[9])
 redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[10], '*', 'entry', ARGV[12], 'sequence', ARGV[13])
+if unanswered_by ~= '' then redis.call('HSET', KEYS[8], agent, 'away') end
 audit(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
 return 1
 """
@@ -300,7 +301,9 @@ patient is told (the sealed notice ``ARGV[9]``, in the transcript at position ``
 outbox as ``ARGV[12]``; -1 when the transcript moved on since it was sealed); only if that agent still has it in
 that episode. Two reasons: the agent went silent (``ARGV[11]`` empty), or it has not answered the patient by its
 deadline (``ARGV[11]``: now, ms; a conversation no longer with an agent leaves the unanswered assignments). An
-open crisis waits again for acknowledgement, by its next agent, keeping its time if it was still waiting."""
+open crisis waits again for acknowledgement, by its next agent, keeping its time if it was still waiting. An agent
+who let its time to answer run out is set away (``KEYS[8]``, the chosen statuses), so that auto-assignment gives it
+nothing more until it says it is available again."""
 
 ACKNOWLEDGE_CRISIS_SCRIPT = AUDIT_FUNCTION + """
 local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]

@@ -50,7 +50,7 @@ from handoff.console.conversations import (
     send_message,
 )
 from handoff.console.dashboard import add_operations
-from handoff.console.events import events
+from handoff.console.events import add_events
 from handoff.console.handovers import (
     add_note,
     callback_done,
@@ -68,7 +68,7 @@ from handoff.console.oversight import (
     list_incidents,
     read_audit,
 )
-from handoff.console.page import console_page, incidents_script
+from handoff.console.page import add_page
 from handoff.console.supervision import canned_replies as canned_replies_route
 from handoff.console.supervision import supervision
 from handoff.coverage import CoverageHours
@@ -120,8 +120,7 @@ def create_console_app(
     app[CATALOG_KEY] = notices
     app[SURVEYS_KEY] = Surveys(queue, notices)
     app[CANNED_REPLIES_KEY] = CannedReplies(canned_replies)
-    app.router.add_get("/", console_page)
-    app.router.add_get("/incidents.js", incidents_script)
+    add_page(app)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
     app.router.add_post("/api/presence", heartbeat)
@@ -141,7 +140,7 @@ def create_console_app(
     app.router.add_get("/api/callbacks", list_callbacks)
     app.router.add_post("/api/callbacks/{conversation_id}/done", callback_done)
     app.router.add_get("/api/openapi.json", openapi_document)
-    app.router.add_get("/api/events", events)
+    add_events(app)
     app.router.add_get("/api/supervision", supervision)
     app.router.add_get("/api/canned-replies", canned_replies_route)
     app.router.add_get("/api/agents", list_agents)

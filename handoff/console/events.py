@@ -10,6 +10,7 @@ transcript route. The socket ends when the session does (``1008``).
 
 import asyncio
 import json
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -21,6 +22,22 @@ from handoff.permissions import Action, allowed
 
 EVENTS_INTERVAL_SECONDS = 1.0
 TOKEN_WAIT_SECONDS = 10.0
+OPEN_SOCKETS_KEY: web.AppKey["weakref.WeakSet[web.WebSocketResponse]"] = web.AppKey("event-sockets")
+GOING_AWAY = 1001
+
+
+def add_events(app: web.Application) -> None:
+    """The route, and on shutdown the open sockets closed ("going away"): the pages reconnect to another console
+    process at once instead of holding this one's shutdown until they leave."""
+    app[OPEN_SOCKETS_KEY] = weakref.WeakSet()
+    app.router.add_get("/api/events", events)
+    app.on_shutdown.append(close_event_sockets)  # type: ignore[arg-type]
+
+
+async def close_event_sockets(app: web.Application) -> None:
+    sockets = app[OPEN_SOCKETS_KEY]
+    for socket in list(sockets):
+        await socket.close(code=GOING_AWAY, message=b"the console is shutting down")
 
 
 @dataclass
@@ -38,6 +55,7 @@ class Seen:
 async def events(request: web.Request) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(heartbeat=30)
     await socket.prepare(request)
+    request.app[OPEN_SOCKETS_KEY].add(socket)
     token = await _token(socket)
     sessions = request.app[SESSIONS_KEY]
     agent = await sessions.agent_for(token) if token else None

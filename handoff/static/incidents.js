@@ -1,5 +1,5 @@
 // The security incident banner of the console page (supervisors and admins): unacknowledged incidents from
-// GET /api/incidents?unacknowledged=1, each with an Acknowledge button. Loaded before console.html's script,
+// GET /api/incidents?unacknowledged=1, each with an Acknowledge button. Loaded after console-core.js,
 // whose api(), element(), showError() and token it uses when called.
 const INCIDENT_MEANINGS = {
   audit_chain_broken: "the audit log was altered, reordered, truncated or deleted",

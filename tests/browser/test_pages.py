@@ -9,7 +9,7 @@ which answers again.
 import re
 from pathlib import Path
 
-from playwright.async_api import Error, Page, expect
+from playwright.async_api import Error, Locator, Page, expect
 
 from stack.services import Stack
 from tests.browser.conftest import DESKTOP, PHONE, NewContext
@@ -32,6 +32,17 @@ async def say(patient: Page, text: str) -> None:
     await patient.get_by_label("Message").fill(text)
     await patient.get_by_role("button", name="Send").click()
     await expect(patient.locator(".message.from-patient").last).to_have_text(text)
+
+
+def conversation_panel(console: Page, conversation_id: str) -> Locator:
+    """The tab panel of one of the agent's conversations."""
+    return console.locator(f'[role=tabpanel][data-conversation="{conversation_id}"]')
+
+
+async def reply(panel: Locator, text: str) -> None:
+    await panel.get_by_label("Reply to the patient").fill(text)
+    await panel.locator(".reply-form").get_by_role("button", name="Send").click()
+    await expect(panel.get_by_label("Reply to the patient")).to_have_value("")
 
 
 async def sign_in(console: Page, agent_id: str, password: str) -> None:
@@ -69,19 +80,19 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
     await expect(task).to_contain_text("en")
     await task.locator("button.claim").click()
 
-    await expect(console.locator("#conversation-title")).to_have_text(f"Conversation {sender}")
-    await expect(console.locator("#answer-deadline")).to_contain_text("Write to the patient within 60 s")
+    panel = conversation_panel(console, sender)
+    await expect(console.get_by_role("tab", selected=True)).to_contain_text(f"Conversation {sender}")
+    await expect(panel).to_be_visible()
+    await expect(panel.locator(".answer-deadline")).to_contain_text("Write to the patient within 60 s")
     await expect(task).to_have_count(0)
-    transcript = console.locator("#transcript .entry")
-    await expect(console.locator("#transcript .entry-patient .text")).to_have_text(
+    transcript = panel.locator(".transcript .entry")
+    await expect(panel.locator(".transcript .entry-patient .text")).to_have_text(
         ["hello", "I want to talk to a person", "it's about my appointment on friday"]
     )
     await expect(transcript.first.locator(".role")).to_have_text("patient")
 
-    await console.locator("#reply").fill("Hi, this is Amy. How can I help?")
-    await console.locator("#reply-form").get_by_role("button", name="Send").click()
-    await expect(console.locator("#reply")).to_have_value("")
-    await expect(console.locator("#answer-deadline")).to_be_hidden()
+    await reply(panel, "Hi, this is Amy. How can I help?")
+    await expect(panel.locator(".answer-deadline")).to_be_hidden()
     await expect(transcript.last.locator(".text")).to_have_text("Hi, this is Amy. How can I help?")
     await expect(transcript.last.locator(".role")).to_have_text("agent")
     await expect(patient.locator(".message.from-agent")).to_have_text(["Hi, this is Amy. How can I help?"])
@@ -90,9 +101,9 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
     await expect(transcript.last.locator(".text")).to_have_text("I need to move my appointment")
     await console.screenshot(path=str(screenshot_dir / "agent-console-claimed.png"), full_page=True)
 
-    await console.get_by_role("button", name="Hand back to the bot").click()
-    await expect(console.locator("#conversation")).to_be_hidden()
-    await expect(console.locator("#conversation-title")).to_have_text("No conversation claimed")
+    await panel.get_by_role("button", name="Hand back to the bot").click()
+    await expect(panel).to_have_count(0)
+    await expect(console.locator("#no-conversation")).to_have_text("No conversation claimed")
     await expect(console.locator("#work-error")).to_be_empty()
 
     await say(patient, training_message("en", "ask_hours"))
@@ -121,14 +132,13 @@ async def test_agent_reply_reaches_a_patient_who_reloaded_the_page_while_in_line
     await console.goto(stack.console_url)
     await sign_in(console, "amy", AGENT_PASSWORDS["amy"])
     await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
-    await expect(console.locator("#conversation-title")).to_have_text(f"Conversation {sender}")
-    await console.locator("#reply").fill("Amy here, are you still with us?")
-    await console.locator("#reply-form").get_by_role("button", name="Send").click()
+    panel = conversation_panel(console, sender)
+    await reply(panel, "Amy here, are you still with us?")
 
     await expect(patient.locator(".message.from-agent")).to_have_text(["Amy here, are you still with us?"])
     assert await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id") == sender
-    await console.get_by_role("button", name="Close conversation").click()
-    await expect(console.locator("#conversation")).to_be_hidden()
+    await panel.get_by_role("button", name="Close conversation").click()
+    await expect(panel).to_have_count(0)
 
 
 async def test_console_rejects_a_wrong_password(stack: Stack, new_context: NewContext) -> None:
@@ -161,7 +171,7 @@ async def test_the_console_tells_an_agent_with_lapsed_training_why_it_cannot_cla
     )
     await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
     await expect(console.locator("#work-error")).to_contain_text("renew it before claiming or reading conversations")
-    await expect(console.locator("#conversation")).to_be_hidden()
+    await expect(console.get_by_role("tabpanel")).to_have_count(0)
     await console.reload()
     await expect(console.locator("#training-notice")).to_contain_text("expired")
 
@@ -191,9 +201,10 @@ async def test_a_supervisor_sees_an_unacknowledged_crisis_on_top_of_the_console_
     await expect(escalation).to_have_count(0)
 
     await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
-    await expect(console.locator("#conversation-title")).to_have_text(f"Conversation {sender}")
-    await expect(console.locator("#crisis-banner")).to_contain_text("Crisis (violence_abuse)")
-    await console.locator("#crisis-disposition").select_option("phone_follow_up_done")
-    await console.get_by_role("button", name="Close conversation").click()
-    await expect(console.locator("#conversation")).to_be_hidden()
+    panel = conversation_panel(console, sender)
+    await expect(panel.locator(".crisis-banner")).to_contain_text("Crisis (violence_abuse)")
+    await expect(panel.locator(".crisis-banner")).to_contain_text("CALL BY PHONE")
+    await panel.get_by_label("Crisis disposition").select_option("phone_follow_up_done")
+    await panel.get_by_role("button", name="Close conversation").click()
+    await expect(panel).to_have_count(0)
     assert console_errors == []

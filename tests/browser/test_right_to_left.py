@@ -12,7 +12,7 @@ from playwright.async_api import Locator, expect
 
 from stack.services import Stack
 from tests.browser.conftest import DESKTOP, PHONE, NewContext
-from tests.browser.test_pages import collect_page_errors, say, sign_in
+from tests.browser.test_pages import collect_page_errors, conversation_panel, say, sign_in
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.training_messages import training_message
 
@@ -60,22 +60,23 @@ async def test_arabic_is_right_to_left_on_the_patient_page_and_in_the_console(
     task = console.locator(f'#queue li.task[data-conversation="{sender}"]')
     await expect(task).to_contain_text("ar")
     await task.locator("button.claim").click()
-    patient_lines = console.locator("#transcript .entry-patient .text")
+    panel = conversation_panel(console, sender)
+    patient_lines = panel.locator(".transcript .entry-patient .text")
     await expect(patient_lines).to_have_text([greeting, request])
     for index in range(2):
         assert await direction(patient_lines.nth(index)) == "rtl"
-    assert await direction(console.locator("#transcript .entry-patient .role").first) == "ltr", "labels stay LTR"
+    assert await direction(panel.locator(".transcript .entry-patient .role").first) == "ltr", "labels stay LTR"
 
-    reply = console.locator("#reply")
+    reply = panel.get_by_label("Reply to the patient")
     await reply.fill(ARABIC_REPLY)
     assert await direction(reply) == "rtl"
-    await console.locator("#reply-form").get_by_role("button", name="Send").click()
+    await panel.locator(".reply-form").get_by_role("button", name="Send").click()
     await expect(reply).to_have_value("")
     await reply.fill(ENGLISH_REPLY)
     assert await direction(reply) == "ltr"
-    await console.locator("#reply-form").get_by_role("button", name="Send").click()
+    await panel.locator(".reply-form").get_by_role("button", name="Send").click()
 
-    agent_lines = console.locator("#transcript .entry-agent .text")
+    agent_lines = panel.locator(".transcript .entry-agent .text")
     await expect(agent_lines).to_have_text([ARABIC_REPLY, ENGLISH_REPLY])
     assert [await direction(agent_lines.nth(0)), await direction(agent_lines.nth(1))] == ["rtl", "ltr"]
     from_agent = patient.locator(".message.from-agent")
@@ -84,7 +85,7 @@ async def test_arabic_is_right_to_left_on_the_patient_page_and_in_the_console(
 
     await patient.screenshot(path=str(SCREENSHOTS / "patient-chat-arabic.png"), full_page=True)
     await console.screenshot(path=str(SCREENSHOTS / "agent-console-arabic.png"), full_page=True)
-    await console.get_by_role("button", name="Close conversation").click()
-    await expect(console.locator("#conversation")).to_be_hidden()
+    await panel.get_by_role("button", name="Close conversation").click()
+    await expect(panel).to_have_count(0)
     assert patient_errors == []
     assert console_errors == []

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.errors import NotAssignedAgent
 from handoff.models import ConversationState
-from handoff.presence import AgentPresence
+from handoff.presence import AgentPresence, PresenceStatus
 from handoff.queue import now_ms
 from tests.reaping import agent_left, until_done
 
@@ -137,3 +137,24 @@ async def test_a_closed_conversation_is_not_reaped_and_leaves_no_deadline_behind
     assert again is not None and (again.state, again.episode) == (ConversationState.QUEUED, 2)
     assert await redis.zcard(keys.unanswered_assignments()) == 0
     assert await queue.agent_messages("p1", 2) == [], "a patient waiting in line was never told an agent left"
+
+
+async def test_an_agent_who_let_a_patient_go_unanswered_is_set_away_one_who_went_silent_is_not(
+    queue: LiveAgentQueue, audit: AuditLog, redis: Redis, key_ring: KeyRing, keys: KeySpace
+) -> None:
+    presence = presence_on(redis, key_ring, keys)
+    for agent_id in ("luis", "ana"):
+        await presence.heartbeat(agent_id)
+    await queue.enqueue_escalation("unanswered", "es", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.enqueue_escalation("answered", "es", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.claim("unanswered", "luis", ["es"], answer_within_seconds=1)
+    await queue.claim("answered", "ana", ["es"], answer_within_seconds=1)
+    await queue.send_agent_message("answered", "ana", "Hola, soy Ana.")
+    assert await until_done(lambda: presence.reap_unanswered(audit)) == ["unanswered"]
+    assert await presence.status_of(["luis", "ana"]) == {"luis": PresenceStatus.AWAY, "ana": PresenceStatus.AVAILABLE}
+
+    record = audit.prepare("presence-reaper", "requeued", "answered", "ana")
+    assert await queue.requeue("answered", "ana", agent_left, record)
+    assert await presence.status_of(["ana"]) == {"ana": PresenceStatus.AVAILABLE}, "silence is not unanswered"
+    await presence.set_status("luis", PresenceStatus.AVAILABLE)
+    assert await presence.status_of(["luis"]) == {"luis": PresenceStatus.AVAILABLE}, "until the agent says so"

@@ -1,0 +1,131 @@
+"""The console's tools in a real browser: canned replies in the conversation's language, internal notes the patient
+never sees, transfer with a note, escalation to phone, and the supervisor's view with take-over and reassignment."""
+
+import re
+
+import aiohttp
+from playwright.async_api import expect
+
+from stack.services import Stack
+from tests.browser.conftest import PHONE, NewContext
+from tests.browser.test_console_realtime import signed_in_console, waiting_patient
+from tests.browser.test_pages import collect_page_errors, conversation_panel, reply, say
+from tests.e2e.patient_client import AgentClient
+from tests.e2e.training_messages import training_message
+
+SPANISH_GREETING = "Hola, soy Luis del equipo de atención. ¿En qué le puedo ayudar hoy?"
+NOTE = "Patient sounds anxious; check the referral in the other system first"
+
+
+async def test_a_canned_reply_in_the_patients_language_and_a_note_the_patient_never_sees(
+    stack: Stack, new_context: NewContext
+) -> None:
+    patient = await (await new_context(PHONE)).new_page()
+    patient_errors = collect_page_errors(patient)
+    await patient.goto(stack.patient_page_url)
+    await say(patient, training_message("es", "request_human"))
+    await expect(patient.locator(".status").last).to_be_visible()
+    sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
+
+    console = await signed_in_console(new_context, stack, "luis")
+    console_errors = collect_page_errors(console)
+    await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
+    panel = conversation_panel(console, sender)
+    picker = panel.get_by_label("Canned reply")
+    await expect(picker.locator("option")).to_contain_text(["choose a canned reply", "Saludo", "Un momento"])
+    await expect(picker.locator("option", has_text="Greeting")).to_have_count(0)
+    await picker.select_option(label="Saludo")
+    composer = panel.get_by_label("Reply to the patient")
+    await expect(composer).to_have_value(SPANISH_GREETING)
+    await expect(composer).to_be_focused()
+    await panel.locator(".reply-form").get_by_role("button", name="Send").click()
+    await expect(patient.locator(".message.from-agent")).to_have_text([SPANISH_GREETING])
+
+    await panel.get_by_label("Internal note (the patient never sees it)").fill(NOTE)
+    await panel.get_by_role("button", name="Add note").click()
+    note = panel.locator(".transcript .entry-note")
+    await expect(note.locator(".text")).to_have_text(NOTE)
+    await expect(note.locator(".role")).to_have_text("internal note by luis")
+    note_style = await note.evaluate("(line) => getComputedStyle(line).backgroundColor")
+    agent_style = await panel.locator(".transcript .entry-agent").first.evaluate(
+        "(line) => getComputedStyle(line).backgroundColor")
+    assert note_style != agent_style, "a note looks unlike a message to the patient"
+
+    await reply(panel, "Un momento, por favor.")
+    await expect(patient.locator(".message.from-agent")).to_have_text([SPANISH_GREETING, "Un momento, por favor."])
+    await expect(patient.locator("body")).not_to_contain_text("anxious")
+    await panel.get_by_role("button", name="Close conversation").click()
+    await expect(panel).to_have_count(0)
+    assert "anxious" not in await patient.content()
+    assert patient_errors == [] and console_errors == []
+
+
+async def test_transfer_with_a_note_phone_callback_and_the_supervisor_takes_over_and_reassigns(
+    stack: Stack, new_context: NewContext
+) -> None:
+    amy = await signed_in_console(new_context, stack, "amy")
+    sam = await signed_in_console(new_context, stack, "sam")
+    errors = collect_page_errors(amy) + collect_page_errors(sam)
+    await expect(sam.locator("#supervision")).to_be_visible()
+    await expect(amy.locator("#supervision")).to_be_hidden()
+    async with aiohttp.ClientSession() as http:
+        patient = await waiting_patient(http, stack)
+        sender = patient.conversation_id
+        await expect(sam.locator("#supervision-queues tr[data-queue=en]")).to_have_class("has-waiting")
+        await expect(sam.locator("#supervision-queues tr[data-queue=en] td").nth(2)).to_have_text(
+            re.compile(r"\d+ min \d+ s"))
+        await amy.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
+        panel = conversation_panel(amy, sender)
+        await reply(panel, "Hi, Amy here.")
+
+        await panel.locator("summary", has_text="Escalate to phone").click()
+        await panel.get_by_label("Phone number").fill("+1 555 123 4567")
+        await panel.get_by_label("Best time to call").fill("weekdays after 5 pm")
+        await panel.get_by_role("button", name="Record phone callback").click()
+        await expect(panel.locator(".conversation-error")).to_have_text(
+            "Phone callback recorded for +1 555 123 4567 (weekdays after 5 pm).")
+        supervisor = AgentClient(http, stack)
+        supervisor.token = await sam.evaluate("sessionStorage.getItem('agentToken')")
+        status, listed = await supervisor.call("GET", "/api/callbacks")
+        assert status == 200
+        assert [(item["number"], item["best_time"]) for item in listed["callbacks"]
+                if item["conversation_id"] == sender] == [("+1 555 123 4567", "weekdays after 5 pm")]
+
+        await panel.locator("summary", has_text="Transfer").click()
+        await panel.get_by_label("or to queue (language)").fill("xx")
+        await panel.get_by_role("button", name="Transfer", exact=True).click()
+        await expect(panel.locator(".conversation-error")).to_contain_text("language must be the code")
+        await expect(panel).to_be_visible()
+        await panel.get_by_label("or to queue (language)").fill("en")
+        await panel.get_by_label("and/or skill").select_option("general")
+        await panel.get_by_label("Note for the next person").fill("wants a callback about billing")
+        await panel.get_by_role("button", name="Transfer", exact=True).click()
+        await expect(panel).to_have_count(0)
+        amy_api = AgentClient(http, stack)
+        amy_api.token = await amy.evaluate("sessionStorage.getItem('agentToken')")
+        status, waiting = await amy_api.call("GET", "/api/queue")
+        assert status == 200 and sender in [task["conversation_id"] for task in waiting["waiting"]]
+        await expect(sam.locator("#supervision-agents tr[data-agent=amy]")).to_contain_text("available")
+
+        await sam.get_by_label("Conversation id").fill(sender)
+        await sam.get_by_role("button", name="Take over").click()
+        taken = conversation_panel(sam, sender)
+        await expect(taken.locator(".transcript .entry-note .text")).to_have_text(["wants a callback about billing"])
+        status, waiting = await amy_api.call("GET", "/api/queue")
+        assert status == 200 and sender not in [task["conversation_id"] for task in waiting["waiting"]]
+
+        await sam.get_by_label("Agent id (to reassign)").fill("tess")
+        await sam.get_by_role("button", name="Reassign").click()
+        await expect(sam.locator("#work-error")).to_contain_text("must name a member of staff who may take")
+        await expect(taken).to_be_visible()
+        await sam.get_by_label("Agent id (to reassign)").fill("amy")
+        await sam.get_by_label("Note for the agent").fill("back to you, Amy")
+        await sam.get_by_role("button", name="Reassign").click()
+        await expect(sam.locator("#work-error")).to_be_empty()
+        status, mine = await amy_api.call("GET", "/api/mine")
+        assert status == 200 and [item["conversation_id"] for item in mine["conversations"]] == [sender]
+        status, read = await amy_api.call("GET", f"/api/conversations/{sender}/transcript")
+        assert [entry["text"] for entry in read["entries"] if entry["role"] == "note"] == [
+            "wants a callback about billing", "back to you, Amy"]
+        assert (await amy_api.call("POST", f"/api/conversations/{sender}/close", {"outcome": "closed"}))[0] == 200
+    assert errors == []
