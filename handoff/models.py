@@ -168,6 +168,10 @@ class Conversation:
     reason: Optional[str] = None
     enqueued_at_ms: Optional[int] = None
     agent_id: Optional[str] = None
+    claimed_at_ms: Optional[int] = None
+    """When its agent got it (a claim, auto-assignment, transfer or reassignment to them)."""
+    requeued_at_ms: Optional[int] = None
+    """When it was last sent back to the head of a queue (its agent left, or it was transferred)."""
     crisis_category: Optional[str] = None
     phone_follow_up: bool = False
     reply_after_ms: Optional[int] = None
@@ -209,6 +213,8 @@ class Conversation:
             reason=fields.get("reason"),
             enqueued_at_ms=int(fields["enqueued_at"]) if "enqueued_at" in fields else None,
             agent_id=fields.get("agent"),
+            claimed_at_ms=int(fields["claimed_at"]) if "claimed_at" in fields else None,
+            requeued_at_ms=int(fields["requeued_at"]) if "requeued_at" in fields else None,
             crisis_category=fields.get("crisis_category"),
             phone_follow_up=fields.get("phone_follow_up") == "1",
             reply_after_ms=int(fields["reply_after"]) if "reply_after" in fields else None,

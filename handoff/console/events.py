@@ -6,10 +6,16 @@ The first message the client sends is ``{"token": "<bearer token>"}`` (a browser
 websocket, and a token in the URL would reach access logs). Events carry no message content: a new message is
 announced with its conversation and the transcript's length, and the client reads it through the audited
 transcript route. The socket ends when the session does (``1008``).
+
+What the socket has told is kept as signatures, not just ids: a conversation that left and came back between two
+rounds (transferred to the queue and reassigned to the same agent, sent back and claimed again) has a new
+``claimed_at`` or ``requeued_at``, so it is told again. The socket is read all along (the client's pongs and its
+close are seen); a round that fails closes it with ``1011`` and the page reconnects and is told the state anew.
 """
 
 import asyncio
 import json
+import logging
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -20,10 +26,13 @@ from handoff.agents import Agent
 from handoff.console.api import AUDIT_KEY, CRISIS_ALERTS_KEY, QUEUE_KEY, SESSIONS_KEY
 from handoff.permissions import Action, allowed
 
+logger = logging.getLogger(__name__)
+
 EVENTS_INTERVAL_SECONDS = 1.0
 TOKEN_WAIT_SECONDS = 10.0
 OPEN_SOCKETS_KEY: web.AppKey["weakref.WeakSet[web.WebSocketResponse]"] = web.AppKey("event-sockets")
 GOING_AWAY = 1001
+TRY_AGAIN = 1011
 
 
 def add_events(app: web.Application) -> None:
@@ -44,9 +53,10 @@ async def close_event_sockets(app: web.Application) -> None:
 class Seen:
     """What the agent's socket has told it so far."""
 
-    waiting: Optional[list[str]] = None
-    """None until the first round, which always tells the state as it is."""
-    mine: Optional[list[str]] = None
+    waiting: Optional[list[tuple[str, Optional[int]]]] = None
+    """(conversation, requeued at) in queue order; None until the first round, which always tells the state."""
+    mine: Optional[list[tuple[str, Optional[int]]]] = None
+    """(conversation, claimed at)."""
     lengths: dict[str, int] = field(default_factory=dict)
     alert_after: str = "0"
     escalated: list[str] = field(default_factory=list)
@@ -65,14 +75,29 @@ async def events(request: web.Request) -> web.WebSocketResponse:
         return socket
     await request.app[AUDIT_KEY].record(agent.agent_id, "open_events", "-", request.remote)
     seen = Seen(alert_after=await _newest_alert(request))
-    while not socket.closed:
-        if await sessions.agent_for(token) is None:
-            await socket.close(code=1008, message=b"the session has ended")
-            break
-        for event in await _changes(request, agent, seen):
-            await socket.send_json(event)
-        await asyncio.sleep(EVENTS_INTERVAL_SECONDS)
+    reader = asyncio.create_task(_read_until_closed(socket))
+    try:
+        while not socket.closed:
+            if await sessions.agent_for(token) is None:
+                await socket.close(code=1008, message=b"the session has ended")
+                break
+            for event in await _changes(request, agent, seen):
+                await socket.send_json(event)
+            await asyncio.sleep(EVENTS_INTERVAL_SECONDS)
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    except Exception:
+        logger.exception("console.events round failed agent=%s", agent.agent_id)
+        await socket.close(code=TRY_AGAIN, message=b"reconnect")
+    finally:
+        reader.cancel()
     return socket
+
+
+async def _read_until_closed(socket: web.WebSocketResponse) -> None:
+    """Reads (and drops) what the page sends after its token, so that pongs and its close are handled."""
+    async for _ in socket:
+        pass
 
 
 async def _token(socket: web.WebSocketResponse) -> str:
@@ -98,16 +123,19 @@ async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[
     queue = request.app[QUEUE_KEY]
     changes: list[dict[str, Any]] = []
     waiting = await queue.waiting(list(agent.languages), agent.claimable_skills)
-    if [conversation.conversation_id for conversation in waiting] != seen.waiting:
-        new = [conversation.to_json() for conversation in waiting
-               if conversation.conversation_id not in (seen.waiting or [])]
-        seen.waiting = [conversation.conversation_id for conversation in waiting]
-        changes.append({"type": "queue", "waiting": seen.waiting, "new": new})
+    waiting_now = [(conversation.conversation_id, conversation.requeued_at_ms) for conversation in waiting]
+    if waiting_now != seen.waiting:
+        new = [conversation.to_json() for conversation in waiting if (conversation.conversation_id,
+               conversation.requeued_at_ms) not in (seen.waiting or [])]
+        seen.waiting = waiting_now
+        changes.append({"type": "queue", "waiting": [conversation_id for conversation_id, _ in waiting_now],
+                        "new": new})
     mine = await queue.assigned_to(agent.agent_id)
-    if [conversation.conversation_id for conversation in mine] != seen.mine:
-        seen.mine = [conversation.conversation_id for conversation in mine]
+    mine_now = [(conversation.conversation_id, conversation.claimed_at_ms) for conversation in mine]
+    if mine_now != seen.mine:
+        seen.mine = mine_now
         changes.append({"type": "assignments", "conversations": [conversation.to_json() for conversation in mine]})
-    for conversation_id in seen.mine or []:
+    for conversation_id, _ in seen.mine or []:
         length = int(await queue.redis.llen(queue.keys.transcript(conversation_id)))
         if length != seen.lengths.get(conversation_id):
             seen.lengths[conversation_id] = length

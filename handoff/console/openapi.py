@@ -27,6 +27,8 @@ CONVERSATION: Schema = {
         "priority": NULLABLE_STRING,
         "agent_id": NULLABLE_STRING,
         "enqueued_at_ms": NULLABLE_INTEGER,
+        "claimed_at_ms": NULLABLE_INTEGER,
+        "requeued_at_ms": NULLABLE_INTEGER,
         "episode": INTEGER,
     },
 }

@@ -1,7 +1,8 @@
 // The console's real time: GET /api/events (a websocket; the token goes in the first message). Events carry no
 // message content: the page fetches what changed through the REST API. When the socket drops, the page says it is
 // offline and reconnects with growing delays (1 s, 2 s, 4 s ... 30 s); each new socket first tells the state as it
-// is, so nothing that happened meanwhile is missed. There is no polling.
+// is, so nothing that happened meanwhile is missed (a socket the console closes with 1011 after a failed round
+// reconnects the same way). There is no polling.
 "use strict";
 const RECONNECT_FIRST_MS = 1000;
 const RECONNECT_MOST_MS = 30000;
@@ -9,6 +10,7 @@ const SESSION_ENDED = 1008;
 let events = null;
 let reconnectDelay = RECONNECT_FIRST_MS;
 let reconnectTimer = null;
+let handling = Promise.resolve();  // events are handled one after another, in the order they came
 
 function startEvents() {
   clearTimeout(reconnectTimer);
@@ -21,7 +23,7 @@ function startEvents() {
     if (event.error) return;
     reconnectDelay = RECONNECT_FIRST_MS;
     showConnection("");
-    handleEvent(event).catch((error) => showError("work-error", error));
+    handling = handling.then(() => handleEvent(event).catch((error) => showError("work-error", error)));
   });
   socket.addEventListener("close", (closed) => {
     if (events !== socket) return;

@@ -2,10 +2,14 @@
 // its waiting count and longest wait, every agent with presence and load, take-over and reassignment.
 "use strict";
 
+let queueReads = 0;  // an answer older than the newest read started is dropped: the list never steps back
+
 async function refreshQueue() {
   if (!token || !worksConversations()) return;
+  const read = ++queueReads;
   try {
     const data = await api("GET", "/api/queue");
+    if (read !== queueReads) return;
     const list = document.getElementById("queue");
     list.replaceChildren();
     for (const task of data.waiting) {

@@ -5,6 +5,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -13,8 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff.agents import AgentDirectory
+from handoff.console.events import Seen, _changes
 from handoff.models import CrisisFlag
 from tests.console_clients import console_app, token_of
+from tests.reaping import agent_left
 
 DEADLINE_SECONDS = 10
 SECRET = "he hits me every night"
@@ -82,3 +86,31 @@ async def test_a_socket_without_a_live_token_opens_nothing(client: TestClient) -
             assert (await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)).type in (
                 aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
             assert socket.close_code == 1008
+
+
+async def test_a_conversation_that_leaves_and_comes_back_between_two_rounds_is_told_again(
+    queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
+) -> None:
+    """The page dropped a transferred conversation's tab at once; when it came back to the same agent before the
+    next round, ids alone looked unchanged and the page never reopened it."""
+    request = SimpleNamespace(app=console_app(queue, audit, redis, keys, agents_file))
+    amy = AgentDirectory.from_file(agents_file).get("amy")
+    assert amy is not None
+    seen = Seen()
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    assert "queue" in [event["type"] for event in await _changes(request, amy, seen)]
+    await queue.claim("p1", "amy", ["en"])
+    assert "assignments" in [event["type"] for event in await _changes(request, amy, seen)]
+
+    assert await queue.requeue("p1", "amy", agent_left)
+    await asyncio.sleep(0.01)
+    await queue.claim("p1", "amy", ["en"])
+    told = {event["type"]: event for event in await _changes(request, amy, seen)}
+    assert [c["conversation_id"] for c in told["assignments"]["conversations"]] == ["p1"], "told again"
+
+    await queue.enqueue_escalation("p2", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await _changes(request, amy, seen)
+    await queue.claim("p2", "sam", ["en"])
+    assert await queue.requeue("p2", "sam", agent_left)
+    told = {event["type"]: event for event in await _changes(request, amy, seen)}
+    assert told["queue"]["waiting"] == ["p2"] and [c["conversation_id"] for c in told["queue"]["new"]] == ["p2"]
