@@ -9,30 +9,53 @@ the import; thinc then records that it has no TensorFlow, and a later
 ``import tensorflow`` (Rasa's) works as usual. When TensorFlow is already
 loaded (inside the Rasa server) nothing is hidden: it costs nothing there.
 
-Every module of the screen imports spaCy through this one.
+Every module of the screen imports spaCy through this one, and only when it
+needs spaCy: a screen whose compiled patterns are cached (:mod:`screening.
+compiled`) starts without it and imports it in a background thread
+(:class:`screening.language.LanguageScreen`). So the hiding is a finder that
+refuses ``tensorflow`` to the importing thread alone: another thread that
+imports TensorFlow at the same moment gets it.
 """
 
 from __future__ import annotations
 
+import importlib.abc
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 _TENSORFLOW = "tensorflow"
 
 
+class _TensorflowHidden(importlib.abc.MetaPathFinder):
+    """Refuses ``tensorflow`` (and its submodules) to one thread."""
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if threading.get_ident() == self.thread and fullname.split(".", 1)[0] == _TENSORFLOW:
+            raise ModuleNotFoundError(f"{fullname} is hidden while spaCy is imported", name=fullname)
+        return None
+
+
 @contextmanager
 def _tensorflow_hidden() -> Iterator[None]:
-    """Make ``import tensorflow`` fail inside the block unless it is already imported."""
+    """Make ``import tensorflow`` fail in this thread inside the block unless it is already imported."""
     if _TENSORFLOW in sys.modules:
         yield
         return
-    sys.modules[_TENSORFLOW] = None  # type: ignore[assignment]  # None in sys.modules: ImportError
+    finder = _TensorflowHidden()
+    sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
-        if sys.modules.get(_TENSORFLOW, ...) is None:
-            del sys.modules[_TENSORFLOW]
+        sys.meta_path.remove(finder)
 
 
 with _tensorflow_hidden():
@@ -43,4 +66,18 @@ with _tensorflow_hidden():
     from spacy.tokenizer import Tokenizer
     from spacy.tokens import Doc
 
-__all__ = ["NORM", "Doc", "Language", "Matcher", "Tokenizer", "spacy"]
+
+def blank_pipeline(lang: str) -> Language:
+    """A blank spaCy pipeline whose tokenizer has no special-case rules.
+
+    Special cases (``dont`` -> ``do nt``, ``cannot`` -> ``can not``) are
+    written for raw text; the screen tokenises already-normalised text and
+    its patterns are tokenised the same way, so they are switched off.
+    """
+    nlp = spacy.blank(lang)
+    if isinstance(nlp.tokenizer, Tokenizer):
+        nlp.tokenizer.rules = {}
+    return nlp
+
+
+__all__ = ["NORM", "Doc", "Language", "Matcher", "blank_pipeline"]
