@@ -4,7 +4,7 @@ Compiling ``screening/patterns/*.yml`` into Matcher token patterns
 (:mod:`screening.compiler`) takes seconds: YAML parsing, tokenising every
 literal with spaCy, expanding alternations into tens of thousands of token
 patterns. Its result is plain data (:class:`CompiledScreen`), so it is stored
-as JSON under ``.data/crisis-screen/<key>.json`` and later processes read it
+as JSON under ``.data/compiled-crisis-patterns/<key>.json`` and later processes read it
 in milliseconds, without importing spaCy. The key is a SHA-256 digest of
 everything the result depends on: the bytes of every pattern file, the source
 of the modules that compile them, and the Python and spaCy versions. A change
@@ -32,7 +32,7 @@ from screening.patterns import NegationRules, PatternFileError
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-CACHE_DIR = Path(__file__).resolve().parent.parent / ".data" / "crisis-screen"
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".data" / "compiled-crisis-patterns"
 _COMPILING_MODULES = ("compiled.py", "compiler.py", "patterns.py", "normalise.py", "textscan.py", "spacy_api.py")
 """The sources the compiled patterns depend on (besides the pattern files): part of the cache key."""
 

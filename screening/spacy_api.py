@@ -67,17 +67,40 @@ with _tensorflow_hidden():
     from spacy.tokens import Doc
 
 
+_RULE_TOKENIZER = {"@tokenizers": "spacy.Tokenizer.v1"}
+
+
 def blank_pipeline(lang: str) -> Language:
     """A blank spaCy pipeline whose tokenizer has no special-case rules.
 
     Special cases (``dont`` -> ``do nt``, ``cannot`` -> ``can not``) are
     written for raw text; the screen tokenises already-normalised text and
-    its patterns are tokenised the same way, so they are switched off.
+    its patterns are tokenised the same way, so they are left out. A language
+    with spaCy's rule tokenizer gets the one ``spacy.blank`` would make
+    (``spacy.Tokenizer.v1``: the language's prefix, suffix and infix rules),
+    built directly: resolving the pipeline's config and loading the special
+    cases only to drop them was most of the cost. Others (Chinese character
+    segmentation) come from ``spacy.blank``.
     """
-    nlp = spacy.blank(lang)
-    if isinstance(nlp.tokenizer, Tokenizer):
-        nlp.tokenizer.rules = {}
-    return nlp
+    language_class = spacy.util.get_lang_class(lang)
+    if language_class.default_config["nlp"]["tokenizer"] != _RULE_TOKENIZER:
+        return spacy.blank(lang)
+    return language_class(create_tokenizer=_rule_tokenizer)
+
+
+def _rule_tokenizer(nlp: Language) -> Tokenizer:
+    """``spacy.Tokenizer.v1`` without the special cases (``tokenizer_exceptions``)."""
+    defaults = nlp.Defaults
+    util = spacy.util
+    return Tokenizer(
+        nlp.vocab,
+        rules={},
+        prefix_search=util.compile_prefix_regex(defaults.prefixes).search if defaults.prefixes else None,
+        suffix_search=util.compile_suffix_regex(defaults.suffixes).search if defaults.suffixes else None,
+        infix_finditer=util.compile_infix_regex(defaults.infixes).finditer if defaults.infixes else None,
+        token_match=defaults.token_match,
+        url_match=defaults.url_match,
+    )
 
 
 __all__ = ["NORM", "Doc", "Language", "Matcher", "blank_pipeline"]

@@ -23,7 +23,8 @@ LONG_BENIGN = "I need to reschedule my appointment and ask about my copay for th
 # joins (rewritten), exclusions, negation and pseudo-negation, windows of a long message, code-switching
 EXTRA_MESSAGES = [
     ("im suicidle", "en"), ("i m gonna kill myslef", "en"), ("I want to fucking die", "en"),
-    ("this wait is killing me", "en"), ("I'm dying to know my copay", "en"), ("I'm not suicidal, I need a refill", "en"),
+    ("this wait is killing me", "en"), ("I'm dying to know my copay", "en"),
+    ("I'm not suicidal, I need a refill", "en"),
     ("not sure I want to live anymore", "en"), (LONG_BENIGN + " I took all my pills. " + LONG_BENIGN, "und"),
     ("أفكر بالانتحار", "ar"), ("وسأقتل نفسي", "ar"), ("我想自殺", "zh"), ("죽고 싶어요", "ko"),
     ("Tôi không muốn sống nữa", "und"), ("我需要续药, pero ya no quiero vivir", "zh"), ("refill my sertraline", "en"),

@@ -73,7 +73,8 @@ def test_every_channel_of_a_process_shares_one_crisis_screen() -> None:
     widget = _create_single_channel("connectors.gated_channel.socketio", {})
     telegram = _create_single_channel("connectors.gated_channel.telegram",
                                       {"access_token": "t", "verify": "bot", "webhook_url": "https://x/webhook"})
-    assert isinstance(patient, PatientChannel) and isinstance(widget, GatedChannel) and isinstance(telegram, GatedChannel)
+    assert isinstance(patient, PatientChannel)
+    assert isinstance(widget, GatedChannel) and isinstance(telegram, GatedChannel)
     assert patient.crisis_screen is widget.services.crisis_screen is telegram.services.crisis_screen
     assert patient.gate.crisis.crisis_screen is patient.crisis_screen
     assert widget.services.gate.crisis.crisis_screen is patient.crisis_screen
