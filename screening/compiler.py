@@ -5,8 +5,12 @@
 patterns needs: the language's blank tokenizer and vocabulary, the shared
 normaliser, the filler/contraction rewriter, spelling variants and clitic
 prefixes (both set as lexeme norms, so a message and a pattern literal
-normalise alike), and the negation rules. :class:`screening.language.
-LanguageScreen` builds on it and does the screening.
+normalise alike), and the negation rules. :meth:`PatternCompiler.compiled`
+turns a file into plain data (:class:`screening.compiled.CompiledLanguage`:
+token patterns grouped by anchor word, the norms to set, reach, prefilter
+words), which :mod:`screening.compiled` caches and :class:`screening.language.
+LanguageScreen` screens with. Only compiling needs this module (and spaCy at
+once); a cached screen never imports it.
 
 Compiled-pattern count is what costs: a Matcher tests every pattern at every
 token of a span, and an ``IN`` set is a Python call per token. So

@@ -1,8 +1,10 @@
 """One language's part of the crisis screen (see :mod:`screening.crisis`).
 
-A :class:`LanguageScreen` owns a blank spaCy tokenizer, the ``Matcher``
-patterns compiled from ``screening/patterns/<lang>.yml``, its negation rules
-and its exclusions. :meth:`LanguageScreen.find` costs, per message:
+A :class:`LanguageScreen` is built from the compiled patterns of
+``screening/patterns/<lang>.yml`` (:class:`screening.compiled.CompiledLanguage`):
+its prefilter, negation rules and windows need no spaCy; its blank spaCy
+tokenizer and ``Matcher`` groups (:class:`_Tokenising`) are built when first
+needed. :meth:`LanguageScreen.find` costs, per message:
 
 1. rewriting (fillers and contractions, :class:`screening.textscan.Rewriter`)
    and one prefilter search; most messages stop here;
