@@ -23,7 +23,7 @@ import sys
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +166,7 @@ def cache_key(pattern_dir: Path) -> str:
     parts: list[tuple[str, bytes]] = [
         ("format", str(FORMAT_VERSION).encode()),
         ("python", sys.version.encode()),
-        ("spacy", metadata.version("spacy").encode()),
+        ("spacy", _spacy_version_file()),
     ]
     parts += [(f"module:{name}", (here / name).read_bytes()) for name in _COMPILING_MODULES]
     parts += [(f"patterns:{path.name}", path.read_bytes()) for path in sorted(pattern_dir.glob("*.yml"))]
@@ -174,6 +174,14 @@ def cache_key(pattern_dir: Path) -> str:
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
     return digest.hexdigest()
+
+
+def _spacy_version_file() -> bytes:
+    """spaCy's ``about.py`` (its version), read without importing spaCy (``importlib.metadata`` alone cost more)."""
+    spec = find_spec("spacy")
+    if spec is None or not spec.submodule_search_locations:
+        raise PatternFileError("spaCy is not installed: the crisis patterns cannot be compiled")
+    return (Path(next(iter(spec.submodule_search_locations))) / "about.py").read_bytes()
 
 
 def load_compiled(pattern_dir: Path, cache_dir: Path | None) -> CompiledScreen:
