@@ -59,7 +59,7 @@ class _Group:
         self.before, self.after = compiled.before, compiled.after
         strings: StringStore = vocab.strings
         self.companions = None if compiled.companions is None else {strings.add(w) for w in compiled.companions}
-        self._patterns = compiled
+        self._compiled = compiled
         self._vocab = vocab
         self._matcher: Matcher | None = None
 
@@ -68,7 +68,7 @@ class _Group:
             from screening.spacy_api import Matcher
 
             matcher = Matcher(self._vocab, validate=False)
-            for key, specs in self._patterns.token_patterns():
+            for key, specs in self._compiled.token_patterns():
                 matcher.add(key, [specs])
             self._matcher = matcher
         found: list[tuple[int, int, int]] = self._matcher(span)
