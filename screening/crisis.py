@@ -48,7 +48,9 @@ Design:
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -65,6 +67,25 @@ __all__ = ["CrisisCategory", "CrisisFinding", "CrisisScreen"]
 EVIDENCE_CHARS = 200
 
 logger = logging.getLogger(__name__)
+
+_LIVE_SCREENS: weakref.WeakSet[CrisisScreen] = weakref.WeakSet()
+
+
+def _before_fork() -> None:
+    """Fork only between steps: Rasa's Sanic forks its workers (``SANIC_WORKERS``) after the channels built
+    their screen. A child inherits no threads, so a preparation cut off mid-way (a lock held, spaCy half
+    imported) would hang it at its first message; the fork waits for preparation and for every screen's locks."""
+    for screen in list(_LIVE_SCREENS):
+        screen.wait_prepared()
+        screen.hold_locks()
+
+
+def _after_fork() -> None:
+    for screen in list(_LIVE_SCREENS):
+        screen.release_locks()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
 
 
 def _base_language(code: str) -> str:
@@ -111,6 +132,7 @@ class CrisisScreen:
         self._all_languages = tuple(dict.fromkeys((*always_screened, *self._screens)))
         self._classifier = CrisisClassifier.load(classifier) if classifier is not None else None
         self._preparing: threading.Thread | None = None
+        _LIVE_SCREENS.add(self)
         if prepare_in_background:
             self._preparing = threading.Thread(target=self._prepare, name="crisis-screen-prepare", daemon=True)
             self._preparing.start()
@@ -122,6 +144,14 @@ class CrisisScreen:
                 self._screens[lang].prepare()
         except Exception:
             logger.exception("crisis_screen.prepare_failed: the first message of each language builds it instead")
+
+    def hold_locks(self) -> None:
+        for screen in self._screens.values():
+            screen.lock.acquire()
+
+    def release_locks(self) -> None:
+        for screen in self._screens.values():
+            screen.lock.release()
 
     def wait_prepared(self, timeout: float | None = None) -> bool:
         """Wait for the background preparation; whether every language's tokenizer is built."""

@@ -129,7 +129,7 @@ class LanguageScreen:
             left_boundary=compiled.prefilter_left_boundary,
             right_boundary=not compiled.characters,
         )
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._tokenising: _Tokenising | None = None
 
     @property
@@ -138,7 +138,7 @@ class LanguageScreen:
 
     def prepare(self) -> None:
         """Build the tokenizer (importing spaCy if need be), so no message waits for it."""
-        with self._lock:
+        with self.lock:
             self._ready()
 
     def _ready(self) -> _Tokenising:
@@ -183,7 +183,7 @@ class LanguageScreen:
             windows: Iterable[tuple[int, int]] = ((0, len(text)),)
         else:
             windows = self._cutter.cut(text, sorted(hits))
-        with self._lock:
+        with self.lock:
             tokenising = self._ready()
             for start, end in windows:
                 hit = self._find_in(tokenising, text[start:end], at_end=end == len(text))

@@ -113,3 +113,22 @@ def test_a_cached_screen_starts_without_spacy_and_imports_it_only_to_match(tmp_p
         "started": {"spacy": False, "compiler": False}, "benign": True, "benign_spacy": False,
         "finding": ["suicide_self_harm", "kill myself", "rules"], "prepared": True, "tensorflow": [],
     }
+
+
+def test_a_process_forked_the_moment_the_screen_is_built_screens_in_the_child() -> None:
+    # Rasa's Sanic forks its workers right after the channels build their screen, while the screen still
+    # prepares spaCy in a thread; a child that inherited a held lock or a half-imported spaCy would hang
+    script = """
+        import json, os, sys
+        import screening
+        screen = screening.CrisisScreen()
+        pid = os.fork()
+        if pid == 0:
+            finding = screen.screen("I want to kill myself", "und")
+            os._exit(0 if finding is not None and finding.evidence == "kill myself" else 3)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"child": os.waitstatus_to_exitcode(status), "parent": screen.wait_prepared()}))
+        """
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                            check=True, cwd=REPO_ROOT, timeout=300)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"child": 0, "parent": True}
