@@ -5,6 +5,7 @@ Created lazily, inside the server's event loop, by the channel that owns them
 """
 
 import asyncio
+import functools
 import logging
 from typing import Any, Optional
 
@@ -34,6 +35,14 @@ REDIS_CONNECT_TIMEOUT_SECONDS = 2
 REDIS_SOCKET_TIMEOUT_SECONDS = PUSH_WAIT_MS / 1000 + 10
 
 
+@functools.cache
+def process_crisis_screen() -> CrisisScreen:
+    """The one crisis screen of this process, shared by every channel: the patient channel and the gated
+    channels each have their own services, and a screen holds every language's tokenizer and matchers (it is
+    stateless: sharing it changes no result)."""
+    return CrisisScreen()
+
+
 class GateServices:
     """The handoff services of one channel, created on first use."""
 
@@ -46,7 +55,7 @@ class GateServices:
         self.retention_ms = settings.retention.ms
         self.metrics_token = settings.metrics_token
         self.catalog = LanguageCatalog.load()
-        self.crisis_screen = CrisisScreen()
+        self.crisis_screen = process_crisis_screen()
         self.coverage = settings.coverage()
         self.staffing = Staffing(self.coverage, _agent_directory(settings), settings.agents.training_valid_days)
         self.spool = CrisisSpool(settings.crisis_spool, self.key_ring, namespace)

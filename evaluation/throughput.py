@@ -96,7 +96,7 @@ def main() -> None:
     screen = screen_startup()
     with BenchStack() as bench:
         print("start-up (to first answer) and resident memory at start")
-        for cost in (screen, *bench.costs):
+        for cost in (*screen, *bench.costs):
             print(f"  {cost.name:<40} {cost.startup_seconds:6.1f} s   {cost.rss_mb:7.0f} MB")
         asyncio.run(_run(bench, args.scale))
         print("\nstart-up of the 2-worker Rasa server and resident memory after the load")

@@ -5,8 +5,12 @@
 patterns needs: the language's blank tokenizer and vocabulary, the shared
 normaliser, the filler/contraction rewriter, spelling variants and clitic
 prefixes (both set as lexeme norms, so a message and a pattern literal
-normalise alike), and the negation rules. :class:`screening.language.
-LanguageScreen` builds on it and does the screening.
+normalise alike), and the negation rules. :meth:`PatternCompiler.compiled`
+turns a file into plain data (:class:`screening.compiled.CompiledLanguage`:
+token patterns grouped by anchor word, the norms to set, reach, prefilter
+words), which :mod:`screening.compiled` caches and :class:`screening.language.
+LanguageScreen` screens with. Only compiling needs this module (and spaCy at
+once); a cached screen never imports it.
 
 Compiled-pattern count is what costs: a Matcher tests every pattern at every
 token of a span, and an ``IN`` set is a Python call per token. So
@@ -18,9 +22,11 @@ comparisons (:func:`plain_first`).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from screening.categories import CrisisCategory
+from screening.compiled import CompiledGroup, CompiledLanguage, CompiledScreen
 from screening.normalise import Normaliser
 from screening.patterns import (
     ANY,
@@ -33,10 +39,11 @@ from screening.patterns import (
     NegationRules,
     PatternFile,
     PatternFileError,
+    discover_pattern_files,
     iter_expanded,
 )
-from screening.spacy_api import Language, Matcher, Tokenizer, spacy
-from screening.textscan import Rewriter
+from screening.spacy_api import blank_pipeline
+from screening.textscan import LETTER_RUN, Rewriter, WindowCutter
 
 _NUMBER_REGEX = r"^[1-9][0-9]{1,2}$"
 _SPECIAL_SPECS: dict[str, Callable[[int], list[dict[str, Any]]]] = {
@@ -48,35 +55,7 @@ _SPECIAL_SPECS: dict[str, Callable[[int], list[dict[str, Any]]]] = {
 }
 _MAX_SPLIT_SET = 3
 
-@dataclass
-class Group:
-    """The patterns that share one anchor group, and how far they reach."""
-
-    matcher: Matcher
-    before: int = 0
-    after: int = 0
-    # norms of which one must also occur near the anchor for any pattern of
-    # the group to match; None when some pattern needs no second word
-    companions: set[int] | None = field(default_factory=set)
-
-    def add(self, key: str, specs: list[dict[str, Any]], reach: tuple[int, int], companions: set[int] | None) -> None:
-        self.matcher.add(key, [specs])
-        self.before, self.after = max(self.before, reach[0]), max(self.after, reach[1])
-        if self.companions is not None:
-            self.companions = None if companions is None else self.companions | companions
-
-
-def blank_pipeline(lang: str) -> Language:
-    """A blank spaCy pipeline whose tokenizer has no special-case rules.
-
-    Special cases (``dont`` -> ``do nt``, ``cannot`` -> ``can not``) are
-    written for raw text; the screen tokenises already-normalised text and
-    its patterns are tokenised the same way, so they are switched off.
-    """
-    nlp = spacy.blank(lang)
-    if isinstance(nlp.tokenizer, Tokenizer):
-        nlp.tokenizer.rules = {}
-    return nlp
+EXCLUSION_KEY = "exclusion"
 
 
 class PatternCompiler:
@@ -88,11 +67,10 @@ class PatternCompiler:
         self._gap = pattern_file.gap
         self._nlp = blank_pipeline(pattern_file.spacy_lang)
         self._characters = len(self._nlp.make_doc("ab")) == 2
-        fillers = [normaliser.normalise(w) for w in pattern_file.fillers]
-        joins = [normaliser.normalise(j) for j in pattern_file.joins]
-        self._rewriter = Rewriter(fillers, joins)
-        self._fillers = frozenset(fillers)
-        self._joins = tuple(tuple(join.split(" ", 1)) for join in joins)
+        self._fillers = [normaliser.normalise(w) for w in pattern_file.fillers]
+        self._joins = [normaliser.normalise(j) for j in pattern_file.joins]
+        self._rewriter = Rewriter(self._fillers, self._joins)
+        self._norms: list[tuple[str, str]] = []
         self._clitic_variants: dict[str, str] = {}
         self._literal_cache: dict[str, tuple[str, ...]] = {}
         self._common: frozenset[str] = frozenset()
@@ -108,7 +86,7 @@ class PatternCompiler:
             canonical_norm = self._normaliser.normalise(canonical)
             if len(self._nlp.make_doc(variant_norm)) != 1:
                 raise PatternFileError(f"{self.language}: spelling variant {variant!r} must be one token")
-            self._nlp.vocab[variant_norm].norm_ = canonical_norm
+            self._set_norm(variant_norm, canonical_norm)
             self._spelling[variant_norm] = canonical_norm
 
     def _apply_clitics(self, pattern_file: PatternFile) -> None:
@@ -146,7 +124,7 @@ class PatternCompiler:
         bases = {norm: bare(norm) for norm in norms if norm not in self._spelling}
         for norm, base in bases.items():
             if base != norm:
-                self._nlp.vocab[norm].norm_ = base
+                self._set_norm(norm, base)
                 self._clitic_variants[norm] = base
         for base in set(bases.values()):
             if len(base) < minimum:
@@ -154,9 +132,14 @@ class PatternCompiler:
             for prefix in prefixes:
                 variant = prefix + base
                 if variant not in bases and variant not in self._spelling:
-                    self._nlp.vocab[variant].norm_ = base
+                    self._set_norm(variant, base)
                     self._clitic_variants[variant] = base
         self._literal_cache.clear()
+
+    def _set_norm(self, word: str, norm: str) -> None:
+        """Give a word a norm, here and (through the compiled ``norms``) in the screening vocabulary."""
+        self._nlp.vocab[word].norm_ = norm
+        self._norms.append((word, norm))
 
     def _negation_rules(self, data: dict[str, object]) -> NegationRules:
         def norms(items: object) -> list[tuple[str, ...]]:
@@ -179,7 +162,7 @@ class PatternCompiler:
 
     def _compile(
         self, patterns: list[str], macros: dict[str, str]
-    ) -> list[tuple[frozenset[str], list[dict[str, Any]], int, int, set[int] | None]]:
+    ) -> list[tuple[frozenset[str], list[dict[str, Any]], int, int, set[str] | None]]:
         """Turn DSL patterns into Matcher token patterns with anchors and reach.
 
         A pattern's anchor group is its most selective mandatory element: the
@@ -190,8 +173,7 @@ class PatternCompiler:
         if a word of the pattern's next most selective element (its
         companions) is in that span too.
         """
-        compiled: list[tuple[frozenset[str], list[dict[str, Any]], int, int, set[int] | None]] = []
-        strings = self._nlp.vocab.strings
+        compiled: list[tuple[frozenset[str], list[dict[str, Any]], int, int, set[str] | None]] = []
         for sequence in iter_expanded(patterns, macros):
             if sequence and (sequence[0] == (GAP,) or sequence[-1] == (GAP,)):
                 raise PatternFileError(f"{self.language}: pattern {sequence!r} starts or ends with a gap")
@@ -210,9 +192,7 @@ class PatternCompiler:
             before = sum(lengths[:at]) + lengths[at] - 1
             after = lengths[at] - 1 + sum(lengths[at + 1 :])
             others = [anchor for anchor in anchors if anchor[1] != at]
-            companions = (
-                {strings.add(word) for word in max(others, key=self._anchor_score)[0]} if others else None
-            )
+            companions = set(max(others, key=self._anchor_score)[0]) if others else None
             for combination in itertools.product(*positions):
                 specs = [spec for part in combination for spec in part]
                 compiled.extend((anchor_group, plain, before, after, companions) for plain in plain_first(specs))
@@ -258,6 +238,99 @@ class PatternCompiler:
                 raise PatternFileError(f"{self.language}: literal {word!r} is empty once normalised")
             self._literal_cache[word] = norms
         return norms
+
+
+    def compiled(self, pattern_file: PatternFile) -> CompiledLanguage:
+        """The language's screen as plain data: matcher groups indexed by anchor word, reach, prefilter words."""
+        rules: list[tuple[str, str, bool]] = []
+        groups: list[CompiledGroup] = []
+        anchors: dict[str, list[int]] = {}
+        group_ids: dict[frozenset[str], int] = {}
+        longest = 0
+        for name, by_kind in pattern_file.categories.items():
+            category = CrisisCategory(name)
+            for kind in ("negatable", "absolute"):
+                key = f"{name}:{kind}"
+                rules.append((key, category.value, kind == "negatable"))
+                for anchor_group, specs, before, after, companions in self._compile(by_kind[kind], pattern_file.macros):
+                    _group_for(anchor_group, groups, group_ids, anchors).add(key, specs, (before, after), companions)
+                    longest = max(longest, before + after + 1)
+        exclusion_groups: list[CompiledGroup] = []
+        exclusion_anchors: dict[str, list[int]] = {}
+        exclusion_ids: dict[frozenset[str], int] = {}
+        compiled = self._compile(pattern_file.exclusions, pattern_file.macros)
+        for anchor_group, specs, before, after, companions in compiled:
+            _group_for(anchor_group, exclusion_groups, exclusion_ids, exclusion_anchors).add(
+                EXCLUSION_KEY, specs, (before, after), companions
+            )
+        exclusion_reach = max((b + a + 1 for _, _, b, a, _ in compiled), default=0)
+        pseudo_length = max((len(p) for p in self._negation.pseudo), default=0)
+        # how far around a hit of each anchor word a window must reach: its groups'
+        # reach, then exclusions around the match and the negation look-back
+        margin = exclusion_reach + self._negation.window + pseudo_length + 2
+        reach: dict[str, tuple[int, int]] = {}
+        for anchor, ids in anchors.items():
+            before = max(groups[i].before for i in ids) + margin
+            after = max(groups[i].after for i in ids) + exclusion_reach + 2
+            reach[anchor] = (before, after)
+        window_reach = longest + margin
+        default_reach = WindowCutter(window_reach, self._characters).reach
+        surface_forms = set(anchors)
+        surface_forms |= {variant for variant, canonical in self._spelling.items() if canonical in surface_forms}
+        surface_forms |= {variant for variant, base in self._clitic_variants.items() if base in surface_forms}
+        for variant in sorted(surface_forms - set(reach)):
+            canonical = self._spelling.get(variant) or self._clitic_variants.get(variant, variant)
+            reach[variant] = reach.get(canonical, default_reach)
+        # space-delimited scripts: anchor words that are letter runs are found in the
+        # message's TextIndex; the rest (and character-segmented scripts) by regex
+        word_anchors = set() if self._characters else {form for form in surface_forms if LETTER_RUN.fullmatch(form)}
+        return CompiledLanguage(
+            language=self.language,
+            spacy_lang=pattern_file.spacy_lang,
+            characters=self._characters,
+            norms=list(self._norms),
+            rules=rules,
+            groups=groups,
+            anchors=anchors,
+            exclusion_groups=exclusion_groups,
+            exclusion_anchors=exclusion_anchors,
+            exclusion_reach=exclusion_reach,
+            reach=reach,
+            window_reach=window_reach,
+            word_anchors=sorted(word_anchors),
+            prefilter_words=sorted(surface_forms - word_anchors),
+            prefilter_left_boundary=not self._characters and not pattern_file.clitic_prefixes,
+            fillers=self._fillers,
+            joins=self._joins,
+            negation=self._negation,
+        )
+
+
+def _group_for(
+    anchor_group: frozenset[str],
+    groups: list[CompiledGroup],
+    group_ids: dict[frozenset[str], int],
+    anchors: dict[str, list[int]],
+) -> CompiledGroup:
+    """The group of ``anchor_group``, created (and indexed by each anchor word) on first use."""
+    if anchor_group not in group_ids:
+        group_ids[anchor_group] = len(groups)
+        groups.append(CompiledGroup())
+        for anchor in anchor_group:
+            anchors.setdefault(anchor, []).append(group_ids[anchor_group])
+    return groups[group_ids[anchor_group]]
+
+
+def compile_screen(pattern_dir: Path) -> CompiledScreen:
+    """Compile every pattern file of ``pattern_dir`` (see :func:`screening.compiled.load_compiled`)."""
+    files = discover_pattern_files(pattern_dir)
+    char_map: dict[str, str] = {}
+    for pattern_file in files.values():
+        char_map.update(pattern_file.char_map)
+    normaliser = Normaliser(char_map)
+    return CompiledScreen(
+        char_map, [PatternCompiler(pattern_file, normaliser).compiled(pattern_file) for pattern_file in files.values()]
+    )
 
 
 def factorise(sequences: Iterable[tuple[str, ...]]) -> list[tuple[frozenset[str], ...]]:
@@ -309,15 +382,3 @@ def plain_first(specs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         return [[{"NORM": norm}, *rest], *plain_first(rest)]
     split = [[{"NORM": word}, *rest] for word in words]
     return [*split, *plain_first(rest)] if optional else split
-
-
-def merged_spans(positions: list[int], before: int, after: int, length: int) -> list[tuple[int, int]]:
-    """Token spans ``[p - before, p + after + 1)`` around positions, merged."""
-    spans: list[tuple[int, int]] = []
-    for position in positions:
-        start, end = max(0, position - before), min(length, position + after + 1)
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
-        else:
-            spans.append((start, end))
-    return spans

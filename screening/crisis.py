@@ -36,23 +36,56 @@ Design:
   the highest-scoring segment (cut to ``EVIDENCE_CHARS``) as evidence, and
   ``source="classifier"``. Rules run first because they are exact about the
   category and the evidence; the classifier only adds recall.
+* Start-up: the patterns are compiled once per content and cached on disk
+  (:mod:`screening.compiled`); a screen reads that in milliseconds and builds
+  no Matcher until a message holds one of its anchor words. spaCy (over a
+  second to import) is loaded by a background thread, which then builds
+  every language's tokenizer, so the screen is constructed without it and a
+  first message does not wait for it; a message that comes sooner waits only
+  for the language it needs.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
 from screening.categories import CLASSIFIER, CrisisCategory, CrisisFinding
 from screening.classifier import DEFAULT_ARTEFACT, CrisisClassifier
+from screening.compiled import CACHE_DIR, load_compiled
 from screening.language import LanguageScreen
 from screening.normalise import Normaliser
-from screening.patterns import PATTERN_DIR, PatternFileError, discover_pattern_files
+from screening.patterns import PATTERN_DIR
 from screening.textscan import TextIndex
 
 __all__ = ["CrisisCategory", "CrisisFinding", "CrisisScreen"]
 
 EVIDENCE_CHARS = 200
+
+logger = logging.getLogger(__name__)
+
+_LIVE_SCREENS: weakref.WeakSet[CrisisScreen] = weakref.WeakSet()
+
+
+def _before_fork() -> None:
+    """Fork only between steps: Rasa's Sanic forks its workers (``SANIC_WORKERS``) after the channels built
+    their screen. A child inherits no threads, so a preparation cut off mid-way (a lock held, spaCy half
+    imported) would hang it at its first message; the fork waits for preparation and for every screen's locks."""
+    for screen in list(_LIVE_SCREENS):
+        screen.wait_prepared()
+        screen.hold_locks()
+
+
+def _after_fork() -> None:
+    for screen in list(_LIVE_SCREENS):
+        screen.release_locks()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
 
 
 def _base_language(code: str) -> str:
@@ -62,9 +95,8 @@ def _base_language(code: str) -> str:
 class CrisisScreen:
     """Screens patient messages for crisis language in several languages.
 
-    Construct once (loading is eager and takes about a second), then call
-    :meth:`screen` for every message. Instances are not mutated by
-    :meth:`screen`.
+    Construct once, then call :meth:`screen` for every message, from any
+    thread. A process needs one (see ``connectors.gate_services``).
     """
 
     def __init__(
@@ -72,8 +104,10 @@ class CrisisScreen:
         pattern_dir: Path = PATTERN_DIR,
         always: Iterable[str] = ("en", "es"),
         classifier: Path | None = DEFAULT_ARTEFACT,
+        cache_dir: Path | None = CACHE_DIR,
+        prepare_in_background: bool = True,
     ) -> None:
-        """Load every pattern file, build the per-language matchers, load the classifier.
+        """Load the compiled patterns (compiling them if the cache lacks them) and the classifier.
 
         Args:
             pattern_dir: Directory holding ``<lang>.yml`` pattern files.
@@ -81,24 +115,49 @@ class CrisisScreen:
                 language (patients code-switch).
             classifier: The learned screen's artefact, or ``None`` for the
                 rules alone (evaluation and rule tests).
+            cache_dir: Where compiled patterns are cached (by content), or
+                ``None`` to compile them here without a cache.
+            prepare_in_background: Start a thread that imports spaCy and
+                builds every language's tokenizer now; without it, the
+                first message that needs a language builds it.
 
         Raises:
-            PatternFileError: If a pattern file is malformed.
+            PatternFileError: If there is no pattern file or one is malformed.
         """
-        files = discover_pattern_files(pattern_dir)
-        if not files:
-            raise PatternFileError(f"no pattern files in {pattern_dir}")
-        char_map: dict[str, str] = {}
-        for pattern_file in files.values():
-            char_map.update(pattern_file.char_map)
-        self._normaliser = Normaliser(char_map)
-        self._screens = {
-            lang: LanguageScreen(pattern_file, self._normaliser) for lang, pattern_file in files.items()
-        }
+        compiled = load_compiled(pattern_dir, cache_dir)
+        self._normaliser = Normaliser(compiled.char_map)
+        self._screens = {language.language: LanguageScreen(language) for language in compiled.languages}
         always_screened = tuple(lang for lang in always if lang in self._screens)
         self._orders = {lang: tuple(dict.fromkeys((lang, *always_screened))) for lang in self._screens}
         self._all_languages = tuple(dict.fromkeys((*always_screened, *self._screens)))
         self._classifier = CrisisClassifier.load(classifier) if classifier is not None else None
+        self._preparing: threading.Thread | None = None
+        _LIVE_SCREENS.add(self)
+        if prepare_in_background:
+            self._preparing = threading.Thread(target=self._prepare, name="crisis-screen-prepare", daemon=True)
+            self._preparing.start()
+
+    def _prepare(self) -> None:
+        """Build every language's tokenizer, the always-screened languages first."""
+        try:
+            for lang in self._all_languages:
+                self._screens[lang].prepare()
+        except Exception:
+            logger.exception("crisis_screen.prepare_failed: the first message of each language builds it instead")
+
+    def hold_locks(self) -> None:
+        for screen in self._screens.values():
+            screen.lock.acquire()
+
+    def release_locks(self) -> None:
+        for screen in self._screens.values():
+            screen.lock.release()
+
+    def wait_prepared(self, timeout: float | None = None) -> bool:
+        """Wait for the background preparation; whether every language's tokenizer is built."""
+        if self._preparing is not None:
+            self._preparing.join(timeout)
+        return all(screen.prepared for screen in self._screens.values())
 
     @property
     def languages(self) -> tuple[str, ...]:

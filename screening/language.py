@@ -1,8 +1,10 @@
 """One language's part of the crisis screen (see :mod:`screening.crisis`).
 
-A :class:`LanguageScreen` owns a blank spaCy tokenizer, the ``Matcher``
-patterns compiled from ``screening/patterns/<lang>.yml``, its negation rules
-and its exclusions. :meth:`LanguageScreen.find` costs, per message:
+A :class:`LanguageScreen` is built from the compiled patterns of
+``screening/patterns/<lang>.yml`` (:class:`screening.compiled.CompiledLanguage`):
+its prefilter, negation rules and windows need no spaCy; its blank spaCy
+tokenizer and ``Matcher`` groups (:class:`_Tokenising`) are built when first
+needed. :meth:`LanguageScreen.find` costs, per message:
 
 1. rewriting (fillers and contractions, :class:`screening.textscan.Rewriter`)
    and one prefilter search; most messages stop here;
@@ -17,19 +19,22 @@ and its exclusions. :meth:`LanguageScreen.find` costs, per message:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy
 
 from screening.categories import CrisisCategory
-from screening.compiler import Group, PatternCompiler, merged_spans
-from screening.normalise import Normaliser
-from screening.patterns import PatternFile
-from screening.spacy_api import NORM, Doc, Matcher
-from screening.textscan import LETTER_RUN, Rewritten, TextIndex, WindowCutter, trie_regex
+from screening.compiled import CompiledGroup, CompiledLanguage
+from screening.textscan import Rewriter, Rewritten, TextIndex, WindowCutter, trie_regex
 
-_EXCLUSION_KEY = "exclusion"
+if TYPE_CHECKING:
+    from spacy.matcher import Matcher
+    from spacy.strings import StringStore
+    from spacy.tokens import Doc, Span
+    from spacy.vocab import Vocab
+
 _END_SENTINEL = " ."
 SHORT_TEXT = 512
 """Texts up to this many characters are tokenised whole, without windows."""
@@ -43,86 +48,103 @@ class _Rule:
     negatable: bool
 
 
-class LanguageScreen(PatternCompiler):
-    """One language's matchers, prefilter, exclusions and negation rules."""
+class _Group:
+    """One anchor group's Matcher, built the first time a message holds one of its anchors.
 
-    def __init__(self, pattern_file: PatternFile, normaliser: Normaliser) -> None:
-        super().__init__(pattern_file, normaliser)
+    Most groups never run in a process's life; adding their patterns to a Matcher
+    up front cost a second or more at start-up.
+    """
+
+    def __init__(self, compiled: CompiledGroup, vocab: Vocab) -> None:
+        self.before, self.after = compiled.before, compiled.after
+        strings: StringStore = vocab.strings
+        self.companions = None if compiled.companions is None else {strings.add(w) for w in compiled.companions}
+        self._compiled = compiled
+        self._vocab = vocab
+        self._matcher: Matcher | None = None
+
+    def matches(self, span: Span) -> list[tuple[int, int, int]]:
+        if self._matcher is None:
+            from screening.spacy_api import Matcher
+
+            matcher = Matcher(self._vocab, validate=False)
+            for key, specs in self._compiled.token_patterns():
+                matcher.add(key, [specs])
+            self._matcher = matcher
+        found: list[tuple[int, int, int]] = self._matcher(span)
+        return found
+
+
+class _Tokenising:
+    """The spaCy half of a language's screen: tokenizer, vocabulary norms, matcher groups."""
+
+    def __init__(self, compiled: CompiledLanguage) -> None:
+        from screening.spacy_api import NORM, blank_pipeline
+
+        self.norm = NORM
+        self.nlp = blank_pipeline(compiled.spacy_lang)
+        vocab = self.nlp.vocab
+        for word, norm in compiled.norms:
+            vocab[word].norm_ = norm
+        strings = vocab.strings
+        self.rules = {strings.add(key): _Rule(CrisisCategory(category), negatable)
+                      for key, category, negatable in compiled.rules}
+        self.groups = [_Group(group, vocab) for group in compiled.groups]
+        self.anchor_index = {strings.add(anchor): tuple(ids) for anchor, ids in compiled.anchors.items()}
+        self.anchor_hashes = numpy.array(sorted(self.anchor_index), dtype="uint64")
+        self.exclusion_groups = [_Group(group, vocab) for group in compiled.exclusion_groups]
+        self.exclusion_index = {strings.add(anchor): tuple(ids) for anchor, ids in compiled.exclusion_anchors.items()}
+        self.exclusion_hashes = numpy.array(sorted(self.exclusion_index), dtype="uint64")
+
+
+class LanguageScreen:
+    """One language's prefilter, matchers, exclusions and negation rules, from its compiled patterns.
+
+    The prefilter needs no spaCy; the tokenizer and matchers (:class:`_Tokenising`) are
+    built by :meth:`prepare` (the screen calls it in a background thread at start-up) or,
+    failing that, by the first message that needs them. One lock per language guards
+    building and using them: spaCy's vocabulary is not meant to be changed (a lazily
+    built Matcher adds strings) while another thread tokenises with it.
+    """
+
+    def __init__(self, compiled: CompiledLanguage) -> None:
+        self.language = compiled.language
+        self._compiled = compiled
+        self._characters = compiled.characters
+        self._rewriter = Rewriter(compiled.fillers, compiled.joins)
+        self._fillers = frozenset(compiled.fillers)
+        self._joins = tuple(tuple(join.split(" ", 1)) for join in compiled.joins)
+        self._negation = compiled.negation
         self._pseudo_by_cue: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for phrase in self._negation.pseudo:
             for offset, norm in enumerate(phrase):
                 if norm in self._negation.cues:
                     self._pseudo_by_cue.setdefault(norm, []).append((phrase, offset))
-        self._rules: dict[int, _Rule] = {}
-        self._groups: list[Group] = []
-        anchor_index: dict[str, list[int]] = {}
-        group_ids: dict[frozenset[str], int] = {}
-        longest = 0
-        for name, groups in pattern_file.categories.items():
-            for kind in ("negatable", "absolute"):
-                key = f"{name}:{kind}"
-                self._rules[self._nlp.vocab.strings.add(key)] = _Rule(CrisisCategory(name), kind == "negatable")
-                for anchor_group, specs, before, after, companions in self._compile(groups[kind], pattern_file.macros):
-                    group = self._group_for(anchor_group, self._groups, group_ids, anchor_index)
-                    group.add(key, specs, (before, after), companions)
-                    longest = max(longest, before + after + 1)
-        self._exclusion_groups: list[Group] = []
-        exclusion_index: dict[str, list[int]] = {}
-        exclusion_ids: dict[frozenset[str], int] = {}
-        compiled = self._compile(pattern_file.exclusions, pattern_file.macros)
-        for anchor_group, specs, before, after, companions in compiled:
-            group = self._group_for(anchor_group, self._exclusion_groups, exclusion_ids, exclusion_index)
-            group.add(_EXCLUSION_KEY, specs, (before, after), companions)
-        self._exclusion_reach = max((b + a + 1 for _, _, b, a, _ in compiled), default=0)
-        strings = self._nlp.vocab.strings
-        self._anchor_index = {strings.add(anchor): tuple(ids) for anchor, ids in anchor_index.items()}
-        self._anchor_hashes = numpy.array(sorted(self._anchor_index), dtype="uint64")
-        self._exclusion_index = {strings.add(anchor): tuple(ids) for anchor, ids in exclusion_index.items()}
-        self._exclusion_hashes = numpy.array(sorted(self._exclusion_index), dtype="uint64")
-        pseudo_length = max((len(p) for p in self._negation.pseudo), default=0)
-        # how far around a hit of each anchor word a window must reach: its groups'
-        # reach, then exclusions around the match and the negation look-back
-        margin = self._exclusion_reach + self._negation.window + pseudo_length + 2
-        self._reach: dict[str, tuple[int, int]] = {}
-        for anchor, ids in anchor_index.items():
-            before = max(self._groups[i].before for i in ids) + margin
-            after = max(self._groups[i].after for i in ids) + self._exclusion_reach + 2
-            self._reach[anchor] = (before, after)
-        self._cutter = WindowCutter(longest + margin, self._characters)
-        surface_forms = set(anchor_index)
-        surface_forms |= {variant for variant, canonical in self._spelling.items() if canonical in surface_forms}
-        surface_forms |= {variant for variant, base in self._clitic_variants.items() if base in surface_forms}
-        for variant in surface_forms - set(self._reach):
-            canonical = self._spelling.get(variant) or self._clitic_variants.get(variant, variant)
-            self._reach[variant] = self._reach.get(canonical, self._cutter.reach)
-        # space-delimited scripts: anchor words that are letter runs are found in the
-        # message's TextIndex; the rest (and character-segmented scripts) by regex
-        self._word_anchors = frozenset() if self._characters else frozenset(
-            form for form in surface_forms if LETTER_RUN.fullmatch(form)
-        )
+        self._exclusion_reach = compiled.exclusion_reach
+        self._reach = compiled.reach
+        self._cutter = WindowCutter(compiled.window_reach, compiled.characters)
+        self._word_anchors = frozenset(compiled.word_anchors)
         self._prefilter = trie_regex(
-            surface_forms - self._word_anchors,
-            left_boundary=not self._characters and not pattern_file.clitic_prefixes,
-            right_boundary=not self._characters,
+            compiled.prefilter_words,
+            left_boundary=compiled.prefilter_left_boundary,
+            right_boundary=not compiled.characters,
         )
+        self.lock = threading.Lock()
+        self._tokenising: _Tokenising | None = None
 
-    # --- screening -------------------------------------------------------
+    @property
+    def prepared(self) -> bool:
+        return self._tokenising is not None
 
+    def prepare(self) -> None:
+        """Build the tokenizer (importing spaCy if need be), so no message waits for it."""
+        with self.lock:
+            self._ready()
 
-    def _group_for(
-        self,
-        anchor_group: frozenset[str],
-        groups: list[Group],
-        group_ids: dict[frozenset[str], int],
-        anchor_index: dict[str, list[int]],
-    ) -> Group:
-        """The matcher group of ``anchor_group``, created (and indexed by each anchor) on first use."""
-        if anchor_group not in group_ids:
-            group_ids[anchor_group] = len(groups)
-            groups.append(Group(Matcher(self._nlp.vocab, validate=False)))
-            for anchor in anchor_group:
-                anchor_index.setdefault(anchor, []).append(group_ids[anchor_group])
-        return groups[group_ids[anchor_group]]
+    def _ready(self) -> _Tokenising:
+        if self._tokenising is None:
+            self._tokenising = _Tokenising(self._compiled)
+        return self._tokenising
 
     def find(self, normalised: str, index: TextIndex | None = None) -> Hit | None:
         """Find the first non-negated, non-excluded crisis match.
@@ -161,27 +183,30 @@ class LanguageScreen(PatternCompiler):
             windows: Iterable[tuple[int, int]] = ((0, len(text)),)
         else:
             windows = self._cutter.cut(text, sorted(hits))
-        for start, end in windows:
-            hit = self._find_in(text[start:end], at_end=end == len(text))
-            if hit is not None:
-                span = rewritten.original_span(start + hit[0], start + hit[1])
-                return span[0], span[1], hit[2]
+        with self.lock:
+            tokenising = self._ready()
+            for start, end in windows:
+                hit = self._find_in(tokenising, text[start:end], at_end=end == len(text))
+                if hit is not None:
+                    span = rewritten.original_span(start + hit[0], start + hit[1])
+                    return span[0], span[1], hit[2]
         return None
 
-    def _find_in(self, text: str, at_end: bool) -> Hit | None:
+    def _find_in(self, tokenising: _Tokenising, text: str, at_end: bool) -> Hit | None:
         """The first valid match in one window, stopping as soon as it is known.
 
         Anchor spans are run in text order; a match is final once every span
         still to run starts after it, so the earliest valid match is returned
         without running the matchers of the rest of the window.
         """
-        doc = self._nlp.make_doc(text + _END_SENTINEL if at_end else text)
-        norms = doc.to_array(NORM)
+        doc = tokenising.nlp.make_doc(text + _END_SENTINEL if at_end else text)
+        norms = doc.to_array(tokenising.norm)
         pending: list[tuple[int, int, CrisisCategory, bool]] = []
-        spans = self._spans(doc, norms, 0, len(doc), self._anchor_index, self._anchor_hashes, self._groups)
+        spans = self._spans(doc, norms, 0, len(doc), tokenising.anchor_index, tokenising.anchor_hashes,
+                            tokenising.groups)
         for number, (span_start, span_end, group) in enumerate(spans):
-            for match_id, start, end in group.matcher(doc[span_start:span_end]):
-                rule = self._rules[match_id]
+            for match_id, start, end in group.matches(doc[span_start:span_end]):
+                rule = tokenising.rules[match_id]
                 pending.append((span_start + start, -(span_start + end), rule.category, rule.negatable))
             frontier = spans[number + 1][0] if number + 1 < len(spans) else len(doc)
             pending.sort()
@@ -190,7 +215,7 @@ class LanguageScreen(PatternCompiler):
                 end = -negative_end
                 if negatable and self._negated(doc, start):
                     continue
-                if self._excluded(doc, norms, start, end):
+                if self._excluded(tokenising, doc, norms, start, end):
                     continue
                 while doc[end - 1].is_punct and end - 1 > start:
                     end -= 1
@@ -205,8 +230,8 @@ class LanguageScreen(PatternCompiler):
         last: int,
         index: dict[int, tuple[int, ...]],
         hashes: numpy.ndarray,
-        groups: list[Group],
-    ) -> list[tuple[int, int, Group]]:
+        groups: list[_Group],
+    ) -> list[tuple[int, int, _Group]]:
         """``(start, end, group)`` to run for the anchors in ``doc[first:last]``, in text order.
 
         A group's span is skipped when none of its companion words is in it.
@@ -220,7 +245,7 @@ class LanguageScreen(PatternCompiler):
         for position, norm in found:
             for group_id in index[norm]:
                 by_group.setdefault(group_id, []).append(position)
-        spans: list[tuple[int, int, Group]] = []
+        spans: list[tuple[int, int, _Group]] = []
         for group_id, positions_ in by_group.items():
             group = groups[group_id]
             for span_start, span_end in merged_spans(positions_, group.before, group.after, len(doc)):
@@ -229,15 +254,16 @@ class LanguageScreen(PatternCompiler):
         spans.sort(key=lambda span: span[0])
         return spans
 
-    def _excluded(self, doc: Doc, norms: numpy.ndarray, start: int, end: int) -> bool:
+    def _excluded(self, tokenising: _Tokenising, doc: Doc, norms: numpy.ndarray, start: int, end: int) -> bool:
         """Whether an exclusion (idiom, informational use) overlaps the match."""
         if not self._exclusion_reach:
             return False
         first, last = max(0, start - self._exclusion_reach), min(len(doc), end + self._exclusion_reach)
         for span_start, span_end, group in self._spans(
-            doc, norms, first, last, self._exclusion_index, self._exclusion_hashes, self._exclusion_groups
+            doc, norms, first, last, tokenising.exclusion_index, tokenising.exclusion_hashes,
+            tokenising.exclusion_groups,
         ):
-            found = group.matcher(doc[span_start:span_end])
+            found = group.matches(doc[span_start:span_end])
             if any(span_start + s < end and span_start + e > start for _, s, e in found):
                 return True
         return False
@@ -260,3 +286,15 @@ class LanguageScreen(PatternCompiler):
             if first >= 0 and tuple(t.norm_ for t in doc[first : first + len(phrase)]) == phrase:
                 return True
         return False
+
+
+def merged_spans(positions: list[int], before: int, after: int, length: int) -> list[tuple[int, int]]:
+    """Token spans ``[p - before, p + after + 1)`` around positions, merged."""
+    spans: list[tuple[int, int]] = []
+    for position in positions:
+        start, end = max(0, position - before), min(length, position + after + 1)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans

@@ -9,9 +9,11 @@ from rasa.core.channels.telegram import TelegramInput
 from rasa.core.run import _create_single_channel
 from rasa.shared.exceptions import RasaException
 
+from connectors.gate_services import process_crisis_screen
 from connectors.gated_channel import GatedChannel
 from connectors.gated_socketio import GatedSocketIO, SocketSession
 from connectors.gated_twilio import GatedTwilio
+from connectors.patient_channel import PatientChannel
 from handoff.crypto import generate_key_ring_spec
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -63,3 +65,17 @@ def test_a_session_id_is_the_conversation_and_its_token() -> None:
     session = SocketSession.parse("p-abc.1700000000.nonce.mac")
     assert session == SocketSession("p-abc", "1700000000.nonce.mac")
     assert session.session_id == "p-abc.1700000000.nonce.mac"
+
+
+def test_every_channel_of_a_process_shares_one_crisis_screen() -> None:
+    # the patient channel owns its services, the gated channels share theirs: one screen for all of them
+    patient = _create_single_channel("connectors.patient_channel.PatientChannel", {})
+    widget = _create_single_channel("connectors.gated_channel.socketio", {})
+    telegram = _create_single_channel("connectors.gated_channel.telegram",
+                                      {"access_token": "t", "verify": "bot", "webhook_url": "https://x/webhook"})
+    assert isinstance(patient, PatientChannel)
+    assert isinstance(widget, GatedChannel) and isinstance(telegram, GatedChannel)
+    assert patient.crisis_screen is widget.services.crisis_screen is telegram.services.crisis_screen
+    assert patient.gate.crisis.crisis_screen is patient.crisis_screen
+    assert widget.services.gate.crisis.crisis_screen is patient.crisis_screen
+    assert process_crisis_screen.cache_info().misses == 1
