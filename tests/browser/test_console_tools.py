@@ -124,4 +124,8 @@ async def test_transfer_with_a_note_phone_callback_and_the_supervisor_takes_over
         await expect(sam.locator("#supervision-agents tr[data-agent=amy]")).to_contain_text("1 of 3")
         await back.get_by_role("button", name="Close conversation").click()
         await expect(back).to_have_count(0)
+
+        await expect(amy.locator("#dashboard-link")).to_be_hidden()
+        await sam.get_by_role("link", name="Operations dashboard").click()
+        await expect(sam.locator("body[data-loaded-period='today']")).to_have_count(1)
     assert errors == []
