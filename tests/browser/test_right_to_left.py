@@ -50,6 +50,7 @@ async def test_arabic_is_right_to_left_on_the_patient_page_and_in_the_console(
     status = patient.locator(".status").last
     await expect(status).to_contain_text("ترتيبك رقم 1")
     assert await direction(status) == "rtl", "the place in line is told in Arabic, right to left"
+    await expect(patient.locator(".status", has_text="in line")).to_have_count(0)
     assert await direction(composer) == "ltr", "cleared after sending, the input is neutral again"
     sender = await patient.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
 
