@@ -84,7 +84,7 @@ async def events(request: web.Request) -> web.WebSocketResponse:
             for event in await _changes(request, agent, seen):
                 await socket.send_json(event)
             await asyncio.sleep(EVENTS_INTERVAL_SECONDS)
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:
         raise
     except Exception:
         logger.exception("console.events round failed agent=%s", agent.agent_id)
