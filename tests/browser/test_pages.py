@@ -110,6 +110,10 @@ async def test_patient_reaches_an_agent_and_returns_to_the_bot_in_the_browser(
     await expect(bot.last).to_contain_text("Monday to Friday")
     await expect(patient.locator(".message.from-agent")).to_have_count(1)
 
+    emergency = patient.locator("#emergency")
+    await expect(emergency).to_contain_text("911")
+    await expect(emergency).to_contain_text("988")
+    await expect(emergency).to_be_in_viewport()
     await patient.screenshot(path=str(screenshot_dir / "patient-chat.png"), full_page=True)
     await console.screenshot(path=str(screenshot_dir / "agent-console.png"), full_page=True)
     assert patient_errors == []
