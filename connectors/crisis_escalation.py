@@ -11,7 +11,8 @@
    person is being connected (invariant 10). One open crisis escalation per
    conversation: a further crisis message gets the resources again, and the
    escalation already waiting stands.
-3. :meth:`CrisisEscalation.spool` is for when Redis is unreachable: the crisis
+3. :meth:`CrisisEscalation.spool` is for when Redis is unreachable (or too few
+   replicas acknowledged the escalation, ``handoff.durable_writes``): the crisis
    goes to the crisis spool (see ``handoff.spool``) and the patient is told the
    truth (call or text 988 now; our team will contact you as soon as it can).
 """
@@ -104,11 +105,11 @@ class CrisisEscalation:
         return await loop.run_in_executor(self._screening, self.crisis_screen.screen, text, UNKNOWN_LANGUAGE)
 
     async def send_resources(
-        self, finding: CrisisFinding, message: UserMessage, locale: Optional[str]
+        self, finding: CrisisFinding, message: UserMessage, locale: Optional[str], chosen: Optional[str] = None
     ) -> CrisisReply:
-        """Sends the crisis resources at once, in the patient's language."""
+        """Sends the crisis resources at once, in the language the patient chose, else the patient's."""
         text = message.text or ""
-        language = self._language(finding, text, locale)
+        language = chosen or self._language(finding, text, locale)
         reply = CrisisReply(finding, language, self.catalog.notice(language, CRISIS_RESOURCES))
         await message.output_channel.send_text_message(message.sender_id, reply.notice)
         return reply
@@ -176,6 +177,7 @@ class CrisisEscalation:
             text=message.text or "",
             notices=(*notices, unrecorded),
             at_ms=now_ms(),
+            message_id=message.message_id or "",
         )
         if self.crisis_spool is None:
             logger.critical("crisis.unrecorded conversation=%s: no spool, Redis failed: %s",

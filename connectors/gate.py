@@ -12,6 +12,8 @@ nothing delays crisis resources) and tied it to its conversation (see
 2. under a per-conversation lock (so two messages of one conversation never
    race, across any number of Rasa processes): the transcript (encrypted) and
    the conversation's language;
+   The language the patient picked on the page (``metadata.language``) outranks the one the message is
+   written in, the conversation's and the locale; it never spares a message the crisis screen;
 3. by state: WITH_AGENT, the message is relayed to the agent and nothing is
    sent back; QUEUED, the patient gets only a "you're in line" notice; BOT (or
    CLOSED), a request for a person who speaks a given language ("is there a
@@ -26,8 +28,10 @@ Rasa reads a message that starts with ``/`` as an intent with slot values
 (``/inform{"verified": true}``): the gate strips leading slashes from what it
 passes to Rasa, so a patient can never set an intent or a slot directly.
 
-When Redis cannot be reached, a crisis is spooled and the patient is told the
-truth; any other message raises ``StorageUnavailable`` and changes nothing.
+When Redis cannot be reached, or too few replicas hold a write that leads to a
+promise (``handoff.durable_writes``), a crisis is spooled and the patient is told
+the truth; any other message raises ``StorageUnavailable``, and the same message
+sent again (same ``message_id``) is stored once.
 """
 
 import logging
@@ -57,6 +61,7 @@ from connectors.crisis_escalation import (
     Progress,
     has_open_crisis,
 )
+from connectors.patient_page import chosen_language
 from handoff import (
     Conversation,
     ConversationState,
@@ -180,7 +185,8 @@ class ConversationGate:
         conversation_id = message.sender_id
         crisis = None
         if finding is not None:
-            crisis = await self.crisis.send_resources(finding, message, client_locale(message))
+            crisis = await self.crisis.send_resources(finding, message, client_locale(message),
+                                                      chosen_language(message, self.catalog))
         progress = Progress()
         try:
             if self.replayer is not None:
@@ -221,8 +227,13 @@ class ConversationGate:
         output = message.output_channel
         conversation = await self.queue.conversation(conversation_id)
         known_language = conversation.spoken_language if conversation else None
-        await self.queue.record(conversation_id, TranscriptRole.PATIENT, text)
-        language = self.languages.resolve(text, known_language, client_locale(message)).language
+        # queued or with an agent, the message is the agent's to read: stored on the replicas before anything is said
+        opened = conversation is not None and conversation.state in (ConversationState.QUEUED,
+                                                                     ConversationState.WITH_AGENT)
+        await self.queue.record(conversation_id, TranscriptRole.PATIENT, text, message.message_id or "", opened)
+        language = chosen_language(message, self.catalog) or self.languages.resolve(
+            text, known_language, client_locale(message)
+        ).language
         concordant = conversation is not None and conversation.held_in_requested_language
         if language != known_language:
             if concordant:
@@ -408,6 +419,8 @@ def text_for_rasa(text: str) -> str:
 
 
 def client_locale(message: UserMessage) -> Optional[str]:
+    """The browser's or the phone's locale (``metadata.locale``): the weakest sign of the patient's language."""
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
-    locale = metadata.get("locale") or metadata.get("language")
+    locale = metadata.get("locale")
     return locale if isinstance(locale, str) else None
+

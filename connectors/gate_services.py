@@ -53,11 +53,13 @@ class GateServices:
         self.access = settings.patients
         self.incident_response = settings.incidents
         self.retention_ms = settings.retention.ms
+        self.replica_acks = settings.replica_acks
         self.metrics_token = settings.metrics_token
         self.catalog = LanguageCatalog.load()
         self.crisis_screen = process_crisis_screen()
         self.coverage = settings.coverage()
-        self.staffing = Staffing(self.coverage, _agent_directory(settings), settings.agents.training_valid_days)
+        self.directory = _agent_directory(settings)
+        self.staffing = Staffing(self.coverage, self.directory, settings.agents.training_valid_days)
         self.spool = CrisisSpool(settings.crisis_spool, self.key_ring, namespace)
         self._queue: Optional[LiveAgentQueue] = None
         self._sessions: Optional[PatientSessions] = None
@@ -77,7 +79,7 @@ class GateServices:
                 socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
                 socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
             )
-            self._queue = LiveAgentQueue(redis, self.key_ring, self.keys, self.retention_ms)
+            self._queue = LiveAgentQueue(redis, self.key_ring, self.keys, self.retention_ms, self.replica_acks)
         return self._queue
 
     @property
@@ -98,7 +100,8 @@ class GateServices:
     @property
     def push_sockets(self) -> AgentMessagePush:
         if self._push is None:
-            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.incidents, self.catalog)
+            self._push = AgentMessagePush(self.queue, self.sessions, self.access, self.incidents, self.catalog,
+                                          self.directory)
         return self._push
 
     @property

@@ -1,8 +1,10 @@
 """The patient channel: Rasa's REST webhook body and replies, plus a push socket.
 
 ``POST /webhooks/patient/webhook`` takes ``{"sender", "message", "metadata"}``
-and answers with the list of messages for the patient, exactly like Rasa's
-``rest`` channel, so every REST client works. A conversation is reachable only
+(and an optional ``"message_id"``, 8-64 characters the client keeps when it sends
+the message again after a 503: the message is then stored once) and answers
+with the list of messages for the patient, exactly like Rasa's ``rest``
+channel, so every REST client works. A conversation is reachable only
 with the credential the server issued for it (see ``connectors.patient_access``):
 on first contact the reply starts with a ``{"custom": {"session": {...}}}``
 message carrying the new conversation id and token (also ``POST
@@ -11,7 +13,10 @@ message carrying the new conversation id and token (also ``POST
 messages of the current episode as they are sent
 (``?sender=<id>&token=<push_token>&after=<last message id>``; the push token
 comes with the handoff message and opens nothing once the episode is closed).
-``GET /webhooks/patient/chat`` serves a minimal chat page.
+``GET /webhooks/patient/chat`` serves a minimal chat page, ``GET /webhooks/patient/languages`` the languages it
+offers and its texts in each (``connectors.patient_page``). ``metadata.language`` is the patient's explicit choice
+of language: anything but a code of ``languages/*.yml`` gets 400 and changes nothing (a crisis message is still
+answered, with the crisis resources in ``messages``, the choice left out).
 
 Refusals: 401 (no or wrong credential; a crisis message still gets the crisis
 resources, in a new conversation of its own, in the body's ``messages``), 429
@@ -35,9 +40,17 @@ from sanic.response import HTTPResponse
 from connectors.gate import PrepareRasaConversation, StorageUnavailable, client_locale
 from connectors.gate_services import GateServices, prepare_rasa_conversation
 from connectors.patient_access import Admission, client_address
+from connectors.patient_page import (
+    BadLanguageChoice,
+    check_language_choice,
+    chosen_language,
+    page_languages,
+    without_language_choice,
+)
 from connectors.patient_push import SENDER_ID
 from handoff import MAX_MESSAGE_BYTES, HandoffSettings
 from handoff.crypto import EnvelopeError
+from handoff.durable_writes import MESSAGE_ID
 from handoff.incidents import IncidentKind
 from handoff.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from handoff.metrics import REFUSAL_HEADERS as METRICS_REFUSAL_HEADERS
@@ -77,17 +90,20 @@ def parse_json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def parse_patient_message(request: Request) -> tuple[Optional[str], str, Optional[dict[str, Any]]]:
-    """Validates a webhook request; returns sender (None on first contact), text and metadata."""
+def parse_patient_message(request: Request) -> tuple[Optional[str], str, Optional[dict[str, Any]], Optional[str]]:
+    """Validates a webhook request; returns sender (None on first contact), text, metadata and the message's id
+    (None when the client gave none: then sending it again after a 503 may store it twice)."""
     body = parse_json_object(request)
-    sender, text = body.get("sender"), body.get("message")
+    sender, text, message_id = body.get("sender"), body.get("message"), body.get("message_id")
     if sender is not None and (not isinstance(sender, str) or not SENDER_ID.fullmatch(sender)):
         raise BadPatientMessage(400, "sender must be 1-128 characters of letters, digits and _.:@+-")
+    if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id)):
+        raise BadPatientMessage(400, "message_id must be 8-64 characters of letters, digits and _.:-")
     if not isinstance(text, str) or not text.strip():
         raise BadPatientMessage(400, "message is required and must be a non-empty string")
     if len(text.encode()) > MAX_MESSAGE_BYTES:
         raise BadPatientMessage(413, f"message exceeds {MAX_MESSAGE_BYTES} bytes")
-    return sender, text, body.get("metadata")
+    return sender, text, body.get("metadata"), message_id
 
 
 def error_json(status: int, message: str, headers: Optional[dict[str, str]] = None,
@@ -141,6 +157,10 @@ class PatientChannel(GateServices, InputChannel):
                 headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
             )
 
+        @patient_webhook.route("/languages", methods=["GET"])
+        async def languages(_: Request) -> HTTPResponse:
+            return response.json(page_languages(self.catalog), headers={"Cache-Control": "no-cache"})
+
         @patient_webhook.route("/session", methods=["POST"])
         async def open_session(request: Request) -> HTTPResponse:
             try:
@@ -158,10 +178,17 @@ class PatientChannel(GateServices, InputChannel):
         @patient_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
-                sender, text, metadata = parse_patient_message(request)
+                sender, text, metadata, message_id = parse_patient_message(request)
             except BadPatientMessage as error:
                 return error_json(error.status, str(error))
             finding = await self.gate.crisis.screen(text)
+            refused_choice: Optional[str] = None
+            try:
+                check_language_choice(metadata, self.catalog)
+            except BadLanguageChoice as bad_choice:
+                if finding is None:
+                    return error_json(400, str(bad_choice))
+                refused_choice, metadata = str(bad_choice), without_language_choice(metadata)
 
             async def prepare(conversation_id: str, resume: bool, slots: dict[str, Any], message: UserMessage) -> None:
                 await prepare_rasa_conversation(request.app.ctx.agent, conversation_id, resume, slots, message)
@@ -183,7 +210,8 @@ class PatientChannel(GateServices, InputChannel):
                     admission = Admission(credential.conversation_id, credential)
                 else:
                     admission = Admission(conversation_id)
-            return await self._handle(request, admission, text, metadata, finding, on_new_message, prepare)
+            return await self._handle(request, admission, text, metadata, finding, on_new_message, prepare,
+                                      400 if refused_choice else 200, refused_choice, message_id=message_id)
 
         @patient_webhook.route("/metrics", methods=["GET"])
         async def metrics(request: Request) -> HTTPResponse:
@@ -211,8 +239,10 @@ class PatientChannel(GateServices, InputChannel):
         prepare: PrepareRasaConversation,
         status: int = 200,
         error: Optional[str] = None,
+        message_id: Optional[str] = None,
     ) -> HTTPResponse:
-        """Runs the gate for an admitted message; a newly issued credential leads the reply."""
+        """Runs the gate for an admitted message; a newly issued credential leads the reply. ``message_id``: the
+        client's, so that the message sent again after a 503 is stored once."""
         conversation_id = admission.conversation_id
         collector = CollectingOutputChannel()
         headers = {"Cache-Control": "no-store"}
@@ -220,7 +250,8 @@ class PatientChannel(GateServices, InputChannel):
             await collector.send_custom_json(conversation_id, {"session": admission.credential.to_json()})
             headers[CONVERSATION_ID_HEADER] = conversation_id
             headers[CONVERSATION_TOKEN_HEADER] = admission.credential.token
-        message = UserMessage(text, collector, conversation_id, input_channel=self.name(), metadata=metadata)
+        message = UserMessage(text, collector, conversation_id, input_channel=self.name(), metadata=metadata,
+                              message_id=message_id)
         handling = asyncio.ensure_future(
             self.gate.handle(message, on_new_message, prepare, finding, admission.portal_patient_id)
         )
@@ -272,7 +303,8 @@ class PatientChannel(GateServices, InputChannel):
         except (PatientAccessError, *STORAGE_ERRORS):
             collector = CollectingOutputChannel()
             probe = UserMessage(text, collector, "", input_channel=self.name(), metadata=metadata)
-            await self.gate.crisis.send_resources(finding, probe, client_locale(probe))
+            await self.gate.crisis.send_resources(finding, probe, client_locale(probe),
+                                                  chosen_language(probe, self.catalog))
             return error_json(refusal.status, str(refusal), refusal_headers(refusal), messages=collector.messages)
         logger.warning("patient.crisis_after_refusal status=%s new_conversation=%s", refusal.status,
                        self.queue.pseudonym(credential.conversation_id))

@@ -96,7 +96,9 @@ def screen_startup() -> list[ProcessCost]:
 class BenchStack:
     """Redis, action server, one Rasa server (1 worker) and a console, each timed to its first answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, agent_capacity: int) -> None:
+        """``agent_capacity``: how many conversations the bench agent may hold at once (a pull-claim beyond it is
+        refused), as many as the handoff step has it work at once."""
         data_dir = BENCH_DIR
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
@@ -105,6 +107,7 @@ class BenchStack:
             "id": AGENT_ID, "name": "Bench", "role": "agent", "languages": ["en"],
             "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
             "hipaa_training": date.today().isoformat(), "password_hash": hash_password(AGENT_PASSWORD),
+            "capacity": agent_capacity,
         }]}))
         credentials = data_dir / "credentials.yml"
         credentials.write_text(CREDENTIALS)

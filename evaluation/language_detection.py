@@ -12,10 +12,14 @@ Tuning:
 - ``tests/data/crisis/<lang>.yml``, the ``cases`` split only (the ``held_out`` split is reserved for the
   crisis screen): labelled patient messages in every language of ``languages/``;
 - ``--tuning-jsonl PATH:LANG``: an outside corpus already used to build a word list (HWU64, the
-  source of ``languages/lexicons/en-hwu64.txt``).
+  source of ``languages/lexicons/en-hwu64.txt``);
+- ``.data/langid-tuning/<name>-<lang>.txt``: outside corpora built for tuning and kept outside the
+  repository (the ACTIV-ES tuning films, ``evaluation/outside_corpora.py``), whole and first 2-5 words.
 
 Measure-only:
 
+- ``.data/langid-measure/<name>-<lang>.txt``: outside corpora built for measuring, kept outside the
+  repository (XLM-T tweets, the ACTIV-ES held-out films), whole and first 2-5 words;
 - ``tests/data/language_detection/heldout3/``: public sentences from sources never tuned on (see that
   directory's README);
 - ``screening/classifier/data/authored/<lang>.yml``: patient messages in the eleven routed languages,
@@ -52,6 +56,10 @@ TUNING_SETS = {
     "second everyday sets (held out until langid-targets)": DETECTION_DIR / "everyday2",
 }
 HELD_OUT_SETS = {"third held-out sets, public sources never tuned on": DETECTION_DIR / "heldout3"}
+OUTSIDE_TUNING_DIR = PROJECT_DIR / ".data" / "langid-tuning"
+OUTSIDE_MEASURE_DIR = PROJECT_DIR / ".data" / "langid-measure"
+"""Outside corpora built outside the repository (``<name>-<lang>.txt``, a message a line; see
+``tests/data/language_detection/README.md``): scored by ``make eval`` whenever they are there."""
 NOT_PATIENT_WORDS = re.compile(r"(?:^|\s)(?:@\S+|https?\S*|www\.\S+)")
 """Mentions and links of an outside corpus of posts (``@user``, ``http``): no patient writes them."""
 SHORT_WORDS = 5
@@ -168,6 +176,11 @@ def first_words(messages: list[str]) -> list[str]:
     return shortened
 
 
+def built_outside_sets(directory: Path) -> list[tuple[str, LabelledSet]]:
+    """Each ``<name>-<lang>.txt`` of a directory of outside corpora, by file name; none when it is absent."""
+    return [(path.name, (path.stem.rpartition("-")[2], lines_set(path))) for path in sorted(directory.glob("*-*.txt"))]
+
+
 def _spec(spec: str, reader: Callable[[Path], list[str]]) -> LabelledSet:
     path, _, language = spec.rpartition(":")
     return language, reader(Path(path))
@@ -191,8 +204,15 @@ def main(argv: Optional[list[str]] = None) -> None:
         *((title, project_sets(directory)) for title, directory in TUNING_SETS.items()),
         ("crisis labelled cases, tuning split", crisis_case_sets()),
         *((f"{Path(spec.rpartition(':')[0]).name}", [_spec(spec, jsonl_set)]) for spec in args.tuning_jsonl),
+        *((f"{name}, whole messages", [labelled]) for name, labelled in built_outside_sets(OUTSIDE_TUNING_DIR)),
+        *(
+            (f"{name}, first 2-5 words of each message", [(labelled[0], first_words(labelled[1]))])
+            for name, labelled in built_outside_sets(OUTSIDE_TUNING_DIR)
+        ),
     ]
+    built = built_outside_sets(OUTSIDE_MEASURE_DIR)
     outside = [
+        *built,
         *((Path(spec.rpartition(":")[0]).name, _spec(spec, jsonl_set)) for spec in args.jsonl),
         *((Path(spec.rpartition(":")[0]).name, _spec(spec, lines_set)) for spec in args.lines),
     ]
@@ -202,7 +222,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         *((name, [labelled]) for name, labelled in outside),
         *(
             (f"{name}, first 2-5 words of each message", [(labelled[0], first_words(labelled[1]))])
-            for name, labelled in (outside if args.first_words else [])
+            for name, labelled in (outside if args.first_words else built)
         ),
     ]
     blocks = [

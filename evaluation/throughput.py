@@ -69,7 +69,7 @@ async def _run(bench: BenchStack, scale: float) -> None:
         _turns("2 workers", figures["2 workers"])
         _ratio("2 workers / 1 worker", figures["2 workers"], figures["1 worker"])
 
-        conversations = max(2, int(100 * scale))
+        conversations = handoff_conversations(scale)
         print(f"\nhandoff path, {conversations} concurrent conversations")
         handoff = await measure_handoff(http, stack, conversations, AGENT_ID, AGENT_PASSWORD)
         print(f"  escalations answered with a handoff: {handoff.escalated} of {conversations}"
@@ -88,13 +88,18 @@ async def _run(bench: BenchStack, scale: float) -> None:
     print(f"\nqueue cycles (enqueue, claim, message, close; 16 at once): {cycles:.0f} cycles/s")
 
 
+def handoff_conversations(scale: float) -> int:
+    """How many patients escalate at once in the handoff step; the bench agent holds them all."""
+    return max(2, int(100 * scale))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the default work (e.g. 0.1: quick)")
     args = parser.parse_args()
     started = time.perf_counter()
     screen = screen_startup()
-    with BenchStack() as bench:
+    with BenchStack(agent_capacity=handoff_conversations(args.scale)) as bench:
         print("start-up (to first answer) and resident memory at start")
         for cost in (*screen, *bench.costs):
             print(f"  {cost.name:<40} {cost.startup_seconds:6.1f} s   {cost.rss_mb:7.0f} MB")

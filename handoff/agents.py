@@ -5,6 +5,7 @@ The directory is a YAML file that the clinic's IT team maintains::
     agents:
       - id: maria
         name: Maria Lopez
+        display_name: Maria       # what patients see (optional; default the first word of name)
         role: agent            # agent | nurse | pharmacist | supervisor | admin (handoff.permissions)
         languages: [en, es]
         skills: [general, billing] # within the role's (ROLE_SKILLS): clinical skills need nurse or pharmacist
@@ -75,6 +76,13 @@ class Agent:
     capacity: Optional[int] = None
     """Most conversations auto-assignment gives the agent at once; None: the console's default
     (``AGENT_DEFAULT_CAPACITY``)."""
+    display_name: str = ""
+    """The one thing about the agent a patient sees (``patient_name``); empty: the first word of ``name``."""
+
+    @property
+    def patient_name(self) -> str:
+        """What the patient is told the agent is called: the display name, else the first name; never the id."""
+        return self.display_name or self.name.split()[0]
 
     @property
     def claimable_skills(self) -> Optional[list[str]]:
@@ -222,6 +230,7 @@ def read_agents(path: Path) -> list[Agent]:
                 password_hash=str(item["password_hash"]),
                 hipaa_training=training_date(item.get("hipaa_training"), str(item["id"])),
                 capacity=capacity_field(item.get("capacity"), str(item["id"])),
+                display_name=str(item.get("display_name") or "").strip(),
             ))
         return agents
     except (OSError, yaml.YAMLError, KeyError, TypeError) as error:

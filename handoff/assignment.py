@@ -13,7 +13,8 @@ gives each to the agent who
 The assignment itself is the claim script with the capacity: atomic, audited as ``auto_assigned`` in the same
 step, and refused when another process took the conversation or filled the agent meanwhile, so rounds in
 several processes never assign one conversation twice or an agent past its capacity. Pull-claim stays: an agent
-may still claim a conversation from its queue.
+may still claim a conversation from its queue, within its capacity too, except a crisis, which is never refused
+for capacity (``POST /api/conversations/<id>/claim``); a supervisor's take-over or reassignment is not bound by it.
 """
 
 import logging
@@ -102,7 +103,7 @@ class AutoAssigner:
             idle_first = sorted(loads.values(), key=lambda load: (load.last_assigned_ms or 0, load.agent_id))
             for load in idle_first:
                 agent = candidates[load.agent_id]
-                if load.conversations >= load.capacity or not _can_take(agent, conversation):
+                if load.conversations >= load.capacity or not can_take(agent, conversation):
                     continue
                 taken = await self._assign(conversation.conversation_id, agent, load.capacity, audit)
                 if taken is None:
@@ -135,7 +136,8 @@ class AutoAssigner:
                 and agent.training_problem(self.access.training_valid_days) is None)
 
 
-def _can_take(agent: Agent, conversation: Conversation) -> bool:
+def can_take(agent: Agent, conversation: Conversation) -> bool:
+    """The agent speaks the conversation's language (or its fallback language) and has its skill."""
     speaks = conversation.language in agent.languages or conversation.fallback_language in agent.languages
     skills = agent.claimable_skills
     has_skill = skills is None or (conversation.skill is not None and conversation.skill.value in skills)

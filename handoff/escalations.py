@@ -9,6 +9,7 @@ from typing import Optional
 
 from redis.commands.core import AsyncScript
 
+from handoff.durable_writes import PATIENT, run_durably
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts
 from handoff.models import (
     Conversation,
@@ -72,7 +73,7 @@ class Escalations(ConversationTranscripts):
         keys, args = self._escalation(
             conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
         )
-        state, position = await self._enqueue(keys=keys, args=args)
+        state, position = await run_durably(self.redis, self._enqueue, keys, args, self.replica_acks)
         conversation = await self.conversation(conversation_id)
         assert conversation is not None and conversation.priority is not None
         return EnqueueResult(
@@ -95,22 +96,32 @@ class Escalations(ConversationTranscripts):
         transcript: list[TranscriptEntry],
         at_ms: int,
         fallback_language: Optional[str] = None,
+        message_id: str = "",
     ) -> bool:
         """Stores a crisis escalation recorded elsewhere (the spool) exactly once.
 
         One script appends ``transcript``, enqueues the crisis as of ``at_ms`` (so it
         keeps its place: crisis priority, then first come) and sets a marker for
-        ``once_id``; False when that marker was already set, and nothing changed.
+        ``once_id``; False when that marker was already set, and nothing changed. When the patient's message
+        (``message_id``, ``transcript[0]``) was stored already (the gate stored it, then a write failed), only
+        the last entry (the notice only the spool knows of) is appended. Returns once the replicas
+        ``replica_acks`` asks for hold it (``handoff.durable_writes``).
         """
         keys, args = self._escalation(
             conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
         )
-        keys.append(self.keys.spool_replayed(once_id))
+        stored_mark = self.keys.message_stored(conversation_id, PATIENT)
+        keys += [self.keys.spool_replayed(once_id), stored_mark]
 
         async def replay(position: int) -> Optional[str]:
+            stored = await self.redis.get(stored_mark)
+            stored_before = bool(message_id) and stored is not None and text_of(stored) == message_id
             entries = [self.seals.transcript_entry(conversation_id, position + offset, entry)
-                       for offset, entry in enumerate(transcript)]
-            state, _ = await self._replay(keys=keys, args=[*args, REPLAY_MARKER_TTL_MS, position, *entries])
+                       for offset, entry in enumerate(transcript[-1:] if stored_before else transcript)]
+            state, _ = await run_durably(
+                self.redis, self._replay, keys,
+                [*args, REPLAY_MARKER_TTL_MS, position, message_id, int(stored_before), *entries], self.replica_acks,
+            )
             return None if text_of(state) == MOVED else text_of(state)
 
         return await self.appending(self.keys.transcript(conversation_id), replay) != "REPLAYED"

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing
+from handoff.durable_writes import AGENT, run_durably
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
 from handoff.escalations import PRIORITY_SCORE_STRIDE, Escalations
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, HealthFacts
@@ -40,9 +41,11 @@ from handoff.scripts import (
     TAKE_RESUME_SCRIPT,
 )
 from handoff.sealed_records import ConversationSeals
-from handoff.settings import AgentAccess, Retention
+from handoff.settings import AgentAccess, ReplicaAcks, Retention
 from handoff.transcripts import MOVED, now_ms
 
+NO_REPLICA_ACKS = ReplicaAcks()
+"""Writes return once the primary has them."""
 OUTBOX_MAX_LENGTH = 1000
 RECENT_WAITS_KEPT = 20
 """How many of a queue's newest waits its estimates are made from (``handoff.waits``)."""
@@ -59,14 +62,22 @@ class LiveAgentQueue(Escalations):
     """Conversation state, per-language priority queues, transcripts and agent outboxes."""
 
     def __init__(
-        self, redis: Redis, key_ring: KeyRing, keys: Optional[KeySpace] = None, retention_ms: int = Retention().ms
+        self,
+        redis: Redis,
+        key_ring: KeyRing,
+        keys: Optional[KeySpace] = None,
+        retention_ms: int = Retention().ms,
+        replica_acks: ReplicaAcks = NO_REPLICA_ACKS,
     ) -> None:
+        """``replica_acks``: how many replicas hold a write that leads to a promise before it returns
+        (``handoff.durable_writes``)."""
         self.redis = redis
         self.keys = keys or KeySpace()
         self.key_ring = key_ring
         self.facts = HealthFacts(key_ring)
         self.seals = ConversationSeals(key_ring)
         self.retention_ms = retention_ms
+        self.replica_acks = replica_acks
         self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
         self._replay = redis.register_script(REPLAY_SCRIPT)
         self._claim = redis.register_script(CLAIM_SCRIPT)
@@ -147,6 +158,7 @@ class LiveAgentQueue(Escalations):
         audit: Optional[AuditFields] = None,
         answer_within_seconds: int = AgentAccess.answer_timeout_seconds,
         capacity: Optional[int] = None,
+        crisis_beyond_capacity: bool = False,
     ) -> Conversation:
         """Assigns a queued conversation to the agent; only one agent can win it.
 
@@ -155,7 +167,8 @@ class LiveAgentQueue(Escalations):
         entry (``AuditLog.prepare``) written in the same step as the claim. An agent
         that writes nothing to the patient within ``answer_within_seconds`` loses the
         conversation to the head of its queue (``handoff.presence``). With ``capacity``, an agent who already has
-        that many conversations gets no more (``InvalidTransition``).
+        that many conversations gets no more (``AtCapacity``); with ``crisis_beyond_capacity`` (a pull-claim),
+        except a conversation with an open crisis, checked in the same step.
         """
         tags = "*" if skills is None else f",{','.join(self.facts.skill_tags(conversation_id, skills))},"
         outcome = text_of(
@@ -178,6 +191,7 @@ class LiveAgentQueue(Escalations):
                     "" if capacity is None else capacity,
                     self.keys.recent_waits(),
                     RECENT_WAITS_KEPT,
+                    "1" if crisis_beyond_capacity else "",
                 ],
             )
         )
@@ -196,9 +210,11 @@ class LiveAgentQueue(Escalations):
         return conversations
 
     async def send_agent_message(
-        self, conversation_id: str, agent_id: str, text: str, audit: Optional[AuditFields] = None
+        self, conversation_id: str, agent_id: str, text: str, audit: Optional[AuditFields] = None, message_id: str = ""
     ) -> str:
-        """Records an agent's message and puts it in the patient's outbox of this episode; returns its id."""
+        """Records an agent's message and puts it in the patient's outbox of this episode; returns its id once the
+        replicas ``replica_acks`` asks for hold it. ``message_id``: the console's id of the message; the agent's
+        message sent again with the id of its last one stored is not stored again (its outbox id is returned)."""
         conversation = await self.conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
@@ -206,12 +222,17 @@ class LiveAgentQueue(Escalations):
         transcript = self.keys.transcript(conversation_id)
 
         async def append(position: int) -> Optional[str]:
-            outcome = text_of(await self._agent_message(
-                keys=[self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
-                      self.keys.audit_log(), self.keys.unanswered_assignments()],
-                args=[agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
-                      episode, *audit_args(audit), conversation_id,
-                      self.seals.outbox_message(conversation_id, episode, position, entry), position],
+            outcome = text_of(await run_durably(
+                self.redis,
+                self._agent_message,
+                [self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
+                 self.keys.audit_log(), self.keys.unanswered_assignments(),
+                 self.keys.message_stored(conversation_id, AGENT)],
+                [agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
+                 episode, *audit_args(audit), conversation_id,
+                 self.seals.outbox_message(conversation_id, episode, position, entry), position, message_id,
+                 self.retention_ms],
+                self.replica_acks,
             ))
             return None if outcome == MOVED else outcome
 

@@ -121,9 +121,16 @@ return {'QUEUED', position}
 
 REPLAY_SCRIPT = (
     """
-if redis.call('EXISTS', KEYS[9]) == 1 then return {'REPLAYED', 0} end
-if redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[15]) then return {'moved', 0} end
-for index = 16, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
+if redis.call('EXISTS', KEYS[9]) == 1 then
+  redis.call('PEXPIRE', KEYS[9], ARGV[14])
+  return {'REPLAYED', 0}
+end
+local stored_before = ARGV[16] ~= '' and redis.call('GET', KEYS[10]) == ARGV[16]
+if (stored_before and '1' or '0') ~= ARGV[17] or redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[15]) then
+  return {'moved', 0}
+end
+for index = 18, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
+if ARGV[16] ~= '' then redis.call('SET', KEYS[10], ARGV[16], 'PX', ARGV[14]) end
 local function enqueue()
 """
     + ENQUEUE_SCRIPT
@@ -135,10 +142,13 @@ return result
 """
 )
 """An escalation stored once: a marker key (set for good measure with a long expiry) makes a
-second replay of the same spooled crisis a no-op, and the transcript entries go in with it, sealed for the
-positions from ``ARGV[15]`` on. The marker keeps what the enqueue did, ``<state>:<episode>``, so that the crisis
-is counted in the operations events (``CrisisReplayer``) even by a replay after one stopped between Redis and
-counting it."""
+second replay of the same spooled crisis a no-op (but for renewing the marker's expiry: a write, which the
+replay's ``WAIT`` counts from, ``handoff.durable_writes``), and the transcript entries go in with it, sealed for
+the positions from ``ARGV[15]`` on. When the patient's message (id ``ARGV[16]``) is the last one stored in the
+conversation (``KEYS[10]``; the gate stored it before the write that failed), the entries (``ARGV[17]`` = ``1``)
+are only what the spool alone knows; ``moved`` when that is no longer so. The marker keeps what the enqueue did,
+``<state>:<episode>``, so that the crisis is counted in the operations events (``CrisisReplayer``) even by a replay
+after one stopped between Redis and counting it."""
 
 AUDIT_FUNCTION = """
 local function audit(stream, entry, key, mac)
@@ -152,14 +162,17 @@ CLAIM_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned = KEYS[1], KEYS[2]
 local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill_tag',
-  'fallback_queue', 'fallback_language', 'enqueued_at', 'enqueued_position', 'head_of_queue')
+  'fallback_queue', 'fallback_language', 'enqueued_at', 'enqueued_position', 'head_of_queue', 'crisis_category')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'QUEUED' then return 'not_queued' end
 local speaks = string.find(languages, ',' .. fields[3] .. ',', 1, true)
   or (fields[6] and string.find(languages, ',' .. fields[6] .. ',', 1, true))
 if not speaks then return 'wrong_language' end
 if skills ~= '*' and not string.find(skills, ',' .. fields[4] .. ',', 1, true) then return 'wrong_skill' end
-if ARGV[10] ~= '' and redis.call('SCARD', assigned) >= tonumber(ARGV[10]) then return 'at_capacity' end
+local exempt = ARGV[13] == '1' and fields[10]
+if ARGV[10] ~= '' and not exempt and redis.call('SCARD', assigned) >= tonumber(ARGV[10]) then
+  return 'at_capacity'
+end
 redis.call('ZREM', fields[2], id)
 if fields[5] then redis.call('ZREM', fields[5], id) end
 redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
@@ -179,7 +192,8 @@ return 'ok'
 """A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
 agent's first message, scored by the deadline (``ARGV[9]``, ms). It is the agent's last assignment (``KEYS[5]``,
 by time: auto-assignment serves the longest idle first). With a capacity (``ARGV[10]``), an agent who already
-has that many conversations gets no more (``at_capacity``). The wait is recorded for estimates
+has that many conversations gets no more (``at_capacity``), unless ``ARGV[13]`` is ``1`` (a pull-claim) and the
+conversation has an open crisis: nothing ever stops a person from taking a crisis. The wait is recorded for estimates
 (``handoff.waits``): per place in line at the enqueue, in the newest ``ARGV[12]`` of the queue language's recent
 waits (``ARGV[11]``, the key's prefix); not for one sent back to the head, whose place and time say nothing."""
 
@@ -205,16 +219,28 @@ return 'ok'
 """
 
 RECORD_SCRIPT = RETAIN_FUNCTION + """
+if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) == ARGV[4] then
+  redis.call('PEXPIRE', KEYS[4], ARGV[2])
+  return 'stored_before'
+end
 if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) then return 'moved' end
 redis.call('RPUSH', KEYS[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[2]) end
 retain(KEYS[1], ARGV[2], KEYS[2], KEYS[3])
 return 'ok'
 """
 """One transcript entry, sealed for position ``ARGV[3]``; with the bot, the conversation's retention starts
-again."""
+again. A patient message with an id (``ARGV[4]``) that is the last one stored (``KEYS[4]``) was stored before: it is
+not stored again (``stored_before``), its mark is renewed (``handoff.durable_writes``)."""
 
 AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
+local mark = ARGV[1] .. ' ' .. ARGV[11] .. ' '
+local stored = ARGV[11] ~= '' and redis.call('GET', KEYS[6])
+if stored and string.sub(stored, 1, #mark) == mark then
+  redis.call('PEXPIRE', KEYS[6], ARGV[12])
+  return string.sub(stored, #mark + 1)
+end
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[4] then return 'not_assigned' end
@@ -222,10 +248,14 @@ if redis.call('LLEN', transcript) ~= tonumber(ARGV[10]) then return 'moved' end
 redis.call('RPUSH', transcript, ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[8])
 audit(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
-return redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[9], 'sequence', ARGV[10])
+local id = redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[9], 'sequence', ARGV[10])
+if ARGV[11] ~= '' then redis.call('SET', KEYS[6], mark .. id, 'PX', ARGV[12]) end
+return id
 """
 """The message goes in the transcript at position ``ARGV[10]`` and in the episode's outbox, sealed for each
-(``ARGV[2]``, ``ARGV[9]``) with that position as its outbox sequence."""
+(``ARGV[2]``, ``ARGV[9]``) with that position as its outbox sequence. A message the agent's console sent with an id
+(``ARGV[11]``) that is the agent's last one stored (``KEYS[6]``) was stored before: the script answers that
+message's outbox id and stores nothing again (``handoff.durable_writes``)."""
 
 CLOSE_SCRIPT = AUDIT_FUNCTION + """
 local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]

@@ -205,6 +205,25 @@ class AuditRetention:
 
 
 @dataclass(frozen=True)
+class ReplicaAcks:
+    """How many replicas must hold a write that leads to a promise before it is made (``WAIT``; README, "Scaling
+    out and Redis failover"): the escalation enqueue, a patient message stored while queued or with an agent, an
+    agent reply, a crisis replayed from the spool. 0 (the default) waits for none."""
+
+    replicas: int = 0
+    timeout_ms: int = 500
+    """How long a write waits for them; fewer by then, and the write counts as not stored (storage unsafe)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "ReplicaAcks":
+        """Reads ``HANDOFF_REPLICA_ACKS`` (0 or more) and ``HANDOFF_REPLICA_ACK_TIMEOUT_MS`` (1 or more)."""
+        raw = environ.get("HANDOFF_REPLICA_ACKS", "") or "0"
+        if not raw.isdigit():
+            raise SettingsError(f"HANDOFF_REPLICA_ACKS must be a whole number of 0 or more, not {raw!r}")
+        return cls(int(raw), positive_int(environ, "HANDOFF_REPLICA_ACK_TIMEOUT_MS", cls.timeout_ms))
+
+
+@dataclass(frozen=True)
 class TlsFiles:
     """A server certificate (PEM, with its chain) and its private key."""
 
@@ -244,6 +263,7 @@ class HandoffSettings:
     incidents: IncidentResponse = IncidentResponse()
     compliance: ComplianceTargets = ComplianceTargets()
     canned_replies: Path = DEFAULT_CANNED_REPLIES
+    replica_acks: ReplicaAcks = ReplicaAcks()
     metrics_token: str = ""
     """The bearer token ``/metrics`` asks of its scraper (console and patient channel); unset, nobody may read it."""
 
@@ -252,8 +272,8 @@ class HandoffSettings:
         """Reads ``REDIS_URL``, ``HANDOFF_DATA_KEYS``, ``HANDOFF_AGENTS_FILE``, ``HANDOFF_NAMESPACE``,
         ``HANDOFF_COVERAGE_FILE``, ``HANDOFF_CRISIS_SPOOL``, ``HANDOFF_AUDIT_KEYS``, ``HANDOFF_AUDIT_ANCHOR``,
         ``HANDOFF_AUDIT_ARCHIVE``, ``HANDOFF_TLS_CERT``, ``HANDOFF_TLS_KEY``, ``HANDOFF_CANNED_REPLIES``,
-        ``METRICS_TOKEN``, ``PHI_RETENTION_DAYS`` and the ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*``, ``INCIDENT_*``
-        and ``COMPLIANCE_*`` limits."""
+        ``METRICS_TOKEN``, ``PHI_RETENTION_DAYS``, ``HANDOFF_REPLICA_ACKS``, ``HANDOFF_REPLICA_ACK_TIMEOUT_MS`` and
+        the ``PATIENT_*``, ``AGENT_*``, ``AUDIT_*``, ``INCIDENT_*`` and ``COMPLIANCE_*`` limits."""
         data_keys = environ.get("HANDOFF_DATA_KEYS", "")
         if not data_keys:
             raise KeyRingError(
@@ -290,6 +310,7 @@ class HandoffSettings:
             incidents=IncidentResponse.from_env(environ),
             compliance=ComplianceTargets.from_env(environ),
             canned_replies=Path(environ.get("HANDOFF_CANNED_REPLIES") or DEFAULT_CANNED_REPLIES),
+            replica_acks=ReplicaAcks.from_env(environ),
             metrics_token=metrics_token,
         )
 

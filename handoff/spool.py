@@ -3,7 +3,8 @@
 Design (invariant 10: nothing is promised that is not durably recorded; a crisis
 is never lost to an outage):
 
-* When Redis is unreachable, the connector still gives crisis resources at once,
+* When Redis is unreachable, or too few replicas acknowledged the crisis's write
+  (``handoff.durable_writes``: it may be lost in a failover), the connector still gives crisis resources at once,
   appends the escalation here (:meth:`CrisisSpool.append` returns only after
   ``fsync``), and tells the patient the truth: call or text 988 now, our team
   will contact you as soon as it can. Never that a person is being connected.
@@ -30,7 +31,8 @@ is never lost to an outage):
   (crisis priority, then first come: the head of the queue) and sets a marker
   key for the entry. Replaying an entry again (two processes sharing the spool,
   or a replay stopped between Redis and the ``done`` line) finds the marker and
-  changes nothing. Either way the crisis is counted in the operations events
+  changes nothing; so does a patient message the gate stored before the write
+  that failed (the entry keeps its ``message_id``). Either way the crisis is counted in the operations events
   (``handoff.operations``), once: the marker says what the replay did. Then
   ``done`` lines are appended and the file is compacted: rewritten without
   finished entries to a temporary file, fsync'd, renamed over.
@@ -55,6 +57,7 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.crypto import EnvelopeError, KeyRing
+from handoff.durable_writes import UnreplicatedWrite
 from handoff.models import CrisisFlag, EnqueueResult, Priority, Skill, TranscriptEntry, TranscriptRole
 from handoff.operations import OperationsEvents
 from handoff.queue import LiveAgentQueue
@@ -66,8 +69,9 @@ REPLAY_INTERVAL_SECONDS = 1.0
 REPLAY_LOCK_SECONDS = 60
 REPLAY_LOCK_WAIT_SECONDS = 5
 
-STORAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
-"""What an unreachable Redis raises: the caller retries later."""
+STORAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, UnreplicatedWrite)
+"""What an unreachable Redis raises, or a write too few replicas hold (``handoff.durable_writes``): the caller
+retries later."""
 
 FallbackFor = Callable[[str, Skill], Optional[str]]
 """(language, skill) -> the language whose queue also gets the crisis, or None."""
@@ -87,6 +91,8 @@ class SpooledCrisis:
     notices: tuple[str, ...]
     at_ms: int
     entry_id: str = ""
+    message_id: str = ""
+    """The patient message's id: the replay does not store it again if the gate stored it before a write failed."""
 
     def __post_init__(self) -> None:
         Skill(self.skill)
@@ -336,6 +342,7 @@ class CrisisReplayer:
                 crisis.transcript(),
                 crisis.at_ms,
                 self.fallback_for(crisis.language, skill),
+                crisis.message_id,
             )
         finally:
             if locked:

@@ -13,11 +13,13 @@ from typing import Awaitable, Callable, Optional, TypeVar
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+from handoff.durable_writes import PATIENT, run_durably
 from handoff.errors import HandoffError
 from handoff.keys import KeySpace
 from handoff.models import TranscriptEntry, TranscriptRole
 from handoff.redis_values import text_of
 from handoff.sealed_records import ConversationSeals, MisplacedRecord
+from handoff.settings import ReplicaAcks
 
 APPEND_ATTEMPTS = 100
 """How often an append sealed for the end of a list is sealed again because another append came first."""
@@ -43,17 +45,30 @@ class ConversationTranscripts:
     keys: KeySpace
     seals: ConversationSeals
     retention_ms: int
+    replica_acks: ReplicaAcks
     _record: AsyncScript
 
-    async def record(self, conversation_id: str, role: TranscriptRole, text: str) -> None:
-        """Appends one message to the conversation's encrypted transcript."""
+    async def record(
+        self, conversation_id: str, role: TranscriptRole, text: str, message_id: str = "", durable: bool = False
+    ) -> None:
+        """Appends one message to the conversation's encrypted transcript.
+
+        ``message_id``: the patient message's id; a message with the id of the last one stored is not stored again.
+        ``durable``: returns only once the replicas ``replica_acks`` asks for hold it (``handoff.durable_writes``).
+        """
         entry = TranscriptEntry(role, text, now_ms())
         transcript = self.keys.transcript(conversation_id)
+        acks = self.replica_acks if durable else ReplicaAcks(replicas=0)
 
         async def append(position: int) -> Optional[str]:
-            outcome = text_of(await self._record(
-                keys=[self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id)],
-                args=[self.seals.transcript_entry(conversation_id, position, entry), self.retention_ms, position],
+            outcome = text_of(await run_durably(
+                self.redis,
+                self._record,
+                [self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id),
+                 self.keys.message_stored(conversation_id, PATIENT)],
+                [self.seals.transcript_entry(conversation_id, position, entry), self.retention_ms, position,
+                 message_id],
+                acks,
             ))
             return None if outcome == MOVED else outcome
 

@@ -18,8 +18,9 @@ Signals, strongest first:
    ambiguous word never outvotes English. A shared word right after a word of another language's own
    is that language's ("por favor"), the next one no longer ("mama has a fever"); English
    contractions typed "i m" or "I\u2019m" are joined again; laughter counts as its two-syllable form
-   ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok", is typed alike everywhere and a message
-   of such words only gives no evidence). Vietnamese typed without
+   ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
+   "mhm", is typed alike everywhere and a message of such words only gives no evidence); an opening
+   "¿" or "¡", which only Spanish writes, counts as a word of Spanish's own. Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
    data without diacritics, less pairs of words the English examples write, "Medi-Cal"), whose words
    then count for Vietnamese (and for a share of English when they are English words too: "is the
@@ -73,6 +74,12 @@ NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "hehe
 with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish."""
 LAUGHTER = re.compile(r"^([hj][aei])\1{2,}[hj]?$")
 """Laughter of any length, "jajajaja", "hahahah", counted as its two-syllable form ("jaja", "haha")."""
+INTERJECTION = re.compile(r"^(?=\w*(\w)\1)[aeiouh]{3,}$|^h*m+h*m+$")
+"""Drawn-out sounds typed alike everywhere ("aaahh", "oooh", "mhm", "hmm"): no evidence, as "ok" is none."""
+SPANISH_MARKS = re.compile("[¿¡]")
+"""Opening question and exclamation marks: only Spanish writes them; a message with one counts one word of
+Spanish's own more ("¿me besas?", "¡no me digas!")."""
+SPANISH_MARK_WORD = "¿"
 PROFILE_MIN_LEAD = 0.2
 """Least lead, in mean log-probability per character n-gram, for a profile to decide."""
 PROFILE_MIN_LETTERS = 4
@@ -159,9 +166,11 @@ class LanguageResolver:
         words = self._english_contractions(
             [LAUGHTER.sub(r"\1\1", word.lower()) for word in WORD.findall(text.translate(APOSTROPHES))]
         )
-        evidence = [word for word in words if word not in NEUTRAL_WORDS]
+        evidence = [word for word in words if word not in NEUTRAL_WORDS and not INTERJECTION.match(word)]
         if words and not evidence:
-            return None  # "ok", "haha ok": typed alike everywhere; the session or the locale decides
+            return None  # "ok", "haha ok", "aaahh": typed alike everywhere; the session or the locale decides
+        if SPANISH_MARKS.search(text):
+            evidence.append(SPANISH_MARK_WORD)
         scores, own, covered = self._word_scores(evidence)
         ranked = sorted(scores.items(), key=lambda item: (covered[item[0]], item[1]), reverse=True)
         if ranked and ranked[0][1] > 0:
@@ -227,6 +236,8 @@ class LanguageResolver:
         previous_own: set[str] = set()
         for word, paired in zip(words, in_vietnamese_pair, strict=True):
             listed = [code for code, common in self._words.items() if word in common]
+            if word == SPANISH_MARK_WORD:
+                listed = ["es"]
             owners = listed
             if DEFAULT_LANGUAGE in listed and previous_own.intersection(listed):
                 # A word English shares, right after a word of another language's own, is that language's

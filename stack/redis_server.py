@@ -105,7 +105,7 @@ class SentinelServer(RedisServer):
 
 
 class SentinelRedis:
-    """A primary, a replica and three sentinels on loopback: a Redis that survives losing its primary.
+    """A primary, its replicas and three sentinels on loopback: a Redis that survives losing its primary.
 
     ``url`` is the ``redis+sentinel://`` URL every process connects with (``handoff.redis_connection``).
     """
@@ -113,12 +113,17 @@ class SentinelRedis:
     SENTINELS = 3
 
     def __init__(
-        self, data_dir: Path, port: Callable[[], int], service: str = "hcb", down_after_ms: int = 2000
+        self, data_dir: Path, port: Callable[[], int], service: str = "hcb", down_after_ms: int = 2000,
+        replicas: int = 1,
     ) -> None:
-        """``port``: gives a free loopback port on each call."""
+        """``port``: gives a free loopback port on each call. With two replicas or more, writes that wait for one
+        replica (``HANDOFF_REPLICA_ACKS=1``) still find one after a failover."""
         self.service = service
         self.primary = RedisServer(port(), data_dir / "primary")
-        self.replica = RedisServer(port(), data_dir / "replica", replica_of=self.primary.port)
+        self.replicas = [
+            RedisServer(port(), data_dir / f"replica-{number}", replica_of=self.primary.port)
+            for number in range(replicas)
+        ]
         self.sentinels = [
             SentinelServer(port(), data_dir / f"sentinel-{number}", self.primary.port, service, down_after_ms)
             for number in range(self.SENTINELS)
@@ -128,15 +133,24 @@ class SentinelRedis:
     def url(self) -> str:
         return "redis+sentinel://" + ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels) + f"/{self.service}/0"
 
-    def start(self) -> "SentinelRedis":
+    def start(self, timeout_seconds: float = 20.0) -> "SentinelRedis":
+        """Starts every server; returns once each replica's link to the primary is up."""
         try:
-            for server in (self.primary, self.replica, *self.sentinels):
+            for server in (self.primary, *self.replicas, *self.sentinels):
                 server.start()
+            deadline = time.monotonic() + timeout_seconds
+            for replica in self.replicas:
+                link = redis.Redis(port=replica.port)
+                while link.info("replication").get("master_link_status") != "up":
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the replica on port {replica.port} did not reach its primary")
+                    time.sleep(0.1)
+                link.close()
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        for server in (*self.sentinels, self.replica, self.primary):
+        for server in (*self.sentinels, *self.replicas, self.primary):
             server.stop()

@@ -38,10 +38,13 @@ STACK_ENVIRONMENT = {
     "PATIENT_PORTAL_IDENTITY_SECRET": PORTAL_SECRET,
     "PATIENT_PLATFORM_SECRET": PLATFORM_SECRET,
     "AGENT_AUTO_ASSIGN": "false",
+    "AGENT_DEFAULT_CAPACITY": "500",
 }
 """Every test patient comes from an address of its own (``X-Forwarded-For``), as behind a proxy. The stack's console
 leaves the queue to pull-claims, so that tests pick their conversations (auto-assignment is tested on its own
-console app: ``tests/integration/test_auto_assignment.py``)."""
+console app: ``tests/integration/test_auto_assignment.py``). One stack serves the whole session and its agents close
+few of the conversations they claim, so each may hold as many as the session's tests give it: a pull-claim beyond
+an agent's capacity is refused (capacity itself: ``tests/integration/test_claim_capacity.py``)."""
 IMPATIENT_CONSOLE_ENVIRONMENT = {"AGENT_ANSWER_TIMEOUT_SECONDS": "2", "AGENT_CRISIS_ACK_TIMEOUT_SECONDS": "2"}
 """Settings of a second console process on the running stack: 2 s to write to a claimed patient, 2 s to acknowledge
 a crisis. The stack's own console keeps the defaults (60 s, 30 s), so no other test is hurried by them."""
@@ -201,12 +204,15 @@ def stack_on(
     key_ring_spec: str, agents_file: Path, coverage_file: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[str], Stack]]:
     """Starts a whole system of its own on the Redis a URL names (a test that harms its Redis must not share
-    the session's); every system it started stops after the module."""
+    the session's), with environment variables added to every process; every system it started stops after the
+    module."""
     started: list[Stack] = []
 
-    def start(redis_url: str) -> Stack:
+    def start(redis_url: str, **environment: str) -> Stack:
         data_dir = tmp_path_factory.mktemp("own-stack")
-        started.append(Stack(stack_config(redis_url, key_ring_spec, agents_file, coverage_file, data_dir)).start())
+        config = stack_config(redis_url, key_ring_spec, agents_file, coverage_file, data_dir)
+        config.extra_environment = {**config.extra_environment, **environment}
+        started.append(Stack(config).start())
         return started[-1]
 
     yield start

@@ -1,15 +1,17 @@
 """The console app on a test's own stores, and signing in to it, for integration tests of the console API."""
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Optional
 
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeySpace, LiveAgentQueue
 from handoff.agent_sessions import AgentSessions, LoginThrottle
-from handoff.agents import AgentDirectory
+from handoff.agents import AgentDirectory, hash_password
 from handoff.console import create_console_app
 from handoff.settings import AgentAccess
 from tests.conftest import AGENT_PASSWORDS
@@ -34,3 +36,13 @@ async def token_of(client: TestClient, agent_id: str, password: Optional[str] = 
 async def sign_in(client: TestClient, agent_id: str, password: Optional[str] = None) -> dict[str, str]:
     """The bearer header of a fresh session of ``agent_id`` (the test directory's password by default)."""
     return {"Authorization": f"Bearer {await token_of(client, agent_id, password)}"}
+
+
+def write_staff(path: Path, staff: list[dict[str, Any]], password: str) -> Path:
+    """An agent directory at ``path`` of ``staff`` (id, role, languages, skills, any other field), every one with
+    current training and ``password``."""
+    password_hash = hash_password(password)
+    trained = date.today() - timedelta(days=10)
+    path.write_text(yaml.safe_dump({"agents": [
+        {"hipaa_training": trained, "password_hash": password_hash, **member} for member in staff]}))
+    return path

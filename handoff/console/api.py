@@ -16,6 +16,7 @@ from handoff.audit_intake import IntakeAdmission
 from handoff.canned_replies import CannedReplies
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.crypto import EnvelopeError
+from handoff.durable_writes import UnreplicatedWrite
 from handoff.errors import (
     ConversationNotFound,
     CrisisChanged,
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 MAX_REQUEST_BYTES = 16 * 1024
+UNREPLICATED_RETRY_AFTER_SECONDS = 5
+"""How long a console is asked to wait before sending again what too few replicas acknowledged."""
 
 QUEUE_KEY = web.AppKey("queue", LiveAgentQueue)
 DIRECTORY_KEY = web.AppKey("directory", AgentDirectory)
@@ -110,6 +113,10 @@ async def handoff_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(500, "stored data cannot be decrypted with the configured keys")
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
+    except UnreplicatedWrite as error:
+        logger.warning("console.unreplicated_write %s: %s", request.method, error)
+        response = error_response(503, "storage is briefly unsafe; nothing was promised, please retry")
+        response.headers["Retry-After"] = str(UNREPLICATED_RETRY_AFTER_SECONDS)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Cache-Control", "no-store")
     return response

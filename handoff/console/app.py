@@ -70,7 +70,8 @@ from handoff.console.oversight import (
 )
 from handoff.console.page import add_page
 from handoff.console.supervision import canned_replies as canned_replies_route
-from handoff.console.supervision import supervision
+from handoff.console.supervision import held_conversations, supervision
+from handoff.console.typing import add_typing
 from handoff.coverage import CoverageHours
 from handoff.crisis_alerts import CrisisAlerts
 from handoff.handovers import Handovers
@@ -132,6 +133,7 @@ def create_console_app(
     app.router.add_get("/api/conversations/{conversation_id}/transcript", read_transcript)
     app.router.add_post("/api/conversations/{conversation_id}/messages", send_message)
     app.router.add_post("/api/conversations/{conversation_id}/close", close)
+    add_typing(app)
     app.router.add_post("/api/conversations/{conversation_id}/transfer", transfer)
     app.router.add_post("/api/conversations/{conversation_id}/reassign", reassign)
     app.router.add_post("/api/conversations/{conversation_id}/take-over", take_over)
@@ -142,6 +144,7 @@ def create_console_app(
     app.router.add_get("/api/openapi.json", openapi_document)
     add_events(app)
     app.router.add_get("/api/supervision", supervision)
+    app.router.add_get("/api/supervision/held", held_conversations)
     app.router.add_get("/api/canned-replies", canned_replies_route)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_get("/api/audit", read_audit)
@@ -163,7 +166,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
     key_ring = settings.key_ring()
     audit = AuditLog(redis, keys, settings.audit_key_ring(), settings.audit_anchor)
     app = create_console_app(
-        LiveAgentQueue(redis, key_ring, keys, settings.retention.ms),
+        LiveAgentQueue(redis, key_ring, keys, settings.retention.ms, settings.replica_acks),
         AgentSessions(redis, keys, AgentDirectory.from_file(settings.agents_file), settings.agents),
         audit,
         LoginThrottle(redis, keys, settings.agents),

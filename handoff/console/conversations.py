@@ -5,6 +5,7 @@ import re
 from aiohttp import web
 
 from handoff.console.api import (
+    ASSIGNER_KEY,
     AUDIT_KEY,
     CATALOG_KEY,
     CRISIS_ALERTS_KEY,
@@ -16,7 +17,8 @@ from handoff.console.api import (
 )
 from handoff.console.auth import permitted_agent, trained_agent
 from handoff.console.dashboard import operations_of, reviewer_of
-from handoff.errors import ConversationNotFound, NotAssignedAgent
+from handoff.durable_writes import MESSAGE_ID
+from handoff.errors import AtCapacity, ConversationNotFound, NotAssignedAgent
 from handoff.models import CloseOutcome, CrisisDisposition
 from handoff.permissions import Action, allowed
 from handoff.settings import MAX_MESSAGE_BYTES
@@ -36,14 +38,22 @@ async def list_queue(request: web.Request) -> web.Response:
 
 
 async def claim(request: web.Request) -> web.Response:
+    """Pull-claim: the agent takes a waiting conversation, within its capacity (as Rocket.Chat refuses a manual take
+    beyond an agent's maximum simultaneous chats); a conversation with an open crisis is never refused for capacity.
+    A supervisor's take-over is the way past capacity."""
     conversation_id = conversation_id_of(request)
     agent = await trained_agent(request, conversation_id, Action.CLAIM)
     queue = request.app[QUEUE_KEY]
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "claim", conversation_id, request.remote)
     answer_within = request.app[SESSIONS_KEY].access.answer_timeout_seconds
-    conversation = await queue.claim(
-        conversation_id, agent.agent_id, list(agent.languages), agent.claimable_skills, audit, answer_within
-    )
+    capacity = request.app[ASSIGNER_KEY].capacity_of(agent)
+    try:
+        conversation = await queue.claim(conversation_id, agent.agent_id, list(agent.languages),
+                                         agent.claimable_skills, audit, answer_within, capacity,
+                                         crisis_beyond_capacity=True)
+    except AtCapacity:
+        return error_response(409, f"you already have {capacity} conversations, your capacity: close or hand one on "
+                                   "before you claim another (a crisis can always be claimed)")
     await operations_of(request).claimed(conversation_id)
     return web.json_response({"conversation": conversation.to_json(), "answer_within_seconds": answer_within})
 
@@ -124,8 +134,12 @@ async def send_message(request: web.Request) -> web.Response:
         return error_response(400, "text is required and must be a non-empty string")
     if len(text.encode()) > MAX_MESSAGE_BYTES:
         return error_response(413, f"text exceeds {MAX_MESSAGE_BYTES} bytes")
+    client_id = body.get("message_id")
+    if client_id is not None and (not isinstance(client_id, str) or not MESSAGE_ID.fullmatch(client_id)):
+        return error_response(400, "message_id must be 8-64 characters of letters, digits and _.:-")
     audit = request.app[AUDIT_KEY].prepare(agent.agent_id, "send_message", conversation_id, request.remote)
-    message_id = await request.app[QUEUE_KEY].send_agent_message(conversation_id, agent.agent_id, text, audit)
+    message_id = await request.app[QUEUE_KEY].send_agent_message(conversation_id, agent.agent_id, text, audit,
+                                                                 client_id or "")
     await operations_of(request).agent_answered(conversation_id)
     return web.json_response({"message_id": message_id}, status=201)
 

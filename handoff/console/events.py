@@ -1,6 +1,7 @@
 """The console's event socket: ``GET /api/events`` (websocket) tells an agent, as it happens, about new tasks in
 its queue, conversations given to it or taken away (auto-assignment, transfers, take-overs), new messages in its
-conversations and crisis alerts; a supervisor also hears when the escalated crises change.
+conversations and crisis alerts; a supervisor also hears when the escalated crises change, and (``held``) when what
+agents hold changes: who holds what, a new message in it, an agent's presence (``/api/supervision/held``).
 
 The first message the client sends is ``{"token": "<bearer token>"}`` (a browser cannot set headers on a
 websocket, and a token in the URL would reach access logs). Events carry no message content: a new message is
@@ -23,7 +24,8 @@ from typing import Any, Optional
 from aiohttp import WSMsgType, web
 
 from handoff.agents import Agent
-from handoff.console.api import AUDIT_KEY, CRISIS_ALERTS_KEY, QUEUE_KEY, SESSIONS_KEY
+from handoff.console.api import ASSIGNER_KEY, AUDIT_KEY, CRISIS_ALERTS_KEY, DIRECTORY_KEY, QUEUE_KEY, SESSIONS_KEY
+from handoff.held_conversations import holdings
 from handoff.permissions import Action, allowed
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ class Seen:
     lengths: dict[str, int] = field(default_factory=dict)
     alert_after: str = "0"
     escalated: list[str] = field(default_factory=list)
+    held: Optional[list[Any]] = None
+    """Every agent's presence and its ``holdings``; None until the first round."""
 
 
 async def events(request: web.Request) -> web.WebSocketResponse:
@@ -149,4 +153,17 @@ async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[
         if escalated != seen.escalated:
             seen.escalated = escalated
             changes.append({"type": "escalations", "conversations": escalated})
+    if allowed(agent.role, Action.VIEW_SUPERVISION):
+        held = await _held(request)
+        if held != seen.held:
+            seen.held = held
+            changes.append({"type": "held"})
     return changes
+
+
+async def _held(request: web.Request) -> list[Any]:
+    """What the supervisor's list of held conversations shows, in a form cheap to compare: no transcript opened."""
+    members = [member for member in request.app[DIRECTORY_KEY].agents() if allowed(member.role, Action.CLAIM)]
+    ids = [member.agent_id for member in members]
+    statuses = await request.app[ASSIGNER_KEY].presence.status_of(ids)
+    return [sorted(statuses.items()), await holdings(request.app[QUEUE_KEY], ids)]

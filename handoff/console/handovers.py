@@ -21,7 +21,7 @@ from handoff.console.api import (
     json_body,
 )
 from handoff.console.auth import permitted_agent, trained_agent
-from handoff.errors import ConversationNotFound, InvalidTransition
+from handoff.errors import ConversationNotFound, InvalidTransition, NotAssignedAgent
 from handoff.handovers import Target
 from handoff.models import Conversation, ConversationState, Skill
 from handoff.permissions import Action, allowed
@@ -80,21 +80,24 @@ async def transfer(request: web.Request) -> web.Response:
 
 async def reassign(request: web.Request) -> web.Response:
     """A supervisor gives the conversation, waiting or with an agent, to the named person (``agent_id``), who must
-    be available; capacity does not bind a supervisor."""
+    be available; capacity does not bind a supervisor. ``from_agent_id``: the holder the supervisor saw (the list of
+    held conversations sends it); if another has it by now, nothing is done (409)."""
     conversation_id = conversation_id_of(request)
     supervisor = await trained_agent(request, conversation_id, Action.REASSIGN)
     body = await json_body(request)
-    note = note_of(body)
+    note, holder = note_of(body), _holder_of(body)
     target = await _available_target(request, body.get("agent_id"))
-    return await _hand_to(request, conversation_id, supervisor, target, note, "reassign")
+    return await _hand_to(request, conversation_id, supervisor, target, note, "reassign", holder)
 
 
 async def take_over(request: web.Request) -> web.Response:
-    """A supervisor takes the conversation, waiting or with an agent, into its own hands."""
+    """A supervisor takes the conversation, waiting or with an agent, into its own hands (``from_agent_id`` as for a
+    reassignment)."""
     conversation_id = conversation_id_of(request)
     supervisor = await trained_agent(request, conversation_id, Action.REASSIGN)
-    note = note_of(await json_body(request)) if request.can_read_body else ""
-    return await _hand_to(request, conversation_id, supervisor, supervisor, note, "take_over")
+    body = await json_body(request) if request.can_read_body else {}
+    return await _hand_to(request, conversation_id, supervisor, supervisor, note_of(body), "take_over",
+                          _holder_of(body))
 
 
 async def add_note(request: web.Request) -> web.Response:
@@ -140,9 +143,19 @@ async def callback_done(request: web.Request) -> web.Response:
     return web.json_response({"status": "done"})
 
 
+def _holder_of(body: dict[str, Any]) -> Optional[str]:
+    holder = body.get("from_agent_id")
+    if holder is not None and not isinstance(holder, str):
+        raise BadRequest("from_agent_id must be the id of the agent who holds the conversation")
+    return holder
+
+
 async def _hand_to(request: web.Request, conversation_id: str, supervisor: Agent, target: Agent, note: str,
-                   action: str) -> web.Response:
+                   action: str, holder: Optional[str]) -> web.Response:
+    """With ``holder``, only from that agent, checked in the same step as the change."""
     conversation = await _conversation(request, conversation_id)
+    if holder is not None and (conversation.state, conversation.agent_id) != (ConversationState.WITH_AGENT, holder):
+        raise _moved_on(conversation_id, holder)
     audit = request.app[AUDIT_KEY].prepare(supervisor.agent_id, action, conversation_id, target.agent_id)
     if conversation.state == ConversationState.QUEUED:
         access = request.app[SESSIONS_KEY].access
@@ -153,9 +166,21 @@ async def _hand_to(request: web.Request, conversation_id: str, supervisor: Agent
         return web.json_response({"conversation": moved.to_json()})
     if conversation.state != ConversationState.WITH_AGENT or conversation.agent_id is None:
         raise InvalidTransition(f"conversation {conversation_id!r} is neither waiting nor with an agent")
-    moved = await request.app[HANDOVERS_KEY].reassign(conversation_id, conversation.agent_id,
-                                                      _target(target, None), supervisor.agent_id, note, audit)
+    try:
+        moved = await request.app[HANDOVERS_KEY].reassign(conversation_id, conversation.agent_id,
+                                                          _target(target, None), supervisor.agent_id, note, audit)
+    except NotAssignedAgent:
+        now = await _conversation(request, conversation_id)
+        if (now.state, now.agent_id, now.episode) != (conversation.state, conversation.agent_id, conversation.episode):
+            raise _moved_on(conversation_id, conversation.agent_id)
+        raise
     return web.json_response({"conversation": moved.to_json()})
+
+
+def _moved_on(conversation_id: str, holder: str) -> InvalidTransition:
+    """The conversation left the holder the supervisor acted for (a race with another change): a 409."""
+    return InvalidTransition(f"conversation {conversation_id!r} is no longer with {holder}: nothing was done, look "
+                             "again")
 
 
 async def _conversation(request: web.Request, conversation_id: str) -> Conversation:

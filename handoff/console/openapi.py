@@ -35,6 +35,22 @@ CONVERSATION: Schema = {
 CONVERSATION_ANSWER: Schema = {"type": "object", "required": ["conversation"],
                                "properties": {"conversation": CONVERSATION}}
 
+HELD_CONVERSATION: Schema = {
+    "type": "object",
+    "required": ["conversation_id", "short_id", "agent_id", "crisis", "unanswered_patient_messages", "reassign_to"],
+    "additionalProperties": False,
+    "properties": {
+        "conversation_id": STRING, "short_id": STRING, "agent_id": STRING, "language": NULLABLE_STRING,
+        "skill": NULLABLE_STRING, "priority": NULLABLE_STRING, "crisis": {"type": "boolean"},
+        "claimed_at_ms": NULLABLE_INTEGER, "last_agent_message_at_ms": NULLABLE_INTEGER,
+        "unanswered_patient_messages": INTEGER,
+        "reassign_to": {"type": "array", "items": {
+            "type": "object", "required": ["agent_id", "name", "conversations", "capacity"],
+            "properties": {"agent_id": STRING, "name": STRING, "conversations": INTEGER, "capacity": INTEGER}}},
+    },
+}
+"""A conversation an agent holds, as the supervisor's list shows it: no message text, no patient name."""
+
 
 def listing(name: str, item: Schema) -> Schema:
     return {"type": "object", "required": [name], "properties": {name: {"type": "array", "items": item}}}
@@ -45,6 +61,7 @@ def body(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> Schem
 
 
 NOTE = {"note": {"type": "string", "maxLength": 2000}}
+HOLDER = {"from_agent_id": STRING}
 OPERATIONS: dict[tuple[str, str], tuple[str, Schema | None, int, Schema]] = {
     ("post", "/api/login"): ("Sign in; returns a bearer token",
                              body({"agent_id": STRING, "password": STRING}, ("agent_id", "password")), 200,
@@ -69,7 +86,12 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Schema | None, int, Schema]] = {
             {"role": {"enum": ["patient", "bot", "agent", "note"]}, "text": STRING, "at_ms": INTEGER,
              "author": STRING}, ("role", "text", "at_ms"))}}, ("conversation", "entries"))),
     ("post", "/api/conversations/{conversation_id}/messages"): (
-        "Write to the patient", body({"text": STRING}, ("text",)), 201, body({"message_id": STRING}, ("message_id",))),
+        "Write to the patient (send it again with the same message_id after a 503: it is stored once)",
+        body({"text": STRING, "message_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,64}$"}}, ("text",)),
+        201, body({"message_id": STRING}, ("message_id",))),
+    ("post", "/api/conversations/{conversation_id}/typing"): (
+        "The agent who holds the conversation is typing: the patient sees it; not recorded, not an answer "
+        "(403 another's, 429 within 2 s of the last)", None, 202, STATUS),
     ("post", "/api/conversations/{conversation_id}/close"): (
         "Hand back to the bot or close; the patient is offered the survey",
         body({"outcome": {"enum": ["bot", "closed"]}, "crisis_disposition": STRING}, ("outcome",)), 200, STATUS),
@@ -77,10 +99,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Schema | None, int, Schema]] = {
         "Hand the conversation to a named agent, or to another queue or skill, with a note",
         body({"agent_id": STRING, "language": STRING, "skill": STRING, **NOTE}), 200, CONVERSATION_ANSWER),
     ("post", "/api/conversations/{conversation_id}/reassign"): (
-        "Supervisor: give the conversation to a named agent", body({"agent_id": STRING, **NOTE}, ("agent_id",)), 200,
-        CONVERSATION_ANSWER),
+        "Supervisor: give the conversation to a named agent (from_agent_id: only from the holder seen)",
+        body({"agent_id": STRING, **HOLDER, **NOTE}, ("agent_id",)), 200, CONVERSATION_ANSWER),
     ("post", "/api/conversations/{conversation_id}/take-over"): (
-        "Supervisor: take the conversation", body(NOTE), 200, CONVERSATION_ANSWER),
+        "Supervisor: take the conversation (from_agent_id: only from the holder seen)", body({**HOLDER, **NOTE}), 200,
+        CONVERSATION_ANSWER),
     ("post", "/api/conversations/{conversation_id}/notes"): (
         "An internal note the patient never sees", body({"text": STRING}, ("text",)), 201, STATUS),
     ("post", "/api/conversations/{conversation_id}/phone-callback"): (
@@ -100,6 +123,12 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Schema | None, int, Schema]] = {
                   "enum": ["available", "away", "offline"]}, "conversations": INTEGER, "capacity": INTEGER},
                   ("agent_id", "presence", "conversations", "capacity"))},
               "satisfaction": {"type": "array"}}, ("queues", "agents", "satisfaction"))),
+    ("get", "/api/supervision/held"): (
+        "Supervisor: per agent, the conversations it holds, with whom each may be reassigned to (audited)", None, 200,
+        body({"now_ms": INTEGER, "agents": {"type": "array", "items": body(
+            {"agent_id": STRING, "name": STRING, "presence": {"enum": ["available", "away", "offline"]},
+             "capacity": INTEGER, "conversations": {"type": "array", "items": HELD_CONVERSATION}},
+            ("agent_id", "presence", "conversations"))}}, ("now_ms", "agents"))),
     ("get", "/api/canned-replies"): (
         "Canned replies of the agent's languages (?language=)", None, 200,
         body({"replies": {"type": "array", "items": body({"id": STRING, "language": STRING, "title": STRING,
@@ -121,7 +150,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Schema | None, int, Schema]] = {
         body({"status": STRING, "reviewed_at": STRING}, ("status", "reviewed_at"))),
     ("get", "/api/events"): (
         "Websocket: send {\"token\": ...} first; then events of type queue, assignments, conversation_updated, "
-        "crisis_alert and (supervisors) escalations, as JSON messages, no message content", None, 101,
+        "crisis_alert and (supervisors) escalations and held, as JSON messages, no message content", None, 101,
         {"type": "object"}),
     ("get", "/api/openapi.json"): ("This document", None, 200, {"type": "object", "required": ["openapi", "paths"]}),
 }

@@ -5,8 +5,8 @@ from pathlib import Path
 from aiohttp import web
 
 STATIC_DIR = Path(__file__).parent.parent / "static"
-PAGE_ASSETS = ("console.css", "console-core.js", "console-conversations.js", "console-queues.js", "console-events.js",
-               "incidents.js")
+PAGE_ASSETS = ("console.css", "console-core.js", "console-conversations.js", "console-queues.js", "console-held.js",
+               "console-events.js", "incidents.js")
 """Served at ``/<name>``: the page's styles, its scripts by concern, and the security incident banner."""
 PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'"
 

@@ -23,6 +23,7 @@ CRISIS_ALERTS = "crisis-alerts"
 AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
 SPOOL_REPLAYED = "spool-replayed"
+MESSAGE_STORED = "message-stored"
 PATIENT_SESSION = "patient-session"
 AGENT_PRESENCE = "agent-presence"
 RATE = "rate"
@@ -44,6 +45,8 @@ AGENT_STATUS = "agent-status"
 PHONE_CALLBACKS = "phone-callbacks"
 RECENT_WAITS = "recent-waits"
 SURVEY_TOTALS = "survey-totals"
+PATIENT_SIGNALS = "patient-signals"
+TYPING_THROTTLE = "typing-throttle"
 
 
 class KeySpace:
@@ -70,6 +73,14 @@ class KeySpace:
     def outbox(self, conversation_id: str, episode: int) -> str:
         """Agent messages of one episode (escalation to close): a later episode never reads them."""
         return self.key(OUTBOX, conversation_id, str(episode))
+
+    def patient_signals(self, conversation_id: str) -> str:
+        """What the patient's page hears besides messages (the agent is typing): short-lived, never a record."""
+        return self.key(PATIENT_SIGNALS, conversation_id)
+
+    def typing_throttle(self, conversation_id: str) -> str:
+        """Set for a moment after each typing signal of the conversation: the next one waits for it to lapse."""
+        return self.key(TYPING_THROTTLE, conversation_id)
 
     def episodes(self, conversation_id: str) -> str:
         """Sealed records of the conversation's closed episodes (who closed, crisis disposition)."""
@@ -113,6 +124,11 @@ class KeySpace:
     def relay_cursor(self, conversation_id: str, episode: int) -> str:
         """The id of the last agent message of the episode delivered to the patient's platform."""
         return self.key(RELAY_CURSOR, conversation_id, str(episode))
+
+    def message_stored(self, conversation_id: str, author: str) -> str:
+        """The id of the author's (patient or agent) last message stored in the conversation, so that a message sent
+        again (a retry after 503, a spooled crisis replayed) is stored once (``handoff.durable_writes``)."""
+        return self.key(MESSAGE_STORED, conversation_id, author)
 
     def spool_replayed(self, entry_id: str) -> str:
         """Set once a spooled crisis is in the queue, so that replaying it again changes nothing."""

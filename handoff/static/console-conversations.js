@@ -237,9 +237,21 @@ async function act(state, method, action, body, done) {
   } catch (error) { problem.textContent = error.message; }
 }
 
+// While the agent writes a reply the patient sees "<agent> is typing…": a typing signal every few seconds at most
+// (the server refuses more often with 429, which changes nothing and needs no answer).
+const TYPING_SIGNAL_EVERY_MS = 3000;
+
+function signalTyping(state, text) {
+  const now = Date.now();
+  if (!text.trim() || now - (state.typingSignalledAt || 0) < TYPING_SIGNAL_EVERY_MS) return;
+  state.typingSignalledAt = now;
+  api("POST", conversationPath(state.id, "typing")).catch(() => {});
+}
+
 function wirePanel(state) {
   const panel = state.panel;
   const field = (selector) => panel.querySelector(selector);
+  field(".reply").addEventListener("input", () => signalTyping(state, field(".reply").value));
   panel.querySelector(".reply-form").addEventListener("submit", (event) => {
     event.preventDefault();
     act(state, "POST", "messages", {text: field(".reply").value}, async () => {

@@ -64,7 +64,7 @@ function beep() {
 function signOut() {
   token = "";
   sessionStorage.removeItem("agentToken"); sessionStorage.removeItem("trainingProblem");
-  sessionStorage.removeItem("agentRole");
+  sessionStorage.removeItem("agentRole"); sessionStorage.removeItem("agentId");
   stopEvents();
   stopHeartbeat();
   forgetConversations();
@@ -95,6 +95,7 @@ document.getElementById("login-form").addEventListener("submit", async (event) =
     sessionStorage.setItem("trainingProblem", data.agent.training_problem || "");
     sessionStorage.setItem("agentRole", data.agent.role);
     sessionStorage.setItem("agentName", data.agent.name);
+    sessionStorage.setItem("agentId", data.agent.id);
     showSignedIn();
   } catch (error) { showError("login-error", error); }
 });

@@ -65,6 +65,9 @@ async function handleEvent(event) {
     await showCrisisAlert(event.conversation_id, event.category);
   } else if (event.type === "escalations") {
     await refreshEscalations();
+  } else if (event.type === "held") {
+    await refreshHeld();
+    await refreshSupervision();
   }
 }
 

@@ -19,6 +19,7 @@ import yaml
 from playwright.async_api import Page, expect
 
 from handoff import hash_password
+from handoff.settings import AgentAccess
 from languages import LanguageCatalog
 from stack.redis_server import RedisServer
 from stack.services import Stack, free_port
@@ -47,6 +48,7 @@ def assigning_stack(
     own_agents.write_text(yaml.safe_dump(directory))
     redis = RedisServer(free_port(), data_dir / "redis").start()
     environment = dict(STACK_ENVIRONMENT, AGENT_AUTO_ASSIGN="true",
+                       AGENT_DEFAULT_CAPACITY=str(AgentAccess().default_capacity),
                        AGENT_PRESENCE_TIMEOUT_SECONDS=str(PRESENCE_TIMEOUT_SECONDS))
     config = replace(stack_config(redis.url, key_ring_spec, own_agents, coverage_file, data_dir / "stack"),
                      extra_environment=environment)

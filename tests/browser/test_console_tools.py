@@ -1,5 +1,6 @@
 """The console's tools in a real browser: canned replies in the conversation's language, internal notes the patient
-never sees, transfer with a note, escalation to phone, and the supervisor's view with take-over and reassignment."""
+never sees, transfer with a note, escalation to phone, and the supervisor's view with take-over and reassignment,
+by id and from the list of the conversations agents hold."""
 
 import re
 
@@ -10,6 +11,7 @@ from stack.services import Stack
 from tests.browser.conftest import PHONE, NewContext
 from tests.browser.test_console_realtime import signed_in_console, waiting_patient
 from tests.browser.test_pages import collect_page_errors, conversation_panel, reply, say
+from tests.conftest import STACK_ENVIRONMENT
 from tests.e2e.patient_client import AgentClient
 from tests.e2e.training_messages import training_message
 
@@ -105,27 +107,78 @@ async def test_transfer_with_a_note_phone_callback_and_the_supervisor_takes_over
         await expect(sam.locator("#supervision-agents tr[data-agent=amy]")).to_contain_text("available")
 
         await sam.get_by_label("Conversation id").fill(sender)
-        await sam.get_by_role("button", name="Take over").click()
+        await sam.get_by_role("button", name="Take over", exact=True).click()
         taken = conversation_panel(sam, sender)
         await expect(taken.locator(".transcript .entry-note .text")).to_have_text(["wants a callback about billing"])
         await expect(amy.locator(f'#queue li.task[data-conversation="{sender}"]')).to_have_count(0)
 
         await sam.get_by_label("Agent id (to reassign)").fill("tess")
-        await sam.get_by_role("button", name="Reassign").click()
+        await sam.get_by_role("button", name="Reassign", exact=True).click()
         await expect(sam.locator("#work-error")).to_contain_text("must name a member of staff who may take")
         await expect(taken).to_be_visible()
         await sam.get_by_label("Agent id (to reassign)").fill("amy")
         await sam.get_by_label("Note for the agent").fill("back to you, Amy")
-        await sam.get_by_role("button", name="Reassign").click()
+        await sam.get_by_role("button", name="Reassign", exact=True).click()
         back = conversation_panel(amy, sender)
         await expect(back.locator(".transcript .entry-note .text")).to_have_text(
             ["wants a callback about billing", "back to you, Amy"])
         await expect(taken).to_have_count(0)
-        await expect(sam.locator("#supervision-agents tr[data-agent=amy]")).to_contain_text("1 of 3")
+        capacity = STACK_ENVIRONMENT["AGENT_DEFAULT_CAPACITY"]
+        await expect(sam.locator("#supervision-agents tr[data-agent=amy]")).to_contain_text(f"1 of {capacity}")
         await back.get_by_role("button", name="Close conversation").click()
         await expect(back).to_have_count(0)
 
         await expect(amy.locator("#dashboard-link")).to_be_hidden()
         await sam.get_by_role("link", name="Operations dashboard").click()
         await expect(sam.locator("body[data-loaded-period='today']")).to_have_count(1)
+    assert errors == []
+
+
+async def test_the_supervisor_sees_what_each_agent_holds_live_and_takes_over_and_reassigns_from_the_list(
+    stack: Stack, new_context: NewContext
+) -> None:
+    amy = await signed_in_console(new_context, stack, "amy")
+    sam = await signed_in_console(new_context, stack, "sam")
+    errors = collect_page_errors(amy) + collect_page_errors(sam)
+    await expect(amy.locator("#held-conversations")).to_be_hidden()
+    async with aiohttp.ClientSession() as http:
+        patient = await waiting_patient(http, stack)
+        sender = patient.conversation_id
+        await amy.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
+        panel = conversation_panel(amy, sender)
+        row = sam.locator(f'#held-conversations tr[data-conversation="{sender}"]')
+        await expect(row).to_have_attribute("data-agent", "amy")
+        await expect(row.locator(".held-what")).to_contain_text("\u00b7 en \u00b7 general \u00b7 normal")
+        await expect(row.locator(".since-agent-wrote")).to_have_text("not yet")
+        await expect(row.locator(".since-claim")).to_have_text(re.compile(r"\d+ min \d+ s"))
+        await reply(panel, "Hi, Amy here.")
+        await expect(row.locator(".unanswered")).to_have_text("0")
+        await expect(row.locator(".since-agent-wrote")).to_have_text(re.compile(r"\d+ min \d+ s"))
+        await patient.say("I was charged twice for my visit")
+        await expect(row.locator(".unanswered")).to_have_text("1")
+        assert "charged twice" not in await sam.locator("#held-conversations").inner_text()
+
+        amy_agent = AgentClient(http, stack)
+        amy_agent.token = await amy.evaluate("sessionStorage.getItem('agentToken')")
+        assert (await amy_agent.call("GET", "/api/supervision/held"))[0] == 403
+
+        await row.get_by_role("button", name="Take over").click()
+        taken = conversation_panel(sam, sender)
+        await expect(taken.locator(".transcript")).to_contain_text("I was charged twice for my visit")
+        await expect(panel).to_have_count(0)
+        await expect(row).to_have_attribute("data-agent", "sam")
+        await expect(row.get_by_role("button", name="Take over")).to_have_count(0)
+        choices = row.locator("select.reassign-to option")
+        await expect(choices).to_contain_text(["choose an agent", "Amy (amy"])
+        await expect(choices.filter(has_text="tess")).to_have_count(0)
+        await expect(choices.filter(has_text="luis")).to_have_count(0)
+        await sam.get_by_label("Note for the agent").fill("billing question, back to you")
+        await row.locator("select.reassign-to").select_option("amy")
+        await row.get_by_role("button", name="Reassign").click()
+        back = conversation_panel(amy, sender)
+        await expect(back.locator(".transcript .entry-note .text")).to_have_text(["billing question, back to you"])
+        await expect(taken).to_have_count(0)
+        await expect(row).to_have_attribute("data-agent", "amy")
+        await back.get_by_role("button", name="Close conversation").click()
+        await expect(row).to_have_count(0)
     assert errors == []

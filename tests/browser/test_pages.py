@@ -29,8 +29,10 @@ def collect_page_errors(page: Page) -> list[Error]:
 
 
 async def say(patient: Page, text: str) -> None:
-    await patient.get_by_label("Message").fill(text)
-    await patient.get_by_role("button", name="Send").click()
+    """Writes and sends ``text`` from the composer, whatever language the page speaks."""
+    composer = patient.locator("#composer")
+    await composer.get_by_role("textbox").fill(text)
+    await composer.get_by_role("button").click()
     await expect(patient.locator(".message.from-patient").last).to_have_text(text)
 
 

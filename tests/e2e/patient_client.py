@@ -39,9 +39,13 @@ class Patient:
         sender: Optional[str] = None,
         token: Optional[str] = None,
         headers: Optional[dict[str, str]] = None,
+        message_id: Optional[str] = None,
     ) -> tuple[int, Any]:
-        """Sends as this patient, or as whoever ``sender``/``token`` say; adopts a newly issued session."""
+        """Sends as this patient, or as whoever ``sender``/``token`` say; adopts a newly issued session. With
+        ``message_id``, the client's id of the message (sent again after a 503, it is stored once)."""
         body: dict[str, Any] = {"message": text}
+        if message_id is not None:
+            body["message_id"] = message_id
         if sender or self.sender:
             body["sender"] = sender or self.sender
         if metadata is not None:

@@ -55,6 +55,9 @@ def unchanged(after: dict[bytes, Any], before: dict[bytes, Any]) -> bool:
         (json.dumps({"sender": "p-1", "message": "x" * 4097}).encode(), 413, "exceeds 4096 bytes"),
         (json.dumps({"sender": "p-1", "message": "é" * 2049}).encode(), 413, "exceeds 4096 bytes"),
         (json.dumps({"sender": "p-1", "message": "hi", "metadata": "en"}).encode(), 400, "metadata"),
+        (json.dumps({"sender": "p-1", "message": "hi", "message_id": "short"}).encode(), 400, "message_id must be"),
+        (json.dumps({"sender": "p-1", "message": "hi", "message_id": 12345678}).encode(), 400, "message_id must be"),
+        (json.dumps({"sender": "p-1", "message": "hi", "message_id": "a b/c" * 4}).encode(), 400, "message_id must"),
         (b"x" * 20000, 413, "request body exceeds"),
     ],
 )

@@ -1,7 +1,10 @@
-"""Redis Sentinel failover mid-conversation (issue 13): a primary, a replica and three sentinels; every process
-connects with a ``redis+sentinel://`` URL. The primary is killed with SIGKILL while one patient waits in line,
-one talks with an agent and one with the bot; a crisis written before the sentinels promote the replica is
-spooled and replayed to the head of the queue on the new primary, and every conversation carries on there.
+"""Redis Sentinel failover mid-conversation (issue 13): a primary, two replicas and three sentinels; every process
+connects with a ``redis+sentinel://`` URL and waits for one replica to hold each write that leads to a promise
+(``HANDOFF_REPLICA_ACKS=1``). While no replica acknowledges, nothing is promised: a crisis is told the truth,
+spooled and replayed once, any other message gets 503 and is stored once when sent again. The primary is killed
+with SIGKILL, right after the last acknowledged writes, while one patient waits in line, one talks with an agent
+and one with the bot; a crisis written before the sentinels promote a replica is spooled and replayed to the head
+of the queue on the new primary, every conversation carries on there, and nothing acknowledged is lost.
 Its own Redis servers and stack, so killing the primary harms no other test."""
 
 import asyncio
@@ -9,6 +12,7 @@ import json
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Optional
 
 import aiohttp
@@ -17,10 +21,10 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from redis.asyncio.sentinel import MasterNotFoundError, Sentinel
 
-from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority
+from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority, TranscriptRole
 from handoff.redis_connection import async_redis
 from languages import LanguageCatalog
-from stack.redis_server import RedisServer, SentinelRedis
+from stack.redis_server import SentinelRedis
 from stack.services import Stack, free_port
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
@@ -31,19 +35,21 @@ DOWN_AFTER_MS = 5000
 """How long the sentinels wait before they call the primary down: the crisis below is written well inside it."""
 FAILOVER_DEADLINE_SECONDS = 90
 REPLAY_DEADLINE_SECONDS = 30
+REPLICA_ACKS = {"HANDOFF_REPLICA_ACKS": "1", "HANDOFF_REPLICA_ACK_TIMEOUT_MS": "300"}
 
 
 @pytest.fixture(scope="module")
 def sentinel_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelRedis]:
-    topology = SentinelRedis(tmp_path_factory.mktemp("sentinel-redis"), free_port, down_after_ms=DOWN_AFTER_MS)
+    topology = SentinelRedis(tmp_path_factory.mktemp("sentinel-redis"), free_port, down_after_ms=DOWN_AFTER_MS,
+                             replicas=2)
     topology.start()
     yield topology
     topology.stop()
 
 
 @pytest.fixture(scope="module")
-def failover_stack(sentinel_redis: SentinelRedis, stack_on: Callable[[str], Stack]) -> Stack:
-    return stack_on(sentinel_redis.url)
+def failover_stack(sentinel_redis: SentinelRedis, stack_on: Callable[..., Stack]) -> Stack:
+    return stack_on(sentinel_redis.url, **REPLICA_ACKS)
 
 
 @pytest_asyncio.fixture
@@ -54,14 +60,18 @@ async def failover_queue(sentinel_redis: SentinelRedis, failover_stack: Stack) -
     await client.close()
 
 
-async def replicated(primary: RedisServer, replica: RedisServer) -> None:
-    """Until the replica has every write the primary acknowledged (the system does not ``WAIT`` yet: README)."""
-    async with Redis(port=primary.port) as source, Redis(port=replica.port) as copy:
-        while True:
-            offset = (await source.info("replication"))["master_repl_offset"]
-            if (await copy.info("replication"))["master_repl_offset"] >= offset:
-                return
-            await asyncio.sleep(0.05)
+@contextmanager
+def replicas_stopped(topology: SentinelRedis) -> Iterator[None]:
+    """Every replica frozen (SIGSTOP): still connected, acknowledging nothing, until the block ends."""
+    for replica in topology.replicas:
+        assert replica.process is not None
+        replica.process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for replica in topology.replicas:
+            assert replica.process is not None
+            replica.process.send_signal(signal.SIGCONT)
 
 
 async def primary_port(topology: SentinelRedis) -> Optional[int]:
@@ -77,6 +87,51 @@ async def primary_port(topology: SentinelRedis) -> Optional[int]:
 async def pushed(push: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
     message: dict[str, Any] = json.loads((await asyncio.wait_for(push.receive(), timeout=30)).data)
     return message
+
+
+async def test_while_no_replica_acknowledges_nothing_is_promised_and_what_is_sent_again_is_stored_once(
+    failover_stack: Stack,
+    sentinel_redis: SentinelRedis,
+    failover_queue: LiveAgentQueue,
+    http: aiohttp.ClientSession,
+) -> None:
+    stack = failover_stack
+    waiting, in_crisis = Patient(http, stack), Patient(http, stack)
+    assert handoff_of(await waiting.say(training_message("en", "request_human"))) is not None, "replicas healthy"
+    assert texts(await in_crisis.say(training_message("en", "greet")))
+    amy = AgentClient(http, stack)
+    await amy.login("amy", AGENT_PASSWORDS["amy"])
+
+    with replicas_stopped(sentinel_redis):
+        for _ in range(2):
+            status, refused = await waiting.post("is anyone there?", message_id="waiting-message-0001")
+            assert status == 503 and waiting.last_headers.get("Retry-After") == "5", refused
+        crisis = await in_crisis.say("I took all my pills")
+        assert texts(crisis) == [CATALOG.notice("en", "crisis_resources"), CATALOG.notice("en", "crisis_unrecorded")]
+        assert stack.crisis_spool.read_bytes().count(b"\n") == 1, "spooled"
+        await asyncio.sleep(1.5)
+        assert stack.crisis_spool.read_bytes().count(b"\n") >= 1, "the replay waits for a replica to hold it"
+
+    status, replies = await waiting.post("is anyone there?", message_id="waiting-message-0001")
+    assert status == 200 and texts(replies) == [CATALOG.notice("en", "queued", position=2)], "behind the crisis"
+    replayed = time.monotonic()
+    while stack.crisis_spool.read_bytes():
+        assert time.monotonic() - replayed < REPLAY_DEADLINE_SECONDS, "the spooled crisis was not replayed"
+        await asyncio.sleep(0.5)
+    english = [c.conversation_id for c in await failover_queue.waiting(["en"])]
+    assert english == [in_crisis.conversation_id, waiting.conversation_id]
+    for patient, said in ((waiting, [training_message("en", "request_human"), "is anyone there?"]),
+                          (in_crisis, [training_message("en", "greet"), "I took all my pills"])):
+        status, _ = await amy.call("POST", f"/api/conversations/{patient.conversation_id}/claim")
+        assert status == 200
+        status, transcript = await amy.call("GET", f"/api/conversations/{patient.conversation_id}/transcript")
+        assert status == 200
+        assert [e["text"] for e in transcript["entries"] if e["role"] == "patient"] == said, "each message once"
+        status, _ = await amy.call("POST", f"/api/conversations/{patient.conversation_id}/close",
+                                   {"outcome": "closed", "crisis_disposition": "resources_given_patient_safe"})
+        assert status == 200
+    unrecorded = [e for e in transcript["entries"] if e["text"] == CATALOG.notice("en", "crisis_unrecorded")]
+    assert len(unrecorded) == 1, "what the patient was told, once"
 
 
 async def test_conversations_carry_on_after_the_primary_is_killed_and_a_crisis_in_the_gap_is_not_lost(
@@ -104,7 +159,9 @@ async def test_conversations_carry_on_after_the_primary_is_killed_and_a_crisis_i
         before = await pushed(push)
     assert before["text"] == "Hi, Amy here."
 
-    await replicated(sentinel_redis.primary, sentinel_redis.replica)
+    # acknowledged writes waited for a replica: no waiting for it to catch up before the primary dies
+    status, _ = await waiting.post("I am still waiting", message_id="waiting-before-kill")
+    assert status == 200
     assert sentinel_redis.primary.process is not None
     sentinel_redis.primary.process.send_signal(signal.SIGKILL)
     sentinel_redis.primary.process.wait()
@@ -114,9 +171,17 @@ async def test_conversations_carry_on_after_the_primary_is_killed_and_a_crisis_i
     assert stack.crisis_spool.read_bytes().count(b"\n") == 1
 
     killed = time.monotonic()
-    while await primary_port(sentinel_redis) != sentinel_redis.replica.port:
+    replicas = {replica.port: replica for replica in sentinel_redis.replicas}
+    while (promoted_port := await primary_port(sentinel_redis)) not in replicas:
         assert time.monotonic() - killed < FAILOVER_DEADLINE_SECONDS, "the sentinels promoted no replica"
         await asyncio.sleep(0.5)
+    async with Redis(port=promoted_port) as promoted:  # the sentinels point the other replica at it
+        while int((await promoted.info("replication")).get("connected_slaves", 0)) < 1:
+            assert time.monotonic() - killed < FAILOVER_DEADLINE_SECONDS, "no replica follows the new primary"
+            await asyncio.sleep(0.2)
+    patient_said = [entry.text for entry in await failover_queue.transcript(waiting.conversation_id)
+                    if entry.role == TranscriptRole.PATIENT]
+    assert patient_said == [training_message("en", "request_human"), "I am still waiting"], "nothing acknowledged lost"
     english: list[str] = []
     promoted = time.monotonic()
     while time.monotonic() - promoted < REPLAY_DEADLINE_SECONDS:

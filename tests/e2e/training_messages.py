@@ -23,6 +23,7 @@ TRAINING_MESSAGES: dict[tuple[str, str], str] = {
     ("en", "decline_verification"): "i'd rather not say",
     ("es", "greet"): "Hola buenos dias",
     ("es", "request_human"): "quiero hablar con una persona",
+    ("es", "ask_hours"): "cual es su horario",
     ("es", "ask_test_results"): "quiero saber mis resultados",
     ("es", "decline_verification"): "prefiero no decirlo",
     ("zh", "request_human"): "我要跟真人講話",

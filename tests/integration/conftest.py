@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue
 from handoff.incidents import IncidentLog
+from tests.console_clients import console_app
 from tests.integration.test_operations_metrics import console_on
 
 
@@ -35,3 +36,11 @@ async def operations_console(redis: Redis, key_ring: KeyRing, keys: KeySpace, au
     client = await console_on(redis, key_ring, keys, audit_keys, agents_file)
     yield client
     await client.close()
+
+
+@pytest_asyncio.fixture
+async def staff_console(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, staff_file: Path
+                        ) -> AsyncIterator[TestClient]:
+    """The console app on the test's stores with the test module's own agent directory (its ``staff_file``)."""
+    async with TestClient(TestServer(console_app(queue, audit, redis, keys, staff_file))) as client:
+        yield client

@@ -4,26 +4,20 @@ and the wrong person change nothing, and a handover racing another change happen
 """
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
-import yaml
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from handoff import AuditLog, CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
-from handoff.agents import hash_password
 from handoff.console.api import ASSIGNER_KEY, CRISIS_ALERTS_KEY
 from handoff.errors import NotAssignedAgent
 from handoff.handovers import Handovers, Target
 from handoff.models import ConversationState, CrisisDisposition, CrisisFlag
-from tests.console_clients import console_app, sign_in
+from tests.console_clients import sign_in, write_staff
 
-TRAINED = date.today() - timedelta(days=10)
 PASSWORD = "Handover-walk-password-1"
 STAFF = [
     ("amy", "agent", ["en"], ["general"]),
@@ -36,21 +30,14 @@ NOTE = "Anxious about her A1C result; she has already waited a week."
 
 @pytest.fixture
 def staff_file(tmp_path: Path) -> Path:
-    path = tmp_path / "agents.yml"
-    password_hash = hash_password(PASSWORD)
-    path.write_text(yaml.safe_dump({"agents": [
-        {"id": agent_id, "role": role, "languages": languages, "skills": skills, "hipaa_training": TRAINED,
-         "password_hash": password_hash}
-        for agent_id, role, languages, skills in STAFF
-    ]}))
-    return path
+    return write_staff(tmp_path / "agents.yml", [
+        {"id": agent_id, "role": role, "languages": languages, "skills": skills}
+        for agent_id, role, languages, skills in STAFF], PASSWORD)
 
 
-@pytest_asyncio.fixture
-async def client(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, staff_file: Path
-                 ) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(console_app(queue, audit, redis, keys, staff_file))) as test_client:
-        yield test_client
+@pytest.fixture
+def client(staff_console: TestClient) -> TestClient:
+    return staff_console
 
 
 async def signed_in(client: TestClient, agent_id: str) -> dict[str, str]:

@@ -81,8 +81,14 @@ async def test_real_answers_match_their_schemas(client: TestClient, queue: LiveA
     await checked("GET", "/api/queue", amy)
     await checked("POST", conversation + "/claim", amy, conversation_id="p1")
     await checked("POST", conversation + "/claim", amy, status=409, conversation_id="p1")
+    await checked("POST", conversation + "/typing", amy, conversation_id="p1")
+    await checked("POST", conversation + "/typing", amy, status=429, conversation_id="p1")
+    await checked("POST", conversation + "/typing", sam, status=403, conversation_id="p1")
     await checked("POST", conversation + "/messages", amy, {"text": "Hi, this is Amy."}, conversation_id="p1")
     await checked("POST", conversation + "/notes", amy, {"text": "Billing dispute."}, conversation_id="p1")
+    held = await checked("GET", "/api/supervision/held", sam)
+    assert [row["conversation_id"] for agent in held["agents"] for row in agent["conversations"]] == ["p1"]
+    await checked("GET", "/api/supervision/held", amy, status=403)
     await checked("POST", conversation + "/phone-callback", amy, {"number": "+1 555 123 4567", "best_time": "noon"},
                   conversation_id="p1")
     await checked("GET", conversation + "/transcript", amy, conversation_id="p1")
@@ -94,7 +100,9 @@ async def test_real_answers_match_their_schemas(client: TestClient, queue: LiveA
     await checked("POST", conversation + "/transfer", amy, {"skill": "billing", "note": "over to billing"},
                   conversation_id="p1")
     await checked("POST", conversation + "/take-over", sam, conversation_id="p1")
-    await checked("POST", conversation + "/reassign", sam, {"agent_id": "amy"}, conversation_id="p1")
+    await checked("POST", conversation + "/reassign", sam, {"agent_id": "amy", "from_agent_id": "sam"},
+                  conversation_id="p1")
+    await checked("POST", conversation + "/take-over", sam, {"from_agent_id": "sam"}, status=409, conversation_id="p1")
     await checked("POST", conversation + "/close", amy, {"outcome": "closed"}, conversation_id="p1")
     for path in ("/api/supervision", "/api/callbacks", "/api/escalations", "/api/audit", "/api/incidents"):
         await checked("GET", path, sam)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import language_detection
+from evaluation import language_detection, outside_corpora
 from languages import LanguageCatalog
 
 
@@ -50,3 +50,35 @@ def test_first_words_keeps_two_to_five_words_of_messages_long_enough() -> None:
     assert "uno" not in shortened and len(shortened) == 2
     assert all(2 <= len(text.split()) <= 5 and message.startswith(text) for text, message in
                zip(shortened, [messages[0], messages[2]], strict=True))
+
+
+def test_film_dialogue_is_cut_into_turns_without_speaker_labels() -> None:
+    running = "Báez ... Carrizo . ¿ Te escribió ? Sí , me llegó una carta . Voz de mujer ¡ Bruno ! Todavía no ..."
+    assert outside_corpora.turns(running) == [
+        "Carrizo.", "¿Te escribió?", "Sí, me llegó una carta.", "Voz de mujer", "¡Bruno!", "Todavía no...",
+    ]
+
+
+def test_no_film_is_in_both_the_tuning_and_the_held_out_part(tmp_path: Path) -> None:
+    films = tmp_path / "plain"
+    films.mkdir()
+    for number in range(12):
+        (films / f"es_Mexico_19{number:02}_Film-{number}_movie_Drama_{number}.run").write_text(
+            f"Línea uno de la película {number} . ¿ Y la otra {number} ?", encoding="utf-8"
+        )
+    outside_corpora.build_activ_es(films, tmp_path / "tuning", tmp_path / "measure")
+    tuning = (tmp_path / "tuning" / "activ-es-tuning-es.txt").read_text(encoding="utf-8").split("\n")
+    held_out = (tmp_path / "measure" / "activ-es-heldout-es.txt").read_text(encoding="utf-8").split("\n")
+    films_of = [{text.rstrip(".?").split()[-1] for text in part if text} for part in (tuning, held_out)]
+    assert films_of[0] and films_of[1] and not films_of[0] & films_of[1]
+    assert films_of[0] | films_of[1] == {str(number) for number in range(12)}
+
+
+def test_built_outside_corpora_are_read_by_file_name_and_language(tmp_path: Path) -> None:
+    (tmp_path / "activ-es-heldout-es.txt").write_text("¿Qué hora es?\n\n¿Qué hora es?\nVámonos.\n", encoding="utf-8")
+    (tmp_path / "xlmt-en.txt").write_text("@user see you http\n", encoding="utf-8")
+    assert language_detection.built_outside_sets(tmp_path) == [
+        ("activ-es-heldout-es.txt", ("es", ["¿Qué hora es?", "Vámonos."])),
+        ("xlmt-en.txt", ("en", ["see you"])),
+    ]
+    assert language_detection.built_outside_sets(tmp_path / "absent") == []

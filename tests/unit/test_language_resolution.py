@@ -122,3 +122,38 @@ def test_asking_for_a_language_is_a_switch(resolver: LanguageResolver, text: str
                                   "my mother only speaks korean", "vietnamese food near me"])
 def test_mentioning_a_language_is_not_a_switch(resolver: LanguageResolver, text: str) -> None:
     assert resolver.explicit_switch(text) is None
+
+
+@pytest.mark.parametrize("text", ["¿Doctor?", "¡No, no!", "¿Me?", "¿Hospital?", "¿Final?", "¡Doctor, doctor!"])
+def test_an_opening_question_or_exclamation_mark_is_spanish_evidence(resolver: LanguageResolver, text: str) -> None:
+    """Words English shares ("no", "me", "doctor", "hospital") alone are English; typed with ¿ or ¡ they are Spanish."""
+    assert resolver.resolve(text, None, None).language == "es"
+    assert resolver.resolve(text.strip("¿¡?!"), None, None).language == "en"
+
+
+@pytest.mark.parametrize("text", ["¿what time do you open tomorrow?", "¡thank you so much for the help!"])
+def test_a_spanish_mark_does_not_outvote_clear_english(resolver: LanguageResolver, text: str) -> None:
+    assert resolver.resolve(text, None, None).language == "en"
+
+
+@pytest.mark.parametrize("text", ["¿Doctor?", "¡No, no!"])
+def test_a_spanish_mark_on_a_short_message_does_not_flip_an_established_language(
+    resolver: LanguageResolver, text: str
+) -> None:
+    assert resolver.resolve(text, "en", None).language == "en"
+
+
+@pytest.mark.parametrize(("text", "locale"), [("aaahhh", "es"), ("Ooooh", "vi"), ("uuuhhh", "tl"), ("mhmm", "zh")])
+def test_a_drawn_out_sound_is_no_evidence_and_the_locale_decides(
+    resolver: LanguageResolver, text: str, locale: str
+) -> None:
+    assert resolver.detect(text) is None
+    assert resolver.resolve(text, None, locale).language == locale
+    assert resolver.resolve(text, "ko", None).language == "ko"
+
+
+def test_a_two_letter_word_of_doubled_vowels_is_still_a_word(resolver: LanguageResolver) -> None:
+    """Tagalog "oo" (yes) is a word, not a drawn-out sound; and a sound does not hide the words after it."""
+    assert resolver.resolve("oo", None, None).language == "tl"
+    assert resolver.resolve("ahhh me duele la cabeza", None, None).language == "es"
+    assert resolver.resolve("aaah, I need a refill", None, None).language == "en"

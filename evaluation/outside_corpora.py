@@ -1,0 +1,88 @@
+"""Builds outside language-identification corpora that are not committed, one message a line.
+
+    python -m evaluation.outside_corpora activ-es DIR    # DIR: ACTIV-ES ``corpus/plain`` (``*.run`` files)
+
+ACTIV-ES (Francom, Hulden and Ussishkin, LREC 2014) is the dialogue of Argentine, Mexican and Spanish
+films, one running text per film, tokens separated by spaces. Each film's text is cut into turns (a
+sentence ends at ``.``, ``?``, ``!`` or ``...``; ``¿`` and ``¡`` open one), speaker names typed alone
+before ``...`` dropped. Films are split by CRC-32 of their file name: a third are held out (written to
+``.data/langid-measure/``, only ever scored) and the rest are for tuning (``.data/langid-tuning/``), so
+no line of a held-out film was ever read. ``SAMPLE`` turns of each part are kept, chosen by CRC-32 of
+their text. See ``tests/data/language_detection/README.md``.
+"""
+
+import argparse
+import re
+import zlib
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TUNING_DIR = PROJECT_DIR / ".data" / "langid-tuning"
+MEASURE_DIR = PROJECT_DIR / ".data" / "langid-measure"
+HELD_OUT_SHARE = 3
+"""One film in this many (by CRC-32 of its file name) is held out."""
+SAMPLE = 4000
+SENTENCE_ENDS = frozenset([".", "?", "!", "...", "…"])
+SENTENCE_OPENS = frozenset(["¿", "¡"])
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def turns(running_text: str) -> list[str]:
+    """A film's running text cut into turns, punctuation joined to its words, speaker labels dropped."""
+    found: list[str] = []
+    current: list[str] = []
+
+    def close(end: str) -> None:
+        if current and not (end in ("...", "…") and all(token[:1].isupper() for token in current)):
+            found.append(_joined(current + ([end] if end else [])))
+        current.clear()
+
+    for token in running_text.split():
+        if token in SENTENCE_OPENS:
+            close("")
+            current.append(token)
+        elif token in SENTENCE_ENDS:
+            close(token)
+        else:
+            current.append(token)
+    close("")
+    return [turn for turn in found if LETTER.search(turn)]
+
+
+def _joined(tokens: list[str]) -> str:
+    text = " ".join(tokens)
+    text = re.sub(r"\s+([.,;:?!…]|\.\.\.)", r"\1", text)
+    return re.sub(r"([¿¡])\s+", r"\1", text)
+
+
+def held_out(name: str) -> bool:
+    return zlib.crc32(name.encode("utf-8")) % HELD_OUT_SHARE == 0
+
+
+def sample(messages: list[str], size: int = SAMPLE) -> list[str]:
+    unique = list(dict.fromkeys(messages))
+    return sorted(unique, key=lambda text: zlib.crc32(text.encode("utf-8")))[:size]
+
+
+def build_activ_es(directory: Path, tuning_dir: Path = TUNING_DIR, measure_dir: Path = MEASURE_DIR) -> None:
+    parts: dict[bool, list[str]] = {True: [], False: []}
+    for path in sorted(directory.glob("*.run")):
+        parts[held_out(path.name)].extend(turns(path.read_text(encoding="utf-8")))
+    for is_held_out, target in ((False, tuning_dir), (True, measure_dir)):
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"activ-es-{'heldout' if is_held_out else 'tuning'}-es.txt"
+        messages = sample(parts[is_held_out])
+        path.write_text("\n".join(messages) + "\n", encoding="utf-8")
+        print(f"{path}: {len(messages)} turns of {len(parts[is_held_out])}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", choices=["activ-es"])
+    parser.add_argument("directory", type=Path)
+    args = parser.parse_args()
+    build_activ_es(args.directory)
+
+
+if __name__ == "__main__":
+    main()
