@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from types import TracebackType
 from typing import Optional
 
@@ -93,6 +94,15 @@ def screen_startup() -> list[ProcessCost]:
     return costs
 
 
+def write_bench_agents(path: Path, capacity: int) -> None:
+    """The bench's one agent: English, the skills an agent's role allows, ``capacity`` conversations at once."""
+    path.write_text(yaml.safe_dump({"agents": [{
+        "id": AGENT_ID, "name": "Bench", "role": "agent", "languages": ["en"], "skills": ["general", "billing"],
+        "hipaa_training": date.today().isoformat(), "password_hash": hash_password(AGENT_PASSWORD),
+        "capacity": capacity,
+    }]}))
+
+
 class BenchStack:
     """Redis, action server, one Rasa server (1 worker) and a console, each timed to its first answer."""
 
@@ -103,12 +113,7 @@ class BenchStack:
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
         agents_file = data_dir / "agents.yml"
-        agents_file.write_text(yaml.safe_dump({"agents": [{
-            "id": AGENT_ID, "name": "Bench", "role": "agent", "languages": ["en"],
-            "skills": ["general", "billing", "pharmacy", "nurse", "behavioral-health"],
-            "hipaa_training": date.today().isoformat(), "password_hash": hash_password(AGENT_PASSWORD),
-            "capacity": agent_capacity,
-        }]}))
+        write_bench_agents(agents_file, agent_capacity)
         credentials = data_dir / "credentials.yml"
         credentials.write_text(CREDENTIALS)
         self.stack = Stack(StackConfig(

@@ -6,9 +6,11 @@ keys), then prints:
 1. start-up time and resident memory of every process, and of the crisis screen on its own;
 2. Rasa's stock ``rest`` channel against our ``patient`` channel on the same model and process, at 1 and 16
    concurrent conversations, in alternating rounds (ratio of turns/s and of p50/p99 latency);
-3. the patient channel on a Rasa server with 1 Sanic worker against one with 2 (``SANIC_WORKERS``);
-4. the handoff path at 100 concurrent conversations (``evaluation.handoff_latency``);
-5. queue cycles per second on the same Redis (``evaluation.queue_cycles``);
+3. the patient channel on a Rasa server with 1 Sanic worker against one with 2 (``SANIC_WORKERS``), and the
+   Redis server's CPU time per bot turn;
+4. the handoff path at 100 concurrent conversations (``evaluation.handoff_latency``), and Redis CPU time per
+   handed-off conversation;
+5. queue cycles per second on the same Redis, and Redis CPU time per cycle (``evaluation.queue_cycles``);
 6. resident memory of every process after all that.
 
 The crisis screen per message (p50/p99, typical and 4 KB) is ``python -m screening.benchmark`` (``make bench``
@@ -20,11 +22,12 @@ import asyncio
 import time
 
 import aiohttp
+from redis.asyncio import Redis
 
 from evaluation.bench_stack import AGENT_ID, AGENT_PASSWORD, BenchStack, screen_startup
-from evaluation.handoff_latency import measure_handoff
-from evaluation.queue_cycles import cycles_per_second
-from evaluation.turn_load import TurnFigures, alternating_rounds, percentile
+from evaluation.handoff_latency import REPLIES_PER_CONVERSATION, measure_handoff
+from evaluation.queue_cycles import measure_queue_cycles, redis_cpu_seconds
+from evaluation.turn_load import TurnFigures, alternating_rounds, measure_turns, percentile
 from handoff import KeyRing, KeySpace, LiveAgentQueue
 from handoff.redis_connection import async_redis
 
@@ -48,44 +51,61 @@ async def _run(bench: BenchStack, scale: float) -> None:
     stack = bench.stack
     base = f"http://127.0.0.1:{stack.config.rasa_port}"
     timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as http:
-        print("\nrest vs patient channel (same model, same Rasa process, alternating rounds)")
-        for conversations, turns in ((1, int(40 * scale) or 2), (16, int(8 * scale) or 2)):
-            figures = await alternating_rounds(
-                http, {"rest": (base, "rest"), "patient": (base, "patient")}, conversations, turns, rounds=3
-            )
-            _turns(f"rest, {conversations} conversation(s)", figures["rest"])
-            _turns(f"patient, {conversations} conversation(s)", figures["patient"])
-            _ratio("patient / rest", figures["patient"], figures["rest"])
-
-        print("\nSanic workers (patient channel, 16 conversations, alternating rounds)")
-        two_workers = bench.add_rasa(2)
-        figures = await alternating_rounds(
-            http,
-            {"1 worker": (base, "patient"), "2 workers": (f"http://127.0.0.1:{two_workers}", "patient")},
-            16, int(8 * scale) or 2, rounds=3,
-        )
-        _turns("1 worker", figures["1 worker"])
-        _turns("2 workers", figures["2 workers"])
-        _ratio("2 workers / 1 worker", figures["2 workers"], figures["1 worker"])
-
-        conversations = handoff_conversations(scale)
-        print(f"\nhandoff path, {conversations} concurrent conversations")
-        handoff = await measure_handoff(http, stack, conversations, AGENT_ID, AGENT_PASSWORD)
-        print(f"  escalations answered with a handoff: {handoff.escalated} of {conversations}"
-              f" (logs: {stack.log_dir})")
-        _latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
-        _latency("send -> first in the agent's queue poll", handoff.send_to_seen_ms)
-        _latency(f"queue poll (GET /api/queue, {conversations} waiting)", handoff.queue_poll_ms)
-        _latency("agent reply -> patient push", handoff.reply_to_push_ms)
-
     redis = async_redis(stack.redis_url)
     try:
+        async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as http:
+            await _measure_stack(bench, http, redis, base, scale)
         queue = LiveAgentQueue(redis, KeyRing.from_spec(stack.config.data_keys), KeySpace("bench-cycles"))
-        cycles, _ = await cycles_per_second(queue, max(32, int(2000 * scale)), 16)
+        cycles = await measure_queue_cycles(queue, max(32, int(2000 * scale)), 16)
     finally:
         await redis.close()
-    print(f"\nqueue cycles (enqueue, claim, message, close; 16 at once): {cycles:.0f} cycles/s")
+    print(f"\nqueue cycles (enqueue, claim, message, close; 16 at once): {cycles.per_second:.0f} cycles/s;"
+          f" Redis CPU {cycles.redis_cpu_ms:.2f} ms per cycle, so one Redis thread (one slot) carries at most"
+          f" {cycles.one_core_ceiling:.0f} cycles/s")
+
+
+async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: Redis, base: str,
+                         scale: float) -> None:
+    stack = bench.stack
+    print("\nrest vs patient channel (same model, same Rasa process, alternating rounds)")
+    for conversations, turns in ((1, int(40 * scale) or 2), (16, int(8 * scale) or 2)):
+        figures = await alternating_rounds(
+            http, {"rest": (base, "rest"), "patient": (base, "patient")}, conversations, turns, rounds=3
+        )
+        _turns(f"rest, {conversations} conversation(s)", figures["rest"])
+        _turns(f"patient, {conversations} conversation(s)", figures["patient"])
+        _ratio("patient / rest", figures["patient"], figures["rest"])
+
+    print("\nSanic workers (patient channel, 16 conversations, alternating rounds)")
+    two_workers = bench.add_rasa(2)
+    figures = await alternating_rounds(
+        http,
+        {"1 worker": (base, "patient"), "2 workers": (f"http://127.0.0.1:{two_workers}", "patient")},
+        16, int(8 * scale) or 2, rounds=3,
+    )
+    _turns("1 worker", figures["1 worker"])
+    _turns("2 workers", figures["2 workers"])
+    _ratio("2 workers / 1 worker", figures["2 workers"], figures["1 worker"])
+
+    cpu_before = await redis_cpu_seconds(redis)
+    bot_turns = await measure_turns(http, base, "patient", 16, int(8 * scale) or 2)
+    turn_cpu_ms = (await redis_cpu_seconds(redis) - cpu_before) * 1000 / bot_turns.turns
+    print(f"  Redis CPU per bot turn (patient channel, 16 conversations): {turn_cpu_ms:.2f} ms, so one Redis thread"
+          f" carries at most {1000 / turn_cpu_ms:.0f} turns/s")
+
+    conversations = handoff_conversations(scale)
+    print(f"\nhandoff path, {conversations} concurrent conversations")
+    cpu_before = await redis_cpu_seconds(redis)
+    handoff = await measure_handoff(http, stack, conversations, AGENT_ID, AGENT_PASSWORD)
+    handoff_cpu_ms = (await redis_cpu_seconds(redis) - cpu_before) * 1000 / conversations
+    print(f"  escalations answered with a handoff: {handoff.escalated} of {conversations}"
+          f" (logs: {stack.log_dir})")
+    _latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
+    _latency("send -> first in the agent's queue poll", handoff.send_to_seen_ms)
+    _latency(f"queue poll (GET /api/queue, {conversations} waiting)", handoff.queue_poll_ms)
+    _latency("agent reply -> patient push", handoff.reply_to_push_ms)
+    print(f"  Redis CPU per handed-off conversation (escalation, queue polls, claim, {REPLIES_PER_CONVERSATION}"
+          f" replies pushed, close): {handoff_cpu_ms:.1f} ms")
 
 
 def handoff_conversations(scale: float) -> int:

@@ -5,7 +5,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from evaluation.handoff_latency import REPLIES_PER_CONVERSATION, measure_handoff
-from evaluation.queue_cycles import AGENT_MESSAGE, cycles_per_second
+from evaluation.queue_cycles import AGENT_MESSAGE, measure_queue_cycles
 from evaluation.turn_load import measure_turns
 from handoff import ConversationState, KeyRing, KeySpace, LiveAgentQueue, TranscriptRole
 from stack.services import Stack
@@ -33,9 +33,9 @@ async def test_handoff_measure_escalates_every_conversation_and_receives_every_r
 
 async def test_queue_cycles_are_whole_cycles(redis: Redis, key_ring: KeyRing, keys: KeySpace) -> None:
     queue = LiveAgentQueue(redis, key_ring, keys)
-    rate, conversations = await cycles_per_second(queue, cycles=8, concurrency=2)
-    assert rate > 0 and len(conversations) == 8
-    for conversation_id in conversations:
+    cycles = await measure_queue_cycles(queue, cycles=8, concurrency=2)
+    assert cycles.per_second > 0 and len(cycles.conversations) == 8
+    for conversation_id in cycles.conversations:
         conversation = await queue.conversation(conversation_id)
         assert conversation is not None and conversation.state is ConversationState.CLOSED
         entries = await queue.transcript(conversation_id)
