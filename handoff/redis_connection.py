@@ -6,6 +6,8 @@
 
 for a Sentinel-managed primary: the sentinels' addresses, the name they monitor (``sentinel monitor
 <service> ...``) and the database. The password is the data servers'; the sentinels are asked without one.
+``rediss+sentinel://`` speaks TLS to the sentinels and to the servers they name, verifying their certificates
+as ``rediss://`` does (a private CA goes in the bundle ``SSL_CERT_FILE`` names).
 Every client then asks the sentinels which server is primary when it connects, and again after a
 connection fails, so after a failover the next command goes to the new primary. Every process builds its
 clients here: the queue, console, action server, tools, Rasa's tracker and lock stores.
@@ -23,6 +25,7 @@ import redis.asyncio.sentinel
 import redis.sentinel
 
 SENTINEL_SCHEME = "redis+sentinel"
+TLS_SENTINEL_SCHEME = "rediss+sentinel"
 
 
 class RedisUrlError(ValueError):
@@ -37,16 +40,18 @@ class SentinelAddress:
     service: str
     db: int = 0
     password: Optional[str] = None
+    tls: bool = False
 
     @classmethod
     def parse(cls, url: str) -> Optional[SentinelAddress]:
-        """The Sentinel address a ``redis+sentinel://`` URL gives; ``None`` for any other scheme.
+        """The Sentinel address a ``redis+sentinel://`` or ``rediss+sentinel://`` URL gives; ``None`` for any
+        other scheme.
 
         Raises:
             RedisUrlError: If a ``redis+sentinel`` URL lacks sentinels or a service, or a port or db is wrong.
         """
         scheme, separator, rest = url.partition("://")
-        if not separator or scheme.lower() != SENTINEL_SCHEME:
+        if not separator or scheme.lower() not in (SENTINEL_SCHEME, TLS_SENTINEL_SCHEME):
             return None
         netloc, _, path = rest.partition("/")
         password: Optional[str] = None
@@ -59,7 +64,11 @@ class SentinelAddress:
             raise RedisUrlError(f"{SENTINEL_SCHEME} URL needs host:port[,host:port...]/service[/db], not {url!r}")
         if db and not db.isdigit():
             raise RedisUrlError(f"the database of a {SENTINEL_SCHEME} URL is a number, not {db!r}")
-        return cls(sentinels, service, int(db or 0), password)
+        return cls(sentinels, service, int(db or 0), password, scheme.lower() == TLS_SENTINEL_SCHEME)
+
+    def connection_options(self) -> dict[str, Any]:
+        """What every connection, to a sentinel or to a server it names, adds to the caller's options."""
+        return {"ssl": True} if self.tls else {}
 
 
 def _host_port(part: str, url: str) -> tuple[str, int]:
@@ -72,7 +81,8 @@ def _host_port(part: str, url: str) -> tuple[str, int]:
 def check_redis_url(url: str) -> None:
     """Raises ``RedisUrlError`` unless ``url`` is a ``redis://``, ``rediss://``, ``unix://`` or Sentinel URL."""
     if SentinelAddress.parse(url) is None and url.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
-        raise RedisUrlError(f"REDIS_URL must be redis://, rediss:// or {SENTINEL_SCHEME}://, not {url!r}")
+        raise RedisUrlError(f"REDIS_URL must be redis://, rediss://, {SENTINEL_SCHEME}:// or {TLS_SENTINEL_SCHEME}://,"
+                            f" not {url!r}")
 
 
 def async_redis(url: str, **options: Any) -> redis.asyncio.Redis:
@@ -80,8 +90,10 @@ def async_redis(url: str, **options: Any) -> redis.asyncio.Redis:
     sentinel = SentinelAddress.parse(url)
     if sentinel is None:
         return redis.asyncio.Redis.from_url(url, **options)
-    watchers = redis.asyncio.sentinel.Sentinel(list(sentinel.sentinels), sentinel_kwargs=_sentinel_options(options))
-    return watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password, **options)
+    watchers = redis.asyncio.sentinel.Sentinel(list(sentinel.sentinels),
+                                               sentinel_kwargs=_sentinel_options(sentinel, options))
+    return watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password,
+                               **sentinel.connection_options(), **options)
 
 
 def sync_redis(url: str, **options: Any) -> redis.Redis:
@@ -89,10 +101,14 @@ def sync_redis(url: str, **options: Any) -> redis.Redis:
     sentinel = SentinelAddress.parse(url)
     if sentinel is None:
         return redis.Redis.from_url(url, **options)
-    watchers = redis.sentinel.Sentinel(list(sentinel.sentinels), sentinel_kwargs=_sentinel_options(options))
-    return watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password, **options)
+    watchers = redis.sentinel.Sentinel(list(sentinel.sentinels), sentinel_kwargs=_sentinel_options(sentinel, options))
+    return watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password,
+                               **sentinel.connection_options(), **options)
 
 
-def _sentinel_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The timeouts of the data connections apply to asking the sentinels too."""
-    return {name: options[name] for name in ("socket_timeout", "socket_connect_timeout") if name in options}
+def _sentinel_options(sentinel: SentinelAddress, options: dict[str, Any]) -> dict[str, Any]:
+    """The timeouts of the data connections, and TLS, apply to asking the sentinels too."""
+    timeouts: dict[str, Any] = {
+        name: options[name] for name in ("socket_timeout", "socket_connect_timeout") if name in options
+    }
+    return {**timeouts, **sentinel.connection_options()}

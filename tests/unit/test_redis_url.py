@@ -18,6 +18,15 @@ def test_a_sentinel_url_names_every_sentinel_the_service_the_database_and_the_pa
     )
 
 
+def test_only_a_rediss_sentinel_url_speaks_tls_to_sentinels_and_servers() -> None:
+    tls = SentinelAddress.parse("rediss+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/hcb/1")
+    assert tls == SentinelAddress((("10.0.0.1", 26379), ("10.0.0.2", 26379)), "hcb", 1, "pw", tls=True)
+    assert tls.connection_options() == {"ssl": True}
+    check_redis_url("REDISS+SENTINEL://10.0.0.1:26379/hcb")
+    plain = SentinelAddress.parse("redis+sentinel://10.0.0.1:26379/hcb")
+    assert plain is not None and not plain.tls and plain.connection_options() == {}
+
+
 def test_plain_urls_are_not_sentinel_urls() -> None:
     for url in ("redis://127.0.0.1:6379/0", "rediss://:pw@redis.internal:6380/0", "unix:///run/redis.sock"):
         assert SentinelAddress.parse(url) is None
@@ -33,6 +42,8 @@ def test_plain_urls_are_not_sentinel_urls() -> None:
         "redis+sentinel://127.0.0.1:99999/hcb",  # port out of range
         "redis+sentinel://127.0.0.1:26379,:26380/hcb",  # a sentinel without a host
         "redis+sentinel://127.0.0.1:26379/hcb/zero",  # database not a number
+        "rediss+sentinel://127.0.0.1:26379",  # no service, over TLS
+        "redis+sentinels://127.0.0.1:26379/hcb",  # no such scheme
         "http://127.0.0.1:6379/0",
         "127.0.0.1:6379",
     ],
