@@ -159,8 +159,11 @@ async def _hand_to(request: web.Request, conversation_id: str, supervisor: Agent
     audit = request.app[AUDIT_KEY].prepare(supervisor.agent_id, action, conversation_id, target.agent_id)
     if conversation.state == ConversationState.QUEUED:
         access = request.app[SESSIONS_KEY].access
-        moved = await request.app[QUEUE_KEY].claim(conversation_id, target.agent_id, list(target.languages),
-                                                   target.claimable_skills, audit, access.answer_timeout_seconds)
+        try:
+            moved = await request.app[QUEUE_KEY].claim(conversation_id, target.agent_id, list(target.languages),
+                                                       target.claimable_skills, audit, access.answer_timeout_seconds)
+        except NotAssignedAgent as unqualified:
+            raise _cannot_take(target, unqualified) from unqualified
         if note:
             await request.app[HANDOVERS_KEY].add_note(conversation_id, target.agent_id, note, {}, supervisor.agent_id)
         return web.json_response({"conversation": moved.to_json()})
@@ -169,12 +172,19 @@ async def _hand_to(request: web.Request, conversation_id: str, supervisor: Agent
     try:
         moved = await request.app[HANDOVERS_KEY].reassign(conversation_id, conversation.agent_id,
                                                           _target(target, None), supervisor.agent_id, note, audit)
-    except NotAssignedAgent:
+    except NotAssignedAgent as refused:
         now = await _conversation(request, conversation_id)
         if (now.state, now.agent_id, now.episode) != (conversation.state, conversation.agent_id, conversation.episode):
-            raise _moved_on(conversation_id, conversation.agent_id)
-        raise
+            raise _moved_on(conversation_id, conversation.agent_id) from refused
+        raise _cannot_take(target, refused) from refused
     return web.json_response({"conversation": moved.to_json()})
+
+
+def _cannot_take(target: Agent, refused: NotAssignedAgent) -> InvalidTransition:
+    """The person the supervisor named lacks the conversation's language or skill: a 409 (the supervisor may do
+    this, but not with this person), never the 403 that would say the supervisor may not."""
+    return InvalidTransition(f"{target.agent_id} cannot take it ({refused}): nothing was done, choose someone with "
+                             "the conversation's language and skill")
 
 
 def _moved_on(conversation_id: str, holder: str) -> InvalidTransition:

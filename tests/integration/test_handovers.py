@@ -156,10 +156,12 @@ async def test_a_supervisor_takes_over_and_reassigns_and_sees_the_callbacks(
     assert (await call(client, "GET", "/api/alerts", sue))[0] == 200
     assert await client.server.app[CRISIS_ALERTS_KEY].unacknowledged(["p1"]) == {"p1"}, (
         "an acknowledged crisis waits again for the one who took it over")
-    assert (await call(client, "POST", "/api/conversations/p1/reassign", sue, {"agent_id": "luis"}))[0] == 403, (
-        "Luis does not speak English")
-    assert (await call(client, "POST", "/api/conversations/p1/reassign", sue, {"agent_id": "amy"}))[0] == 403, (
-        "Amy has no nurse skill")
+    before = await queue.conversation("p1")
+    for unqualified, reason in (("luis", "not in the agent's languages"), ("amy", "a skill the agent does not have")):
+        status, refused = await call(client, "POST", "/api/conversations/p1/reassign", sue, {"agent_id": unqualified})
+        assert status == 409 and reason in refused["error"] and "nothing was done" in refused["error"], (
+            "the supervisor may reassign, but not to someone without the language (Luis) or the nurse skill (Amy)")
+    assert await queue.conversation("p1") == before
     await client.post("/api/presence", headers=amy, json={"status": "away"})
     assert (await call(client, "POST", "/api/conversations/p1/reassign", sue, {"agent_id": "amy"}))[0] == 409
     assert (await call(client, "POST", "/api/conversations/p1/reassign", sue, {"agent_id": 3}))[0] == 400
