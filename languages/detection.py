@@ -60,8 +60,10 @@ LANGDETECT_MIN_WORDS = 4
 LANGDETECT_MIN_PROBABILITY = 0.9
 
 VIETNAMESE_LETTERS = re.compile(
-    "[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
+    "[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
 )
+"""Letters only Vietnamese writes; not "â", "ê" or "ô", which Portuguese ("você", "tô") and French ("être")
+write too: a word with one of those ("tôi") is told by the word lists."""
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
 UNACCENTED_VIETNAMESE_WEIGHT = 0.5
 """A bare Vietnamese syllable that is also another language's word ("a", "la", "may") counts for half
@@ -142,6 +144,7 @@ class LanguageResolver:
         self._by_script = {language.script: language.code for language in catalog if language.script}
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
         self._words = language_words(catalog, nlu_dir)
+        self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
             # less pairs of English words, and of words the English examples write ("Medi-Cal được không")
@@ -177,6 +180,7 @@ class LanguageResolver:
             best_code, best_score = ranked[0]
             tied = [code for code, _ in ranked if covered[code] == covered[best_code]]
             if len(tied) > 1:
+                self._profile_unlisted(evidence, tied, own)
                 best_code = self._break_tie(tied, text, len(words), own)
             english = scores.get(DEFAULT_LANGUAGE, 0.0)
             if best_code != DEFAULT_LANGUAGE and not own.get(best_code) and best_score < english + 1:
@@ -233,8 +237,10 @@ class LanguageResolver:
         own: dict[str, int] = {}
         covered: Counter[str] = Counter()
         in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
+        # A pair alone is too little ("no me" is English too, "no, me!"); with another word, it tells.
+        in_pair = {code: _in_pairs(words, pairs) for code, pairs in self._pairs.items() if len(words) > 2}
         previous_own: set[str] = set()
-        for word, paired in zip(words, in_vietnamese_pair, strict=True):
+        for i, (word, paired) in enumerate(zip(words, in_vietnamese_pair, strict=True)):
             listed = [code for code, common in self._words.items() if word in common]
             if word == SPANISH_MARK_WORD:
                 listed = ["es"]
@@ -244,6 +250,17 @@ class LanguageResolver:
                 # ("por favor", "un doctor"); the word after it is not ("mama has a fever").
                 owners = [code for code in listed if code in previous_own]
             previous_own = set(listed) if listed and DEFAULT_LANGUAGE not in listed else set()
+            pair_codes = {code for code, inside in in_pair.items() if inside[i] and code in listed}
+            if pair_codes:
+                # One of a language's pairs ("no me"): its words are that language's own, and still count
+                # for every language that lists them ("no me neither" is English).
+                for code in listed:
+                    scores[code] = scores.get(code, 0.0) + 1 / len(listed)
+                    covered[code] += 1
+                for code in pair_codes:
+                    own[code] = own.get(code, 0) + 1
+                previous_own = pair_codes
+                continue
             if paired:
                 # A Vietnamese syllable pair: the word is Vietnamese, or English ("is the cam on") for a share.
                 scores["vi"] = scores.get("vi", 0.0) + 1
@@ -265,13 +282,34 @@ class LanguageResolver:
                     own[code] = own.get(code, 0) + 1
         return scores, own, covered
 
+    def _profile_unlisted(self, evidence: list[str], tied: list[str], own: dict[str, int]) -> None:
+        """When languages tie on shared words alone ("me emociona", "no firmes"), the words no list has
+        count as words of their own for the language of the tie their letters place (by the character
+        profiles, with a clear lead)."""
+        if any(own.get(code) for code in tied):
+            return
+        unlisted = [
+            word
+            for word in evidence
+            if len(word) >= PROFILE_MIN_LETTERS and not any(word in common for common in self._words.values())
+        ]
+        profiled = self._profiles.best(" ".join(unlisted)) if unlisted else None
+        if profiled and profiled[1] >= PROFILE_MIN_LEAD and profiled[0] in tied:
+            own[profiled[0]] = len(unlisted)
+
     def _break_tie(self, tied: list[str], text: str, word_count: int, own: dict[str, int]) -> str:
+        """The tied language with the most words of its own; between as many, langdetect's, else one with
+        bot flows."""
+        most = max(own.get(code, 0) for code in tied)
+        leaders = [code for code in tied if own.get(code, 0) == most]
+        if len(leaders) == 1:
+            return leaders[0]
         guess = self._langdetect(text, word_count)
-        if guess in tied:
+        if guess in leaders:
             return guess
         others = sorted(
-            (code for code in tied if code != DEFAULT_LANGUAGE and own.get(code)),
-            key=lambda code: (-own[code], not self.catalog.has_bot(code)),
+            (code for code in leaders if code != DEFAULT_LANGUAGE and own.get(code)),
+            key=lambda code: not self.catalog.has_bot(code),
         )
         return others[0] if others else (DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in tied else tied[0])
 
