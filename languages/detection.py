@@ -147,8 +147,12 @@ class LanguageResolver:
         self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
-            # less pairs of English words, and of words the English examples write ("Medi-Cal được không")
-            self._words.get(DEFAULT_LANGUAGE, frozenset()) | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
+            # less pairs of English words, and of words the English examples write ("Medi-Cal được không"), and
+            # pairs of another language's words (Spanish "si le" is "sĩ lê" unaccented)
+            [
+                self._words.get(DEFAULT_LANGUAGE, frozenset()) | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
+                *(common for code, common in self._words.items() if code not in (DEFAULT_LANGUAGE, "vi")),
+            ],
         )
 
     def explicit_switch(self, text: str) -> Optional[str]:
@@ -327,11 +331,16 @@ class LanguageResolver:
         return None
 
 
-def unaccented_pairs(texts: Iterable[str], english: frozenset[str]) -> frozenset[tuple[str, str]]:
-    """Adjacent word pairs of these texts typed without diacritics, less pairs of two English words."""
+def unaccented_pairs(texts: Iterable[str], others: list[frozenset[str]]) -> frozenset[tuple[str, str]]:
+    """Adjacent word pairs of these texts typed without diacritics, less pairs of two words of one of the
+    other languages' word sets."""
     pairs: set[tuple[str, str]] = set()
     for text in texts:
-        pairs.update(pair for pair in pairwise(plain_words(text)) if not (pair[0] in english and pair[1] in english))
+        pairs.update(
+            pair
+            for pair in pairwise(plain_words(text))
+            if not any(pair[0] in words and pair[1] in words for words in others)
+        )
     return frozenset(pairs)
 
 
