@@ -76,6 +76,8 @@ NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "hehe
 with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish."""
 LAUGHTER = re.compile(r"^([hj][aei])\1{2,}[hj]?$")
 """Laughter of any length, "jajajaja", "hahahah", counted as its two-syllable form ("jaja", "haha")."""
+K_LAUGHTER = re.compile(r"^k{3,}$")
+"""Brazilian laughter, "kkkkkk", counted as "kkk" (Portuguese chat, ``languages/lexicons/pt-chat.txt``)."""
 INTERJECTION = re.compile(r"^(?=\w*(\w)\1)[aeiouh]{3,}$|^h*m+h*m+$")
 """Drawn-out sounds typed alike everywhere ("aaahh", "oooh", "mhm", "hmm"): no evidence, as "ok" is none."""
 SPANISH_MARKS = re.compile("[¿¡]")
@@ -171,7 +173,10 @@ class LanguageResolver:
         if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
             return Resolution("vi", "script")
         words = self._english_contractions(
-            [LAUGHTER.sub(r"\1\1", word.lower()) for word in WORD.findall(text.translate(APOSTROPHES))]
+            [
+                K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower()))
+                for word in WORD.findall(text.translate(APOSTROPHES))
+            ]
         )
         evidence = [word for word in words if word not in NEUTRAL_WORDS and not INTERJECTION.match(word)]
         if words and not evidence:
