@@ -7,7 +7,7 @@ Signals, strongest first:
    mentions one ("is there a chinese speaking doctor", "are french fries healthy") is not
    (``languages/requests.py``);
 2. the script: Han, Hangul, Cyrillic, Arabic letters, or Vietnamese-only
-   diacritics, which settle a message of any length;
+   letters (not "â", "ê", "ô", which Portuguese and French write), which settle a message of any length;
 3. the language's frequent words (``languages/vocabulary.py``: ``common_words`` in its YAML file,
    the word lists of ``languages/lexicons/`` and, for languages with bot flows, their NLU training
    data less the English words those borrow): the language that accounts for the most words of the
@@ -21,12 +21,18 @@ Signals, strongest first:
    ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
    "mhm", is typed alike everywhere and a message of such words only gives no evidence); an opening
    "¿" or "¡", which only Spanish writes, counts as a word of Spanish's own. Vietnamese typed without
-   diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
-   data without diacritics, less pairs of words the English examples write, "Medi-Cal"), whose words
-   then count for Vietnamese (and for a share of English when they are English words too: "is the
-   cam on"). When English and another language account for as many words, the other wins if it has
-   as many words of its own as English, since code-switching patients mix English words into their
-   own language ("necesito un refill", "telehealth no funciona");
+   diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
+   without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
+   of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
+   English when they are English words too: "is the cam on"). When English and another language account
+   for as many words, the other wins if it has as many words of its own as English, since code-switching
+   patients mix English words into their own language ("necesito un refill", "telehealth no funciona"). A
+   pair of a language's ``common_pairs`` (Spanish "no me", "yo no", "me dice": words English writes one by
+   one) makes its two words that language's own in a message of three words or more ("no me contestan";
+   "no me" alone and "no me neither" stay English). Languages that tie on words none has of its own are
+   told apart by the words no list knows, placed by the character profiles below ("me emociona", "no
+   firmes"); a tie is then won by the language with the most words of its own, then by langdetect, then by
+   a language with bot flows;
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
    training data (``data/nlu/<lang>/``), which place single content words such
    as "farmacia" or "estacionamiento";
@@ -152,7 +158,8 @@ class LanguageResolver:
             # less pairs of English words, and of words the English examples write ("Medi-Cal được không"), and
             # pairs of another language's words (Spanish "si le" is "sĩ lê" unaccented)
             [
-                self._words.get(DEFAULT_LANGUAGE, frozenset()) | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
+                self._words.get(DEFAULT_LANGUAGE, frozenset())
+                | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
                 *(common for code, common in self._words.items() if code not in (DEFAULT_LANGUAGE, "vi")),
             ],
         )
