@@ -34,8 +34,8 @@ Signals, strongest first:
    firmes"); a tie is then won by the language with the most words of its own, then by langdetect, then by
    a language with bot flows;
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
-   training data (``data/nlu/<lang>/``), which place single content words such
-   as "farmacia" or "estacionamiento";
+   training data (``data/nlu/<lang>/``) and the words of their word lists, which place
+   single content words such as "farmacia", "estacionamiento" or "adivina";
 5. langdetect (seeded) on messages of four words or more, as a tie-breaker.
 
 A conversation that already has a language keeps it unless the new message is
@@ -57,7 +57,7 @@ from langdetect import DetectorFactory, LangDetectException, detect_langs
 from languages.catalog import LanguageCatalog
 from languages.requests import LanguageRequests
 from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import language_words, nlu_examples, nlu_word_examples
+from languages.vocabulary import language_words, lexicon, nlu_examples, nlu_word_examples
 
 DetectorFactory.seed = 0
 
@@ -123,9 +123,12 @@ class CharacterProfiles:
 
     @classmethod
     def from_nlu_data(cls, nlu_dir: Path, codes: tuple[str, ...]) -> "CharacterProfiles":
+        """From each language's NLU examples and the words of its word lists (``languages/lexicons/``), so
+        that words the examples never write ("figúrese", "celebrities") have the letters of their language."""
         return cls(
             {
                 code: [text for path in sorted((nlu_dir / code).glob("*.yml")) for text, _ in nlu_examples(path)]
+                + sorted(lexicon(code))
                 for code in codes
             }
         )
