@@ -101,3 +101,11 @@ def test_portuguese_and_french_circumflexes_are_not_vietnamese(
     resolver: LanguageResolver, text: str, language: str
 ) -> None:
     assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize(("text", "language"), [("adivina", "es"), ("cálmese güey", "es"), ("celebrities", "en")])
+def test_a_word_no_list_knows_is_placed_by_the_letters_of_the_word_lists(
+    resolver: LanguageResolver, text: str, language: str
+) -> None:
+    """The character profiles learn each language's word lists too, not its NLU examples only."""
+    assert resolver.resolve(text, None, None).language == language
