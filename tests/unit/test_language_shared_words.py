@@ -1,10 +1,10 @@
 """Messages made only of words several languages share ("no", "me", "yo", "ay") and words no list knows.
 
-The Spanish cases replay the error classes of the tuning sets read on the branch ``langid-short``: the crisis
-case "Me violaron" (``tests/data/crisis/es.yml``, tuning split) word for word; the ACTIV-ES tuning films and
-the XLM-T Portuguese tuning tweets are not committed (their rights), so their misses ("no/me + a verb no
-list knows", "ay", Portuguese "você" taken for Vietnamese) are replayed as patient messages of the same
-construction. Each has English neighbours with the same words, which stay English.
+The cases replay the error classes of the tuning sets read on the branch ``langid-short``: the crisis cases
+"Me violaron", "vo me mata" and "Ti bebe a vale yon pil" (``tests/data/crisis/``, tuning split) word for word;
+the ACTIV-ES tuning films and the XLM-T Portuguese tuning tweets are not committed (their rights), so their
+misses ("no/me + a verb no list knows", "ay", Portuguese "você" taken for Vietnamese) are replayed as patient
+messages of the same construction. Each has English neighbours with the same words, which stay English.
 """
 
 import pytest
@@ -93,13 +93,17 @@ def test_vietnamese_still_vietnamese(resolver: LanguageResolver, text: str) -> N
         ("cadê o médico", "pt"),
         ("vc pode me ligar hj", "pt"),
         ("kkkkk adorei", "pt"),
+        ("vo me mata", "pt"),
+        ("Ti bebe a vale yon pil", "ht"),
         ("être malade", "fr"),
         ("je suis à l'hôpital", "fr"),
     ],
 )
-def test_portuguese_and_french_circumflexes_are_not_vietnamese(
+def test_portuguese_french_and_haitian_words_are_theirs(
     resolver: LanguageResolver, text: str, language: str
 ) -> None:
+    """"â", "ê", "ô" are no Vietnamese-only letters; "vo me mata" and "Ti bebe a vale yon pil" are crisis tuning
+    cases (``tests/data/crisis/``) that went to Spanish."""
     assert resolver.resolve(text, None, None).language == language
 
 
