@@ -21,6 +21,9 @@ class Language:
     common_words: frozenset[str]
     script: Optional[str] = None
     notices: dict[str, str] = field(default_factory=dict)
+    common_pairs: frozenset[tuple[str, str]] = frozenset()
+    """Pairs of words each of which other languages write too, but which together are this language's
+    ("no me", "yo no"): in a message, the two words count as words of its own."""
 
 
 class LanguageCatalog:
@@ -41,6 +44,11 @@ class LanguageCatalog:
                     common_words=frozenset(str(word).lower() for word in document.get("common_words", [])),
                     script=document.get("script"),
                     notices={str(k): str(v) for k, v in (document.get("notices") or {}).items()},
+                    common_pairs=frozenset(
+                        (first, second)
+                        for pair in document.get("common_pairs", [])
+                        for first, second in [str(pair).lower().split()]
+                    ),
                 )
             )
         return cls(languages)

@@ -7,7 +7,7 @@ Signals, strongest first:
    mentions one ("is there a chinese speaking doctor", "are french fries healthy") is not
    (``languages/requests.py``);
 2. the script: Han, Hangul, Cyrillic, Arabic letters, or Vietnamese-only
-   diacritics, which settle a message of any length;
+   letters (not "â", "ê", "ô", which Portuguese and French write), which settle a message of any length;
 3. the language's frequent words (``languages/vocabulary.py``: ``common_words`` in its YAML file,
    the word lists of ``languages/lexicons/`` and, for languages with bot flows, their NLU training
    data less the English words those borrow): the language that accounts for the most words of the
@@ -21,15 +21,21 @@ Signals, strongest first:
    ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
    "mhm", is typed alike everywhere and a message of such words only gives no evidence); an opening
    "¿" or "¡", which only Spanish writes, counts as a word of Spanish's own. Vietnamese typed without
-   diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU
-   data without diacritics, less pairs of words the English examples write, "Medi-Cal"), whose words
-   then count for Vietnamese (and for a share of English when they are English words too: "is the
-   cam on"). When English and another language account for as many words, the other wins if it has
-   as many words of its own as English, since code-switching patients mix English words into their
-   own language ("necesito un refill", "telehealth no funciona");
+   diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
+   without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
+   of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
+   English when they are English words too: "is the cam on"). When English and another language account
+   for as many words, the other wins if it has as many words of its own as English, since code-switching
+   patients mix English words into their own language ("necesito un refill", "telehealth no funciona"). A
+   pair of a language's ``common_pairs`` (Spanish "no me", "yo no", "me dice": words English writes one by
+   one) makes its two words that language's own in a message of three words or more ("no me contestan";
+   "no me" alone and "no me neither" stay English). Languages that tie on words none has of its own are
+   told apart by the words no list knows, placed by the character profiles below ("me emociona", "no
+   firmes"); a tie is then won by the language with the most words of its own, then by langdetect, then by
+   a language with bot flows;
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
-   training data (``data/nlu/<lang>/``), which place single content words such
-   as "farmacia" or "estacionamiento";
+   training data (``data/nlu/<lang>/``) and the words of their word lists, which place
+   single content words such as "farmacia", "estacionamiento" or "adivina";
 5. langdetect (seeded) on messages of four words or more, as a tie-breaker.
 
 A conversation that already has a language keeps it unless the new message is
@@ -51,7 +57,7 @@ from langdetect import DetectorFactory, LangDetectException, detect_langs
 from languages.catalog import LanguageCatalog
 from languages.requests import LanguageRequests
 from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import language_words, nlu_examples, nlu_word_examples
+from languages.vocabulary import language_words, lexicon, nlu_examples, nlu_word_examples
 
 DetectorFactory.seed = 0
 
@@ -60,8 +66,10 @@ LANGDETECT_MIN_WORDS = 4
 LANGDETECT_MIN_PROBABILITY = 0.9
 
 VIETNAMESE_LETTERS = re.compile(
-    "[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
+    "[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĩũ]", re.IGNORECASE
 )
+"""Letters only Vietnamese writes; not "â", "ê" or "ô", which Portuguese ("você", "tô") and French ("être")
+write too: a word with one of those ("tôi") is told by the word lists."""
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
 UNACCENTED_VIETNAMESE_WEIGHT = 0.5
 """A bare Vietnamese syllable that is also another language's word ("a", "la", "may") counts for half
@@ -74,6 +82,8 @@ NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "hehe
 with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish."""
 LAUGHTER = re.compile(r"^([hj][aei])\1{2,}[hj]?$")
 """Laughter of any length, "jajajaja", "hahahah", counted as its two-syllable form ("jaja", "haha")."""
+K_LAUGHTER = re.compile(r"^k{3,}$")
+"""Brazilian laughter, "kkkkkk", counted as "kkk" (Portuguese chat, ``languages/lexicons/pt-chat.txt``)."""
 INTERJECTION = re.compile(r"^(?=\w*(\w)\1)[aeiouh]{3,}$|^h*m+h*m+$")
 """Drawn-out sounds typed alike everywhere ("aaahh", "oooh", "mhm", "hmm"): no evidence, as "ok" is none."""
 SPANISH_MARKS = re.compile("[¿¡]")
@@ -113,9 +123,12 @@ class CharacterProfiles:
 
     @classmethod
     def from_nlu_data(cls, nlu_dir: Path, codes: tuple[str, ...]) -> "CharacterProfiles":
+        """From each language's NLU examples and the words of its word lists (``languages/lexicons/``), so
+        that words the examples never write ("figúrese", "celebrities") have the letters of their language."""
         return cls(
             {
                 code: [text for path in sorted((nlu_dir / code).glob("*.yml")) for text, _ in nlu_examples(path)]
+                + sorted(lexicon(code))
                 for code in codes
             }
         )
@@ -142,10 +155,16 @@ class LanguageResolver:
         self._by_script = {language.script: language.code for language in catalog if language.script}
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
         self._words = language_words(catalog, nlu_dir)
+        self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
-            # less pairs of English words, and of words the English examples write ("Medi-Cal được không")
-            self._words.get(DEFAULT_LANGUAGE, frozenset()) | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
+            # less pairs of English words, and of words the English examples write ("Medi-Cal được không"), and
+            # pairs of another language's words (Spanish "si le" is "sĩ lê" unaccented)
+            [
+                self._words.get(DEFAULT_LANGUAGE, frozenset())
+                | frozenset(nlu_word_examples(nlu_dir, DEFAULT_LANGUAGE)),
+                *(common for code, common in self._words.items() if code not in (DEFAULT_LANGUAGE, "vi")),
+            ],
         )
 
     def explicit_switch(self, text: str) -> Optional[str]:
@@ -164,7 +183,10 @@ class LanguageResolver:
         if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
             return Resolution("vi", "script")
         words = self._english_contractions(
-            [LAUGHTER.sub(r"\1\1", word.lower()) for word in WORD.findall(text.translate(APOSTROPHES))]
+            [
+                K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower()))
+                for word in WORD.findall(text.translate(APOSTROPHES))
+            ]
         )
         evidence = [word for word in words if word not in NEUTRAL_WORDS and not INTERJECTION.match(word)]
         if words and not evidence:
@@ -177,6 +199,7 @@ class LanguageResolver:
             best_code, best_score = ranked[0]
             tied = [code for code, _ in ranked if covered[code] == covered[best_code]]
             if len(tied) > 1:
+                self._profile_unlisted(evidence, tied, own)
                 best_code = self._break_tie(tied, text, len(words), own)
             english = scores.get(DEFAULT_LANGUAGE, 0.0)
             if best_code != DEFAULT_LANGUAGE and not own.get(best_code) and best_score < english + 1:
@@ -233,8 +256,10 @@ class LanguageResolver:
         own: dict[str, int] = {}
         covered: Counter[str] = Counter()
         in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
+        # A pair alone is too little ("no me" is English too, "no, me!"); with another word, it tells.
+        in_pair = {code: _in_pairs(words, pairs) for code, pairs in self._pairs.items() if len(words) > 2}
         previous_own: set[str] = set()
-        for word, paired in zip(words, in_vietnamese_pair, strict=True):
+        for i, (word, paired) in enumerate(zip(words, in_vietnamese_pair, strict=True)):
             listed = [code for code, common in self._words.items() if word in common]
             if word == SPANISH_MARK_WORD:
                 listed = ["es"]
@@ -244,6 +269,17 @@ class LanguageResolver:
                 # ("por favor", "un doctor"); the word after it is not ("mama has a fever").
                 owners = [code for code in listed if code in previous_own]
             previous_own = set(listed) if listed and DEFAULT_LANGUAGE not in listed else set()
+            pair_codes = {code for code, inside in in_pair.items() if inside[i] and code in listed}
+            if pair_codes:
+                # One of a language's pairs ("no me"): its words are that language's own, and still count
+                # for every language that lists them ("no me neither" is English).
+                for code in listed:
+                    scores[code] = scores.get(code, 0.0) + 1 / len(listed)
+                    covered[code] += 1
+                for code in pair_codes:
+                    own[code] = own.get(code, 0) + 1
+                previous_own = pair_codes
+                continue
             if paired:
                 # A Vietnamese syllable pair: the word is Vietnamese, or English ("is the cam on") for a share.
                 scores["vi"] = scores.get("vi", 0.0) + 1
@@ -265,13 +301,34 @@ class LanguageResolver:
                     own[code] = own.get(code, 0) + 1
         return scores, own, covered
 
+    def _profile_unlisted(self, evidence: list[str], tied: list[str], own: dict[str, int]) -> None:
+        """When languages tie on shared words alone ("me emociona", "no firmes"), the words no list has
+        count as words of their own for the language of the tie their letters place (by the character
+        profiles, with a clear lead)."""
+        if any(own.get(code) for code in tied):
+            return
+        unlisted = [
+            word
+            for word in evidence
+            if len(word) >= PROFILE_MIN_LETTERS and not any(word in common for common in self._words.values())
+        ]
+        profiled = self._profiles.best(" ".join(unlisted)) if unlisted else None
+        if profiled and profiled[1] >= PROFILE_MIN_LEAD and profiled[0] in tied:
+            own[profiled[0]] = len(unlisted)
+
     def _break_tie(self, tied: list[str], text: str, word_count: int, own: dict[str, int]) -> str:
+        """The tied language with the most words of its own; between as many, langdetect's, else one with
+        bot flows."""
+        most = max(own.get(code, 0) for code in tied)
+        leaders = [code for code in tied if own.get(code, 0) == most]
+        if len(leaders) == 1:
+            return leaders[0]
         guess = self._langdetect(text, word_count)
-        if guess in tied:
+        if guess in leaders:
             return guess
         others = sorted(
-            (code for code in tied if code != DEFAULT_LANGUAGE and own.get(code)),
-            key=lambda code: (-own[code], not self.catalog.has_bot(code)),
+            (code for code in leaders if code != DEFAULT_LANGUAGE and own.get(code)),
+            key=lambda code: not self.catalog.has_bot(code),
         )
         return others[0] if others else (DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in tied else tied[0])
 
@@ -289,11 +346,16 @@ class LanguageResolver:
         return None
 
 
-def unaccented_pairs(texts: Iterable[str], english: frozenset[str]) -> frozenset[tuple[str, str]]:
-    """Adjacent word pairs of these texts typed without diacritics, less pairs of two English words."""
+def unaccented_pairs(texts: Iterable[str], others: list[frozenset[str]]) -> frozenset[tuple[str, str]]:
+    """Adjacent word pairs of these texts typed without diacritics, less pairs of two words of one of the
+    other languages' word sets."""
     pairs: set[tuple[str, str]] = set()
     for text in texts:
-        pairs.update(pair for pair in pairwise(plain_words(text)) if not (pair[0] in english and pair[1] in english))
+        pairs.update(
+            pair
+            for pair in pairwise(plain_words(text))
+            if not any(pair[0] in words and pair[1] in words for words in others)
+        )
     return frozenset(pairs)
 
 
