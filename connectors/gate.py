@@ -31,7 +31,9 @@ passes to Rasa, so a patient can never set an intent or a slot directly.
 When Redis cannot be reached, or too few replicas hold a write that leads to a
 promise (``handoff.durable_writes``), a crisis is spooled and the patient is told
 the truth; any other message raises ``StorageUnavailable``, and the same message
-sent again (same ``message_id``) is stored once.
+sent again (same ``message_id``) is stored once. Sent again while the patient waits
+on a person, its answer carries the episode's push token again (handoff status
+``repeated``): the answer lost may have been the escalation's, which carried it.
 """
 
 import logging
@@ -92,6 +94,9 @@ doctor", "my mother only speaks Korean")."""
 LANGUAGE_CONCORDANT = "language_concordant"
 """The notice that tells the patient, in their language, that a person who speaks the requested one is coming."""
 LEADING_SLASHES = re.compile(r"^[\s/]+")
+REPEATED = "repeated"
+"""The handoff status of the answer to a message sent again while the patient waits on a person: the push token
+again, no new escalation."""
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 PrepareRasaConversation = Callable[[str, bool, dict[str, Any], UserMessage], Awaitable[None]]
@@ -230,7 +235,11 @@ class ConversationGate:
         # queued or with an agent, the message is the agent's to read: stored on the replicas before anything is said
         opened = conversation is not None and conversation.state in (ConversationState.QUEUED,
                                                                      ConversationState.WITH_AGENT)
-        await self.queue.record(conversation_id, TranscriptRole.PATIENT, text, message.message_id or "", opened)
+        stored = await self.queue.record(conversation_id, TranscriptRole.PATIENT, text, message.message_id or "",
+                                         opened)
+        if not stored and opened:
+            assert conversation is not None
+            await self._offer_push_again(conversation, output)
         language = chosen_language(message, self.catalog) or self.languages.resolve(
             text, known_language, client_locale(message)
         ).language
@@ -326,6 +335,14 @@ class ConversationGate:
             named = self.catalog.get(requested)
             notice = self.catalog.notice(language, LANGUAGE_CONCORDANT, language=named.name if named else requested)
             await self.send_text(output, conversation_id, notice)
+
+    async def _offer_push_again(self, conversation: Conversation, output: OutputChannel) -> None:
+        """A message sent again (its answer lost) to a patient who waits on a person: the episode's push token
+        again, for a client whose lost answer carried it (the escalation's). Status ``repeated``: no new
+        escalation, nothing for a channel that speaks only the ``queued`` notice."""
+        conversation_id = conversation.conversation_id
+        push_token = self.push_token(conversation_id, conversation.episode)
+        await output.send_custom_json(conversation_id, {"handoff": {"status": REPEATED, "push_token": push_token}})
 
     async def _tell_where_they_stand(self, conversation: Optional[Conversation], language: str,
                                      output: OutputChannel) -> None:
