@@ -122,12 +122,15 @@ class AfterHours:
 
 
 class HandoffAwareOutput(OutputChannel):
-    """Forwards bot messages to the real output channel, keeping back the actions' markers."""
+    """Forwards bot messages to the real output channel, keeping back the actions' markers. ``record_replies``:
+    False when the transcript holds the replies to this message already (it is a message sent again)."""
 
-    def __init__(self, inner: OutputChannel, queue: LiveAgentQueue, conversation_id: str) -> None:
+    def __init__(self, inner: OutputChannel, queue: LiveAgentQueue, conversation_id: str,
+                 record_replies: bool = True) -> None:
         self.inner = inner
         self.queue = queue
         self.conversation_id = conversation_id
+        self.record_replies = record_replies
         self.handoff_request: Optional[HandoffRequest] = None
 
     def name(self) -> str:
@@ -143,7 +146,7 @@ class HandoffAwareOutput(OutputChannel):
             via = str(custom[IDENTITY_VERIFIED_MARKER].get("via", VIA_FORM))[:16]
             await self.queue.mark_verified(self.conversation_id, via)
             return
-        if message.get("text"):
+        if message.get("text") and self.record_replies:
             await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
         await self.inner.send_response(recipient_id, message)
 
@@ -293,7 +296,10 @@ class ConversationGate:
             if not after_hours:
                 await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
             return
-        gated_output = HandoffAwareOutput(output, self.queue, conversation_id)
+        # Sent again (its answer lost, or its escalation not stored): Rasa answers again, for the patient who saw
+        # no answer; the transcript keeps the first attempt's replies, once.
+        answered_before = not stored and await self._answered_in_transcript(conversation_id)
+        gated_output = HandoffAwareOutput(output, self.queue, conversation_id, record_replies=not answered_before)
         await on_new_message(
             UserMessage(
                 text_for_rasa(text),
@@ -335,6 +341,11 @@ class ConversationGate:
             named = self.catalog.get(requested)
             notice = self.catalog.notice(language, LANGUAGE_CONCORDANT, language=named.name if named else requested)
             await self.send_text(output, conversation_id, notice)
+
+    async def _answered_in_transcript(self, conversation_id: str) -> bool:
+        """Whether something follows the patient's last message in the transcript: the bot's replies to it."""
+        last = await self.queue.transcript(conversation_id, -1)
+        return bool(last) and last[0].role != TranscriptRole.PATIENT
 
     async def _offer_push_again(self, conversation: Conversation, output: OutputChannel) -> None:
         """A message sent again (its answer lost) to a patient who waits on a person: the episode's push token
