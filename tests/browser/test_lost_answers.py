@@ -11,6 +11,7 @@ receives hold each message once. Screenshots go to ``$BROWSER_SHOTS``.
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,22 @@ class LossyNetwork:
 
     def ids_of(self, text: str) -> list[str]:
         return [body.get("message_id", "") for body in self.posted if body.get(self.text_field) == text]
+
+
+def unreachable(attempts: list[dict[str, Any]]) -> Callable[[Route], Awaitable[None]]:
+    """A route on which every request fails to connect; each request's body goes to ``attempts``."""
+    async def refuse(route: Route) -> None:
+        attempts.append(json.loads(route.request.post_data or "{}"))
+        await route.abort("connectionrefused")
+
+    return refuse
+
+
+async def patient_and_console(stack: Stack, new_context: NewContext) -> tuple[Page, str, Page]:
+    """A patient page in line, its conversation's id, and Amy's console, signed in."""
+    page = await (await new_context(PHONE)).new_page()
+    sender = await patient_in_line(page, stack, LossyNetwork("message", set()))
+    return page, sender, await signed_in_console(new_context, stack, "amy")
 
 
 async def patient_in_line(page: Page, stack: Stack, network: LossyNetwork) -> str:
@@ -113,16 +130,12 @@ async def test_when_every_attempt_fails_the_patient_is_told_and_finds_the_messag
     page = await (await new_context(PHONE)).new_page()
     errors = collect_page_errors(page)
     attempts: list[dict[str, Any]] = []
-
-    async def unreachable(route: Route) -> None:
-        attempts.append(json.loads(route.request.post_data or "{}"))
-        await route.abort("connectionrefused")
-
+    refuse = unreachable(attempts)
     await page.goto(stack.patient_page_url)
     await page.get_by_label("Language").select_option(label="Español")
     await say(page, training_message("es", "greet"))
     await expect(page.locator(".message.from-bot").last).to_be_visible()
-    await page.route(WEBHOOK, unreachable)
+    await page.route(WEBHOOK, refuse)
     await say(page, training_message("es", "ask_hours"))
     await expect(page.locator(".notice").first).to_have_text(CATALOG.notice("es", "message_retrying"))
     await expect(page.locator(".notice.not-sent")).to_have_text(CATALOG.notice("es", "message_not_sent"))
@@ -130,7 +143,7 @@ async def test_when_every_attempt_fails_the_patient_is_told_and_finds_the_messag
     await page.screenshot(path=str(screenshot_dir / "patient-message-not-sent.png"), full_page=True)
     assert 2 <= len(attempts) <= 6 and len({attempt["message_id"] for attempt in attempts}) == 1, attempts
 
-    await page.unroute(WEBHOOK, unreachable)
+    await page.unroute(WEBHOOK, refuse)
     network = LossyNetwork("message", set())
     await page.route(WEBHOOK, network)
     await page.locator("#composer").get_by_role("button").click()
@@ -142,9 +155,7 @@ async def test_when_every_attempt_fails_the_patient_is_told_and_finds_the_messag
 async def test_the_console_sends_a_reply_whose_answer_was_lost_again_and_the_patient_gets_it_once(
     stack: Stack, new_context: NewContext, screenshot_dir: Path
 ) -> None:
-    page = await (await new_context(PHONE)).new_page()
-    sender = await patient_in_line(page, stack, LossyNetwork("message", set()))
-    console = await signed_in_console(new_context, stack, "amy")
+    page, sender, console = await patient_and_console(stack, new_context)
     console_errors = collect_page_errors(console)
     network = LossyNetwork("text", {"Hi, Amy here."})
     unavailable_once = [True]
@@ -186,18 +197,13 @@ async def test_the_console_sends_a_reply_whose_answer_was_lost_again_and_the_pat
 async def test_the_console_says_a_reply_did_not_go_and_sends_it_again_with_its_id(
     stack: Stack, new_context: NewContext, screenshot_dir: Path
 ) -> None:
-    page = await (await new_context(PHONE)).new_page()
-    sender = await patient_in_line(page, stack, LossyNetwork("message", set()))
-    console = await signed_in_console(new_context, stack, "amy")
+    page, sender, console = await patient_and_console(stack, new_context)
     attempts: list[dict[str, Any]] = []
-
-    async def unreachable(route: Route) -> None:
-        attempts.append(json.loads(route.request.post_data or "{}"))
-        await route.abort("connectionrefused")
+    refuse = unreachable(attempts)
 
     await console.locator(f'#queue li.task[data-conversation="{sender}"] button.claim').click()
     panel = conversation_panel(console, sender)
-    await console.route(REPLIES, unreachable)
+    await console.route(REPLIES, refuse)
     await panel.get_by_label("Reply to the patient").fill("Are you still there?")
     await panel.locator(".reply-form").get_by_role("button", name="Send").click()
     await expect(panel.locator(".reply-state")).to_contain_text("Sending again")
@@ -205,7 +211,7 @@ async def test_the_console_says_a_reply_did_not_go_and_sends_it_again_with_its_i
     await expect(panel.get_by_label("Reply to the patient")).to_have_value("Are you still there?")
     await console.screenshot(path=str(screenshot_dir / "console-reply-not-sent.png"), full_page=True)
 
-    await console.unroute(REPLIES, unreachable)
+    await console.unroute(REPLIES, refuse)
     network = LossyNetwork("text", set())
     await console.route(REPLIES, network)
     await panel.locator(".reply-form").get_by_role("button", name="Send").click()
