@@ -6,7 +6,8 @@ handles it, and the page gets a dropped connection instead of the answer; or the
 ``Retry-After``; or every attempt fails. The patient page tells the patient, in their language, that it sends the
 message again, and, when it gives up, that the message did not go, with the text back in the box. The console
 says a reply is being sent again, or did not go. What the agent reads (the console API) and what the patient
-receives hold each message once. Screenshots go to ``$BROWSER_SHOTS``.
+receives hold each message once. An answer to a crisis message is shown at once whatever its status, never sent
+again over. Screenshots go to ``$BROWSER_SHOTS``.
 """
 
 import json
@@ -219,3 +220,39 @@ async def test_the_console_says_a_reply_did_not_go_and_sends_it_again_with_its_i
     assert {attempt["message_id"] for attempt in attempts} == set(network.ids_of("Are you still there?"))
     await panel.get_by_role("button", name="Close conversation").click()
     await expect(panel).to_have_count(0)
+
+
+async def test_a_crisis_answer_with_an_error_status_is_shown_never_sent_again_over(
+    stack: Stack, new_context: NewContext, screenshot_dir: Path
+) -> None:
+    """The server's answer to a crisis message carries the resources in ``messages`` whatever its status (here made
+    503 on the way): the page shows them at once and does not send the message again."""
+    page = await (await new_context(PHONE)).new_page()
+    errors = collect_page_errors(page)
+    posted: list[dict[str, Any]] = []
+
+    async def as_unavailable(route: Route) -> None:
+        posted.append(json.loads(route.request.post_data or "{}"))
+        answer = await route.fetch()
+        await route.fulfill(status=503, headers={"Retry-After": "5"},
+                            json={"error": "the service is briefly unavailable", "messages": await answer.json()})
+
+    await page.route(WEBHOOK, as_unavailable)
+    await page.goto(stack.patient_page_url)
+    await say(page, "I took all my pills")
+    await expect(page.locator(".message.from-bot").first).to_have_text(CATALOG.notice("en", "crisis_resources"))
+    await expect(page.locator(".status", has_text="the service is briefly unavailable")).to_have_count(1)
+    await page.screenshot(path=str(screenshot_dir / "patient-crisis-answer-shown.png"), full_page=True)
+    assert len(posted) == 1 and await page.locator(".notice").count() == 0
+    assert errors == []
+
+    sender = await page.evaluate("JSON.parse(sessionStorage.getItem('patientSession')).conversation_id")
+    async with aiohttp.ClientSession() as http:
+        sam = AgentClient(http, stack)
+        await sam.login("sam", AGENT_PASSWORDS["sam"])
+        await sam.call("POST", f"/api/conversations/{sender}/acknowledge-crisis")
+        status, claimed = await sam.call("POST", f"/api/conversations/{sender}/claim")
+        assert status == 200, claimed
+        status, closed = await sam.call("POST", f"/api/conversations/{sender}/close",
+                                        {"outcome": "closed", "crisis_disposition": "phone_follow_up_done"})
+        assert status == 200, closed
