@@ -31,7 +31,9 @@ passes to Rasa, so a patient can never set an intent or a slot directly.
 When Redis cannot be reached, or too few replicas hold a write that leads to a
 promise (``handoff.durable_writes``), a crisis is spooled and the patient is told
 the truth; any other message raises ``StorageUnavailable``, and the same message
-sent again (same ``message_id``) is stored once.
+sent again (same ``message_id``) is stored once. Sent again while the patient waits
+on a person, its answer carries the episode's push token again (handoff status
+``repeated``): the answer lost may have been the escalation's, which carried it.
 """
 
 import logging
@@ -92,6 +94,9 @@ doctor", "my mother only speaks Korean")."""
 LANGUAGE_CONCORDANT = "language_concordant"
 """The notice that tells the patient, in their language, that a person who speaks the requested one is coming."""
 LEADING_SLASHES = re.compile(r"^[\s/]+")
+REPEATED = "repeated"
+"""The handoff status of the answer to a message sent again while the patient waits on a person: the push token
+again, no new escalation."""
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 PrepareRasaConversation = Callable[[str, bool, dict[str, Any], UserMessage], Awaitable[None]]
@@ -117,12 +122,15 @@ class AfterHours:
 
 
 class HandoffAwareOutput(OutputChannel):
-    """Forwards bot messages to the real output channel, keeping back the actions' markers."""
+    """Forwards bot messages to the real output channel, keeping back the actions' markers. ``record_replies``:
+    False when the transcript holds the replies to this message already (it is a message sent again)."""
 
-    def __init__(self, inner: OutputChannel, queue: LiveAgentQueue, conversation_id: str) -> None:
+    def __init__(self, inner: OutputChannel, queue: LiveAgentQueue, conversation_id: str,
+                 record_replies: bool = True) -> None:
         self.inner = inner
         self.queue = queue
         self.conversation_id = conversation_id
+        self.record_replies = record_replies
         self.handoff_request: Optional[HandoffRequest] = None
 
     def name(self) -> str:
@@ -138,7 +146,7 @@ class HandoffAwareOutput(OutputChannel):
             via = str(custom[IDENTITY_VERIFIED_MARKER].get("via", VIA_FORM))[:16]
             await self.queue.mark_verified(self.conversation_id, via)
             return
-        if message.get("text"):
+        if message.get("text") and self.record_replies:
             await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
         await self.inner.send_response(recipient_id, message)
 
@@ -230,7 +238,11 @@ class ConversationGate:
         # queued or with an agent, the message is the agent's to read: stored on the replicas before anything is said
         opened = conversation is not None and conversation.state in (ConversationState.QUEUED,
                                                                      ConversationState.WITH_AGENT)
-        await self.queue.record(conversation_id, TranscriptRole.PATIENT, text, message.message_id or "", opened)
+        stored = await self.queue.record(conversation_id, TranscriptRole.PATIENT, text, message.message_id or "",
+                                         opened)
+        if not stored and opened:
+            assert conversation is not None
+            await self._offer_push_again(conversation, output)
         language = chosen_language(message, self.catalog) or self.languages.resolve(
             text, known_language, client_locale(message)
         ).language
@@ -284,7 +296,10 @@ class ConversationGate:
             if not after_hours:
                 await self.send_text(output, conversation_id, self.catalog.notice(language, "unsupported_language"))
             return
-        gated_output = HandoffAwareOutput(output, self.queue, conversation_id)
+        # Sent again (its answer lost, or its escalation not stored): Rasa answers again, for the patient who saw
+        # no answer; the transcript keeps the first attempt's replies, once.
+        answered_before = not stored and await self._answered_in_transcript(conversation_id)
+        gated_output = HandoffAwareOutput(output, self.queue, conversation_id, record_replies=not answered_before)
         await on_new_message(
             UserMessage(
                 text_for_rasa(text),
@@ -326,6 +341,19 @@ class ConversationGate:
             named = self.catalog.get(requested)
             notice = self.catalog.notice(language, LANGUAGE_CONCORDANT, language=named.name if named else requested)
             await self.send_text(output, conversation_id, notice)
+
+    async def _answered_in_transcript(self, conversation_id: str) -> bool:
+        """Whether something follows the patient's last message in the transcript: the bot's replies to it."""
+        last = await self.queue.transcript(conversation_id, -1)
+        return bool(last) and last[0].role != TranscriptRole.PATIENT
+
+    async def _offer_push_again(self, conversation: Conversation, output: OutputChannel) -> None:
+        """A message sent again (its answer lost) to a patient who waits on a person: the episode's push token
+        again, for a client whose lost answer carried it (the escalation's). Status ``repeated``: no new
+        escalation, nothing for a channel that speaks only the ``queued`` notice."""
+        conversation_id = conversation.conversation_id
+        push_token = self.push_token(conversation_id, conversation.episode)
+        await output.send_custom_json(conversation_id, {"handoff": {"status": REPEATED, "push_token": push_token}})
 
     async def _tell_where_they_stand(self, conversation: Optional[Conversation], language: str,
                                      output: OutputChannel) -> None:

@@ -13,6 +13,13 @@
   ``twilio_number``, or ``whatsapp_number`` to a WhatsApp address. Agent
   messages go out from a relay that any Rasa process takes over
   (``connectors.agent_relay``); a send that fails is tried again.
+* **A message Twilio posts again is stored once**: Twilio retries a webhook
+  it got no answer to with the same ``MessageSid``, which becomes the
+  message's id (``handoff.durable_writes``). A ``MessageSid`` that is not a
+  message id (8-64 of ``[A-Za-z0-9_.:-]``) is ignored, with a warning, and the
+  message gets an id of its own: the request is signed by Twilio, so it is the
+  patient's message, perhaps a crisis, and refusing it would lose it for a
+  duplicate it might avoid.
 """
 
 import logging
@@ -28,10 +35,13 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from connectors.gated_channel import GatedChannel
+from connectors.gated_channel import GatedChannel, OnNewMessage
+from handoff.durable_writes import MESSAGE_ID
 
 logger = logging.getLogger(__name__)
 
+MESSAGE_SID = "MessageSid"
+"""The form field of Twilio's id of an incoming message, the same when Twilio posts the webhook again."""
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWILIO_API = "https://api.twilio.com"
 WHATSAPP_PREFIX = "whatsapp:"
@@ -70,8 +80,24 @@ class TwilioApiOutput(OutputChannel):
         await self.send_text_message(recipient_id, image)
 
 
+class TwilioInputWithMessageSid(TwilioInput):
+    """Rasa's Twilio channel, with Twilio's ``MessageSid`` in the message's metadata for the gate to take."""
+
+    def get_metadata(self, request: Request) -> Optional[dict[str, Any]]:
+        return {MESSAGE_SID: request.form.get(MESSAGE_SID)}
+
+
+def twilio_message_id(metadata: Optional[dict[str, Any]]) -> Optional[str]:
+    """The ``MessageSid`` of the metadata as the message's id; None (with a warning) when it is not a message id."""
+    sid = (metadata or {}).get(MESSAGE_SID)
+    if isinstance(sid, str) and MESSAGE_ID.fullmatch(sid):
+        return sid
+    logger.warning("twilio.message_sid_ignored: missing or not a message id; the message is stored as sent")
+    return None
+
+
 class GatedTwilio(GatedChannel):
-    wrapped = TwilioInput
+    wrapped = TwilioInputWithMessageSid
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
@@ -121,6 +147,14 @@ class GatedTwilio(GatedChannel):
                 http_client = self._client.http_client
                 if isinstance(http_client, AsyncTwilioHttpClient):
                     await http_client.close()
+
+    async def receive(self, message: UserMessage, on_new_message: OnNewMessage) -> None:
+        """The message goes through the gate with Twilio's ``MessageSid`` as its id, and without it in metadata."""
+        metadata = {key: value for key, value in (message.metadata or {}).items() if key != MESSAGE_SID}
+        identified = UserMessage(message.text, message.output_channel, message.sender_id,
+                                 input_channel=message.input_channel, message_id=twilio_message_id(message.metadata),
+                                 metadata=metadata or None)
+        await super().receive(identified, on_new_message)
 
     def patient_output(self, message: UserMessage) -> OutputChannel:
         return TwilioApiOutput(self.client, self.twilio_number, self.whatsapp_number, raise_errors=False)

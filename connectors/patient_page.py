@@ -19,7 +19,7 @@ from languages import LanguageCatalog
 from languages.detection import DEFAULT_LANGUAGE
 
 PAGE_NOTICES = ("greeting", "emergency_line", "agent_joined", "agent_typing", "language_label", "page_title",
-                "message_label", "message_placeholder", "send_button")
+                "message_label", "message_placeholder", "send_button", "message_retrying", "message_not_sent")
 """Notices of ``languages/*.yml`` the page shows; every language has each (a unit test holds them to it)."""
 RIGHT_TO_LEFT_SCRIPTS = frozenset(["arabic"])
 LANGUAGE_CHOICE_KEY = "language"

@@ -50,8 +50,8 @@ class ConversationTranscripts:
 
     async def record(
         self, conversation_id: str, role: TranscriptRole, text: str, message_id: str = "", durable: bool = False
-    ) -> None:
-        """Appends one message to the conversation's encrypted transcript.
+    ) -> bool:
+        """Appends one message to the conversation's encrypted transcript; False when it was stored before.
 
         ``message_id``: the patient message's id; a message with the id of the last one stored is not stored again.
         ``durable``: returns only once the replicas ``replica_acks`` asks for hold it (``handoff.durable_writes``).
@@ -72,7 +72,7 @@ class ConversationTranscripts:
             ))
             return None if outcome == MOVED else outcome
 
-        await self.appending(transcript, append)
+        return await self.appending(transcript, append) != STORED_BEFORE
 
     async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
         """The transcript from entry ``start`` (counted from 0; negative counts from the end) on.
@@ -133,6 +133,8 @@ class OutboxInterrupted(MisplacedRecord):
 
 
 MOVED = "moved"
+STORED_BEFORE = "stored_before"
+"""The record script's answer to a patient message whose id is the last one stored."""
 """A script's answer when the list grew since the value was sealed for its end."""
 
 

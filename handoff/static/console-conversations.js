@@ -237,6 +237,68 @@ async function act(state, method, action, body, done) {
   } catch (error) { problem.textContent = error.message; }
 }
 
+// A reply has an id the console makes up and keeps while it sends the reply again: a reply whose answer was lost
+// (network failure) or that got 503 goes again with it, and the server stores it once. At most REPLY_ATTEMPTS
+// attempts within REPLY_RETRY_WITHIN_MS (Retry-After honoured); then the agent sees it failed, and Send sends the same
+// reply, with the same id, again. One reply at a time per conversation: the server knows the last id only.
+const REPLY_ATTEMPTS = 6;
+const REPLY_RETRY_WITHIN_MS = 30000;
+
+function newMessageId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+async function postReply(state, reply) {
+  const deadline = Date.now() + REPLY_RETRY_WITHIN_MS;
+  for (let attempt = 1; ; attempt++) {
+    let wait = 1000 * 2 ** (attempt - 1);
+    try {
+      return await api("POST", conversationPath(state.id, "messages"), reply);
+    } catch (error) {
+      // An answer other than 503 is final (not assigned, too long…); no answer at all or 503 is retried.
+      if (error.status !== undefined && error.status !== 503) throw error;
+      if (error.retryAfter > 0) wait = error.retryAfter * 1000;
+      if (attempt >= REPLY_ATTEMPTS || Date.now() + wait > deadline) throw error;
+    }
+    showReplyState(state, "Sending again: the connection or the server failed (attempt " + (attempt + 1) + ")…");
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+function showReplyState(state, text, failed) {
+  const line = state.panel.querySelector(".reply-state");
+  line.textContent = text;
+  line.classList.toggle("error", Boolean(failed));
+}
+
+async function sendReply(state) {
+  const field = (selector) => state.panel.querySelector(selector);
+  const text = field(".reply").value;
+  if (state.sending || !text.trim()) return;
+  if (!state.unsent || state.unsent.text !== text) state.unsent = {text, message_id: newMessageId()};
+  const reply = state.unsent;
+  state.sending = true;
+  field(".send-reply").disabled = true;
+  showReplyState(state, "Sending…");
+  try {
+    await postReply(state, reply);
+    state.unsent = null;
+    showReplyState(state, "");
+    field(".conversation-error").textContent = "";
+    if (field(".reply").value === text) field(".reply").value = "";
+    field(".answer-deadline").classList.add("hidden");
+    await refreshTranscript(state.id);
+  } catch (error) {
+    const retried = error.status === undefined || error.status === 503;
+    showReplyState(state, "Not sent: " + error.message + (retried ? ". Press Send to send the same reply again." : ""),
+      true);
+    if (!retried) state.unsent = null;
+  } finally {
+    state.sending = false;
+    field(".send-reply").disabled = false;
+  }
+}
+
 // While the agent writes a reply the patient sees "<agent> is typing…": a typing signal every few seconds at most
 // (the server refuses more often with 429, which changes nothing and needs no answer).
 const TYPING_SIGNAL_EVERY_MS = 3000;
@@ -254,11 +316,7 @@ function wirePanel(state) {
   field(".reply").addEventListener("input", () => signalTyping(state, field(".reply").value));
   panel.querySelector(".reply-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    act(state, "POST", "messages", {text: field(".reply").value}, async () => {
-      field(".reply").value = "";
-      field(".answer-deadline").classList.add("hidden");
-      await refreshTranscript(state.id);
-    });
+    sendReply(state);
   });
   field(".canned-replies").addEventListener("change", (event) => {
     if (!event.target.value) return;

@@ -18,6 +18,7 @@ async function api(method, path, body) {
   if (!response.ok) {
     const error = new Error(data.error || ("HTTP " + response.status));
     error.status = response.status;
+    error.retryAfter = Number(response.headers.get("Retry-After")) || 0;
     throw error;
   }
   return data;

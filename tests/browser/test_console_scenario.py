@@ -146,6 +146,7 @@ async def test_auto_assignment_canned_reply_note_transfer_to_a_nurse_survey_and_
     next_patient = await (await new_context(PHONE)).new_page()
     await next_patient.goto(stack.patient_page_url)
     await say(next_patient, training_message("en", "request_human"))
+    await expect(next_patient.locator(".message.from-bot").last).to_contain_text("connecting you")
     next_sender = await conversation_id_of(next_patient)
     next_panel = conversation_panel(amy, next_sender)
     await expect(next_panel).to_be_visible()

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from connectors.gated_channel import SENDER_PURPOSE
 from handoff import ConversationState, KeyRing, LiveAgentQueue, Priority
+from handoff.models import TranscriptRole
 from stack.services import Stack
 from tests.conftest import TWILIO_NUMBER, TWILIO_WHATSAPP_NUMBER
 from tests.e2e.patient_client import AgentClient
@@ -124,4 +125,35 @@ async def test_whatsapp_replies_come_from_the_whatsapp_number(
     await amy.call("POST", f"/api/conversations/{conversation}/messages", {"text": "Amy on WhatsApp"})
     sent = await twilio_api.wait_for(sender, "Amy on WhatsApp")
     assert {message.sender for message in sent} == {TWILIO_WHATSAPP_NUMBER}
+    await amy.call("POST", f"/api/conversations/{conversation}/close", {"outcome": "closed"})
+
+
+async def test_a_message_twilio_posts_again_with_its_message_sid_is_stored_once(
+    stack: Stack, twilio: TwilioWebhook, twilio_api: TwilioApi, amy: AgentClient, stack_queue: LiveAgentQueue,
+    empty_english_queue: None,
+) -> None:
+    """Twilio posts a webhook again, same ``MessageSid``, when it got no answer in time: the agent reads the message
+    once. A new message with the same words is a new message; one whose ``MessageSid`` is malformed is still stored
+    (and answered), once per post."""
+    phone = new_phone()
+    conversation = conversation_of(stack, phone)
+    await twilio.send(phone, training_message("en", "request_human"))
+    await twilio_api.wait_for(phone, IN_LINE)
+
+    moved = twilio.params(phone, "my new address is 12 Elm Street")
+    for _ in range(2):
+        assert await twilio.post(moved, twilio.signature(moved)) == 204
+    again = twilio.params(phone, "my new address is 12 Elm Street")
+    assert again["MessageSid"] != moved["MessageSid"]
+    assert await twilio.post(again, twilio.signature(again)) == 204
+    malformed = {**twilio.params(phone, "is anyone there"), "MessageSid": "SM 1"}
+    for _ in range(2):
+        assert await twilio.post(malformed, twilio.signature(malformed)) == 204
+
+    status, _ = await amy.call("POST", f"/api/conversations/{conversation}/claim")
+    assert status == 200
+    _, transcript = await amy.call("GET", f"/api/conversations/{conversation}/transcript")
+    said = [entry["text"] for entry in transcript["entries"] if entry["role"] == TranscriptRole.PATIENT.value]
+    assert said == [training_message("en", "request_human"), "my new address is 12 Elm Street",
+                    "my new address is 12 Elm Street", "is anyone there", "is anyone there"]
     await amy.call("POST", f"/api/conversations/{conversation}/close", {"outcome": "closed"})

@@ -12,7 +12,7 @@ from rasa.shared.exceptions import RasaException
 from connectors.gate_services import process_crisis_screen
 from connectors.gated_channel import GatedChannel
 from connectors.gated_socketio import GatedSocketIO, SocketSession
-from connectors.gated_twilio import GatedTwilio
+from connectors.gated_twilio import MESSAGE_SID, GatedTwilio, twilio_message_id
 from connectors.patient_channel import PatientChannel
 from handoff.crypto import generate_key_ring_spec
 
@@ -54,6 +54,18 @@ def test_an_unknown_channel_name_is_refused() -> None:
 def test_twilio_without_its_credentials_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="auth_token"):
         GatedTwilio.from_credentials({"account_sid": "AC1", "twilio_number": "+15550001111"})
+
+
+def test_twilios_message_sid_is_the_message_id() -> None:
+    sid = "SM0123456789abcdef0123456789abcdef"
+    assert twilio_message_id({MESSAGE_SID: sid}) == sid
+
+
+@pytest.mark.parametrize("sid", [None, 17, "", "SM1", "SM 0123456789abcdef", "SM\n0123456789", "SM" + "a" * 63,
+                                 ["SM0123456789abcdef"]])
+def test_a_malformed_message_sid_is_no_message_id(sid: object) -> None:
+    assert twilio_message_id({MESSAGE_SID: sid}) is None
+    assert twilio_message_id(None) is None
 
 
 @pytest.mark.parametrize("presented", [None, 17, "", "p-abc", "p-abc.", ".token", "x" * 600])

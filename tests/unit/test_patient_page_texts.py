@@ -56,3 +56,15 @@ def test_a_patient_sees_the_agents_display_name_or_first_name_only() -> None:
     assert luis.patient_name == "Luis"
     named = Agent("nurse-k", "Katherine O'Neil", "nurse", ("en",), ("nurse",), "hash", display_name="Kate")
     assert named.patient_name == "Kate"
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_language_tells_the_patient_a_message_is_sent_again_or_was_not_sent(code: str) -> None:
+    """A patient whose message is being sent again, or was not sent, is told so in their language; the emergency
+    number stays in the notice that their message did not go."""
+    texts = CATALOG.notice(code, "message_retrying"), CATALOG.notice(code, "message_not_sent")
+    english = CATALOG.notice("en", "message_retrying"), CATALOG.notice("en", "message_not_sent")
+    assert all(text.strip() for text in texts)
+    assert "911" in texts[1]
+    if code != "en":
+        assert texts[0] != english[0] and texts[1] != english[1], f"{code}: translated, not copied"
