@@ -240,8 +240,7 @@ class ConversationGate:
                                                                      ConversationState.WITH_AGENT)
         stored = await self.queue.record(conversation_id, TranscriptRole.PATIENT, text, message.message_id or "",
                                          opened)
-        if not stored and opened:
-            assert conversation is not None
+        if not stored and opened and conversation is not None:
             await self._offer_push_again(conversation, output)
         language = chosen_language(message, self.catalog) or self.languages.resolve(
             text, known_language, client_locale(message)

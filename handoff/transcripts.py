@@ -133,9 +133,9 @@ class OutboxInterrupted(MisplacedRecord):
 
 
 MOVED = "moved"
+"""A script's answer when the list grew since the value was sealed for its end."""
 STORED_BEFORE = "stored_before"
 """The record script's answer to a patient message whose id is the last one stored."""
-"""A script's answer when the list grew since the value was sealed for its end."""
 
 
 def _outbox_sequence(fields: dict[bytes, bytes]) -> int:
