@@ -37,24 +37,13 @@ on a person, its answer carries the episode's push token again (handoff status
 """
 
 import logging
-import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from actions.identity import (
-    HANDBACK_RESET,
-    IDENTITY_VERIFIED_MARKER,
-    PATIENT_ID_SLOT,
-    VERIFIED_AT_SLOT,
-    VERIFIED_SLOT,
-    VERIFIED_VIA_SLOT,
-    VIA_FORM,
-    VIA_PORTAL,
-)
+from actions.identity import VIA_PORTAL
 from connectors.crisis_escalation import (
     CRISIS_CONNECTING,
     CRISIS_REASON_PREFIX,
@@ -64,6 +53,7 @@ from connectors.crisis_escalation import (
     has_open_crisis,
 )
 from connectors.patient_page import chosen_language
+from connectors.rasa_turn import HandoffAwareOutput, client_locale, slots_to_set, text_for_rasa
 from handoff import (
     Conversation,
     ConversationState,
@@ -93,7 +83,6 @@ LANGUAGE_CONCORDANT_REASON = "language_concordant_request"
 doctor", "my mother only speaks Korean")."""
 LANGUAGE_CONCORDANT = "language_concordant"
 """The notice that tells the patient, in their language, that a person who speaks the requested one is coming."""
-LEADING_SLASHES = re.compile(r"^[\s/]+")
 REPEATED = "repeated"
 """The handoff status of the answer to a message sent again while the patient waits on a person: the push token
 again, no new escalation."""
@@ -119,36 +108,6 @@ class AfterHours:
 
     reply_after: str
     opens_ms: int
-
-
-class HandoffAwareOutput(OutputChannel):
-    """Forwards bot messages to the real output channel, keeping back the actions' markers. ``record_replies``:
-    False when the transcript holds the replies to this message already (it is a message sent again)."""
-
-    def __init__(self, inner: OutputChannel, queue: LiveAgentQueue, conversation_id: str,
-                 record_replies: bool = True) -> None:
-        self.inner = inner
-        self.queue = queue
-        self.conversation_id = conversation_id
-        self.record_replies = record_replies
-        self.handoff_request: Optional[HandoffRequest] = None
-
-    def name(self) -> str:
-        return self.inner.name()
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        custom = message.get("custom")
-        request = HandoffRequest.from_marker(custom)
-        if request is not None:
-            self.handoff_request = request
-            return
-        if isinstance(custom, dict) and isinstance(custom.get(IDENTITY_VERIFIED_MARKER), dict):
-            via = str(custom[IDENTITY_VERIFIED_MARKER].get("via", VIA_FORM))[:16]
-            await self.queue.mark_verified(self.conversation_id, via)
-            return
-        if message.get("text") and self.record_replies:
-            await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
-        await self.inner.send_response(recipient_id, message)
 
 
 class ConversationGate:
@@ -280,7 +239,7 @@ class ConversationGate:
         resume = await self.queue.take_resume_pending(conversation_id)
         if self.catalog.has_bot(language):
             portal_id = portal_patient_id if newly_verified or resume else None
-            slots = _slots_to_set(language, known_language, resume, portal_id)
+            slots = slots_to_set(language, known_language, resume, portal_id)
             if resume or slots:
                 await prepare_rasa_conversation(conversation_id, resume, slots, message)
         requested = self.languages.concordant_request(text)
@@ -423,31 +382,3 @@ class ConversationGate:
     async def send_text(self, output: OutputChannel, conversation_id: str, text: str) -> None:
         await self.queue.record(conversation_id, TranscriptRole.BOT, text)
         await output.send_text_message(conversation_id, text)
-
-
-def _slots_to_set(
-    language: str, known_language: Optional[str], resume: bool, portal_patient_id: Optional[str]
-) -> dict[str, Any]:
-    """Rasa slots the gate owns: the language, and identity (it lapses when an agent hands back)."""
-    slots: dict[str, Any] = {}
-    if language != known_language:
-        slots["language"] = language
-    if resume:
-        slots.update(HANDBACK_RESET)
-    if portal_patient_id is not None:
-        slots.update({VERIFIED_SLOT: True, VERIFIED_VIA_SLOT: VIA_PORTAL, VERIFIED_AT_SLOT: time.time(),
-                      PATIENT_ID_SLOT: portal_patient_id})
-    return slots
-
-
-def text_for_rasa(text: str) -> str:
-    """The patient's words without Rasa's ``/intent{...}`` syntax: leading slashes never reach Rasa."""
-    return LEADING_SLASHES.sub("", text).strip()
-
-
-def client_locale(message: UserMessage) -> Optional[str]:
-    """The browser's or the phone's locale (``metadata.locale``): the weakest sign of the patient's language."""
-    metadata = message.metadata if isinstance(message.metadata, dict) else {}
-    locale = metadata.get("locale")
-    return locale if isinstance(locale, str) else None
-

@@ -38,9 +38,10 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
 from connectors.agent_relay import AgentMessageRelay
-from connectors.gate import StorageUnavailable, client_locale
+from connectors.gate import StorageUnavailable
 from connectors.gate_services import GateServices, prepare_rasa_conversation
 from connectors.patient_push import PUSH_STATES
+from connectors.rasa_turn import client_locale
 from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings
 from handoff.crypto import EnvelopeError
 from handoff.incidents import IncidentKind

@@ -37,7 +37,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.gate import PrepareRasaConversation, StorageUnavailable, client_locale
+from connectors.gate import PrepareRasaConversation, StorageUnavailable
 from connectors.gate_services import GateServices, prepare_rasa_conversation
 from connectors.patient_access import Admission, client_address
 from connectors.patient_page import (
@@ -48,6 +48,7 @@ from connectors.patient_page import (
     without_language_choice,
 )
 from connectors.patient_push import SENDER_ID
+from connectors.rasa_turn import client_locale
 from handoff import MAX_MESSAGE_BYTES, HandoffSettings
 from handoff.crypto import EnvelopeError
 from handoff.durable_writes import MESSAGE_ID

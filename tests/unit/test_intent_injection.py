@@ -8,7 +8,7 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from connectors.gate import text_for_rasa
+from connectors.rasa_turn import text_for_rasa
 
 
 @pytest.mark.parametrize(
