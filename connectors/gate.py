@@ -95,10 +95,13 @@ PushToken = Callable[[str, int], str]
 
 
 class StorageUnavailable(Exception):
-    """Redis cannot be reached; the message changed nothing and may be sent again after ``retry_after`` s."""
+    """Redis cannot be reached, or too few replicas hold a write: the message may or may not be stored (a write the
+    replicas did not acknowledge may be on the primary), so it is to be sent again, with its ``message_id``, after
+    ``retry_after`` s; sent again, it is stored once."""
 
     def __init__(self, retry_after: int = RETRY_AFTER_SECONDS) -> None:
-        super().__init__(f"the service is briefly unavailable; nothing was changed, please retry in {retry_after} s")
+        super().__init__(f"the service is briefly unavailable; please send the message again in {retry_after} s, with"
+                         " the same message_id")
         self.retry_after = retry_after
 
 
