@@ -107,21 +107,25 @@ class AgentMessageRelay:
                 messages = await self.queue.agent_messages(conversation_id, conversation.episode, cursor,
                                                            RELAY_WAIT_MS)
             except OutboxInterrupted as interrupted:
-                await self._deliver_in_order(conversation_id, deliver, interrupted.opened, cursor_key)
+                await self._deliver_in_order(conversation_id, deliver, wanted, interrupted.opened, cursor_key)
                 await self.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="agent message relay",
                                                     conversation=self.queue.pseudonym(conversation_id))
                 return True
-            await self._deliver_in_order(conversation_id, deliver, messages, cursor_key)
+            await self._deliver_in_order(conversation_id, deliver, wanted, messages, cursor_key)
             await lease.reacquire()
             if not messages and conversation.state not in PUSH_STATES:
                 return True
         return False
 
-    async def _deliver_in_order(self, conversation_id: str, deliver: Deliver, messages: list[OutboxMessage],
-                                cursor_key: str) -> None:
-        """Delivers until one fails (it is tried again on the next read); the cursor follows each delivered one."""
+    async def _deliver_in_order(self, conversation_id: str, deliver: Deliver, wanted: StillWanted,
+                                messages: list[OutboxMessage], cursor_key: str) -> None:
+        """Delivers until one fails (it is tried again on the next read); the cursor follows each delivered one.
+
+        Stops, leaving the rest undelivered, once this process is no longer wanted: a message that arrives while the
+        relay waits on the outbox after the patient's socket here closed is for the socket the patient comes back on
+        (sent to the closed one's room, nobody would read it, and the cursor would pass it)."""
         for message in messages:
-            if not await self._delivered(conversation_id, deliver, message):
+            if not wanted() or not await self._delivered(conversation_id, deliver, message):
                 return
             await self.queue.redis.set(cursor_key, message.message_id, ex=CURSOR_SECONDS)
 

@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any, Optional
 
+import aiohttp
 import socketio
 
 from stack.services import Stack
@@ -18,13 +19,19 @@ class WidgetSocket:
     def __init__(self, stack: Stack, address: Optional[str] = None, port: Optional[int] = None) -> None:
         self.url = f"http://127.0.0.1:{port or stack.config.rasa_port}"
         self.address = address or client_address()
-        self.client = socketio.AsyncClient(reconnection=False)
+        self.http: Optional[aiohttp.ClientSession] = None
+        self.client = socketio.AsyncClient(reconnection=False, http_session=self._open_http)
         self.received: list[dict[str, Any]] = []
         self.arrived = asyncio.Event()
         self.confirmed: asyncio.Queue[str] = asyncio.Queue()
         self.session_id: Optional[str] = None
         self.client.on("bot_uttered", self._bot_uttered)
         self.client.on("session_confirm", self._session_confirm)
+
+    def _open_http(self) -> aiohttp.ClientSession:
+        """The engine.io client's HTTP session (made when it first polls, inside the event loop); ``close`` ends it."""
+        self.http = aiohttp.ClientSession()
+        return self.http
 
     async def _bot_uttered(self, data: dict[str, Any]) -> None:
         self.received.append(data)
@@ -71,4 +78,13 @@ class WidgetSocket:
         return self.texts
 
     async def close(self) -> None:
-        await self.client.disconnect()
+        """Leaves as the widget does: sends socket.io's and engine.io's close, and returns once the server has handled
+        them (it does in the POST that carries them), without waiting out the long-poll GET the server holds until its
+        next ping, up to 25 s on: once the close is delivered, the HTTP session ends and that GET with it."""
+        delivering = self.client.eio.write_loop_task
+        disconnecting = asyncio.create_task(self.client.disconnect())
+        if delivering is not None:
+            await asyncio.wait_for(asyncio.shield(delivering), WAIT_SECONDS)
+        if self.http is not None:
+            await self.http.close()
+        await asyncio.wait_for(disconnecting, WAIT_SECONDS)
