@@ -93,11 +93,11 @@ class AgentMessagePush:
             while await self.sessions.acquire_push_socket(sender, socket_id):
                 told = await self._tell_standing(ws, sender, episode, told)
                 wait_ms = STANDING_WAIT_MS if told else PUSH_WAIT_MS
-                signals_after, signals = await self.signals.wait(
+                signals_after, signals, outbox_entries = await self.signals.wait(
                     sender, self.queue.keys.outbox(sender, episode), after, signals_after, wait_ms
                 )
                 try:
-                    messages = await self.queue.agent_messages(sender, episode, after)
+                    messages = await self.queue.open_agent_messages(sender, episode, after, outbox_entries)
                 except OutboxInterrupted as interrupted:
                     await self._send(ws, sender, interrupted.opened)
                     await self.incidents.raise_incident(IncidentKind.UNDECRYPTABLE_DATA, where="patient push",

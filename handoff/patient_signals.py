@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from handoff.errors import ConversationNotFound, NotAssignedAgent
 from handoff.keys import KeySpace
 from handoff.redis_values import text_of
+from handoff.transcripts import OUTBOX_READ_COUNT, StreamEntry
 
 TYPING = "typing"
 SIGNALS_KEPT = 20
@@ -77,19 +78,23 @@ class PatientSignals:
 
     async def wait(
         self, conversation_id: str, outbox: str, outbox_after: str, signals_after: str, block_ms: int
-    ) -> tuple[str, list[PatientSignal]]:
+    ) -> tuple[str, list[PatientSignal], list[StreamEntry]]:
         """Waits up to ``block_ms`` for a message in ``outbox`` after ``outbox_after`` or a signal after
-        ``signals_after``; returns the id of the last signal read and the signals (the messages are left to read)."""
+        ``signals_after``; returns the id of the last signal read, the signals, and the outbox entries read (for
+        ``open_agent_messages``)."""
         signals = self.keys.patient_signals(conversation_id)
-        streams = await self.redis.xread({outbox: outbox_after, signals: signals_after}, block=block_ms, count=100)
+        streams = await self.redis.xread({outbox: outbox_after, signals: signals_after}, block=block_ms,
+                                         count=OUTBOX_READ_COUNT)
         read: list[PatientSignal] = []
+        outbox_entries: list[StreamEntry] = []
         for stream, entries in streams or []:
             if text_of(stream) != signals:
+                outbox_entries.extend(entries)
                 continue
             for entry_id, fields in entries:
                 signals_after = text_of(entry_id)
                 read.append(signal_of(fields))
-        return signals_after, read
+        return signals_after, read, outbox_entries
 
 
 def signal_of(fields: dict[bytes, bytes]) -> PatientSignal:

@@ -21,6 +21,11 @@ from handoff.redis_values import text_of
 from handoff.sealed_records import ConversationSeals, MisplacedRecord
 from handoff.settings import ReplicaAcks
 
+OUTBOX_READ_COUNT = 100
+"""Most outbox entries one read takes; the rest come with the next."""
+StreamEntry = tuple[bytes, dict[bytes, bytes]]
+"""One stream entry as redis-py reads it: its id and its fields."""
+
 APPEND_ATTEMPTS = 100
 """How often an append sealed for the end of a list is sealed again because another append came first."""
 Appended = TypeVar("Appended")
@@ -98,20 +103,28 @@ class ConversationTranscripts:
         messages before that one, which did open.
         """
         outbox = self.keys.outbox(conversation_id, episode)
+        streams = await self.redis.xread({outbox: after_id}, block=block_ms, count=OUTBOX_READ_COUNT)
+        entries = [entry for _, read in streams or [] for entry in read]
+        return await self.open_agent_messages(conversation_id, episode, after_id, entries)
+
+    async def open_agent_messages(
+        self, conversation_id: str, episode: int, after_id: str, entries: list[StreamEntry]
+    ) -> list[OutboxMessage]:
+        """The agent messages of outbox entries already read after ``after_id`` (by a reader that waits on more
+        streams than the outbox); ``OutboxInterrupted`` as for ``agent_messages``."""
+        outbox = self.keys.outbox(conversation_id, episode)
         previous = await self.redis.xrange(outbox, min=after_id, max=after_id) if after_id != "0" else []
         last = _outbox_sequence(previous[0][1]) if previous else -1
-        streams = await self.redis.xread({outbox: after_id}, block=block_ms, count=100)
         messages: list[OutboxMessage] = []
-        for _, entries in streams or []:
-            for message_id, fields in entries:
-                try:
-                    sequence = _outbox_sequence(fields)
-                    entry = self.seals.open_outbox_message(conversation_id, episode, sequence, last,
-                                                           text_of(fields.get(b"entry", b"")))
-                except MisplacedRecord as error:
-                    raise OutboxInterrupted(str(error), messages) from error
-                messages.append(OutboxMessage(text_of(message_id), entry))
-                last = sequence
+        for message_id, fields in entries:
+            try:
+                sequence = _outbox_sequence(fields)
+                entry = self.seals.open_outbox_message(conversation_id, episode, sequence, last,
+                                                       text_of(fields.get(b"entry", b"")))
+            except MisplacedRecord as error:
+                raise OutboxInterrupted(str(error), messages) from error
+            messages.append(OutboxMessage(text_of(message_id), entry))
+            last = sequence
         return messages
 
     async def appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]]) -> Appended:
