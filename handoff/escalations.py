@@ -157,6 +157,7 @@ class Escalations(ConversationTranscripts):
             self.keys.episodes(conversation_id),
             self.keys.crisis_unacknowledged(),
             self.keys.crisis_escalated(),
+            self.keys.enqueue_clock(),
         ]
         seal = self.facts.seal
         args: list[object] = [

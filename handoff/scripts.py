@@ -43,11 +43,13 @@ end
 """
 """A conversation's score in its queue: its priority's band (``rank * stride``), then its enqueue time (ms), so
 priority first and then first come. Two enqueued in the same millisecond would tie (and Redis would order them
-by id), so an enqueue moves its ``enqueued_at`` on by a millisecond until its score is free. One sent back to
+by id), so an enqueue moves its ``enqueued_at`` on past the last one given in any queue (the enqueue clock), and a
+replay, which keeps the time it was recorded at, by a millisecond until its score is free: first come holds across
+the queues an agent takes from, not only within one. One sent back to
 the head (``head_of_queue``: its agent left, or it was transferred) sits in the lower half of its band: before
 everyone of its priority who waits from the start, and among the others sent back, still first come."""
 
-ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + """
+ENQUEUE_BODY = """
 local conversation, queue, alerts, fallback_queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local unacknowledged, escalated = KEYS[7], KEYS[8]
 local id, language, skill, priority, rank, reason, now =
@@ -96,10 +98,13 @@ if state == 'QUEUED' then
   return {state, redis.call('ZRANK', current_queue, id) + 1}
 end
 local stride, enqueued_at = tonumber(ARGV[8]), tonumber(now)
+local clock = tonumber(redis.call('GET', KEYS[9]) or '0')
+if enqueued_at <= clock and not keeps_time then enqueued_at = clock + 1 end
 while redis.call('ZCOUNT', queue, queue_score(rank, stride, enqueued_at, false),
   queue_score(rank, stride, enqueued_at, false)) > 0 do
   enqueued_at = enqueued_at + 1
 end
+if enqueued_at > clock then redis.call('SET', KEYS[9], string.format('%.0f', enqueued_at)) end
 redis.call('HINCRBY', conversation, 'episode', 1)
 for _, key in ipairs({conversation, KEYS[5], KEYS[6]}) do redis.call('PERSIST', key) end
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
@@ -119,25 +124,29 @@ redis.call('HSET', conversation, 'enqueued_position', position)
 return {'QUEUED', position}
 """
 
+ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + "local keeps_time = false\n" + ENQUEUE_BODY
+
 REPLAY_SCRIPT = (
     """
-if redis.call('EXISTS', KEYS[9]) == 1 then
-  redis.call('PEXPIRE', KEYS[9], ARGV[14])
+if redis.call('EXISTS', KEYS[10]) == 1 then
+  redis.call('PEXPIRE', KEYS[10], ARGV[14])
   return {'REPLAYED', 0}
 end
-local stored_before = ARGV[16] ~= '' and redis.call('GET', KEYS[10]) == ARGV[16]
+local stored_before = ARGV[16] ~= '' and redis.call('GET', KEYS[11]) == ARGV[16]
 if (stored_before and '1' or '0') ~= ARGV[17] or redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[15]) then
   return {'moved', 0}
 end
 for index = 18, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
-if ARGV[16] ~= '' then redis.call('SET', KEYS[10], ARGV[16], 'PX', ARGV[14]) end
+if ARGV[16] ~= '' then redis.call('SET', KEYS[11], ARGV[16], 'PX', ARGV[14]) end
 local function enqueue()
 """
-    + ENQUEUE_SCRIPT
+    + QUEUE_SCORE_FUNCTION
+    + "local keeps_time = true\n"
+    + ENQUEUE_BODY
     + """
 end
 local result = enqueue()
-redis.call('SET', KEYS[9], result[1] .. ':' .. redis.call('HGET', KEYS[1], 'episode'), 'PX', ARGV[14])
+redis.call('SET', KEYS[10], result[1] .. ':' .. redis.call('HGET', KEYS[1], 'episode'), 'PX', ARGV[14])
 return result
 """
 )
@@ -145,7 +154,7 @@ return result
 second replay of the same spooled crisis a no-op (but for renewing the marker's expiry: a write, which the
 replay's ``WAIT`` counts from, ``handoff.durable_writes``), and the transcript entries go in with it, sealed for
 the positions from ``ARGV[15]`` on. When the patient's message (id ``ARGV[16]``) is the last one stored in the
-conversation (``KEYS[10]``; the gate stored it before the write that failed), the entries (``ARGV[17]`` = ``1``)
+conversation (``KEYS[11]``; the gate stored it before the write that failed), the entries (``ARGV[17]`` = ``1``)
 are only what the spool alone knows; ``moved`` when that is no longer so. The marker keeps what the enqueue did,
 ``<state>:<episode>``, so that the crisis is counted in the operations events (``CrisisReplayer``) even by a replay
 after one stopped between Redis and counting it."""

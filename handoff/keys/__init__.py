@@ -9,6 +9,7 @@ DEFAULT_NAMESPACE = "hcb"
 
 CONVERSATION = "conversation"
 QUEUE = "queue"
+ENQUEUE_CLOCK = "enqueue-clock"
 TRANSCRIPT = "transcript"
 OUTBOX = "outbox"
 AGENT_SESSION = "agent-session"
@@ -66,6 +67,10 @@ class KeySpace:
 
     def queue(self, language: str) -> str:
         return self.key(QUEUE, language)
+
+    def enqueue_clock(self) -> str:
+        """The last ``enqueued_at`` (ms) given in any queue: the next enqueue is given a later one."""
+        return self.key(ENQUEUE_CLOCK)
 
     def transcript(self, conversation_id: str) -> str:
         return self.key(TRANSCRIPT, conversation_id)

@@ -103,6 +103,19 @@ async def test_a_burst_of_escalations_in_one_millisecond_keeps_first_come_order(
         "a tie costs at most a millisecond per message")
 
 
+async def test_a_burst_across_queues_in_one_millisecond_keeps_first_come_order_across_them(
+    queue: LiveAgentQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen = 1_790_000_000_000
+    monkeypatch.setattr("handoff.escalations.now_ms", lambda: frozen)
+    arrivals = [("en-1", "en"), ("es-1", "es"), ("en-2", "en"), ("vi-1", "vi"), ("es-2", "es")]
+    for conversation_id, language in arrivals:
+        await queue.enqueue_escalation(conversation_id, language, Skill.GENERAL, Priority.NORMAL, "patient_request")
+    order = [c.conversation_id for c in await queue.waiting(["en", "es", "vi"])]
+    assert order == [conversation_id for conversation_id, _ in arrivals], "an agent of three languages: first come"
+    assert [await queue.position(c) for c in ("en-2", "es-2", "vi-1")] == [2, 2, 1], "places within each queue"
+
+
 async def test_each_waiting_conversation_goes_to_the_longest_idle_available_agent_who_can_take_it(
     queue: LiveAgentQueue, audit: AuditLog, redis: Redis, key_ring: KeyRing, keys: KeySpace
 ) -> None:

@@ -118,6 +118,19 @@ async def test_replay_puts_the_crisis_at_the_head_once_and_empties_the_spool(
     assert await counted(queue) == {"crisis_escalation overdose_poisoning": 1, "handoff crisis": 1}
 
 
+async def test_a_replayed_crisis_keeps_its_place_before_crises_that_came_after_it(
+    spool: CrisisSpool, queue: LiveAgentQueue
+) -> None:
+    spool.append(crisis("p-spooled", at_ms=int(time.time() * 1000) - 5_000))
+    await queue.enqueue_escalation("p-live", "en", Skill.NURSE, Priority.CRISIS, "crisis_overdose_poisoning",
+                                   CrisisFlag("overdose_poisoning", "took all my pills"))
+    assert await CrisisReplayer(spool, queue).replay_pending() == 1
+    assert [c.conversation_id for c in await queue.waiting(["en"])] == ["p-spooled", "p-live"]
+    await queue.enqueue_escalation("p-later", "en", Skill.NURSE, Priority.CRISIS, "crisis_overdose_poisoning",
+                                   CrisisFlag("overdose_poisoning", "took all my pills"))
+    assert [c.conversation_id for c in await queue.waiting(["en"])] == ["p-spooled", "p-live", "p-later"]
+
+
 async def test_two_processes_replaying_one_spool_store_each_crisis_once(
     spool: CrisisSpool, redis_server: RedisServer, key_ring: KeyRing, keys: KeySpace, redis: Redis
 ) -> None:
