@@ -42,7 +42,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 PARSED = {"intent": {"name": "refill_status", "confidence": 0.93}, "entities": [], "text": "where is my refill"}
 
 
-def every_kind_of_event() -> list[Event]:
+def every_kind_of_event(exported_to: Path) -> list[Event]:
+    """Every kind of event Rasa has; replayed, ``StoryExported`` writes the story to ``exported_to``."""
     return [
         ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
         UserUttered("where is my refill", PARSED["intent"], [], PARSED, message_id="m-1",
@@ -52,7 +53,7 @@ def every_kind_of_event() -> list[Event]:
         ActionExecutionRejected("identity_form"), LoopInterrupted(True), ActiveLoop(None),
         FollowupAction("action_listen"), ReminderScheduled("remind", datetime(2026, 1, 1)),
         ReminderCancelled(name="remind"), ConversationPaused(), ConversationResumed(), AgentUttered("an agent"),
-        StoryExported("stories.yml"), UserUtteranceReverted(), AllSlotsReset(), Restarted(),
+        StoryExported(str(exported_to)), UserUtteranceReverted(), AllSlotsReset(), Restarted(),
         ActionExecuted("action_listen"), UserUttered("hola", {"name": "greet", "confidence": 0.99}, [],
                                                      {"intent": {"name": "greet", "confidence": 0.99}, "text": "hola"}),
     ]
@@ -67,9 +68,10 @@ def tracker_store(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) ->
 
 
 async def test_a_tracker_saved_and_read_back_says_what_rasa_would_read(
-    tracker_store: EncryptedRedisTrackerStore,
+    tracker_store: EncryptedRedisTrackerStore, tmp_path: Path
 ) -> None:
-    tracker = DialogueStateTracker.from_events("c-every-event", every_kind_of_event(), tracker_store.domain.slots)
+    events = every_kind_of_event(tmp_path / "stories.yml")
+    tracker = DialogueStateTracker.from_events("c-every-event", events, tracker_store.domain.slots)
     await tracker_store.save(tracker)
     read = await tracker_store.retrieve("c-every-event")
     assert read is not None
@@ -84,12 +86,12 @@ async def test_a_tracker_saved_and_read_back_says_what_rasa_would_read(
     assert read.latest_message == stock.latest_message
 
 
-def test_an_unknown_event_type_is_refused_as_rasa_refuses_it_and_a_topic_is_none() -> None:
+def test_an_unknown_event_type_is_refused_as_rasa_refuses_it_and_a_topic_is_none(tmp_path: Path) -> None:
     classes = EventClasses()
     with pytest.raises(ValueError, match="Unknown event name"):
         classes.event({"event": "patient_is_verified", "timestamp": 1.0})
     assert classes.event({"event": "topic", "timestamp": 1.0}) is None
     assert classes.event({"timestamp": 1.0}) is None
-    serialised = json.loads(json.dumps([event.as_dict() for event in every_kind_of_event()]))
+    serialised = json.loads(json.dumps([event.as_dict() for event in every_kind_of_event(tmp_path / "stories.yml")]))
     assert [classes.event(event) for event in serialised] == [Event.from_parameters(e) for e in serialised]
 
