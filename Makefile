@@ -51,7 +51,7 @@ validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --fail-on-warnings
 
 pytest: $(BIN)/.installed chromium widget
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # Browser tests drive Debian's chromium; install it if it is missing (needs root or sudo).
 chromium:
