@@ -77,3 +77,19 @@ def test_english_ya_beside_an_english_word_stays_english(resolver: LanguageResol
 def test_spanish_ya_stays_spanish(resolver: LanguageResolver, text: str) -> None:
     """ "ya" is English only beside a word only English lists; elsewhere it is Spanish "already"."""
     assert first_message(resolver, text) == "es"
+
+
+@pytest.mark.parametrize(
+    "text", ["me mude", "sinceramente no", "francamente no sé", "ha estado faltando", "sensacional"]
+)
+def test_spanish_words_only_the_portuguese_lists_had_are_spanish_too(resolver: LanguageResolver, text: str) -> None:
+    """ "sinceramente", "mude", "faltando" were in the Portuguese lists only (Spanish's 10,000 Tatoeba words lack
+    them); ``es-shared-hunspell.txt`` makes them words of both."""
+    assert first_message(resolver, text) == "es"
+
+
+@pytest.mark.parametrize(
+    "text", ["sinceramente não sei", "francamente não entendi", "estou faltando", "você está faltando", "me mudei"]
+)
+def test_portuguese_with_those_words_stays_portuguese(resolver: LanguageResolver, text: str) -> None:
+    assert first_message(resolver, text) == "pt"
