@@ -28,10 +28,17 @@ class Language:
     neighbour_words: frozenset[str] = frozenset()
     """Words this language writes that are another's frequent words ("ya" in "see ya"): this language's
     only right beside a word that no other language lists."""
+    word_shapes: Optional[re.Pattern[str]] = None
+    """Shapes of words no list has that only this language writes (Spanish "llámeme", "dígame"): such a word
+    counts as a word of its own."""
     spelling: Optional[re.Pattern[str]] = None
     """Letters and word shapes that this language writes and the Latin-script languages it is told apart
     from do not (Portuguese "ã", "-ção"; Spanish "ñ", "-ción"), matched on a lower-case word: they break a
     tie of frequent words between such languages."""
+
+
+def _pattern(alternatives: Optional[list[str]]) -> Optional[re.Pattern[str]]:
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
 class LanguageCatalog:
@@ -58,7 +65,8 @@ class LanguageCatalog:
                         for first, second in [str(pair).lower().split()]
                     ),
                     neighbour_words=frozenset(str(word).lower() for word in document.get("neighbour_words", [])),
-                    spelling=re.compile("|".join(document["spelling"])) if document.get("spelling") else None,
+                    word_shapes=_pattern(document.get("word_shapes")),
+                    spelling=_pattern(document.get("spelling")),
                 )
             )
         return cls(languages)

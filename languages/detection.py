@@ -36,8 +36,9 @@ Signals, strongest first:
    (Portuguese "ã", "-ção", Spanish "ñ", "-ción"), and when no word shows any, by the one with bot flows
    (a Spanish/Portuguese tie no word settles, "todo depende de vos", goes to Spanish, which far more
    patients write, not to langdetect, which sends such short ties to Portuguese); then by langdetect, then
-   by a language with bot flows. A ``neighbour_words`` word of English ("ya", Spanish "already") is English
-   only right beside a word only English lists ("see ya", "ya know");
+   by a language with bot flows. A word no list has but of a language's ``word_shapes`` is a word of its own
+   (Spanish "llámeme", "dígame": stress and pronouns joined). A ``neighbour_words`` word of English ("ya",
+   Spanish "already") is English only right beside a word only English lists ("see ya", "ya know");
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
    training data (``data/nlu/<lang>/``) and the words of their word lists, which place
    single content words such as "farmacia", "estacionamiento" or "adivina";
@@ -121,6 +122,7 @@ class LanguageResolver:
         self._neighbour_words = {
             language.code: language.neighbour_words for language in catalog if language.neighbour_words
         }
+        self._word_shapes = {language.code: language.word_shapes for language in catalog if language.word_shapes}
         self._spelling = {language.code: language.spelling for language in catalog if language.spelling}
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
@@ -269,9 +271,14 @@ class LanguageResolver:
         return scores, own, covered
 
     def _listings(self, words: list[str]) -> list[list[str]]:
-        """For each word, the languages that list it; a neighbour word of a language ("ya") right beside a
-        word only that language lists ("see ya", "ya know") is that language's alone."""
-        listings = [[code for code, common in self._words.items() if word in common] for word in words]
+        """For each word, the languages that list it, else those whose word shapes it has ("llámeme"); a
+        neighbour word of a language ("ya") right beside a word only that language lists ("see ya", "ya know")
+        is that language's alone."""
+        listings = [
+            [code for code, common in self._words.items() if word in common]
+            or [code for code, shapes in self._word_shapes.items() if shapes.search(word)]
+            for word in words
+        ]
         for code, neighbour_words in self._neighbour_words.items():
             for i, word in enumerate(words):
                 if word in neighbour_words and any(

@@ -93,3 +93,22 @@ def test_spanish_words_only_the_portuguese_lists_had_are_spanish_too(resolver: L
 )
 def test_portuguese_with_those_words_stays_portuguese(resolver: LanguageResolver, text: str) -> None:
     assert first_message(resolver, text) == "pt"
+
+
+@pytest.mark.parametrize(
+    "text", ["llámeme", "ayúdenme por favor", "dígame", "explíqueme", "avísenme", "Maria, llámame", "Peter, escúchame"]
+)
+def test_a_spanish_verb_with_its_pronouns_joined_is_spanish(resolver: LanguageResolver, text: str) -> None:
+    """No list has every such form; the written stress before joined pronouns is Spanish's alone (``word_shapes``),
+    even beside an English name."""
+    assert first_message(resolver, text) == "es"
+
+
+@pytest.mark.parametrize("text", ["call me", "please call me back", "text me later", "Peter, call me"])
+def test_english_with_pronouns_after_a_verb_stays_english(resolver: LanguageResolver, text: str) -> None:
+    assert first_message(resolver, text) == "en"
+
+
+@pytest.mark.parametrize("text", ["chame-me por favor", "ajude-me por favor"])
+def test_portuguese_hyphenated_pronouns_stay_portuguese(resolver: LanguageResolver, text: str) -> None:
+    assert first_message(resolver, text) == "pt"
