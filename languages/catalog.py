@@ -1,5 +1,6 @@
 """One YAML file per language: its names, frequent words, script and connector notices."""
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
@@ -24,6 +25,20 @@ class Language:
     common_pairs: frozenset[tuple[str, str]] = frozenset()
     """Pairs of words each of which other languages write too, but which together are this language's
     ("no me", "yo no"): in a message, the two words count as words of its own."""
+    neighbour_words: frozenset[str] = frozenset()
+    """Words this language writes that are another's frequent words ("ya" in "see ya"): this language's
+    only right beside a word that no other language lists."""
+    word_shapes: Optional[re.Pattern[str]] = None
+    """Shapes of words no list has that only this language writes (Spanish "llámeme", "dígame"): such a word
+    counts as a word of its own."""
+    spelling: Optional[re.Pattern[str]] = None
+    """Letters and word shapes that this language writes and the Latin-script languages it is told apart
+    from do not (Portuguese "ã", "-ção"; Spanish "ñ", "-ción"), matched on a lower-case word: they break a
+    tie of frequent words between such languages."""
+
+
+def _pattern(alternatives: Optional[list[str]]) -> Optional[re.Pattern[str]]:
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
 class LanguageCatalog:
@@ -49,6 +64,9 @@ class LanguageCatalog:
                         for pair in document.get("common_pairs", [])
                         for first, second in [str(pair).lower().split()]
                     ),
+                    neighbour_words=frozenset(str(word).lower() for word in document.get("neighbour_words", [])),
+                    word_shapes=_pattern(document.get("word_shapes")),
+                    spelling=_pattern(document.get("spelling")),
                 )
             )
         return cls(languages)

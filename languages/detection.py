@@ -31,8 +31,14 @@ Signals, strongest first:
    one) makes its two words that language's own in a message of three words or more ("no me contestan";
    "no me" alone and "no me neither" stay English). Languages that tie on words none has of its own are
    told apart by the words no list knows, placed by the character profiles below ("me emociona", "no
-   firmes"); a tie is then won by the language with the most words of its own, then by langdetect, then by
-   a language with bot flows;
+   firmes"); a tie is then won by the language with the most words of its own; between languages that
+   all have a ``spelling`` (Spanish, Portuguese, French), by the only one whose letters a word shows
+   (Portuguese "ã", "-ção", Spanish "ñ", "-ción"), and when no word shows any, by the one with bot flows
+   (a Spanish/Portuguese tie no word settles, "todo depende de vos", goes to Spanish, which far more
+   patients write, not to langdetect, which sends such short ties to Portuguese); then by langdetect, then
+   by a language with bot flows. A word no list has but of a language's ``word_shapes`` is a word of its own
+   (Spanish "llámeme", "dígame": stress and pronouns joined). A ``neighbour_words`` word of English ("ya",
+   Spanish "already") is English only right beside a word only English lists ("see ya", "ya know");
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
    training data (``data/nlu/<lang>/``) and the words of their word lists, which place
    single content words such as "farmacia", "estacionamiento" or "adivina";
@@ -44,7 +50,6 @@ frequent words over three words or more), so "ok" or "hola" never flips it. The
 first message falls back to the client's locale, then English.
 """
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -55,9 +60,10 @@ from typing import Iterable, Optional
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from languages.catalog import LanguageCatalog
+from languages.profiles import PROFILE_MIN_LEAD, CharacterProfiles
 from languages.requests import LanguageRequests
 from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import language_words, lexicon, nlu_examples, nlu_word_examples
+from languages.vocabulary import language_words, nlu_examples, nlu_word_examples
 
 DetectorFactory.seed = 0
 
@@ -90,8 +96,6 @@ SPANISH_MARKS = re.compile("[¿¡]")
 """Opening question and exclamation marks: only Spanish writes them; a message with one counts one word of
 Spanish's own more ("¿me besas?", "¡no me digas!")."""
 SPANISH_MARK_WORD = "¿"
-PROFILE_MIN_LEAD = 0.2
-"""Least lead, in mean log-probability per character n-gram, for a profile to decide."""
 PROFILE_MIN_LETTERS = 4
 """Shorter messages ("ok", "si") say too little; the locale or the session decides them."""
 
@@ -107,47 +111,6 @@ class Resolution:
         return self.reason in ("explicit", "script", "strong-words")
 
 
-class CharacterProfiles:
-    """Naive Bayes over character 1-3-grams, one profile per language."""
-
-    def __init__(self, texts_by_language: dict[str, list[str]]) -> None:
-        self._log_probabilities: dict[str, dict[str, float]] = {}
-        self._unseen: dict[str, float] = {}
-        for code, texts in texts_by_language.items():
-            counts: Counter[str] = Counter()
-            for text in texts:
-                counts.update(_character_ngrams(text))
-            total = sum(counts.values()) + len(counts) + 1
-            self._log_probabilities[code] = {gram: math.log((n + 1) / total) for gram, n in counts.items()}
-            self._unseen[code] = math.log(1 / total)
-
-    @classmethod
-    def from_nlu_data(cls, nlu_dir: Path, codes: tuple[str, ...]) -> "CharacterProfiles":
-        """From each language's NLU examples and the words of its word lists (``languages/lexicons/``), so
-        that words the examples never write ("figúrese", "celebrities") have the letters of their language."""
-        return cls(
-            {
-                code: [text for path in sorted((nlu_dir / code).glob("*.yml")) for text, _ in nlu_examples(path)]
-                + sorted(lexicon(code))
-                for code in codes
-            }
-        )
-
-    def best(self, text: str) -> Optional[tuple[str, float]]:
-        """The most likely language and its lead over the next, in log-probability per n-gram."""
-        grams = _character_ngrams(text)
-        if not grams or len(self._log_probabilities) < 2:
-            return None
-        scores = sorted(
-            (
-                (sum(profile.get(gram, self._unseen[code]) for gram in grams) / len(grams), code)
-                for code, profile in self._log_probabilities.items()
-            ),
-            reverse=True,
-        )
-        return scores[0][1], scores[0][0] - scores[1][0]
-
-
 class LanguageResolver:
     def __init__(self, catalog: LanguageCatalog, nlu_dir: Path = NLU_DIR) -> None:
         self.catalog = catalog
@@ -156,6 +119,11 @@ class LanguageResolver:
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
         self._words = language_words(catalog, nlu_dir)
         self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
+        self._neighbour_words = {
+            language.code: language.neighbour_words for language in catalog if language.neighbour_words
+        }
+        self._word_shapes = {language.code: language.word_shapes for language in catalog if language.word_shapes}
+        self._spelling = {language.code: language.spelling for language in catalog if language.spelling}
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
             # less pairs of English words, and of words the English examples write ("Medi-Cal được không"), and
@@ -200,7 +168,7 @@ class LanguageResolver:
             tied = [code for code, _ in ranked if covered[code] == covered[best_code]]
             if len(tied) > 1:
                 self._profile_unlisted(evidence, tied, own)
-                best_code = self._break_tie(tied, text, len(words), own)
+                best_code = self._break_tie(tied, text, evidence, own)
             english = scores.get(DEFAULT_LANGUAGE, 0.0)
             if best_code != DEFAULT_LANGUAGE and not own.get(best_code) and best_score < english + 1:
                 # Only words other languages share ("a", "may", "yo", "la"): no evidence against English.
@@ -259,8 +227,9 @@ class LanguageResolver:
         # A pair alone is too little ("no me" is English too, "no, me!"); with another word, it tells.
         in_pair = {code: _in_pairs(words, pairs) for code, pairs in self._pairs.items() if len(words) > 2}
         previous_own: set[str] = set()
+        listings = self._listings(words)
         for i, (word, paired) in enumerate(zip(words, in_vietnamese_pair, strict=True)):
-            listed = [code for code, common in self._words.items() if word in common]
+            listed = listings[i]
             if word == SPANISH_MARK_WORD:
                 listed = ["es"]
             owners = listed
@@ -301,6 +270,23 @@ class LanguageResolver:
                     own[code] = own.get(code, 0) + 1
         return scores, own, covered
 
+    def _listings(self, words: list[str]) -> list[list[str]]:
+        """For each word, the languages that list it, else those whose word shapes it has ("llámeme"); a
+        neighbour word of a language ("ya") right beside a word only that language lists ("see ya", "ya know")
+        is that language's alone."""
+        listings = [
+            [code for code, common in self._words.items() if word in common]
+            or [code for code, shapes in self._word_shapes.items() if shapes.search(word)]
+            for word in words
+        ]
+        for code, neighbour_words in self._neighbour_words.items():
+            for i, word in enumerate(words):
+                if word in neighbour_words and any(
+                    listings[j] == [code] for j in (i - 1, i + 1) if 0 <= j < len(words)
+                ):
+                    listings[i] = [code]
+        return listings
+
     def _profile_unlisted(self, evidence: list[str], tied: list[str], own: dict[str, int]) -> None:
         """When languages tie on shared words alone ("me emociona", "no firmes"), the words no list has
         count as words of their own for the language of the tie their letters place (by the character
@@ -316,14 +302,25 @@ class LanguageResolver:
         if profiled and profiled[1] >= PROFILE_MIN_LEAD and profiled[0] in tied:
             own[profiled[0]] = len(unlisted)
 
-    def _break_tie(self, tied: list[str], text: str, word_count: int, own: dict[str, int]) -> str:
-        """The tied language with the most words of its own; between as many, langdetect's, else one with
-        bot flows."""
+    def _break_tie(self, tied: list[str], text: str, evidence: list[str], own: dict[str, int]) -> str:
+        """The tied language with the most words of its own; between as many languages that all have a
+        spelling (Spanish, Portuguese, French), the only one whose spelling a word shows ("-ção", "-ción";
+        words English lists tell nothing); then langdetect's; else one with bot flows."""
         most = max(own.get(code, 0) for code in tied)
         leaders = [code for code in tied if own.get(code, 0) == most]
         if len(leaders) == 1:
             return leaders[0]
-        guess = self._langdetect(text, word_count)
+        if all(code in self._spelling for code in leaders):
+            english = self._words.get(DEFAULT_LANGUAGE, frozenset())
+            unlisted = [word for word in evidence if word not in english]
+            spelled = [code for code in leaders if any(map(self._spelling[code].search, unlisted))]
+            if len(spelled) == 1:
+                return spelled[0]
+            if not spelled:
+                bots = [code for code in leaders if self.catalog.has_bot(code)]
+                if len(bots) == 1:
+                    return bots[0]
+        guess = self._langdetect(text, len(evidence))
         if guess in leaders:
             return guess
         others = sorted(
@@ -366,8 +363,3 @@ def _in_pairs(words: list[str], pairs: frozenset[tuple[str, str]]) -> list[bool]
         if pair in pairs:
             inside[i] = inside[i + 1] = True
     return inside
-
-
-def _character_ngrams(text: str) -> list[str]:
-    padded = f" {' '.join(WORD.findall(text.lower()))} "
-    return [padded[i : i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1) if padded[i : i + n].strip()]

@@ -15,6 +15,13 @@ Spanish, Portuguese and French also get every word without its accents, as patie
 ("medico", "voce", "tres"), unless that bare form is another language's word by the same rule
 (Portuguese "pó" is not written "po", Tagalog's politeness word).
 
+With ``--spanish-dictionary es_ES`` (a hunspell dictionary, Debian's ``hunspell-es``) it also writes
+``es-shared-hunspell.txt``: the words of the Portuguese lists that Spanish writes too (the dictionary accepts
+them) but that Spanish's lists lack ("sinceramente", "comandante", "faltando"), so that they count for both
+languages and are no word of Portuguese's own. A word among Portuguese's ``PORTUGUESE_COMMON_RANK`` most
+frequent is left out: were it everyday Spanish, Spanish's own 10,000 words would have it, so the dictionary
+accepts it as a rare form ("pode", "até", "medo").
+
 A word of another language's list that English writes too, in lower case and at least
 ``ALSO_ENGLISH_SHARE`` as often ("favor", "chat", "comment", "era", "raw"), goes to
 ``en-shared-tatoeba.txt``: it counts for English and that language both, so it is no word of that
@@ -22,6 +29,8 @@ language's own against English ("chat", "do me a favor").
 """
 
 import argparse
+import shutil
+import subprocess
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -47,6 +56,13 @@ ALSO_ENGLISH_FILE = "en-shared-tatoeba.txt"
 ALSO_ENGLISH_HEADER = """# Words of the Spanish, Portuguese, French and Tagalog lists that English writes too (Tatoeba
 # sentences, CC BY 2.0 FR), built by languages/lexicon_builder.py: they count for English and their language.
 """
+SPANISH_DICTIONARY_FILE = "es-shared-hunspell.txt"
+SPANISH_DICTIONARY_HEADER = """# Words of the Portuguese lists that a Spanish spelling dictionary accepts and the
+# Spanish lists lack, less Portuguese's 3,000 most frequent words, built by languages/lexicon_builder.py
+# --spanish-dictionary es_ES from Debian's hunspell-es (Santiago Bosio's RLA-ES dictionary: GPL-3+,
+# LGPL-3+ or MPL-1.1+) and the Tatoeba tables (CC BY 2.0 FR). They count for Spanish and Portuguese both.
+"""
+PORTUGUESE_COMMON_RANK = 3000
 NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "tl": "Tagalog"}
 
 
@@ -104,6 +120,36 @@ def also_english(built: dict[str, list[str]], tables: dict[str, tuple[Counter[st
     return sorted(words)
 
 
+def spanish_in_portuguese(portuguese: Counter[str], dictionary: str, directory: Path = LEXICON_DIR) -> list[str]:
+    """Words of the Portuguese lists that the Spanish dictionary accepts and no Spanish or English list has,
+    less Portuguese's most frequent (see the module)."""
+    spanish = _listed("es", directory, but=SPANISH_DICTIONARY_FILE)
+    candidates = sorted(
+        word for word in _listed("pt", directory) - spanish - _listed("en", directory) if word.isalpha()
+    )
+    ranks: dict[str, int] = {}
+    for rank, (word, _) in enumerate(portuguese.most_common()):
+        for form in (word, strip_accents(word)):
+            ranks.setdefault(form, rank)
+    hunspell = shutil.which("hunspell")
+    if not hunspell:
+        raise SystemExit("hunspell is not installed (apt-get install hunspell hunspell-es)")
+    accepted = subprocess.run(
+        [hunspell, "-d", dictionary, "-G"], input="\n".join(candidates), capture_output=True, text=True, check=True
+    ).stdout.split()
+    return sorted(word for word in set(accepted) if ranks.get(word, PORTUGUESE_COMMON_RANK) >= PORTUGUESE_COMMON_RANK)
+
+
+def _listed(code: str, directory: Path, but: str = "") -> set[str]:
+    return {
+        line.strip().lower()
+        for path in sorted(directory.glob(f"{code}-*.txt"))
+        if path.name != but
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+
+
 def strip_accents(word: str) -> str:
     """Accents off, ñ kept (Spanish keyboards have it even when patients skip accents)."""
     return "".join(
@@ -115,6 +161,8 @@ def strip_accents(word: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tables", type=Path, help="directory of Tatoeba frequency tables (spa.txt, eng.txt, ...)")
+    parser.add_argument("--spanish-dictionary", metavar="NAME",
+                        help="hunspell dictionary (es_ES): also write " + SPANISH_DICTIONARY_FILE)
     args = parser.parse_args()
     tables = {code: read_table(args.tables / f"{name}.txt") for code, name in TABLES.items()}
     built = {code: build(code, tables) for code in BUILT}
@@ -126,6 +174,11 @@ def main() -> None:
     path = LEXICON_DIR / ALSO_ENGLISH_FILE
     path.write_text(ALSO_ENGLISH_HEADER + "\n".join(words) + "\n", encoding="utf-8")
     print(f"{path}: {len(words)} words")
+    if args.spanish_dictionary:
+        words = spanish_in_portuguese(tables["pt"][0], args.spanish_dictionary)
+        path = LEXICON_DIR / SPANISH_DICTIONARY_FILE
+        path.write_text(SPANISH_DICTIONARY_HEADER + "\n".join(words) + "\n", encoding="utf-8")
+        print(f"{path}: {len(words)} words")
 
 
 if __name__ == "__main__":
