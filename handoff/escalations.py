@@ -73,7 +73,8 @@ class Escalations(ConversationTranscripts):
         keys, args = self._escalation(
             conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
         )
-        state, position = await run_durably(self.redis, self._enqueue, keys, args, self.replica_acks)
+        state, position = await run_durably(self.redis, self._enqueue, [*keys, self.keys.console_changes()], args,
+                                            self.replica_acks)
         conversation = await self.conversation(conversation_id)
         assert conversation is not None and conversation.priority is not None
         return EnqueueResult(
@@ -111,7 +112,7 @@ class Escalations(ConversationTranscripts):
             conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
         )
         stored_mark = self.keys.message_stored(conversation_id, PATIENT)
-        keys += [self.keys.spool_replayed(once_id), stored_mark]
+        keys += [self.keys.spool_replayed(once_id), stored_mark, self.keys.console_changes()]
 
         async def replay(position: int) -> Optional[str]:
             stored = await self.redis.get(stored_mark)
@@ -147,7 +148,8 @@ class Escalations(ConversationTranscripts):
         at_ms: int,
         patient_language: Optional[str] = None,
     ) -> tuple[list[str], list[object]]:
-        """Keys and arguments of the enqueue script; the health facts sealed."""
+        """Keys and arguments of the enqueue script, but for its last key (the console changes stream); the health
+        facts sealed."""
         keys = [
             self.keys.conversation(conversation_id),
             self.keys.queue(language),

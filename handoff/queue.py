@@ -95,7 +95,7 @@ class LiveAgentQueue(Escalations):
     async def remember_language(self, conversation_id: str, language: str) -> None:
         """Sets the conversation's language; a queued conversation moves to that language's queue."""
         await self._set_language(
-            keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
+            keys=[self.keys.conversation(conversation_id), self.keys.queue(language), self.keys.console_changes()],
             args=[conversation_id, language, self.retention_ms],
         )
 
@@ -179,6 +179,7 @@ class LiveAgentQueue(Escalations):
                     self.keys.audit_log(),
                     self.keys.unanswered_assignments(),
                     self.keys.agent_last_assigned(),
+                    self.keys.console_changes(),
                 ],
                 args=[
                     conversation_id,
@@ -227,7 +228,7 @@ class LiveAgentQueue(Escalations):
                 self._agent_message,
                 [self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
                  self.keys.audit_log(), self.keys.unanswered_assignments(),
-                 self.keys.message_stored(conversation_id, AGENT)],
+                 self.keys.message_stored(conversation_id, AGENT), self.keys.console_changes()],
                 [agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
                  episode, *audit_args(audit), conversation_id,
                  self.seals.outbox_message(conversation_id, episode, position, entry), position, message_id,
@@ -296,6 +297,7 @@ class LiveAgentQueue(Escalations):
                     self.keys.unanswered_assignments(),
                     self.keys.crisis_unacknowledged(),
                     self.keys.crisis_escalated(),
+                    self.keys.console_changes(),
                 ],
                 args=[
                     agent_id,
@@ -350,7 +352,8 @@ class LiveAgentQueue(Escalations):
             requeued = int(await self._requeue(
                 keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
                       self.keys.audit_log(), transcript, self.keys.outbox(conversation_id, episode),
-                      self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged(), self.keys.agent_status()],
+                      self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged(), self.keys.agent_status(),
+                      self.keys.console_changes()],
                 args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *audit_args(audit),
                       episode, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
                       "" if unanswered_by_ms is None else unanswered_by_ms,
