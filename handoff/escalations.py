@@ -43,6 +43,15 @@ class Escalations(ConversationTranscripts):
             return None
         return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
 
+    async def conversations(self, conversation_ids: list[str]) -> list[Optional[Conversation]]:
+        """The conversations (None for one not found), read in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id in conversation_ids:
+                pipe.hgetall(self.keys.conversation(conversation_id))
+            rows = await pipe.execute()
+        return [Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
+                if fields else None for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
+
     async def state_of(self, conversation_id: str) -> ConversationState:
         """The conversation's state; a conversation never escalated is with the bot."""
         conversation = await self.conversation(conversation_id)

@@ -34,19 +34,21 @@ from handoff.console.api import ASSIGNER_KEY, AUDIT_KEY, CRISIS_ALERTS_KEY, DIRE
 from handoff.console.wakeups import WAKEUPS_KEY, add_wakeups
 from handoff.console_changes import ConsoleChanges
 from handoff.held_conversations import holdings
+from handoff.models import ConversationState
 from handoff.permissions import Action, allowed
 
 logger = logging.getLogger(__name__)
 
 SAFETY_ROUND_SECONDS = 5.0
 """A round this long after the last one even when nothing woke the socket."""
-ROUND_GAP_SECONDS = 0.02
+ROUND_GAP_SECONDS = 0.005
 """After a round, changes stored within this long are told together by the next one."""
 SESSION_CHECK_SECONDS = 1.0
 TOKEN_WAIT_SECONDS = 10.0
 OPEN_SOCKETS_KEY: web.AppKey["weakref.WeakSet[web.WebSocketResponse]"] = web.AppKey("event-sockets")
 GOING_AWAY = 1001
 TRY_AGAIN = 1011
+QUEUED = ConversationState.QUEUED
 
 
 def add_events(app: web.Application) -> None:
@@ -155,11 +157,12 @@ async def _newest_alert(request: web.Request) -> str:
 async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[str, Any]]:
     queue = request.app[QUEUE_KEY]
     changes: list[dict[str, Any]] = []
-    waiting = await queue.waiting(list(agent.languages), agent.claimable_skills)
-    waiting_now = [(conversation.conversation_id, conversation.requeued_at_ms) for conversation in waiting]
+    waiting_now = await queue.waiting_signatures(list(agent.languages), agent.claimable_skills)
     if waiting_now != seen.waiting:
-        new = [conversation.to_json() for conversation in waiting if (conversation.conversation_id,
-               conversation.requeued_at_ms) not in (seen.waiting or [])]
+        told = set(seen.waiting or [])
+        new = [conversation.to_json() for conversation in await queue.conversations(
+            [conversation_id for conversation_id, requeued_at in waiting_now
+             if (conversation_id, requeued_at) not in told]) if conversation and conversation.state == QUEUED]
         seen.waiting = waiting_now
         changes.append({"type": "queue", "waiting": [conversation_id for conversation_id, _ in waiting_now],
                         "new": new})
@@ -168,8 +171,12 @@ async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[
     if mine_now != seen.mine:
         seen.mine = mine_now
         changes.append({"type": "assignments", "conversations": [conversation.to_json() for conversation in mine]})
-    for conversation_id, _ in seen.mine or []:
-        length = int(await queue.redis.llen(queue.keys.transcript(conversation_id)))
+    held = [conversation_id for conversation_id, _ in seen.mine or []]
+    async with queue.redis.pipeline(transaction=False) as pipe:
+        for conversation_id in held:
+            pipe.llen(queue.keys.transcript(conversation_id))
+        lengths = await pipe.execute()
+    for conversation_id, length in zip(held, map(int, lengths), strict=True):
         if length != seen.lengths.get(conversation_id):
             seen.lengths[conversation_id] = length
             changes.append({"type": "conversation_updated", "conversation_id": conversation_id, "entries": length})

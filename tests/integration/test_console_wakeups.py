@@ -160,3 +160,21 @@ async def test_the_stream_names_no_conversation_and_carries_no_content(
         written = b" ".join(fields.values())
         for private in ("p-private", SECRET, MESSAGE, "overdose", "amy"):
             assert private.encode() not in written
+
+
+async def test_the_rounds_signatures_are_what_the_waiting_list_shows(queue: LiveAgentQueue) -> None:
+    """Each round compares three fields of every waiting conversation, not whole conversations: the same list, in
+    the same order, as ``waiting`` gives (skills filtered, a crisis in a fallback queue once, one sent back)."""
+    await queue.enqueue_escalation("general", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.enqueue_escalation("billing", "en", Skill.BILLING, Priority.NORMAL, "billing_question")
+    await queue.enqueue_escalation("nurse", "en", Skill.NURSE, Priority.URGENT, "clinical_question")
+    await queue.enqueue_escalation("crisis-pt", "pt", Skill.BEHAVIORAL_HEALTH, Priority.CRISIS, "crisis_suicide",
+                                   CrisisFlag("suicide_self_harm", SECRET), fallback_language="en")
+    await queue.enqueue_escalation("sent-back", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.claim("sent-back", "amy", ["en"])
+    assert await queue.requeue("sent-back", "amy", lambda _: "back in line")
+    for languages, skills in ((["en"], ["general", "nurse"]), (["en", "pt"], None), (["pt"], ["billing"])):
+        listed = [(c.conversation_id, c.requeued_at_ms) for c in await queue.waiting(languages, skills)]
+        assert await queue.waiting_signatures(languages, skills) == listed
+    assert [conversation_id for conversation_id, _ in await queue.waiting_signatures(["en", "pt"])] == [
+        "crisis-pt", "nurse", "sent-back", "general", "billing"]
