@@ -5,22 +5,18 @@ killed; a burst wakes a socket a few times, not once per change; and the stream 
 no content."""
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
-from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff import KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.console import events
 from handoff.console.wakeups import WAKEUPS_KEY
 from handoff.models import CrisisFlag
-from tests.console_clients import console_app, token_of
+from tests.console_clients import next_event, token_of
 
 DEADLINE_SECONDS = 10
 NEVER_SECONDS = 3600.0
@@ -28,11 +24,9 @@ SECRET = "I took all my pills an hour ago"
 MESSAGE = "my member id is 88123"
 
 
-@pytest_asyncio.fixture
-async def client(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
-                 ) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(console_app(queue, audit, redis, keys, agents_file))) as test_client:
-        yield test_client
+@pytest.fixture
+def client(console: TestClient) -> TestClient:
+    return console
 
 
 @pytest.fixture
@@ -41,20 +35,10 @@ def no_safety_round(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(events, "SAFETY_ROUND_SECONDS", NEVER_SECONDS)
 
 
-async def until(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
-    """The next event of ``kind`` (others are skipped), within a deadline far shorter than the safety round."""
-    while True:
-        message = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
-        assert message.type == aiohttp.WSMsgType.TEXT, message
-        event = json.loads(message.data)
-        if event.get("type") == kind:
-            return dict(event)
-
-
 async def opened(client: TestClient, agent_id: str = "amy") -> aiohttp.ClientWebSocketResponse:
     socket = await client.ws_connect("/api/events")
     await socket.send_json({"token": await token_of(client, agent_id)})
-    await until(socket, "queue")
+    await next_event(socket, "queue")
     return socket
 
 
@@ -63,17 +47,17 @@ async def test_a_task_a_patient_message_and_a_crisis_wake_the_socket(client: Tes
                                                                       ) -> None:
     socket = await opened(client)
     await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
-    assert (await until(socket, "queue"))["waiting"] == ["p1"]
+    assert (await next_event(socket, "queue"))["waiting"] == ["p1"]
 
     await queue.claim("p1", "amy", ["en"])
-    assert [c["conversation_id"] for c in (await until(socket, "assignments"))["conversations"]] == ["p1"]
-    first = await until(socket, "conversation_updated")
+    assert [c["conversation_id"] for c in (await next_event(socket, "assignments"))["conversations"]] == ["p1"]
+    first = await next_event(socket, "conversation_updated")
     await queue.record("p1", TranscriptRole.PATIENT, MESSAGE)
-    assert (await until(socket, "conversation_updated"))["entries"] == first["entries"] + 1
+    assert (await next_event(socket, "conversation_updated"))["entries"] == first["entries"] + 1
 
     await queue.enqueue_escalation("p1", "en", Skill.NURSE, Priority.CRISIS, "crisis_overdose_poisoning",
                                    CrisisFlag("overdose_poisoning", SECRET))
-    alert = await until(socket, "crisis_alert")
+    alert = await next_event(socket, "crisis_alert")
     assert (alert["conversation_id"], alert["category"]) == ("p1", "overdose_poisoning")
     await socket.close()
 
@@ -86,7 +70,7 @@ async def test_a_lost_wakeup_is_made_good_by_the_safety_round(
     await client.app[WAKEUPS_KEY].stop()
     await queue.enqueue_escalation("unheard", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
     await redis.delete(keys.console_changes())
-    assert (await until(socket, "queue"))["waiting"] == ["unheard"], "told by the safety round"
+    assert (await next_event(socket, "queue"))["waiting"] == ["unheard"], "told by the safety round"
     await socket.close()
 
 
@@ -103,7 +87,7 @@ async def test_the_reader_reads_again_after_its_connection_is_killed(
         assert asyncio.get_running_loop().time() < deadline, "the reader never read again"
         await asyncio.sleep(0.05)
     await queue.enqueue_escalation("after-kill", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
-    assert (await until(socket, "queue"))["waiting"] == ["after-kill"]
+    assert (await next_event(socket, "queue"))["waiting"] == ["after-kill"]
     await socket.close()
 
 
@@ -136,7 +120,7 @@ async def test_a_burst_of_tasks_wakes_a_socket_a_few_times_not_once_per_task(
     burst = [f"burst-{index}" for index in range(100)]
     await asyncio.gather(*(queue.enqueue_escalation(conversation_id, "en", Skill.GENERAL, Priority.NORMAL,
                                                     "patient_request") for conversation_id in burst))
-    while len((await until(socket, "queue"))["waiting"]) < len(burst):
+    while len((await next_event(socket, "queue"))["waiting"]) < len(burst):
         pass
     assert rounds - 1 < len(burst) // 2, f"{rounds - 1} rounds for {len(burst)} tasks"
     await socket.close()
