@@ -3,11 +3,10 @@
 
 The scripts that make the changes (enqueue and crisis alert, claim, send back, transfer and reassignment, close,
 a message or note stored in a conversation with an agent, crisis acknowledgement and escalation, an agent's
-presence: ``handoff.presence``) add the marker in
-the same step (``CONSOLE_CHANGED_FUNCTION``), so a change is never without it. An entry carries a kind and nothing
-else: never a conversation id, an agent or any content; what changed is read, as before, by the socket's round,
-which diffs the state against what it told. A marker lost (the stream trimmed, the reader's connection dropped)
-costs latency until the next slow round, never a change told.
+presence: ``handoff.presence``) add the marker in the same step (``CONSOLE_CHANGED_FUNCTION``), so a change is
+never without it. An entry carries a kind and nothing else: never a conversation id, an agent or any content; what
+changed is read, as before, by the socket's round, which diffs the state against what it told. A marker lost (the
+stream trimmed, the reader's connection dropped) costs latency until the next slow round, never a change told.
 
 Each script that calls ``console_changed`` takes the stream (``KeySpace.console_changes``) as its LAST key.
 """
