@@ -1,22 +1,23 @@
 """The event socket wakes on the console changes stream (real Redis, real console app): with its safety round an
 hour away, a new task, a patient message and a crisis alert still reach the agent; a wake-up lost (the reader
 stopped, the stream deleted) is made good by the safety round; the reader reads again after its connection is
-killed; a burst wakes a socket a few times, not once per change; and the stream names no conversation and carries
-no content."""
+killed and stops with the console; a burst wakes a socket a few times, not once per change; the rounds' cheap
+signatures list what the waiting list shows; and the stream names no conversation and carries no content."""
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from handoff import KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.console import events
 from handoff.console.wakeups import WAKEUPS_KEY
 from handoff.models import CrisisFlag
-from tests.console_clients import next_event, token_of
+from tests.console_clients import console_app, next_event, token_of
 
 DEADLINE_SECONDS = 10
 NEVER_SECONDS = 3600.0
@@ -95,12 +96,21 @@ async def blocked_reader(redis: Redis) -> str:
     """The id of the connection blocked in the console reader's XREAD, once there is one (within the deadline)."""
     deadline = asyncio.get_running_loop().time() + DEADLINE_SECONDS
     while asyncio.get_running_loop().time() < deadline:
-        for line in (await redis.execute_command("CLIENT", "LIST")).decode().splitlines():
-            fields = dict(part.partition("=")[::2] for part in line.split())
-            if fields.get("cmd") == "xread" and "b" in fields.get("flags", ""):
-                return fields["id"]
+        readers = await blocked_readers(redis)
+        if readers:
+            return readers[0]
         await asyncio.sleep(0.05)
     raise AssertionError("no reader blocked in XREAD")
+
+
+async def blocked_readers(redis: Redis) -> list[str]:
+    """The ids of the connections blocked in an XREAD now."""
+    readers = []
+    for line in (await redis.execute_command("CLIENT", "LIST")).decode().splitlines():
+        fields = dict(part.partition("=")[::2] for part in line.split())
+        if fields.get("cmd") == "xread" and "b" in fields.get("flags", ""):
+            readers.append(fields["id"])
+    return readers
 
 
 @pytest.mark.usefixtures("no_safety_round")
@@ -162,3 +172,14 @@ async def test_the_rounds_signatures_are_what_the_waiting_list_shows(queue: Live
         assert await queue.waiting_signatures(languages, skills) == listed
     assert [conversation_id for conversation_id, _ in await queue.waiting_signatures(["en", "pt"])] == [
         "crisis-pt", "nurse", "sent-back", "general", "billing"]
+
+
+async def test_the_reader_stops_with_the_console(
+    queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
+) -> None:
+    app = console_app(queue, audit, redis, keys, agents_file)
+    async with TestClient(TestServer(app)) as client:
+        socket = await opened(client)
+        await blocked_reader(redis)
+    assert socket.closed and app[WAKEUPS_KEY].listeners == set(), "no socket waits for a wake-up"
+    assert not await blocked_readers(redis), "no read left blocked in Redis"
