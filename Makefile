@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run dev test lint typecheck validate pytest story-test chromium widget eval bench report clean
+.PHONY: run dev test lint typecheck validate pytest story-test chromium widget eval bench profile report clean
 
 # `rasa test` runs every test_*.yml under the project, the venv included, where Rasa's package
 # carries the sample tests `rasa init` copies (mood_great, utter_happy...): not this bot's.
@@ -51,7 +51,7 @@ validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --fail-on-warnings
 
 pytest: $(BIN)/.installed chromium widget
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # Browser tests drive Debian's chromium; install it if it is missing (needs root or sudo).
 chromium:
@@ -80,6 +80,11 @@ eval: $(BIN)/.installed
 bench: $(BIN)/.installed
 	timeout 300 $(BIN)/python -m screening.benchmark
 	timeout 2100 $(BIN)/python -u -m evaluation.throughput
+
+# Where a bot turn's time goes in the Rasa process (py-spy), the patient channel against stock rest.
+profile: $(BIN)/.installed
+	$(BIN)/pip install -q py-spy==0.4.0
+	timeout 900 $(BIN)/python -u -m evaluation.profile_turns
 
 # Operations report of a date range (SINCE=YYYY-MM-DD UNTIL=YYYY-MM-DD, UTC; default the last 30 days) from the
 # operations events in REDIS_URL (HANDOFF_NAMESPACE, HANDOFF_DATA_KEYS): HTML with the dashboard's plots and CSV,

@@ -40,6 +40,7 @@ from sanic import Blueprint, Sanic
 from connectors.agent_relay import AgentMessageRelay
 from connectors.gate import StorageUnavailable
 from connectors.gate_services import GateServices, prepare_rasa_conversation
+from connectors.patient_page import chosen_language
 from connectors.patient_push import PUSH_STATES
 from connectors.rasa_turn import client_locale
 from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings
@@ -56,6 +57,7 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 SENDER_PURPOSE = "platform-sender"
 RECIPIENT_CONTEXT = "relay-recipient"
 SWEEP_SECONDS = 5.0
+MESSAGE_NOT_RECEIVED = "message_not_received"
 
 _shared_services: dict[tuple[str, str], GateServices] = {}
 
@@ -217,12 +219,18 @@ class GatedChannel(InputChannel):
 
     async def platform_conversation(self, sender: str) -> str:
         """The conversation of a platform sender: a MAC under any key of the ring that already has one, else the
-        current key's (rotation keeps a conversation)."""
+        current key's (rotation keeps a conversation). With Redis unreachable, the current key's: a crisis is
+        spooled under it rather than lost."""
+        current = f"{self.name()}-{self.services.key_ring.mac(SENDER_PURPOSE, sender)}"
         candidates = [f"{self.name()}-{mac}" for mac in self.services.key_ring.macs(SENDER_PURPOSE, sender)]
-        for candidate in candidates:
-            if await self.services.sessions.known(candidate):
-                return candidate
-        return f"{self.name()}-{self.services.key_ring.mac(SENDER_PURPOSE, sender)}"
+        try:
+            for candidate in candidates:
+                if await self.services.sessions.known(candidate):
+                    return candidate
+        except STORAGE_ERRORS as error:
+            logger.warning("gated.sender_not_looked_up channel=%s, the current key's conversation: %s", self.name(),
+                           error)
+        return current
 
     async def receive(self, message: UserMessage, on_new_message: OnNewMessage) -> None:
         text = message.text or ""
@@ -239,18 +247,36 @@ class GatedChannel(InputChannel):
             if finding is not None:
                 await self.services.gate.crisis.send_resources(finding, message, client_locale(message))
             return
+        except STORAGE_ERRORS as error:
+            logger.warning("gated.storage_unavailable channel=%s before the gate: %s", self.name(), error)
+            if finding is not None:
+                await self.services.gate.crisis.send_resources(finding, message, client_locale(message))
+            else:
+                await self.not_stored(message, message.sender_id, StorageUnavailable())
+            return
         output = PatientOutput(self.patient_output(message), recipient, self.services, conversation_id)
         gated = UserMessage(text, output, conversation_id, input_channel=self.name(),
                             message_id=message.message_id, metadata=message.metadata)
         try:
             await self.services.gate.handle(gated, on_new_message, self.prepare, finding)
-        except StorageUnavailable:
+        except StorageUnavailable as unavailable:
             logger.warning("gated.storage_unavailable channel=%s conversation=%s", self.name(),
                            self.services.queue.pseudonym(conversation_id))
+            await self.not_stored(message, recipient, unavailable)
             return
         conversation = await self.services.queue.conversation(conversation_id)
         if conversation is not None and conversation.state in PUSH_STATES:
             await self.follow(conversation_id, recipient)
+
+    async def not_stored(self, message: UserMessage, recipient: str, unavailable: StorageUnavailable) -> None:
+        """Tells the patient, in the message's language, that it was not received and to send it again later, with
+        the emergency number: a platform has no page to show a failed send, and silence would read as being
+        ignored. Sent through the platform alone (Redis is what failed)."""
+        text = message.text or ""
+        language = (chosen_language(message, self.services.catalog)
+                    or self.services.gate.languages.resolve(text, None, client_locale(message)).language)
+        notice = self.services.catalog.notice(language, MESSAGE_NOT_RECEIVED)
+        await self.patient_output(message).send_text_message(recipient, notice)
 
     async def prepare(self, conversation_id: str, resume: bool, slots: dict[str, Any], message: UserMessage) -> None:
         assert self.agent is not None, "a message arrived before the server started"

@@ -20,9 +20,14 @@
   message gets an id of its own: the request is signed by Twilio, so it is the
   patient's message, perhaps a crisis, and refusing it would lose it for a
   duplicate it might avoid.
+* **A message that cannot be stored** (Redis down, replicas behind) is answered 503 with ``Retry-After``, so that
+  Twilio posts it again when the webhook URL asks for retries (``#rc=3&rp=5xx``) or tries the number's fallback
+  URL; the patient is told by SMS, once per ``MessageSid``, that it was not received (``GatedChannel.not_stored``).
 """
 
 import logging
+from collections import OrderedDict
+from contextvars import ContextVar
 from typing import Any, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -35,6 +40,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from connectors.gate import StorageUnavailable
 from connectors.gated_channel import GatedChannel, OnNewMessage
 from handoff.durable_writes import MESSAGE_ID
 
@@ -45,6 +51,10 @@ MESSAGE_SID = "MessageSid"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWILIO_API = "https://api.twilio.com"
 WHATSAPP_PREFIX = "whatsapp:"
+NOTIFIED_SIDS_KEPT = 10_000
+_not_stored_retry_after: ContextVar[Optional[int]] = ContextVar("twilio_not_stored_retry_after", default=None)
+"""Set while handling a webhook whose message could not be stored: its answer becomes 503 with this Retry-After.
+Sanic handles a connection's requests in one task, so each request sets it afresh."""
 
 
 class TwilioApiOutput(OutputChannel):
@@ -120,6 +130,7 @@ class GatedTwilio(GatedChannel):
         self.twilio_number = str(credentials["twilio_number"])
         self.whatsapp_number: Optional[str] = credentials.get("whatsapp_number")
         self._client: Optional[Client] = None
+        self._notified_sids: OrderedDict[str, None] = OrderedDict()
 
     @property
     def client(self) -> Client:
@@ -139,7 +150,16 @@ class GatedTwilio(GatedChannel):
             if not signature or not self.validator.validate(url, request.form, signature):
                 logger.warning("twilio.signature_refused")
                 return response.json({"error": f"missing or wrong {SIGNATURE_HEADER}"}, status=403)
+            _not_stored_retry_after.set(None)
             return None
+
+        @blueprint.middleware("response")
+        async def not_stored_is_503(request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
+            retry_after = _not_stored_retry_after.get()
+            if request.method != "POST" or retry_after is None:
+                return None
+            return response.json({"error": str(StorageUnavailable(retry_after))}, status=503,
+                                 headers={"Retry-After": str(retry_after)})
 
         @blueprint.listener("before_server_stop")
         async def close_client(*_: Any) -> None:
@@ -155,6 +175,18 @@ class GatedTwilio(GatedChannel):
                                  input_channel=message.input_channel, message_id=twilio_message_id(message.metadata),
                                  metadata=metadata or None)
         await super().receive(identified, on_new_message)
+
+    async def not_stored(self, message: UserMessage, recipient: str, unavailable: StorageUnavailable) -> None:
+        """The webhook is answered 503; the patient is told once, however many times Twilio posts it again."""
+        _not_stored_retry_after.set(unavailable.retry_after)
+        sid = message.message_id
+        if sid is not None and sid in self._notified_sids:
+            return
+        if sid is not None:
+            self._notified_sids[sid] = None
+            while len(self._notified_sids) > NOTIFIED_SIDS_KEPT:
+                self._notified_sids.popitem(last=False)
+        await super().not_stored(message, recipient, unavailable)
 
     def patient_output(self, message: UserMessage) -> OutputChannel:
         return TwilioApiOutput(self.client, self.twilio_number, self.whatsapp_number, raise_errors=False)

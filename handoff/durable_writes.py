@@ -10,9 +10,9 @@ anything else gets 503 with ``Retry-After``).
 
 The write may nonetheless be on the primary, so the message sent again must not be stored twice: each message
 carries an id (the client's ``message_id``, else one per request), and the script that stores it skips a message
-whose id is the author's last stored one (``KeySpace.message_stored``). A script that skips writes that mark
-again, so that its ``WAIT`` covers the first write, wherever it came from: the server counts a client's ``WAIT``
-from that client's own last write.
+whose id is among the author's recent stored ones (``KeySpace.message_stored``, ``RECENT_MESSAGE_IDS``). A script
+that skips writes that mark again, so that its ``WAIT`` covers the first write, wherever it came from: the server
+counts a client's ``WAIT`` from that client's own last write.
 """
 
 import re
@@ -25,6 +25,9 @@ from handoff.settings import ReplicaAcks
 
 MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 """A message id a client may give (patient webhook, console reply): long enough to be its own."""
+RECENT_MESSAGE_IDS = 32
+"""How many of an author's latest message ids a conversation keeps: a message sent again after as many newer ones
+would be stored twice."""
 PATIENT = "patient"
 AGENT = "agent"
 """Whose messages a ``message_stored`` key follows."""

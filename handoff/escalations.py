@@ -124,8 +124,7 @@ class Escalations(ConversationTranscripts):
         keys += [self.keys.spool_replayed(once_id), stored_mark, self.keys.console_changes()]
 
         async def replay(position: int) -> Optional[str]:
-            stored = await self.redis.get(stored_mark)
-            stored_before = bool(message_id) and stored is not None and text_of(stored) == message_id
+            stored_before = bool(message_id) and await self.redis.lpos(stored_mark, f"{message_id} ") is not None
             entries = [self.seals.transcript_entry(conversation_id, position + offset, entry)
                        for offset, entry in enumerate(transcript[-1:] if stored_before else transcript)]
             state, _ = await run_durably(

@@ -236,7 +236,7 @@ class LiveAgentQueue(Escalations):
     ) -> str:
         """Records an agent's message and puts it in the patient's outbox of this episode; returns its id once the
         replicas ``replica_acks`` asks for hold it. ``message_id``: the console's id of the message; the agent's
-        message sent again with the id of its last one stored is not stored again (its outbox id is returned)."""
+        message sent again with the id of one of its recent ones is not stored again (its outbox id is answered)."""
         conversation = await self.conversation(conversation_id)
         if conversation is None:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")

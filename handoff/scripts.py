@@ -30,6 +30,7 @@ a crisis alert) adds a marker, with no conversation id or content, to the consol
 """
 
 from handoff.console_changes import CONSOLE_CHANGED_FUNCTION
+from handoff.durable_writes import RECENT_MESSAGE_IDS
 
 RETAIN_FUNCTION = """
 local function retain(conversation, ms, ...)
@@ -39,6 +40,27 @@ local function retain(conversation, ms, ...)
 end
 """
 """A conversation that is not open expires ``ms`` after its last write: the keys given, with its hash."""
+
+STORED_MARKS_FUNCTION = f"""
+local function stored_mark(key, mark, ms)
+  for _, entry in ipairs(redis.call('LRANGE', key, 0, -1)) do
+    if string.sub(entry, 1, #mark) == mark then
+      redis.call('PEXPIRE', key, ms)
+      return entry
+    end
+  end
+  return false
+end
+local function mark_stored(key, entry, ms)
+  redis.call('LPUSH', key, entry)
+  redis.call('LTRIM', key, 0, {RECENT_MESSAGE_IDS - 1})
+  redis.call('PEXPIRE', key, ms)
+end
+"""
+"""The author's recent stored messages (``KeySpace.message_stored``, newest first, ``RECENT_MESSAGE_IDS`` of
+them), each an entry that starts with its mark (``<id> `` for a patient message); a message found there was stored
+before: its entry is answered and the list's expiry renewed (a write, which the caller's ``WAIT`` counts from).
+Several, not only the last: a patient may send a second message while the first one is still being sent again."""
 
 QUEUE_SCORE_FUNCTION = """
 local function queue_score(rank, stride, enqueued_at, head)
@@ -136,17 +158,18 @@ return {'QUEUED', position}
 ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + CONSOLE_CHANGED_FUNCTION + "local keeps_time = false\n" + ENQUEUE_BODY
 
 REPLAY_SCRIPT = (
-    """
+    STORED_MARKS_FUNCTION
+    + """
 if redis.call('EXISTS', KEYS[10]) == 1 then
   redis.call('PEXPIRE', KEYS[10], ARGV[14])
   return {'REPLAYED', 0}
 end
-local stored_before = ARGV[16] ~= '' and redis.call('GET', KEYS[11]) == ARGV[16]
+local stored_before = ARGV[16] ~= '' and stored_mark(KEYS[11], ARGV[16] .. ' ', ARGV[14]) ~= false
 if (stored_before and '1' or '0') ~= ARGV[17] or redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[15]) then
   return {'moved', 0}
 end
 for index = 18, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
-if ARGV[16] ~= '' then redis.call('SET', KEYS[11], ARGV[16], 'PX', ARGV[14]) end
+if ARGV[16] ~= '' and not stored_before then mark_stored(KEYS[11], ARGV[16] .. ' ', ARGV[14]) end
 local function enqueue()
 """
     + QUEUE_SCORE_FUNCTION
@@ -163,8 +186,8 @@ return result
 """An escalation stored once: a marker key (set for good measure with a long expiry) makes a
 second replay of the same spooled crisis a no-op (but for renewing the marker's expiry: a write, which the
 replay's ``WAIT`` counts from, ``handoff.durable_writes``), and the transcript entries go in with it, sealed for
-the positions from ``ARGV[15]`` on. When the patient's message (id ``ARGV[16]``) is the last one stored in the
-conversation (``KEYS[11]``; the gate stored it before the write that failed), the entries (``ARGV[17]`` = ``1``)
+the positions from ``ARGV[15]`` on. When the patient's message (id ``ARGV[16]``) is one of the recent ones stored
+in the conversation (``KEYS[11]``; the gate stored it before the write that failed), the entries (``ARGV[17]`` = ``1``)
 are only what the spool alone knows; ``moved`` when that is no longer so. The marker keeps what the enqueue did,
 ``<state>:<episode>``, so that the crisis is counted in the operations events (``CrisisReplayer``) even by a replay
 after one stopped between Redis and counting it."""
@@ -239,30 +262,24 @@ retain(conversation, ARGV[3])
 return 'ok'
 """
 
-RECORD_SCRIPT = RETAIN_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
-if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) == ARGV[4] then
-  redis.call('PEXPIRE', KEYS[4], ARGV[2])
-  return 'stored_before'
-end
+RECORD_SCRIPT = RETAIN_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
+if ARGV[4] ~= '' and stored_mark(KEYS[4], ARGV[4] .. ' ', ARGV[2]) then return 'stored_before' end
 if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) then return 'moved' end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 if redis.call('HGET', KEYS[1], 'state') == 'WITH_AGENT' then console_changed('message') end
-if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[2]) end
+if ARGV[4] ~= '' then mark_stored(KEYS[4], ARGV[4] .. ' ', ARGV[2]) end
 retain(KEYS[1], ARGV[2], KEYS[2], KEYS[3])
 return 'ok'
 """
 """One transcript entry, sealed for position ``ARGV[3]``; with the bot, the conversation's retention starts
-again. A patient message with an id (``ARGV[4]``) that is the last one stored (``KEYS[4]``) was stored before: it is
-not stored again (``stored_before``), its mark is renewed (``handoff.durable_writes``)."""
+again. A patient message with an id (``ARGV[4]``) among the recent ones stored (``KEYS[4]``) was stored before: it
+is not stored again (``stored_before``) (``handoff.durable_writes``)."""
 
-AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
+AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
 local mark = ARGV[1] .. ' ' .. ARGV[11] .. ' '
-local stored = ARGV[11] ~= '' and redis.call('GET', KEYS[6])
-if stored and string.sub(stored, 1, #mark) == mark then
-  redis.call('PEXPIRE', KEYS[6], ARGV[12])
-  return string.sub(stored, #mark + 1)
-end
+local stored = ARGV[11] ~= '' and stored_mark(KEYS[6], mark, ARGV[12])
+if stored then return string.sub(stored, #mark + 1) end
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode')
 if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[4] then return 'not_assigned' end
@@ -272,13 +289,13 @@ console_changed('message')
 redis.call('ZREM', KEYS[5], ARGV[8])
 audit(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
 local id = redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[9], 'sequence', ARGV[10])
-if ARGV[11] ~= '' then redis.call('SET', KEYS[6], mark .. id, 'PX', ARGV[12]) end
+if ARGV[11] ~= '' then mark_stored(KEYS[6], mark .. id, ARGV[12]) end
 return id
 """
 """The message goes in the transcript at position ``ARGV[10]`` and in the episode's outbox, sealed for each
 (``ARGV[2]``, ``ARGV[9]``) with that position as its outbox sequence. A message the agent's console sent with an id
-(``ARGV[11]``) that is the agent's last one stored (``KEYS[6]``) was stored before: the script answers that
-message's outbox id and stores nothing again (``handoff.durable_writes``)."""
+(``ARGV[11]``) among the agent's recent ones stored (``KEYS[6]``, entries ``<agent> <id> <outbox id>``) was stored
+before: the script answers that message's outbox id and stores nothing again (``handoff.durable_writes``)."""
 
 CLOSE_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]

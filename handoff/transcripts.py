@@ -58,7 +58,7 @@ class ConversationTranscripts:
     ) -> bool:
         """Appends one message to the conversation's encrypted transcript; False when it was stored before.
 
-        ``message_id``: the patient message's id; a message with the id of the last one stored is not stored again.
+        ``message_id``: the patient message's id; a message with the id of a recent one stored is not stored again.
         ``durable``: returns only once the replicas ``replica_acks`` asks for hold it (``handoff.durable_writes``).
         """
         entry = TranscriptEntry(role, text, now_ms())
@@ -148,7 +148,7 @@ class OutboxInterrupted(MisplacedRecord):
 MOVED = "moved"
 """A script's answer when the list grew since the value was sealed for its end."""
 STORED_BEFORE = "stored_before"
-"""The record script's answer to a patient message whose id is the last one stored."""
+"""The record script's answer to a patient message whose id is among the recent ones stored."""
 
 
 def _outbox_sequence(fields: dict[bytes, bytes]) -> int:

@@ -24,7 +24,7 @@ CRISIS_ALERTS = "crisis-alerts"
 AGENT_CONVERSATIONS = "agent-conversations"
 GATE_LOCK = "gate-lock"
 SPOOL_REPLAYED = "spool-replayed"
-MESSAGE_STORED = "message-stored"
+MESSAGE_STORED = "recent-message-ids"
 PATIENT_SESSION = "patient-session"
 AGENT_PRESENCE = "agent-presence"
 RATE = "rate"
@@ -132,8 +132,9 @@ class KeySpace:
         return self.key(RELAY_CURSOR, conversation_id, str(episode))
 
     def message_stored(self, conversation_id: str, author: str) -> str:
-        """The id of the author's (patient or agent) last message stored in the conversation, so that a message sent
-        again (a retry after 503, a spooled crisis replayed) is stored once (``handoff.durable_writes``)."""
+        """The ids of the author's (patient or agent) recent messages stored in the conversation, newest first, so
+        that a message sent again (a retry after 503, a spooled crisis replayed) is stored once
+        (``handoff.durable_writes``)."""
         return self.key(MESSAGE_STORED, conversation_id, author)
 
     def spool_replayed(self, entry_id: str) -> str:

@@ -12,12 +12,21 @@ from handoff import KeyRing, KeySpace, LiveAgentQueue
 from stack.services import Stack
 from tests.conftest import AGENT_PASSWORDS
 from tests.e2e.patient_client import AgentClient
+from tests.e2e.twilio_api import TwilioApi
 
 
 @pytest_asyncio.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
         yield session
+
+
+@pytest_asyncio.fixture(scope="session")
+async def twilio_api(twilio_api_port: int) -> AsyncIterator[TwilioApi]:
+    """The stand-in for the Twilio REST API that every stack with Twilio sends to."""
+    api = await TwilioApi().start(twilio_api_port)
+    yield api
+    await api.stop()
 
 
 @pytest_asyncio.fixture

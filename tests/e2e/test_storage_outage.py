@@ -1,6 +1,7 @@
 """Redis killed mid-conversation: a crisis still gets the resources and the truth (never a promise of a
 person), is spooled to disk and replayed to the head of its queue once Redis is back; anything else gets
-503 with Retry-After and changes nothing. Its own Redis server and stack, so killing Redis harms no other test."""
+503 with Retry-After and changes nothing, and a patient on SMS, who has no page to show that, is told once.
+Its own Redis server and stack, so killing Redis harms no other test."""
 
 import asyncio
 import signal
@@ -13,6 +14,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from connectors.gated_channel import SENDER_PURPOSE
 from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority
 from languages import LanguageCatalog
 from stack.redis_server import RedisServer
@@ -20,6 +22,7 @@ from stack.services import Stack, free_port
 from tests.conftest import AGENT_PASSWORDS, stack_config
 from tests.e2e.patient_client import AgentClient, Patient, handoff_of, texts
 from tests.e2e.training_messages import training_message
+from tests.e2e.twilio_api import TwilioApi, TwilioWebhook, new_phone
 
 REPLAY_DEADLINE_SECONDS = 5
 CATALOG = LanguageCatalog.load()
@@ -38,10 +41,12 @@ def outage_stack(
     key_ring_spec: str,
     agents_file: Path,
     coverage_file: Path,
+    twilio_api_port: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     config = stack_config(
-        outage_redis.url, key_ring_spec, agents_file, coverage_file, tmp_path_factory.mktemp("outage-stack")
+        outage_redis.url, key_ring_spec, agents_file, coverage_file, tmp_path_factory.mktemp("outage-stack"),
+        twilio_api_port,
     )
     running = Stack(config).start()
     yield running
@@ -120,3 +125,52 @@ async def test_a_crisis_during_a_redis_outage_is_spooled_and_replayed_to_the_hea
     ]
     assert CATALOG.notice("en", "crisis_unrecorded") in [entry["text"] for entry in transcript["entries"]]
     assert not outage_stack.crisis_spool.read_bytes(), "the spool is compacted once replayed"
+
+
+async def test_an_sms_that_cannot_be_stored_is_answered_503_and_its_patient_told_once_in_their_language(
+    outage_stack: Stack, outage_redis: RedisServer, outage_queue: LiveAgentQueue, http: aiohttp.ClientSession,
+    twilio_api: TwilioApi,
+) -> None:
+    """Rasa's Twilio channel answers 204 whatever happened: the message was lost in silence, and Twilio, told all
+    was well, never posted it again."""
+    twilio = TwilioWebhook(http, outage_stack)
+    phone, spanish = new_phone(), new_phone()
+    await twilio.send(phone, training_message("en", "greet"))
+    not_received = CATALOG.notice("en", "message_not_received")
+    kill_redis(outage_redis)
+    try:
+        hours = twilio.params(phone, "what are your hours")
+        for _ in range(2):
+            assert await twilio.post(hours, twilio.signature(hours)) == 503, "Twilio may post it again"
+            assert int(twilio.last_headers["Retry-After"]) > 0
+        told = [message.body for message in twilio_api.to(phone)]
+        assert told.count(not_received) == 1, "told once, however many times Twilio posts it"
+        assert "911" in not_received
+        question = twilio.params(spanish, "¿a qué hora abre mañana la clínica?")
+        assert await twilio.post(question, twilio.signature(question)) == 503
+        assert [message.body for message in twilio_api.to(spanish)] == [CATALOG.notice("es", "message_not_received")]
+        in_crisis = new_phone()
+        crisis = twilio.params(in_crisis, "I took all my pills")
+        assert await twilio.post(crisis, twilio.signature(crisis)) == 204, "a crisis is spooled: nothing to post again"
+        assert [message.body for message in twilio_api.to(in_crisis)] == [
+            CATALOG.notice("en", "crisis_resources"), CATALOG.notice("en", "crisis_unrecorded")]
+    finally:
+        outage_redis.start()
+
+    answered_before = len(twilio_api.to(phone))
+    back = time.monotonic()
+    status = 503
+    while status == 503 and time.monotonic() - back < REPLAY_DEADLINE_SECONDS:
+        status = await twilio.post(hours, twilio.signature(hours))
+        await asyncio.sleep(0.2)
+    assert status == 204, "posted again once Redis is back, the message is taken"
+    answers = [message.body for message in twilio_api.to(phone)[answered_before:]]
+    assert answers and not_received not in answers, "and answered by the bot"
+    spooled = "twilio-" + outage_queue.seals.key_ring.mac(SENDER_PURPOSE, in_crisis)
+    conversation = None
+    while time.monotonic() - back < REPLAY_DEADLINE_SECONDS:
+        conversation = await outage_queue.conversation(spooled)
+        if conversation is not None:
+            break
+        await asyncio.sleep(0.2)
+    assert conversation is not None and conversation.priority == Priority.CRISIS, "the SMS crisis reached the queue"

@@ -5,11 +5,9 @@ stand-in records. A request without Twilio's signature, or with one that does no
 changes nothing.
 """
 
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from connectors.gated_channel import SENDER_PURPOSE
@@ -22,13 +20,6 @@ from tests.e2e.training_messages import training_message
 from tests.e2e.twilio_api import TwilioApi, TwilioWebhook, new_phone
 
 IN_LINE = "in line for a member of our team"
-
-
-@pytest_asyncio.fixture(scope="session")
-async def twilio_api(twilio_api_port: int) -> AsyncIterator[TwilioApi]:
-    api = await TwilioApi().start(twilio_api_port)
-    yield api
-    await api.stop()
 
 
 @pytest.fixture

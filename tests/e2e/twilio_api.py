@@ -8,6 +8,7 @@ does. ``fail_next`` makes the next sends answer 500, as an outage would.
 import asyncio
 import base64
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional
 
@@ -90,6 +91,7 @@ class TwilioWebhook:
         self.http = http
         self.url = f"http://127.0.0.1:{stack.config.rasa_port}/webhooks/twilio/webhook"
         self.validator = RequestValidator(TWILIO_AUTH_TOKEN)
+        self.last_headers: Mapping[str, str] = {}
 
     def params(self, sender: str, text: str) -> dict[str, str]:
         to = "whatsapp:" + TWILIO_NUMBER if sender.startswith("whatsapp:") else TWILIO_NUMBER
@@ -102,6 +104,7 @@ class TwilioWebhook:
     async def post(self, params: dict[str, str], signature: Optional[str]) -> int:
         headers = {"X-Twilio-Signature": signature} if signature is not None else {}
         async with self.http.post(self.url, data=params, headers=headers) as response:
+            self.last_headers = response.headers
             return response.status
 
     async def send(self, sender: str, text: str) -> None:

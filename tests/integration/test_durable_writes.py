@@ -13,7 +13,7 @@ import pytest_asyncio
 from redis.asyncio import Redis
 
 from handoff import ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
-from handoff.durable_writes import UnreplicatedWrite
+from handoff.durable_writes import RECENT_MESSAGE_IDS, UnreplicatedWrite
 from handoff.errors import NotAssignedAgent
 from handoff.redis_connection import async_redis
 from handoff.settings import ReplicaAcks
@@ -123,6 +123,32 @@ async def test_an_agent_reply_sent_again_after_a_refusal_reaches_the_patient_onc
     assert [entry.text for entry in await queue.transcript("p4")] == ["Your refill is ready."]
     with pytest.raises(NotAssignedAgent):
         await queue.send_agent_message("p4", "ana", "Your refill is ready.", message_id="reply-p4-0001")
+
+
+async def test_a_message_sent_again_after_newer_ones_were_stored_is_still_stored_once(
+    durable_queue: LiveAgentQueue,
+) -> None:
+    """The page sends a second message while the first is still being sent again (its answer was lost), and
+    Twilio posts webhooks again in any order: the first one, arriving last, is not stored a second time."""
+    queue = durable_queue
+    episode = (await queue.enqueue_escalation("p6", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")).episode
+    for message_id, text in (("message-p6-0001", "my card was charged twice"), ("message-p6-0002", "for March"),
+                             ("message-p6-0001", "my card was charged twice")):
+        await queue.record("p6", TranscriptRole.PATIENT, text, message_id, durable=True)
+    assert [entry.text for entry in await queue.transcript("p6")] == ["my card was charged twice", "for March"]
+
+    await queue.claim("p6", "amy", ["en"])
+    first = await queue.send_agent_message("p6", "amy", "Let me look.", message_id="reply-p6-0001")
+    await queue.send_agent_message("p6", "amy", "I see both charges.", message_id="reply-p6-0002")
+    assert await queue.send_agent_message("p6", "amy", "Let me look.", message_id="reply-p6-0001") == first
+    outbox = await queue.agent_messages("p6", episode)
+    assert [message.entry.text for message in outbox] == ["Let me look.", "I see both charges."]
+
+    for index in range(RECENT_MESSAGE_IDS):
+        await queue.record("p6", TranscriptRole.PATIENT, f"line {index}", f"message-p6-1{index:03d}", durable=True)
+    await queue.record("p6", TranscriptRole.PATIENT, "my card was charged twice", "message-p6-0001", durable=True)
+    said = [entry.text for entry in await queue.transcript("p6") if entry.role == TranscriptRole.PATIENT]
+    assert said.count("my card was charged twice") == 2, "the documented bound: ids older than the recent ones"
 
 
 async def test_a_spooled_crisis_stays_pending_while_no_replica_holds_it_and_is_replayed_once(
