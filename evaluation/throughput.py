@@ -96,8 +96,8 @@ async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: 
     print(f"  escalations answered with a handoff: {handoff.escalated} of {conversations}"
           f" (logs: {stack.log_dir})")
     print_handoff(handoff)
-    print(f"  Redis CPU per handed-off conversation (escalation, queue polls, claim, {REPLIES_PER_CONVERSATION}"
-          f" replies pushed, close): {handoff_cpu_ms:.1f} ms")
+    print(f"  Redis CPU per handed-off conversation (escalation, the console socket's rounds, claim,"
+          f" {REPLIES_PER_CONVERSATION} replies pushed, close): {handoff_cpu_ms:.1f} ms")
 
 
 def handoff_conversations(scale: float) -> int:
