@@ -1,12 +1,18 @@
 """The handoff path at many concurrent conversations, through the real processes.
 
-Each patient escalates ("I want to talk to a person") at the same moment; an agent's console polls the
-queue back to back (the console page polls ``GET /api/queue``; it has no queue websocket) and notes when each
-conversation first shows. Then the agent claims every conversation, each patient opens its push socket,
+Each patient escalates ("I want to talk to a person") at the same moment; the agent's console event socket
+(``GET /api/events``, what the console page listens to) notes when each conversation first shows in a ``queue``
+event: from the patient's send, and from its enqueue (the ``enqueued_at_ms`` the event carries, on the same
+machine's clock; the enqueue clock may set it a millisecond or so later than the enqueue when several land in one
+millisecond, so the figure errs low by that much at most). The cost of one ``GET /api/queue`` with them all
+waiting is taken afterwards. Then the agent claims every conversation, each patient opens its push socket,
 and the agent writes to all of them at once: from the console's ``POST .../messages`` to the patient's
 socket receiving the message.
+
+``python -m evaluation.handoff_latency [--conversations N]`` runs this step alone on the benchmark's own system.
 """
 
+import argparse
 import asyncio
 import json
 import time
@@ -15,12 +21,14 @@ from typing import Optional
 
 import aiohttp
 
-from evaluation.turn_load import Conversation
+from evaluation.bench_stack import AGENT_ID, AGENT_PASSWORD, BenchStack
+from evaluation.turn_load import Conversation, percentile
 from stack.services import Stack
 
 ESCALATION = "I want to talk to a person"
 REPLIES_PER_CONVERSATION = 3
 SEEN_DEADLINE_SECONDS = 120
+QUEUE_POLLS = 20
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,9 @@ class HandoffFigures:
     escalation_turn_ms: list[float]
     """Patient sends the escalating message -> told they are in line (Rasa turn, enqueue, notice)."""
     send_to_seen_ms: list[float]
-    """Patient sends -> the conversation first appears in the agent's queue poll."""
+    """Patient sends -> the conversation first appears in a ``queue`` event of the agent's console socket."""
+    enqueue_to_event_ms: list[float]
+    """The conversation is enqueued -> the agent's console socket receives the ``queue`` event that shows it."""
     queue_poll_ms: list[float]
     """One ``GET /api/queue`` with the conversations waiting."""
     reply_to_push_ms: list[float]
@@ -67,19 +77,35 @@ async def _escalate(patient: Conversation, sent: dict[str, float], turn_ms: list
     return None
 
 
-async def _watch_queue(agent: Agent, expected: set[str], seen: dict[str, float], poll_ms: list[float]) -> None:
-    """Polls until every conversation of ``expected`` (which the caller may narrow meanwhile) has shown."""
+async def _watch_socket(
+    http: aiohttp.ClientSession, agent: Agent, expected: set[str], seen: dict[str, float],
+    enqueue_to_event: list[float], listening: asyncio.Event,
+) -> None:
+    """Listens on the agent's event socket until every conversation of ``expected`` (which the caller may narrow
+    meanwhile) has shown in a ``queue`` event; ``listening`` is set once the socket told the state it opened on."""
     deadline = time.perf_counter() + SEEN_DEADLINE_SECONDS
-    while expected - seen.keys() and time.perf_counter() < deadline:
+    async with http.ws_connect(agent.console + "/api/events") as socket:
+        await socket.send_json({"token": agent.token})
+        while not listening.is_set() or expected - seen.keys():
+            message = await asyncio.wait_for(socket.receive(), max(0.0, deadline - time.perf_counter()))
+            now, wall_ms = time.perf_counter(), time.time() * 1000
+            if message.type != aiohttp.WSMsgType.TEXT:
+                raise RuntimeError(f"the console socket ended: {message}")
+            event = json.loads(message.data)
+            if event.get("type") != "queue":
+                continue
+            listening.set()
+            for waiting in event["new"]:
+                if waiting["conversation_id"] in expected and waiting["conversation_id"] not in seen:
+                    seen[waiting["conversation_id"]] = now
+                    enqueue_to_event.append(wall_ms - waiting["enqueued_at_ms"])
+
+
+async def _poll_queue(agent: Agent, poll_ms: list[float]) -> None:
+    for _ in range(QUEUE_POLLS):
         started = time.perf_counter()
-        try:
-            queue = await agent.call("GET", "/api/queue")
-        except aiohttp.ClientError:  # the poll is retried; the time it cost shows in send -> seen
-            continue
-        now = time.perf_counter()
-        poll_ms.append((now - started) * 1000)
-        for waiting in queue["waiting"]:  # type: ignore[attr-defined]
-            seen.setdefault(waiting["conversation_id"], now)
+        await agent.call("GET", "/api/queue")
+        poll_ms.append((time.perf_counter() - started) * 1000)
 
 
 async def _reply_and_receive(
@@ -110,14 +136,20 @@ async def measure_handoff(
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
     turn_ms: list[float] = []
+    enqueue_ms: list[float] = []
     poll_ms: list[float] = []
     expected = {patient.sender for patient in patients}
-    watcher = asyncio.ensure_future(_watch_queue(agent, expected, seen, poll_ms))
+    listening = asyncio.Event()
+    watcher = asyncio.ensure_future(_watch_socket(http, agent, expected, seen, enqueue_ms, listening))
+    await asyncio.wait([watcher, asyncio.ensure_future(listening.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if watcher.done():
+        watcher.result()
     tokens = await asyncio.gather(*(_escalate(patient, sent, turn_ms) for patient in patients))
     escalated = {patient: token for patient, token in zip(patients, tokens, strict=True) if token is not None}
     expected.intersection_update(patient.sender for patient in escalated)  # the watcher waits for these only
     await watcher
     send_to_seen = [(seen[sender] - sent[sender]) * 1000 for sender in sent if sender in seen]
+    await _poll_queue(agent, poll_ms)
     for patient in escalated:
         await agent.call("POST", f"/api/conversations/{patient.sender}/claim")
     reply_ms: list[float] = []
@@ -126,4 +158,38 @@ async def measure_handoff(
     ))
     for patient in escalated:
         await agent.call("POST", f"/api/conversations/{patient.sender}/close", {"outcome": "closed"})
-    return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, poll_ms, reply_ms)
+    return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, enqueue_ms, poll_ms, reply_ms)
+
+
+def print_latency(label: str, values: list[float]) -> None:
+    print(f"  {label:<44} p50 {percentile(values, 0.5):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms"
+          f"   (n={len(values)})")
+
+
+def print_handoff(handoff: HandoffFigures) -> None:
+    print_latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
+    print_latency("send -> console socket queue event", handoff.send_to_seen_ms)
+    print_latency("enqueue -> console socket queue event", handoff.enqueue_to_event_ms)
+    print_latency(f"queue poll (GET /api/queue, {handoff.escalated} waiting)", handoff.queue_poll_ms)
+    print_latency("agent reply -> patient push", handoff.reply_to_push_ms)
+
+
+async def _measure_alone(stack: Stack, conversations: int) -> None:
+    timeout = aiohttp.ClientTimeout(total=300)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as http:
+        handoff = await measure_handoff(http, stack, conversations, AGENT_ID, AGENT_PASSWORD)
+    print(f"\nhandoff path, {conversations} concurrent conversations; escalations answered with a handoff:"
+          f" {handoff.escalated} of {conversations}")
+    print_handoff(handoff)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=100)
+    args = parser.parse_args()
+    with BenchStack(agent_capacity=args.conversations) as bench:
+        asyncio.run(_measure_alone(bench.stack, args.conversations))
+
+
+if __name__ == "__main__":
+    main()

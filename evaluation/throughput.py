@@ -8,8 +8,8 @@ keys), then prints:
    concurrent conversations, in alternating rounds (ratio of turns/s and of p50/p99 latency);
 3. the patient channel on a Rasa server with 1 Sanic worker against one with 2 (``SANIC_WORKERS``), and the
    Redis server's CPU time per bot turn;
-4. the handoff path at 100 concurrent conversations (``evaluation.handoff_latency``), and Redis CPU time per
-   handed-off conversation;
+4. the handoff path at 100 concurrent conversations (``evaluation.handoff_latency``: enqueue -> the agent's
+   console socket, agent reply -> patient push), and Redis CPU time per handed-off conversation;
 5. queue cycles per second on the same Redis, and Redis CPU time per cycle (``evaluation.queue_cycles``);
 6. resident memory of every process after all that.
 
@@ -25,9 +25,9 @@ import aiohttp
 from redis.asyncio import Redis
 
 from evaluation.bench_stack import AGENT_ID, AGENT_PASSWORD, BenchStack, screen_startup
-from evaluation.handoff_latency import REPLIES_PER_CONVERSATION, measure_handoff
+from evaluation.handoff_latency import REPLIES_PER_CONVERSATION, measure_handoff, print_handoff
 from evaluation.queue_cycles import measure_queue_cycles, redis_cpu_seconds
-from evaluation.turn_load import TurnFigures, alternating_rounds, measure_turns, percentile
+from evaluation.turn_load import TurnFigures, alternating_rounds, measure_turns
 from handoff import KeyRing, KeySpace, LiveAgentQueue
 from handoff.redis_connection import async_redis
 
@@ -40,11 +40,6 @@ def _turns(label: str, figures: TurnFigures) -> None:
 def _ratio(label: str, ours: TurnFigures, reference: TurnFigures) -> None:
     print(f"  {label:<26} turns/s x{ours.per_second / reference.per_second:.2f}   "
           f"p50 x{ours.p50 / reference.p50:.2f}   p99 x{ours.p99 / reference.p99:.2f}")
-
-
-def _latency(label: str, values: list[float]) -> None:
-    print(f"  {label:<44} p50 {percentile(values, 0.5):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms"
-          f"   (n={len(values)})")
 
 
 async def _run(bench: BenchStack, scale: float) -> None:
@@ -100,12 +95,9 @@ async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: 
     handoff_cpu_ms = (await redis_cpu_seconds(redis) - cpu_before) * 1000 / conversations
     print(f"  escalations answered with a handoff: {handoff.escalated} of {conversations}"
           f" (logs: {stack.log_dir})")
-    _latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
-    _latency("send -> first in the agent's queue poll", handoff.send_to_seen_ms)
-    _latency(f"queue poll (GET /api/queue, {conversations} waiting)", handoff.queue_poll_ms)
-    _latency("agent reply -> patient push", handoff.reply_to_push_ms)
-    print(f"  Redis CPU per handed-off conversation (escalation, queue polls, claim, {REPLIES_PER_CONVERSATION}"
-          f" replies pushed, close): {handoff_cpu_ms:.1f} ms")
+    print_handoff(handoff)
+    print(f"  Redis CPU per handed-off conversation (escalation, the console socket's rounds, claim,"
+          f" {REPLIES_PER_CONVERSATION} replies pushed, close): {handoff_cpu_ms:.1f} ms")
 
 
 def handoff_conversations(scale: float) -> int:

@@ -87,7 +87,7 @@ class CrisisAlerts:
         conversation (or is a supervisor and the alert was escalated), ``InvalidTransition`` when none waits."""
         outcome = await self._acknowledge(
             keys=[self.keys.conversation(conversation_id), self.keys.crisis_unacknowledged(),
-                  self.keys.crisis_escalated(), self.keys.audit_log()],
+                  self.keys.crisis_escalated(), self.keys.audit_log(), self.keys.console_changes()],
             args=[conversation_id, agent.agent_id, "1" if allowed(agent.role, Action.VIEW_ESCALATIONS) else "",
                   audit["entry"], audit["key"], audit["mac"]],
         )
@@ -112,7 +112,7 @@ class CrisisAlerts:
                 audit.prepare(ESCALATOR, "crisis_escalated_no_supervisor_present", conversation_id, "-")]
             if await self._escalate(
                 keys=[self.keys.conversation(conversation_id), self.keys.crisis_unacknowledged(),
-                      self.keys.crisis_escalated(), self.keys.audit_log()],
+                      self.keys.crisis_escalated(), self.keys.audit_log(), self.keys.console_changes()],
                 args=[conversation_id, raised_by, now_ms(),
                       *(field for record in records for field in (record["entry"], record["key"], record["mac"]))],
             ):

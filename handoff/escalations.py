@@ -43,6 +43,15 @@ class Escalations(ConversationTranscripts):
             return None
         return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
 
+    async def conversations(self, conversation_ids: list[str]) -> list[Optional[Conversation]]:
+        """The conversations (None for one not found), read in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id in conversation_ids:
+                pipe.hgetall(self.keys.conversation(conversation_id))
+            rows = await pipe.execute()
+        return [Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
+                if fields else None for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
+
     async def state_of(self, conversation_id: str) -> ConversationState:
         """The conversation's state; a conversation never escalated is with the bot."""
         conversation = await self.conversation(conversation_id)
@@ -73,7 +82,8 @@ class Escalations(ConversationTranscripts):
         keys, args = self._escalation(
             conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
         )
-        state, position = await run_durably(self.redis, self._enqueue, keys, args, self.replica_acks)
+        state, position = await run_durably(self.redis, self._enqueue, [*keys, self.keys.console_changes()], args,
+                                            self.replica_acks)
         conversation = await self.conversation(conversation_id)
         assert conversation is not None and conversation.priority is not None
         return EnqueueResult(
@@ -111,7 +121,7 @@ class Escalations(ConversationTranscripts):
             conversation_id, language, skill, Priority.CRISIS, reason, crisis, fallback_language, at_ms
         )
         stored_mark = self.keys.message_stored(conversation_id, PATIENT)
-        keys += [self.keys.spool_replayed(once_id), stored_mark]
+        keys += [self.keys.spool_replayed(once_id), stored_mark, self.keys.console_changes()]
 
         async def replay(position: int) -> Optional[str]:
             stored_before = bool(message_id) and await self.redis.lpos(stored_mark, f"{message_id} ") is not None
@@ -146,7 +156,8 @@ class Escalations(ConversationTranscripts):
         at_ms: int,
         patient_language: Optional[str] = None,
     ) -> tuple[list[str], list[object]]:
-        """Keys and arguments of the enqueue script; the health facts sealed."""
+        """Keys and arguments of the enqueue script, but for its last key (the console changes stream); the health
+        facts sealed."""
         keys = [
             self.keys.conversation(conversation_id),
             self.keys.queue(language),

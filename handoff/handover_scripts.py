@@ -7,18 +7,21 @@ caller checked a supervisor's role), changes everything in one step and writes i
 it was sealed for (``moved`` otherwise, and the caller seals it again); never into the patient's outbox.
 """
 
+from handoff.console_changes import CONSOLE_CHANGED_FUNCTION
 from handoff.scripts import AUDIT_FUNCTION, QUEUE_SCORE_FUNCTION
 
-NOTE_FUNCTION = """
+NOTE_FUNCTION = CONSOLE_CHANGED_FUNCTION + """
 local function add_note(transcript, note, position)
   if note == '' then return true end
   if redis.call('LLEN', transcript) ~= tonumber(position) then return false end
   redis.call('RPUSH', transcript, note)
+  console_changed('message')
   return true
 end
 """
 """Appends a sealed note (none when empty) at ``position``; false when the transcript moved on since it was
-sealed. Called before any other change, so that ``moved`` changes nothing."""
+sealed. Called before any other change, so that ``moved`` changes nothing. A note tells the consoles
+(``handoff.console_changes``): the scripts that add one take the console changes stream as their last key."""
 
 HELD_FUNCTION = """
 local function held(conversation, agent, episode)
@@ -42,6 +45,7 @@ if refused then return refused end
 local fields = redis.call('HMGET', conversation, 'priority_rank', 'enqueued_at', 'language',
   'patient_language', 'crisis_category')
 if not add_note(transcript, ARGV[9], ARGV[10]) then return 'moved' end
+console_changed('handover')
 redis.call('ZADD', new_queue, queue_score(tonumber(fields[1]), stride, tonumber(fields[2]), true), id)
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', new_queue, 'language', language, 'skill', skill,
   'skill_tag', skill_tag, 'updated_at', now, 'requeued_at', now, 'head_of_queue', '1')
@@ -76,6 +80,7 @@ if skills ~= '*' and not string.find(skills, ',' .. fields[2] .. ',', 1, true) t
 local target_set = KEYS[8]
 if capacity ~= '' and redis.call('SCARD', target_set) >= tonumber(capacity) then return 'at_capacity' end
 if not add_note(transcript, ARGV[10], ARGV[11]) then return 'moved' end
+console_changed('handover')
 redis.call('SREM', KEYS[7], id)
 redis.call('SADD', target_set, id)
 redis.call('HSET', conversation, 'agent', target, 'claimed_at', now, 'updated_at', now)

@@ -89,7 +89,7 @@ class Handovers:
             outcome = text_of(await self._transfer(
                 keys=[keys.conversation(conversation_id), keys.transcript(conversation_id), keys.queue(language),
                       keys.unanswered_assignments(), keys.crisis_unacknowledged(), keys.agent_conversations(agent_id),
-                      keys.audit_log()],
+                      keys.audit_log(), keys.console_changes()],
                 args=[conversation_id, agent_id, conversation.episode, language,
                       facts.seal(conversation_id, SKILL, skill.value), facts.skill_tag(conversation_id, skill.value),
                       PRIORITY_SCORE_STRIDE, now_ms(), self._sealed_note(conversation_id, position, agent_id, note),
@@ -114,7 +114,7 @@ class Handovers:
                 keys=[keys.conversation(conversation_id), keys.transcript(conversation_id),
                       keys.unanswered_assignments(), keys.crisis_unacknowledged(), keys.agent_last_assigned(),
                       keys.audit_log(), keys.agent_conversations(from_agent),
-                      keys.agent_conversations(target.agent_id)],
+                      keys.agent_conversations(target.agent_id), keys.console_changes()],
                 args=[conversation_id, from_agent, conversation.episode, target.agent_id,
                       f",{','.join(target.languages)},", tags, now_ms(),
                       now_ms() + self.access.answer_timeout_seconds * 1000,
@@ -137,7 +137,8 @@ class Handovers:
 
         async def note(position: int) -> Optional[str]:
             outcome = text_of(await self._note(
-                keys=[keys.conversation(conversation_id), keys.transcript(conversation_id), keys.audit_log()],
+                keys=[keys.conversation(conversation_id), keys.transcript(conversation_id), keys.audit_log(),
+                      keys.console_changes()],
                 args=[agent_id, conversation.episode,
                       self._sealed_note(conversation_id, position, author or agent_id, text),
                       position, *audit_args(audit)],

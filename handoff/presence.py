@@ -28,6 +28,7 @@ from typing import Awaitable, Callable, Sequence
 from redis.asyncio import Redis
 
 from handoff.audit import AuditLog
+from handoff.console_changes import CONSOLE_CHANGED_FUNCTION
 from handoff.keys import KeySpace
 from handoff.queue import LiveAgentQueue, PatientNotice, now_ms
 from handoff.redis_values import text_of
@@ -52,6 +53,25 @@ class PresenceStatus(str, Enum):
     """No heartbeat within the timeout: what it held went back to the queue."""
 
 
+HEARTBEAT_SCRIPT = CONSOLE_CHANGED_FUNCTION + """
+local before = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if not before or tonumber(before) <= tonumber(ARGV[3]) then console_changed('presence') end
+"""
+"""A heartbeat (``ARGV[2]``, ms); one that brings the agent back (no beat since the cutoff ``ARGV[3]``) tells the
+consoles (``handoff.console_changes``)."""
+
+STATUS_SCRIPT = CONSOLE_CHANGED_FUNCTION + """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+console_changed('presence')
+"""
+
+OFFLINE_SCRIPT = CONSOLE_CHANGED_FUNCTION + """
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
+console_changed('presence')
+"""
+
+
 class AgentPresence:
     def __init__(
         self, redis: Redis, keys: KeySpace, queue: LiveAgentQueue, timeout_seconds: int, notice: PatientNotice
@@ -61,14 +81,19 @@ class AgentPresence:
         self.queue = queue
         self.timeout_seconds = timeout_seconds
         self.notice = notice
+        self._heartbeat = redis.register_script(HEARTBEAT_SCRIPT)
+        self._set_status = redis.register_script(STATUS_SCRIPT)
+        self._offline = redis.register_script(OFFLINE_SCRIPT)
 
     async def heartbeat(self, agent_id: str) -> None:
-        await self.redis.zadd(self.keys.agent_presence(), {agent_id: int(time.time() * 1000)})
+        await self._heartbeat(keys=[self.keys.agent_presence(), self.keys.console_changes()],
+                              args=[agent_id, int(time.time() * 1000), self._cutoff_ms()])
 
     async def set_status(self, agent_id: str, status: "PresenceStatus") -> None:
         """The agent says whether it takes new conversations (``available``) or not (``away``); either way it
         keeps those it has while its console beats."""
-        await self.redis.hset(self.keys.agent_status(), agent_id, status.value)
+        await self._set_status(keys=[self.keys.agent_status(), self.keys.console_changes()],
+                               args=[agent_id, status.value])
 
     async def status_of(self, agent_ids: Sequence[str]) -> dict[str, "PresenceStatus"]:
         """Each agent's presence: offline unless its console beats, else the status it chose (available unless
@@ -85,7 +110,7 @@ class AgentPresence:
 
     async def offline(self, agent_id: str) -> None:
         """The agent signed out: it is gone at once, and the reaper hands back what it held."""
-        await self.redis.zadd(self.keys.agent_presence(), {agent_id: 0})
+        await self._offline(keys=[self.keys.agent_presence(), self.keys.console_changes()], args=[agent_id])
 
     async def silent_agents(self) -> list[str]:
         return [text_of(member) for member in await self.redis.zrangebyscore(

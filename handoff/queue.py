@@ -17,7 +17,7 @@ from handoff.crypto import KeyRing
 from handoff.durable_writes import AGENT, run_durably
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
 from handoff.escalations import PRIORITY_SCORE_STRIDE, Escalations
-from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, HealthFacts
+from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, SKILL, HealthFacts
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonym
 from handoff.models import (
@@ -95,7 +95,7 @@ class LiveAgentQueue(Escalations):
     async def remember_language(self, conversation_id: str, language: str) -> None:
         """Sets the conversation's language; a queued conversation moves to that language's queue."""
         await self._set_language(
-            keys=[self.keys.conversation(conversation_id), self.keys.queue(language)],
+            keys=[self.keys.conversation(conversation_id), self.keys.queue(language), self.keys.console_changes()],
             args=[conversation_id, language, self.retention_ms],
         )
 
@@ -135,19 +135,42 @@ class LiveAgentQueue(Escalations):
 
         A crisis waiting in its own queue and in a fallback queue is listed once.
         """
-        best: dict[str, float] = {}
-        for language in languages:
-            for member, score in await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True):
-                conversation_id = text_of(member)
-                best[conversation_id] = min(score, best.get(conversation_id, score))
+        best = await self._best_scores(languages)
         waiting: list[tuple[float, Conversation]] = []
-        for conversation_id, score in best.items():
-            conversation = await self.conversation(conversation_id)
+        for score, conversation in zip(best.values(), await self.conversations(list(best)), strict=True):
             if not conversation or conversation.state != ConversationState.QUEUED:
                 continue
             if skills is None or (conversation.skill and conversation.skill.value in skills):
                 waiting.append((score, conversation))
         return [conversation for _, conversation in sorted(waiting, key=lambda item: item[0])]
+
+    async def waiting_signatures(self, languages: list[str], skills: Optional[list[str]] = None
+                                 ) -> list[tuple[str, Optional[int]]]:
+        """(conversation, requeued at) of what ``waiting`` lists, in its order, read with three fields of each
+        conversation instead of all of them: what the console's event socket compares every round."""
+        best = await self._best_scores(languages)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id in best:
+                pipe.hmget(self.keys.conversation(conversation_id), "state", SKILL, "requeued_at")
+            rows = await pipe.execute()
+        waiting: list[tuple[float, str, Optional[int]]] = []
+        for (conversation_id, score), (state, skill, requeued_at) in zip(best.items(), rows, strict=True):
+            if state is None or text_of(state) != ConversationState.QUEUED.value:
+                continue
+            if skills is None or (skill is not None and self.facts.open(conversation_id, SKILL, text_of(skill))
+                                  in skills):
+                waiting.append((score, conversation_id, int(requeued_at) if requeued_at is not None else None))
+        return [(conversation_id, requeued_at) for _, conversation_id, requeued_at in
+                sorted(waiting, key=lambda item: item[0])]
+
+    async def _best_scores(self, languages: list[str]) -> dict[str, float]:
+        """Each conversation waiting in the languages' queues, with its best (lowest) score among them."""
+        best: dict[str, float] = {}
+        for language in languages:
+            for member, score in await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True):
+                conversation_id = text_of(member)
+                best[conversation_id] = min(score, best.get(conversation_id, score))
+        return best
 
     async def claim(
         self,
@@ -179,6 +202,7 @@ class LiveAgentQueue(Escalations):
                     self.keys.audit_log(),
                     self.keys.unanswered_assignments(),
                     self.keys.agent_last_assigned(),
+                    self.keys.console_changes(),
                 ],
                 args=[
                     conversation_id,
@@ -202,12 +226,10 @@ class LiveAgentQueue(Escalations):
 
     async def assigned_to(self, agent_id: str) -> list[Conversation]:
         """Conversations the agent is working, so a reloaded console can pick them up again."""
-        conversations = []
-        for member in sorted(await self.redis.smembers(self.keys.agent_conversations(agent_id))):
-            conversation = await self.conversation(text_of(member))
-            if conversation and conversation.agent_id == agent_id:
-                conversations.append(conversation)
-        return conversations
+        held = await self.redis.smembers(self.keys.agent_conversations(agent_id))
+        members = sorted(text_of(member) for member in held)
+        return [conversation for conversation in await self.conversations(members)
+                if conversation and conversation.agent_id == agent_id]
 
     async def send_agent_message(
         self, conversation_id: str, agent_id: str, text: str, audit: Optional[AuditFields] = None, message_id: str = ""
@@ -227,7 +249,7 @@ class LiveAgentQueue(Escalations):
                 self._agent_message,
                 [self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
                  self.keys.audit_log(), self.keys.unanswered_assignments(),
-                 self.keys.message_stored(conversation_id, AGENT)],
+                 self.keys.message_stored(conversation_id, AGENT), self.keys.console_changes()],
                 [agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
                  episode, *audit_args(audit), conversation_id,
                  self.seals.outbox_message(conversation_id, episode, position, entry), position, message_id,
@@ -296,6 +318,7 @@ class LiveAgentQueue(Escalations):
                     self.keys.unanswered_assignments(),
                     self.keys.crisis_unacknowledged(),
                     self.keys.crisis_escalated(),
+                    self.keys.console_changes(),
                 ],
                 args=[
                     agent_id,
@@ -350,7 +373,8 @@ class LiveAgentQueue(Escalations):
             requeued = int(await self._requeue(
                 keys=[self.keys.conversation(conversation_id), self.keys.agent_conversations(agent_id),
                       self.keys.audit_log(), transcript, self.keys.outbox(conversation_id, episode),
-                      self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged(), self.keys.agent_status()],
+                      self.keys.unanswered_assignments(), self.keys.crisis_unacknowledged(), self.keys.agent_status(),
+                      self.keys.console_changes()],
                 args=[conversation_id, agent_id, PRIORITY_SCORE_STRIDE, now_ms(), *audit_args(audit),
                       episode, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
                       "" if unanswered_by_ms is None else unanswered_by_ms,

@@ -23,8 +23,13 @@ the bot renews it (``retain``).
 Transcript entries and episode records are sealed for their position in their list
 (``handoff.sealed_records``): a script that appends one gets the position it was sealed for and answers
 ``moved`` (changing nothing) when the list is no longer that long, so that the caller seals it again.
+
+A script whose change an agent's console shows (a task queued or taken, a message in a conversation with an agent,
+a crisis alert) adds a marker, with no conversation id or content, to the console changes stream, its last key
+(``console_changed``, ``handoff.console_changes``): the consoles' event sockets wake on it.
 """
 
+from handoff.console_changes import CONSOLE_CHANGED_FUNCTION
 from handoff.durable_writes import RECENT_MESSAGE_IDS
 
 RETAIN_FUNCTION = """
@@ -81,6 +86,7 @@ local crisis_category, crisis_evidence, fallback_language = ARGV[9], ARGV[10], A
 local patient_language, skill_tag = ARGV[12], ARGV[13]
 local state = redis.call('HGET', conversation, 'state')
 if crisis_category ~= '' then
+  console_changed('crisis')
   if redis.call('HEXISTS', conversation, 'crisis_category') == 0 then
     redis.call('ZADD', unacknowledged, now, id)
     redis.call('ZREM', escalated, id)
@@ -111,6 +117,7 @@ end
 if state == 'QUEUED' then
   local current_queue = redis.call('HGET', conversation, 'queue')
   if rank < tonumber(redis.call('HGET', conversation, 'priority_rank')) then
+    console_changed('queue')
     local head = redis.call('HEXISTS', conversation, 'head_of_queue') == 1
     local enqueued_at = tonumber(redis.call('HGET', conversation, 'enqueued_at'))
     redis.call('ZADD', current_queue, queue_score(rank, tonumber(ARGV[8]), enqueued_at, head), id)
@@ -120,6 +127,7 @@ if state == 'QUEUED' then
   place_in_fallback(current_queue)
   return {state, redis.call('ZRANK', current_queue, id) + 1}
 end
+console_changed('queue')
 local stride, enqueued_at = tonumber(ARGV[8]), tonumber(now)
 local clock = tonumber(redis.call('GET', KEYS[9]) or '0')
 if enqueued_at <= clock and not keeps_time then enqueued_at = clock + 1 end
@@ -147,7 +155,7 @@ redis.call('HSET', conversation, 'enqueued_position', position)
 return {'QUEUED', position}
 """
 
-ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + "local keeps_time = false\n" + ENQUEUE_BODY
+ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + CONSOLE_CHANGED_FUNCTION + "local keeps_time = false\n" + ENQUEUE_BODY
 
 REPLAY_SCRIPT = (
     STORED_MARKS_FUNCTION
@@ -165,6 +173,7 @@ if ARGV[16] ~= '' and not stored_before then mark_stored(KEYS[11], ARGV[16] .. '
 local function enqueue()
 """
     + QUEUE_SCORE_FUNCTION
+    + CONSOLE_CHANGED_FUNCTION
     + "local keeps_time = true\n"
     + ENQUEUE_BODY
     + """
@@ -191,7 +200,7 @@ end
 """Claim, agent message and close write their audit entry (``handoff.audit``) in the same script as the
 change: a change is never without its record, and a record never without its change."""
 
-CLAIM_SCRIPT = AUDIT_FUNCTION + """
+CLAIM_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, assigned = KEYS[1], KEYS[2]
 local id, agent, now, languages, skills = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local fields = redis.call('HMGET', conversation, 'state', 'queue', 'language', 'skill_tag',
@@ -206,6 +215,7 @@ local exempt = ARGV[13] == '1' and fields[10]
 if ARGV[10] ~= '' and not exempt and redis.call('SCARD', assigned) >= tonumber(ARGV[10]) then
   return 'at_capacity'
 end
+console_changed('claim')
 redis.call('ZREM', fields[2], id)
 if fields[5] then redis.call('ZREM', fields[5], id) end
 redis.call('HSET', conversation, 'state', 'WITH_AGENT', 'agent', agent,
@@ -230,7 +240,7 @@ conversation has an open crisis: nothing ever stops a person from taking a crisi
 (``handoff.waits``): per place in line at the enqueue, in the newest ``ARGV[12]`` of the queue language's recent
 waits (``ARGV[11]``, the key's prefix); not for one sent back to the head, whose place and time say nothing."""
 
-SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + """
+SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, new_queue = KEYS[1], KEYS[2]
 local id, language = ARGV[1], ARGV[2]
 local fields = redis.call('HMGET', conversation, 'state', 'queue', 'fallback_queue')
@@ -240,6 +250,7 @@ if fields[1] == 'QUEUED' and fields[2] ~= new_queue then
     redis.call('ZREM', fields[2], id)
     redis.call('ZADD', new_queue, score, id)
     redis.call('HSET', conversation, 'queue', new_queue)
+    console_changed('queue')
     if fields[3] == new_queue then
       redis.call('HDEL', conversation, 'fallback_queue', 'fallback_language')
     end
@@ -251,10 +262,11 @@ retain(conversation, ARGV[3])
 return 'ok'
 """
 
-RECORD_SCRIPT = RETAIN_FUNCTION + STORED_MARKS_FUNCTION + """
+RECORD_SCRIPT = RETAIN_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 if ARGV[4] ~= '' and stored_mark(KEYS[4], ARGV[4] .. ' ', ARGV[2]) then return 'stored_before' end
 if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) then return 'moved' end
 redis.call('RPUSH', KEYS[2], ARGV[1])
+if redis.call('HGET', KEYS[1], 'state') == 'WITH_AGENT' then console_changed('message') end
 if ARGV[4] ~= '' then mark_stored(KEYS[4], ARGV[4] .. ' ', ARGV[2]) end
 retain(KEYS[1], ARGV[2], KEYS[2], KEYS[3])
 return 'ok'
@@ -263,7 +275,7 @@ return 'ok'
 again. A patient message with an id (``ARGV[4]``) among the recent ones stored (``KEYS[4]``) was stored before: it
 is not stored again (``stored_before``) (``handoff.durable_writes``)."""
 
-AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + STORED_MARKS_FUNCTION + """
+AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]
 local mark = ARGV[1] .. ' ' .. ARGV[11] .. ' '
 local stored = ARGV[11] ~= '' and stored_mark(KEYS[6], mark, ARGV[12])
@@ -273,6 +285,7 @@ if not fields[1] then return 'not_found' end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= ARGV[1] or fields[3] ~= ARGV[4] then return 'not_assigned' end
 if redis.call('LLEN', transcript) ~= tonumber(ARGV[10]) then return 'moved' end
 redis.call('RPUSH', transcript, ARGV[2])
+console_changed('message')
 redis.call('ZREM', KEYS[5], ARGV[8])
 audit(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
 local id = redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[3], '*', 'entry', ARGV[9], 'sequence', ARGV[10])
@@ -284,7 +297,7 @@ return id
 (``ARGV[11]``) among the agent's recent ones stored (``KEYS[6]``, entries ``<agent> <id> <outbox id>``) was stored
 before: the script answers that message's outbox id and stores nothing again (``handoff.durable_writes``)."""
 
-CLOSE_SCRIPT = AUDIT_FUNCTION + """
+CLOSE_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, assigned, transcript, episodes, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'episode', 'crisis_category', 'language')
 if not fields[1] then return 'not_found' end
@@ -299,6 +312,7 @@ if ARGV[14] ~= '' then
     'survey_language', ARGV[17])
   redis.call('HDEL', conversation, 'survey_reasked')
 end
+console_changed('close')
 redis.call('SREM', assigned, ARGV[4])
 redis.call('RPUSH', episodes, ARGV[7])
 redis.call('PEXPIRE', outbox, ARGV[8])
@@ -324,7 +338,7 @@ offer ends the episode's transcript and goes out on its outbox, and the conversa
 is rated (the agent, the queue language) and the language it was offered in (``ARGV[17]``); ``ARGV[18]``: the
 outbox's length bound."""
 
-REQUEUE_SCRIPT = AUDIT_FUNCTION + QUEUE_SCORE_FUNCTION + """
+REQUEUE_SCRIPT = AUDIT_FUNCTION + QUEUE_SCORE_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, assigned, transcript, outbox, unanswered = KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]
 local id, agent, stride, now, unanswered_by = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[11]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'queue', 'priority_rank', 'episode',
@@ -340,6 +354,7 @@ if unanswered_by ~= '' then
 end
 if fields[1] ~= 'WITH_AGENT' or fields[2] ~= agent or not fields[3] or fields[5] ~= ARGV[8] then return 0 end
 if redis.call('LLEN', transcript) ~= tonumber(ARGV[13]) then return -1 end
+console_changed('requeue')
 redis.call('ZADD', fields[3], queue_score(tonumber(fields[4]), stride, tonumber(fields[7]), true), id)
 redis.call('HSET', conversation, 'state', 'QUEUED', 'updated_at', now, 'requeued_at', now, 'head_of_queue', '1')
 redis.call('HDEL', conversation, 'agent', 'claimed_at')
@@ -362,7 +377,7 @@ open crisis waits again for acknowledgement, by its next agent, keeping its time
 who let its time to answer run out is set away (``KEYS[8]``, the chosen statuses), so that auto-assignment gives it
 nothing more until it says it is available again."""
 
-ACKNOWLEDGE_CRISIS_SCRIPT = AUDIT_FUNCTION + """
+ACKNOWLEDGE_CRISIS_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]
 local id, agent, may_take_escalated = ARGV[1], ARGV[2], ARGV[3]
 local fields = redis.call('HMGET', conversation, 'state', 'agent', 'crisis_category')
@@ -372,6 +387,7 @@ local assigned = fields[1] == 'WITH_AGENT' and fields[2] == agent
 if not assigned and not (may_take_escalated == '1' and redis.call('ZSCORE', escalated, id)) then
   return 'not_assigned'
 end
+console_changed('crisis')
 redis.call('ZREM', unacknowledged, id)
 redis.call('ZREM', escalated, id)
 audit(KEYS[4], ARGV[4], ARGV[5], ARGV[6])
@@ -380,7 +396,7 @@ return 'ok'
 """A person takes responsibility for an open crisis: the agent who has the conversation, or (once it is
 escalated) a supervisor."""
 
-ESCALATE_CRISIS_SCRIPT = AUDIT_FUNCTION + """
+ESCALATE_CRISIS_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]
 local id, raised_by, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local raised = redis.call('ZSCORE', unacknowledged, id)
@@ -391,6 +407,7 @@ if not redis.call('HGET', conversation, 'crisis_category') then
   return 0
 end
 if tonumber(raised) > raised_by or redis.call('ZSCORE', escalated, id) then return 0 end
+console_changed('crisis')
 redis.call('ZADD', escalated, now, id)
 for index = 4, #ARGV, 3 do audit(KEYS[4], ARGV[index], ARGV[index + 1], ARGV[index + 2]) end
 return 1

@@ -70,7 +70,7 @@ class ConversationTranscripts:
                 self.redis,
                 self._record,
                 [self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id),
-                 self.keys.message_stored(conversation_id, PATIENT)],
+                 self.keys.message_stored(conversation_id, PATIENT), self.keys.console_changes()],
                 [self.seals.transcript_entry(conversation_id, position, entry), self.retention_ms, position,
                  message_id],
                 acks,

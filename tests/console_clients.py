@@ -1,9 +1,12 @@
 """The console app on a test's own stores, and signing in to it, for integration tests of the console API."""
 
+import asyncio
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Optional
 
+import aiohttp
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -16,6 +19,8 @@ from handoff.console import create_console_app
 from handoff.settings import AgentAccess
 from tests.conftest import AGENT_PASSWORDS
 from tests.reaping import CATALOG
+
+EVENT_DEADLINE_SECONDS = 10
 
 
 def console_app(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path,
@@ -46,3 +51,13 @@ def write_staff(path: Path, staff: list[dict[str, Any]], password: str) -> Path:
     path.write_text(yaml.safe_dump({"agents": [
         {"hipaa_training": trained, "password_hash": password_hash, **member} for member in staff]}))
     return path
+
+
+async def next_event(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    """The next event of ``kind`` on a console event socket (others are skipped), within a deadline."""
+    while True:
+        message = await asyncio.wait_for(socket.receive(), EVENT_DEADLINE_SECONDS)
+        assert message.type == aiohttp.WSMsgType.TEXT, message
+        event = json.loads(message.data)
+        if event.get("type") == kind:
+            return dict(event)

@@ -12,9 +12,15 @@ What the socket has told is kept as signatures, not just ids: a conversation tha
 rounds (transferred to the queue and reassigned to the same agent, sent back and claimed again) has a new
 ``claimed_at`` or ``requeued_at``, so it is told again. The socket is read all along (the client's pongs and its
 close are seen); a round that fails closes it with ``1011`` and the page reconnects and is told the state anew.
+
+A round runs as soon as a change is stored (``handoff.console.wakeups``: the process's one reader of the console
+changes stream wakes its sockets), after a short gap so that a burst of changes is told in a few rounds, and
+otherwise every ``SAFETY_ROUND_SECONDS``, so that a wake-up lost costs latency, never a change told. The session is
+looked at every ``SESSION_CHECK_SECONDS`` whatever happens: a revoked session closes the socket as soon as before.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import weakref
@@ -25,24 +31,34 @@ from aiohttp import WSMsgType, web
 
 from handoff.agents import Agent
 from handoff.console.api import ASSIGNER_KEY, AUDIT_KEY, CRISIS_ALERTS_KEY, DIRECTORY_KEY, QUEUE_KEY, SESSIONS_KEY
+from handoff.console.wakeups import WAKEUPS_KEY, add_wakeups
+from handoff.console_changes import ConsoleChanges
 from handoff.held_conversations import holdings
+from handoff.models import ConversationState
 from handoff.permissions import Action, allowed
 
 logger = logging.getLogger(__name__)
 
-EVENTS_INTERVAL_SECONDS = 1.0
+SAFETY_ROUND_SECONDS = 5.0
+"""A round this long after the last one even when nothing woke the socket."""
+ROUND_GAP_SECONDS = 0.005
+"""After a round, changes stored within this long are told together by the next one."""
+SESSION_CHECK_SECONDS = 1.0
 TOKEN_WAIT_SECONDS = 10.0
 OPEN_SOCKETS_KEY: web.AppKey["weakref.WeakSet[web.WebSocketResponse]"] = web.AppKey("event-sockets")
 GOING_AWAY = 1001
 TRY_AGAIN = 1011
+QUEUED = ConversationState.QUEUED
 
 
 def add_events(app: web.Application) -> None:
-    """The route, and on shutdown the open sockets closed ("going away"): the pages reconnect to another console
-    process at once instead of holding this one's shutdown until they leave."""
+    """The route, the reader that wakes the sockets, and on shutdown the open sockets closed ("going away"): the
+    pages reconnect to another console process at once instead of holding this one's shutdown until they leave."""
     app[OPEN_SOCKETS_KEY] = weakref.WeakSet()
     app.router.add_get("/api/events", events)
     app.on_shutdown.append(close_event_sockets)  # type: ignore[arg-type]
+    queue = app[QUEUE_KEY]
+    add_wakeups(app, ConsoleChanges(queue.redis, queue.keys))
 
 
 async def close_event_sockets(app: web.Application) -> None:
@@ -80,14 +96,22 @@ async def events(request: web.Request) -> web.WebSocketResponse:
     await request.app[AUDIT_KEY].record(agent.agent_id, "open_events", "-", request.remote)
     seen = Seen(alert_after=await _newest_alert(request))
     reader = asyncio.create_task(_read_until_closed(socket))
+    wakeups = request.app[WAKEUPS_KEY]
+    wakeup = wakeups.listen()
+    clock = asyncio.get_running_loop().time
+    due = clock()
     try:
         while not socket.closed:
             if await sessions.agent_for(token) is None:
                 await socket.close(code=1008, message=b"the session has ended")
                 break
-            for event in await _changes(request, agent, seen):
-                await socket.send_json(event)
-            await asyncio.sleep(EVENTS_INTERVAL_SECONDS)
+            if wakeup.is_set() or clock() >= due:
+                wakeup.clear()
+                for event in await _changes(request, agent, seen):
+                    await socket.send_json(event)
+                due = clock() + SAFETY_ROUND_SECONDS
+                await asyncio.sleep(ROUND_GAP_SECONDS)
+            await _woken(wakeup, min(SESSION_CHECK_SECONDS, due - clock()))
     except ConnectionResetError:
         raise
     except Exception:
@@ -95,7 +119,14 @@ async def events(request: web.Request) -> web.WebSocketResponse:
         await socket.close(code=TRY_AGAIN, message=b"reconnect")
     finally:
         reader.cancel()
+        wakeups.forget(wakeup)
     return socket
+
+
+async def _woken(wakeup: asyncio.Event, seconds: float) -> None:
+    """Returns when the socket is woken, or after ``seconds``."""
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(wakeup.wait(), max(0.0, seconds))
 
 
 async def _read_until_closed(socket: web.WebSocketResponse) -> None:
@@ -126,11 +157,12 @@ async def _newest_alert(request: web.Request) -> str:
 async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[str, Any]]:
     queue = request.app[QUEUE_KEY]
     changes: list[dict[str, Any]] = []
-    waiting = await queue.waiting(list(agent.languages), agent.claimable_skills)
-    waiting_now = [(conversation.conversation_id, conversation.requeued_at_ms) for conversation in waiting]
+    waiting_now = await queue.waiting_signatures(list(agent.languages), agent.claimable_skills)
     if waiting_now != seen.waiting:
-        new = [conversation.to_json() for conversation in waiting if (conversation.conversation_id,
-               conversation.requeued_at_ms) not in (seen.waiting or [])]
+        told = set(seen.waiting or [])
+        new = [conversation.to_json() for conversation in await queue.conversations(
+            [conversation_id for conversation_id, requeued_at in waiting_now
+             if (conversation_id, requeued_at) not in told]) if conversation and conversation.state == QUEUED]
         seen.waiting = waiting_now
         changes.append({"type": "queue", "waiting": [conversation_id for conversation_id, _ in waiting_now],
                         "new": new})
@@ -139,8 +171,12 @@ async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[
     if mine_now != seen.mine:
         seen.mine = mine_now
         changes.append({"type": "assignments", "conversations": [conversation.to_json() for conversation in mine]})
-    for conversation_id, _ in seen.mine or []:
-        length = int(await queue.redis.llen(queue.keys.transcript(conversation_id)))
+    held = [conversation_id for conversation_id, _ in seen.mine or []]
+    async with queue.redis.pipeline(transaction=False) as pipe:
+        for conversation_id in held:
+            pipe.llen(queue.keys.transcript(conversation_id))
+        lengths = await pipe.execute()
+    for conversation_id, length in zip(held, map(int, lengths), strict=True):
         if length != seen.lengths.get(conversation_id):
             seen.lengths[conversation_id] = length
             changes.append({"type": "conversation_updated", "conversation_id": conversation_id, "entries": length})

@@ -48,6 +48,7 @@ RECENT_WAITS = "recent-waits"
 SURVEY_TOTALS = "survey-totals"
 PATIENT_SIGNALS = "patient-signals"
 TYPING_THROTTLE = "typing-throttle"
+CONSOLE_CHANGES = "console-changes"
 
 
 class KeySpace:
@@ -167,6 +168,11 @@ class KeySpace:
 
     def crisis_alerts(self) -> str:
         return self.key(CRISIS_ALERTS)
+
+    def console_changes(self) -> str:
+        """A bare marker (a kind, never a conversation or content) per change an agent's console could show,
+        written by the script that makes it: the consoles' event sockets wake on it (``handoff.console_changes``)."""
+        return self.key(CONSOLE_CHANGES)
 
     def unanswered_assignments(self) -> str:
         """Claimed conversations whose agent has not yet written to the patient, scored by the answer deadline (ms)."""

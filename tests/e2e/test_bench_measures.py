@@ -1,5 +1,5 @@
-"""What ``make bench`` measures is what it says: real turns, real escalations seen by an agent, real pushes, real
-queue cycles (figures are printed by the bench, never asserted here)."""
+"""What ``make bench`` measures is what it says: real turns, real escalations told on an agent's console socket,
+real pushes, real queue cycles (figures are printed by the bench, never asserted here)."""
 
 import aiohttp
 from redis.asyncio import Redis
@@ -26,7 +26,8 @@ async def test_handoff_measure_escalates_every_conversation_and_receives_every_r
 ) -> None:
     figures = await measure_handoff(http, stack, 3, "amy", AGENT_PASSWORDS["amy"])
     assert len(figures.escalation_turn_ms) == 3 and figures.escalated == 3
-    assert len(figures.send_to_seen_ms) == 3, "the agent saw every escalation in the queue"
+    assert len(figures.send_to_seen_ms) == 3, "the agent's console socket told every escalation"
+    assert len(figures.enqueue_to_event_ms) == 3 and len(figures.queue_poll_ms) > 0
     assert len(figures.reply_to_push_ms) == 3 * REPLIES_PER_CONVERSATION
     assert await stack_queue.waiting(["en"]) == [], "every measured conversation was claimed and closed"
 

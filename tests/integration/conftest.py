@@ -39,6 +39,14 @@ async def operations_console(redis: Redis, key_ring: KeyRing, keys: KeySpace, au
 
 
 @pytest_asyncio.fixture
+async def console(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
+                  ) -> AsyncIterator[TestClient]:
+    """The console app on the test's stores and the session's agent directory."""
+    async with TestClient(TestServer(console_app(queue, audit, redis, keys, agents_file))) as client:
+        yield client
+
+
+@pytest_asyncio.fixture
 async def staff_console(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, staff_file: Path
                         ) -> AsyncIterator[TestClient]:
     """The console app on the test's stores with the test module's own agent directory (its ``staff_file``)."""

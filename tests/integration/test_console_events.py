@@ -3,42 +3,28 @@ crisis alerts reach the agent as they happen, with no message content; a bad tok
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import aiohttp
-import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+import pytest
+from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.agents import AgentDirectory
 from handoff.console.events import Seen, _changes
 from handoff.models import CrisisFlag
-from tests.console_clients import console_app, token_of
+from tests.console_clients import console_app, next_event, token_of
 from tests.reaping import agent_left
 
 DEADLINE_SECONDS = 10
 SECRET = "he hits me every night"
 
 
-@pytest_asyncio.fixture
-async def client(queue: LiveAgentQueue, audit: AuditLog, redis: Redis, keys: KeySpace, agents_file: Path
-                 ) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(console_app(queue, audit, redis, keys, agents_file))) as test_client:
-        yield test_client
-
-
-async def until(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
-    """The next event of ``kind`` (others are skipped), within a deadline."""
-    while True:
-        message = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
-        assert message.type == aiohttp.WSMsgType.TEXT, message
-        event = json.loads(message.data)
-        if event.get("type") == kind:
-            return dict(event)
+@pytest.fixture
+def client(console: TestClient) -> TestClient:
+    return console
 
 
 async def test_the_agent_hears_tasks_assignments_messages_and_crises_as_they_happen(
@@ -48,26 +34,26 @@ async def test_the_agent_hears_tasks_assignments_messages_and_crises_as_they_hap
     headers = {"Authorization": f"Bearer {token}"}
     async with client.ws_connect("/api/events") as socket:
         await socket.send_json({"token": token})
-        assert (await until(socket, "queue"))["waiting"] == []
+        assert (await next_event(socket, "queue"))["waiting"] == []
         await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
-        event = await until(socket, "queue")
+        event = await next_event(socket, "queue")
         assert event["waiting"] == ["p1"] and [c["conversation_id"] for c in event["new"]] == ["p1"]
 
         assert (await client.post("/api/conversations/p1/claim", headers=headers)).status == 200
-        assert [c["conversation_id"] for c in (await until(socket, "assignments"))["conversations"]] == ["p1"]
-        first = await until(socket, "conversation_updated")
+        assert [c["conversation_id"] for c in (await next_event(socket, "assignments"))["conversations"]] == ["p1"]
+        first = await next_event(socket, "conversation_updated")
         await queue.record("p1", TranscriptRole.PATIENT, "my husband is home now")
-        updated = await until(socket, "conversation_updated")
+        updated = await next_event(socket, "conversation_updated")
         assert (updated["conversation_id"], updated["entries"]) == ("p1", first["entries"] + 1)
 
         await queue.enqueue_escalation("p1", "en", Skill.BEHAVIORAL_HEALTH, Priority.CRISIS, "crisis_violence_abuse",
                                        CrisisFlag("violence_abuse", SECRET))
-        alert = await until(socket, "crisis_alert")
+        alert = await next_event(socket, "crisis_alert")
         assert (alert["conversation_id"], alert["category"]) == ("p1", "violence_abuse")
 
         moved = await client.post("/api/conversations/p1/transfer", headers=headers, json={"skill": "nurse"})
         assert moved.status == 200
-        assert (await until(socket, "assignments"))["conversations"] == [], "transferred away"
+        assert (await next_event(socket, "assignments"))["conversations"] == [], "transferred away"
         await client.post("/api/logout", headers=headers)
         closing = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
         while closing.type == aiohttp.WSMsgType.TEXT:

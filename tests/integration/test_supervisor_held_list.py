@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff.console import events
 from handoff.models import CrisisFlag
-from tests.console_clients import console_app, sign_in, token_of, write_staff
-from tests.integration.test_console_events import until
+from tests.console_clients import console_app, next_event, sign_in, token_of, write_staff
 from tests.integration.test_handovers import PASSWORD, call, signed_in
 
 STAFF = [
@@ -97,18 +97,19 @@ async def test_the_list_shows_what_each_agent_holds_without_content_to_superviso
 
 
 async def test_the_supervisor_hears_when_holdings_change_and_acts_from_the_list(
-    client: TestClient, queue: LiveAgentQueue, audit: AuditLog
+    client: TestClient, queue: LiveAgentQueue, audit: AuditLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(events, "SAFETY_ROUND_SECONDS", 3600.0)  # every change below wakes the socket
     amy, nina, _, _, sue = [await signed_in(client, agent_id) for agent_id in ("amy", "nina", "ned", "luis", "sue")]
     await queue.enqueue_escalation("p1", "en", Skill.NURSE, Priority.URGENT, "clinical_question")
     token = await token_of(client, "sue", PASSWORD)
     async with client.ws_connect("/api/events") as socket:
         await socket.send_json({"token": token})
-        await until(socket, "held")
+        await next_event(socket, "held")
         assert (await call(client, "POST", "/api/conversations/p1/claim", nina))[0] == 200
-        assert await until(socket, "held") == {"type": "held"}, "an announcement, no content"
+        assert await next_event(socket, "held") == {"type": "held"}, "an announcement, no content"
         await queue.record("p1", TranscriptRole.PATIENT, "is my result normal?")
-        await until(socket, "held")
+        await next_event(socket, "held")
         unanswered = held_by((await call(client, "GET", "/api/supervision/held", sue))[1])["nina"]["p1"]
         assert unanswered["unanswered_patient_messages"] == 1
         assert [c["agent_id"] for c in unanswered["reassign_to"]] == ["ned", "sue"]
@@ -121,7 +122,7 @@ async def test_the_supervisor_hears_when_holdings_change_and_acts_from_the_list(
 
         status, moved = await call(client, "POST", "/api/conversations/p1/reassign", sue, {"agent_id": "ned"})
         assert status == 200 and moved["conversation"]["agent_id"] == "ned"
-        await until(socket, "held")
+        await next_event(socket, "held")
         held = held_by((await call(client, "GET", "/api/supervision/held", sue))[1])
         assert (set(held["nina"]), set(held["ned"])) == (set(), {"p1"})
         assert [c["agent_id"] for c in held["ned"]["p1"]["reassign_to"]] == ["nina", "sue"]
@@ -133,11 +134,11 @@ async def test_the_supervisor_hears_when_holdings_change_and_acts_from_the_list(
         assert await queue.conversation("p1") == before, "a take-over of what the list showed, not of what is now"
         status, taken = await call(client, "POST", "/api/conversations/p1/take-over", sue, {"from_agent_id": "ned"})
         assert status == 200 and taken["conversation"]["agent_id"] == "sue"
-        await until(socket, "held")
+        await next_event(socket, "held")
         held = held_by((await call(client, "GET", "/api/supervision/held", sue))[1])
         assert (set(held["ned"]), set(held["sue"])) == (set(), {"p1"})
         await client.post("/api/presence", headers=amy, json={"status": "away"})
-        await until(socket, "held")
+        await next_event(socket, "held")
     actions = [(e.actor, e.action, e.source) for e in await audit.entries() if e.action in ("reassign", "take_over")]
     assert actions == [("sue", "reassign", "ned"), ("sue", "take_over", "sue")]
 
