@@ -24,12 +24,12 @@ from typing import Any, Optional
 
 from handoff.agents import Agent, AgentDirectory
 from handoff.audit import AuditLog
+from handoff.crisis_scripts import ACKNOWLEDGE_CRISIS_SCRIPT, ESCALATE_CRISIS_SCRIPT
 from handoff.errors import raise_for
 from handoff.permissions import Action, allowed
 from handoff.presence import AgentPresence
 from handoff.queue import AuditFields, LiveAgentQueue, now_ms
 from handoff.redis_values import text_of
-from handoff.scripts import ACKNOWLEDGE_CRISIS_SCRIPT, ESCALATE_CRISIS_SCRIPT
 from handoff.settings import AgentAccess
 
 logger = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ from handoff.keys import CONVERSATION, EPISODES, OUTBOX, TRANSCRIPT, KeySpace
 from handoff.queue import LiveAgentQueue, now_ms
 from handoff.redis_connection import async_redis
 from handoff.redis_values import decoded, keys_after, text_of
-from handoff.scripts import PURGE_CONVERSATION_SCRIPT, PURGE_TRACKER_SCRIPT, TRIM_ALERTS_SCRIPT
+from handoff.retention_scripts import PURGE_CONVERSATION_SCRIPT, PURGE_TRACKER_SCRIPT, TRIM_ALERTS_SCRIPT
 from handoff.settings import operator_settings
 
 logger = logging.getLogger(__name__)

@@ -377,44 +377,6 @@ open crisis waits again for acknowledgement, by its next agent, keeping its time
 who let its time to answer run out is set away (``KEYS[8]``, the chosen statuses), so that auto-assignment gives it
 nothing more until it says it is available again."""
 
-ACKNOWLEDGE_CRISIS_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
-local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]
-local id, agent, may_take_escalated = ARGV[1], ARGV[2], ARGV[3]
-local fields = redis.call('HMGET', conversation, 'state', 'agent', 'crisis_category')
-if not fields[1] then return 'not_found' end
-if not fields[3] or not redis.call('ZSCORE', unacknowledged, id) then return 'no_crisis_alert' end
-local assigned = fields[1] == 'WITH_AGENT' and fields[2] == agent
-if not assigned and not (may_take_escalated == '1' and redis.call('ZSCORE', escalated, id)) then
-  return 'not_assigned'
-end
-console_changed('crisis')
-redis.call('ZREM', unacknowledged, id)
-redis.call('ZREM', escalated, id)
-audit(KEYS[4], ARGV[4], ARGV[5], ARGV[6])
-return 'ok'
-"""
-"""A person takes responsibility for an open crisis: the agent who has the conversation, or (once it is
-escalated) a supervisor."""
-
-ESCALATE_CRISIS_SCRIPT = AUDIT_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
-local conversation, unacknowledged, escalated = KEYS[1], KEYS[2], KEYS[3]
-local id, raised_by, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local raised = redis.call('ZSCORE', unacknowledged, id)
-if not raised then return 0 end
-if not redis.call('HGET', conversation, 'crisis_category') then
-  redis.call('ZREM', unacknowledged, id)
-  redis.call('ZREM', escalated, id)
-  return 0
-end
-if tonumber(raised) > raised_by or redis.call('ZSCORE', escalated, id) then return 0 end
-console_changed('crisis')
-redis.call('ZADD', escalated, now, id)
-for index = 4, #ARGV, 3 do audit(KEYS[4], ARGV[index], ARGV[index + 1], ARGV[index + 2]) end
-return 1
-"""
-"""An open crisis raised before ``raised_by`` and still unacknowledged is escalated to the supervisors, once,
-with an audit entry per supervisor told; an alert whose conversation has no open crisis any more is dropped."""
-
 TAKE_RESUME_SCRIPT = """
 local conversation = KEYS[1]
 local fields = redis.call('HMGET', conversation, 'state', 'resume_pending')
@@ -427,40 +389,3 @@ if fields[2] then
 end
 return 0
 """
-
-PURGE_CONVERSATION_SCRIPT = AUDIT_FUNCTION + """
-local conversation, transcript, episodes = KEYS[1], KEYS[2], KEYS[3]
-local fields = redis.call('HMGET', conversation, 'state', 'updated_at')
-if fields[1] == 'QUEUED' or fields[1] == 'WITH_AGENT' then return 'open' end
-if (fields[1] or '') ~= ARGV[3] or (fields[2] or '') ~= ARGV[4] or redis.call('LLEN', transcript) ~= tonumber(ARGV[5])
-  or redis.call('LLEN', episodes) ~= tonumber(ARGV[6]) then return 'changed' end
-local family = {conversation, transcript, episodes}
-for index = 5, #KEYS do family[#family + 1] = KEYS[index] end
-for _, key in ipairs(family) do
-  if ARGV[1] == 'delete' then redis.call('DEL', key)
-  elseif redis.call('PTTL', key) == -1 then redis.call('PEXPIREAT', key, ARGV[2]) end
-end
-audit(KEYS[4], ARGV[7], ARGV[8], ARGV[9])
-return 'ok'
-"""
-"""``handoff.retention``: deletes a conversation that is past its retention (``delete``), or gives its keys
-that have none the expiry they would have had (``expire``, at ``ARGV[2]``); never an open one, and nothing
-when it changed since the purge read it (state, last update, transcript and episode counts)."""
-
-PURGE_TRACKER_SCRIPT = AUDIT_FUNCTION + """
-local tracker, conversation = KEYS[1], KEYS[3]
-local state = redis.call('HGET', conversation, 'state')
-if state == 'QUEUED' or state == 'WITH_AGENT' then return 'open' end
-if redis.call('PTTL', tracker) ~= -1 or redis.call('STRLEN', tracker) ~= tonumber(ARGV[3]) then return 'changed' end
-if ARGV[1] == 'delete' then redis.call('DEL', tracker) else redis.call('PEXPIREAT', tracker, ARGV[2]) end
-audit(KEYS[2], ARGV[4], ARGV[5], ARGV[6])
-return 'ok'
-"""
-"""The same for a Rasa tracker without an expiry; a tracker Rasa saved meanwhile has one (``record_exp``)."""
-
-TRIM_ALERTS_SCRIPT = AUDIT_FUNCTION + """
-local trimmed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
-if trimmed > 0 then audit(KEYS[2], ARGV[2], ARGV[3], ARGV[4]) end
-return trimmed
-"""
-"""Crisis alerts older than the retention go (``XTRIM MINID``), audited."""

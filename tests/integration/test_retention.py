@@ -20,7 +20,7 @@ from handoff.crypto import generate_key_ring_spec
 from handoff.models import CrisisDisposition, CrisisFlag, TranscriptEntry
 from handoff.queue import OUTBOX_DRAIN_MS, now_ms
 from handoff.retention import TRACKER_KEY_PREFIX, RetentionPurge, tracker_context
-from handoff.scripts import PURGE_CONVERSATION_SCRIPT
+from handoff.retention_scripts import PURGE_CONVERSATION_SCRIPT
 from handoff.sealed_records import ConversationSeals
 from handoff.settings import DAY_MS
 from stack.redis_server import RedisServer
