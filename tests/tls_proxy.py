@@ -7,7 +7,7 @@ clients the server lists (``CLIENT LIST``, by name) to whether they came over TL
 """
 
 import contextlib
-import select
+import selectors
 import socket
 import ssl
 import threading
@@ -64,17 +64,22 @@ class TlsFront:
             return
         self.tls_by_server_side_port[server.getsockname()[1]] = tls
         self._sockets.extend((client, server))
-        with contextlib.suppress(OSError, ValueError):
-            while _pass_on(client, server):
+        with selectors.DefaultSelector() as both, contextlib.suppress(OSError, ValueError):
+            for end in (client, server):
+                both.register(end, selectors.EVENT_READ)
+            while _pass_on(both, client, server):
                 pass
         for end in (client, server):
             end.close()
 
 
-def _pass_on(client: socket.socket, server: socket.socket) -> bool:
-    """Passes on what either side has sent; False once one side is closed."""
-    readable, _, _ = select.select([client, server], [], [])
-    for source in readable:
+def _pass_on(both: selectors.BaseSelector, client: socket.socket, server: socket.socket) -> bool:
+    """Passes on what either side has sent; False once one side is closed. A selector (epoll), not
+    ``select.select``: late in a test run the process holds more than 1,024 descriptors, which ``select`` refuses
+    (every link was dropped at once, the sentinels saw the primary down, and the clients' links were reset)."""
+    for key, _ in both.select():
+        source = key.fileobj
+        assert isinstance(source, socket.socket)
         sink = server if source is client else client
         data = source.recv(65536)
         if not data:

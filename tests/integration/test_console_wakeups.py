@@ -5,11 +5,13 @@ killed and stops with the console; a burst wakes a socket a few times, not once 
 signatures list what the waiting list shows; and the stream names no conversation and carries no content."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
@@ -17,12 +19,23 @@ from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, Transcr
 from handoff.console import events
 from handoff.console.wakeups import WAKEUPS_KEY
 from handoff.models import CrisisFlag
+from stack.redis_server import RedisServer
 from tests.console_clients import console_app, next_event, token_of
 
 DEADLINE_SECONDS = 10
+CONSOLE_UNDER_TEST = "console-under-test"
 NEVER_SECONDS = 3600.0
 SECRET = "I took all my pills an hour ago"
 MESSAGE = "my member id is 88123"
+
+
+@pytest_asyncio.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """This module's console on connections of its own name: the session's Redis also serves the shared stack,
+    whose console and push sockets block in XREAD too, and only this console's reader is to be found and killed."""
+    client = Redis.from_url(redis_server.url, client_name=CONSOLE_UNDER_TEST)
+    yield client
+    await client.close()
 
 
 @pytest.fixture
@@ -104,11 +117,12 @@ async def blocked_reader(redis: Redis) -> str:
 
 
 async def blocked_readers(redis: Redis) -> list[str]:
-    """The ids of the connections blocked in an XREAD now."""
+    """The ids of this module's connections blocked in an XREAD now."""
     readers = []
     for line in (await redis.execute_command("CLIENT", "LIST")).decode().splitlines():
         fields = dict(part.partition("=")[::2] for part in line.split())
-        if fields.get("cmd") == "xread" and "b" in fields.get("flags", ""):
+        if (fields.get("cmd") == "xread" and "b" in fields.get("flags", "")
+                and fields.get("name") == CONSOLE_UNDER_TEST):
             readers.append(fields["id"])
     return readers
 
