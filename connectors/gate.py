@@ -204,9 +204,7 @@ class ConversationGate:
                                          opened)
         if not stored and opened and conversation is not None:
             await self._offer_push_again(conversation, output)
-        language = chosen_language(message, self.catalog) or self.languages.resolve(
-            text, known_language, client_locale(message)
-        ).language
+        language = self.message_language(message, known_language)
         concordant = conversation is not None and conversation.held_in_requested_language
         if language != known_language:
             if concordant:
@@ -364,6 +362,12 @@ class ConversationGate:
             await self.send_handoff(conversation_id, result, output)
         await self.events.escalated(conversation_id, result, request.reason, own_language or request.language,
                                     crisis.category if crisis else None)
+
+    def message_language(self, message: UserMessage, known_language: Optional[str]) -> str:
+        """The language the patient chose, else the message's (``known_language``: the conversation's so far)."""
+        return chosen_language(message, self.catalog) or self.languages.resolve(
+            message.text or "", known_language, client_locale(message)
+        ).language
 
     def _after_hours(self, language: str) -> Optional[AfterHours]:
         """When a person can reply, if the language queue is closed now; None when it is staffed."""

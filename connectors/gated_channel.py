@@ -40,7 +40,6 @@ from sanic import Blueprint, Sanic
 from connectors.agent_relay import AgentMessageRelay
 from connectors.gate import StorageUnavailable
 from connectors.gate_services import GateServices, prepare_rasa_conversation
-from connectors.patient_page import chosen_language
 from connectors.patient_push import PUSH_STATES
 from connectors.rasa_turn import client_locale
 from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings
@@ -272,9 +271,7 @@ class GatedChannel(InputChannel):
         """Tells the patient, in the message's language, that it was not received and to send it again later, with
         the emergency number: a platform has no page to show a failed send, and silence would read as being
         ignored. Sent through the platform alone (Redis is what failed)."""
-        text = message.text or ""
-        language = (chosen_language(message, self.services.catalog)
-                    or self.services.gate.languages.resolve(text, None, client_locale(message)).language)
+        language = self.services.gate.message_language(message, None)
         notice = self.services.catalog.notice(language, MESSAGE_NOT_RECEIVED)
         await self.patient_output(message).send_text_message(recipient, notice)
 

@@ -155,7 +155,14 @@ redis.call('HSET', conversation, 'enqueued_position', position)
 return {'QUEUED', position}
 """
 
-ENQUEUE_SCRIPT = QUEUE_SCORE_FUNCTION + CONSOLE_CHANGED_FUNCTION + "local keeps_time = false\n" + ENQUEUE_BODY
+
+def enqueue_steps(keeps_time: bool) -> str:
+    """The enqueue, with its functions; ``keeps_time``: the enqueue keeps the time it is given (a replay)."""
+    return QUEUE_SCORE_FUNCTION + CONSOLE_CHANGED_FUNCTION + f"local keeps_time = {str(keeps_time).lower()}\n" \
+        + ENQUEUE_BODY
+
+
+ENQUEUE_SCRIPT = enqueue_steps(keeps_time=False)
 
 REPLAY_SCRIPT = (
     STORED_MARKS_FUNCTION
@@ -172,10 +179,7 @@ for index = 18, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[index]) end
 if ARGV[16] ~= '' and not stored_before then mark_stored(KEYS[11], ARGV[16] .. ' ', ARGV[14]) end
 local function enqueue()
 """
-    + QUEUE_SCORE_FUNCTION
-    + CONSOLE_CHANGED_FUNCTION
-    + "local keeps_time = true\n"
-    + ENQUEUE_BODY
+    + enqueue_steps(keeps_time=True)
     + """
 end
 local result = enqueue()

@@ -37,8 +37,8 @@ from handoff.crypto import generate_key_ring_spec
 from handoff.retention import tracker_context
 from stack.domain import ASSEMBLED_DOMAIN
 from stack.redis_server import RedisServer
+from stack.services import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 PARSED = {"intent": {"name": "refill_status", "confidence": 0.93}, "entities": [], "text": "where is my refill"}
 
 
