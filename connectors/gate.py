@@ -161,13 +161,9 @@ class ConversationGate:
         try:
             if self.replayer is not None:
                 await self.replayer.replay_pending()
-            async with self.queue.redis.lock(
-                self.queue.keys.gate_lock(conversation_id),
-                timeout=GATE_LOCK_SECONDS,
-                blocking_timeout=GATE_LOCK_SECONDS,
-            ):
-                await self._route(message, on_new_message, prepare_rasa_conversation, crisis, progress,
-                                  portal_patient_id)
+            async with self.queue.locked_conversation(conversation_id, GATE_LOCK_SECONDS) as lock:
+                await self._route(lock.conversation, message, on_new_message, prepare_rasa_conversation, crisis,
+                                  progress, portal_patient_id)
             if crisis is not None:
                 await self.events.crisis_screened(crisis.finding.source, crisis.finding.category.value)
         except STORAGE_ERRORS as error:
@@ -184,6 +180,7 @@ class ConversationGate:
 
     async def _route(
         self,
+        conversation: Optional[Conversation],
         message: UserMessage,
         on_new_message: OnNewMessage,
         prepare_rasa_conversation: PrepareRasaConversation,
@@ -191,11 +188,11 @@ class ConversationGate:
         progress: Progress,
         portal_patient_id: Optional[str],
     ) -> None:
-        """Everything after the crisis resources, under the conversation's lock."""
+        """Everything after the crisis resources, under the conversation's lock; ``conversation``: as it was when
+        the lock was taken."""
         conversation_id = message.sender_id
         text = message.text or ""
         output = message.output_channel
-        conversation = await self.queue.conversation(conversation_id)
         known_language = conversation.spoken_language if conversation else None
         # queued or with an agent, the message is the agent's to read: stored on the replicas before anything is said
         opened = conversation is not None and conversation.state in (ConversationState.QUEUED,
@@ -233,11 +230,16 @@ class ConversationGate:
             assert conversation is not None
             await self._tell_where_they_stand(conversation, language, output)
             return
-        survey_reply = await self.surveys.answer(conversation_id, text, language)
-        if survey_reply is not None:
-            await self.send_text(output, conversation_id, survey_reply)
-            return
-        resume = await self.queue.take_resume_pending(conversation_id)
+        # with the bot or closed when the lock was taken: no agent can have closed it since, so what the lock read
+        # says whether a survey waits and whether the bot resumes
+        if conversation is not None and conversation.survey_waiting:
+            survey_reply = await self.surveys.answer(conversation_id, text, language)
+            if survey_reply is not None:
+                await self.send_text(output, conversation_id, survey_reply)
+                return
+        resume = conversation is not None and (
+            conversation.resume_pending or conversation.state == ConversationState.CLOSED
+        ) and await self.queue.take_resume_pending(conversation_id)
         if self.catalog.has_bot(language):
             portal_id = portal_patient_id if newly_verified or resume else None
             slots = slots_to_set(language, known_language, resume, portal_id)

@@ -111,9 +111,7 @@ class PatientGatekeeper:
         if token is not None:
             if not sender:
                 raise Unauthorized("sender (the conversation id issued with the token) is required with a token")
-            signed_in = await self.sessions.authenticate(sender, token)
-            if not crisis:
-                await self.sessions.count_message(sender)
+            signed_in = await self.sessions.authenticate(sender, token, count_message=not crisis)
             return Admission(sender, None, portal_patient_id or signed_in)
         if sender and await self.sessions.known(sender):
             raise Unauthorized("this conversation can be reached only with its token")

@@ -5,10 +5,11 @@ health facts (``handoff.health_facts``); a crisis spooled while Redis was down i
 (``REPLAY_SCRIPT``), keeping its place.
 """
 
-from typing import Optional
+from typing import Any, Optional
 
 from redis.commands.core import AsyncScript
 
+from handoff.conversation_lock import ConversationLock
 from handoff.durable_writes import PATIENT, run_durably
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts
 from handoff.models import (
@@ -35,13 +36,12 @@ class Escalations(ConversationTranscripts):
     facts: HealthFacts
     _enqueue: AsyncScript
     _replay: AsyncScript
+    _lock_and_read: AsyncScript
 
     async def conversation(self, conversation_id: str) -> Optional[Conversation]:
         """The conversation with its health facts opened; ``EnvelopeError`` if one was moved or altered."""
         fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
-        if not fields:
-            return None
-        return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
+        return self.conversation_from_fields(conversation_id, fields) if fields else None
 
     async def conversations(self, conversation_ids: list[str]) -> list[Optional[Conversation]]:
         """The conversations (None for one not found), read in one round trip."""
@@ -49,8 +49,17 @@ class Escalations(ConversationTranscripts):
             for conversation_id in conversation_ids:
                 pipe.hgetall(self.keys.conversation(conversation_id))
             rows = await pipe.execute()
-        return [Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
-                if fields else None for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
+        return [self.conversation_from_fields(conversation_id, fields) if fields else None
+                for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
+
+    def conversation_from_fields(self, conversation_id: str, fields: dict[Any, Any]) -> Conversation:
+        """The conversation of its hash as read from Redis, health facts opened."""
+        return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
+
+    def locked_conversation(self, conversation_id: str, seconds: float) -> ConversationLock:
+        """The conversation's lock (``handoff.conversation_lock``), held at most ``seconds`` and waited for as long;
+        taken, it holds the conversation as it was then."""
+        return ConversationLock(self, self._lock_and_read, conversation_id, seconds)
 
     async def state_of(self, conversation_id: str) -> ConversationState:
         """The conversation's state; a conversation never escalated is with the bot."""

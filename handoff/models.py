@@ -188,6 +188,10 @@ class Conversation:
     patient_language: Optional[str] = None
     """The language the patient writes in, when it is not ``language``: they asked for a person who speaks
     another (a language-concordant request)."""
+    resume_pending: bool = False
+    """An agent handed it back to the bot, which has not taken it up yet."""
+    survey_waiting: bool = False
+    """The patient was asked to rate the episode that closed and has not answered."""
 
     @property
     def spoken_language(self) -> Optional[str]:
@@ -224,6 +228,8 @@ class Conversation:
             verified_via=fields.get("verified_via"),
             verified_at_ms=int(fields["verified_at"]) if "verified_at" in fields else None,
             patient_language=fields.get("patient_language"),
+            resume_pending="resume_pending" in fields,
+            survey_waiting="survey_episode" in fields,
         )
 
     def to_json(self) -> dict[str, Any]:

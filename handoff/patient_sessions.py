@@ -32,7 +32,7 @@ from redis.asyncio import Redis
 
 from handoff.crypto import KeyRing, associated_data
 from handoff.keys import KeySpace
-from handoff.redis_values import decoded
+from handoff.redis_values import decoded, text_of
 from handoff.settings import PatientAccess
 
 TOKEN_PURPOSE = "patient-session"  # noqa: S105 (a MAC purpose)
@@ -49,6 +49,25 @@ HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 MESSAGES = "messages"
 NEW_CONVERSATIONS = "new-conversations"
+
+ADMIT_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local record = redis.call('HMGET', KEYS[1], 'nonce', 'last_seen', 'ended', 'portal')
+local now, last_seen = tonumber(ARGV[2]), tonumber(record[2])
+if record[1] ~= ARGV[1] or record[3] or not last_seen or now - last_seen > tonumber(ARGV[3]) then return {'ended'} end
+redis.call('HSET', KEYS[1], 'last_seen', ARGV[2])
+local count = 0
+if ARGV[4] == '1' then
+  count = redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+end
+return {'ok', record[4] or '', count}
+"""
+"""A message presents a token whose MAC matched for nonce ``ARGV[1]``: the session (``KEYS[1]``) must hold that nonce,
+not be ended and not have been idle longer than ``ARGV[3]`` s at ``ARGV[2]``; then it is renewed and, when ``ARGV[4]``
+is 1, the message counted in its limit window (``KEYS[2]``, expiring in ``ARGV[5]`` s). Answers ``missing`` (no
+session record: the token was minted while Redis was unreachable), ``ended``, or ``ok`` with the sealed portal
+patient id (or empty) and the count."""
 
 ACQUIRE_PUSH_SCRIPT = """
 local sockets, socket, now, expires, limit = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
@@ -78,6 +97,11 @@ class RateLimited(PatientAccessError):
         super().__init__(message)
         self.retry_after = retry_after
 
+
+
+def _window_left() -> int:
+    """Seconds until the current limit window ends."""
+    return WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS
 
 
 def portal_context(conversation_id: str) -> str:
@@ -117,6 +141,7 @@ class PatientSessions:
         self.key_ring = key_ring
         self.access = access
         self._acquire_push = redis.register_script(ACQUIRE_PUSH_SCRIPT)
+        self._admit = redis.register_script(ADMIT_SCRIPT)
 
     def mint(self) -> PatientCredential:
         """A new conversation id and its token; nothing is stored (see :meth:`open`)."""
@@ -137,9 +162,9 @@ class PatientSessions:
         ``portal_patient_id``: the patient signed in to the portal (identity hash
         already checked); kept sealed with the session, so every message of it is verified.
         """
-        await self._count(NEW_CONVERSATIONS, self._address_digest(client_address),
-                          self.access.new_conversations_per_minute,
-                          "too many new conversations from this address; try again in a minute")
+        if await self._count(NEW_CONVERSATIONS, self._address_digest(client_address)) > \
+                self.access.new_conversations_per_minute:
+            raise RateLimited("too many new conversations from this address; try again in a minute", _window_left())
         credential = self.mint()
         parts = self._parts(credential.token)
         assert parts is not None
@@ -160,10 +185,11 @@ class PatientSessions:
         return self.key_ring.verify_mac(TOKEN_PURPOSE, f"{conversation_id}.{parts.issued_at}.{parts.nonce}",
                                         token.rsplit(".", 1)[1])
 
-    async def authenticate(self, conversation_id: str, token: str) -> Optional[str]:
+    async def authenticate(self, conversation_id: str, token: str, count_message: bool = False) -> Optional[str]:
         """Accepts the token of a live session and renews its idle lifetime; else raises ``Unauthorized``.
 
-        Returns the portal patient id the session was opened with, if any.
+        Returns the portal patient id the session was opened with, if any. ``count_message``: the message counts
+        in the per-minute limit (``RateLimited`` over it), in the same round trip.
 
         A valid token without a session record was minted while Redis was
         unreachable (a crisis then): its session starts now.
@@ -172,14 +198,21 @@ class PatientSessions:
             raise Unauthorized("missing, wrong or expired conversation token; start a new conversation")
         parts = self._parts(token)
         assert parts is not None
-        key = self.keys.patient_session(conversation_id)
-        record = decoded(await self.redis.hgetall(key))
-        if not record:
+        window = int(time.time()) // WINDOW_SECONDS
+        outcome, *admitted = await self._admit(
+            keys=[self.keys.patient_session(conversation_id), self.keys.rate(MESSAGES, conversation_id, window)],
+            args=[parts.nonce, time.time(), self.access.session_idle_seconds, int(count_message), WINDOW_SECONDS * 2],
+        )
+        if text_of(outcome) == "missing":
             await self._store(conversation_id, parts)
+            if count_message:
+                await self.count_message(conversation_id)
             return None
-        if not hmac.compare_digest(record.get("nonce", ""), parts.nonce) or not await self._renew(key, record):
+        if text_of(outcome) != "ok":
             raise Unauthorized("this conversation's session has ended; start a new conversation")
-        portal = record.get(PORTAL_FIELD)
+        portal, count = text_of(admitted[0]), int(admitted[1])
+        if count > self.access.messages_per_minute:
+            raise self._over_message_limit()
         return self.key_ring.open(portal, portal_context(conversation_id)).decode() if portal else None
 
     async def keep_alive(self, conversation_id: str) -> bool:
@@ -221,8 +254,12 @@ class PatientSessions:
 
     async def count_message(self, conversation_id: str) -> None:
         """Counts one message of the conversation; raises ``RateLimited`` over the per-minute limit."""
-        await self._count(MESSAGES, conversation_id, self.access.messages_per_minute,
-                          "too many messages in this conversation; wait a minute and send again")
+        if await self._count(MESSAGES, conversation_id) > self.access.messages_per_minute:
+            raise self._over_message_limit()
+
+    @staticmethod
+    def _over_message_limit() -> RateLimited:
+        return RateLimited("too many messages in this conversation; wait a minute and send again", _window_left())
 
     def push_token(self, conversation_id: str, episode: int) -> str:
         """The push socket's credential for one episode: worthless once the episode is closed."""
@@ -244,15 +281,15 @@ class PatientSessions:
     async def release_push_socket(self, conversation_id: str, socket_id: str) -> None:
         await self.redis.zrem(self.keys.push_sockets(conversation_id), socket_id)
 
-    async def _count(self, limit_name: str, subject: str, limit: int, refusal: str) -> None:
+    async def _count(self, limit_name: str, subject: str) -> int:
+        """Counts one in the subject's limit window; returns the window's count."""
         window = int(time.time()) // WINDOW_SECONDS
         key = self.keys.rate(limit_name, subject, window)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, WINDOW_SECONDS * 2)
             count, _ = await pipe.execute()
-        if int(count) > limit:
-            raise RateLimited(refusal, WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS)
+        return int(count)
 
     def _address_digest(self, client_address: str) -> str:
         """Client addresses are personal data: counters are keyed by a MAC, never the address."""

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 from redis.asyncio import Redis
 
+from handoff.conversation_lock import LOCK_AND_READ_SCRIPT
 from handoff.crypto import KeyRing
 from handoff.durable_writes import AGENT, run_durably
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
@@ -42,7 +43,7 @@ from handoff.scripts import (
 )
 from handoff.sealed_records import ConversationSeals
 from handoff.settings import AgentAccess, ReplicaAcks, Retention
-from handoff.transcripts import MOVED, now_ms
+from handoff.transcripts import MOVED, TranscriptLengths, now_ms
 
 NO_REPLICA_ACKS = ReplicaAcks()
 """Writes return once the primary has them."""
@@ -76,6 +77,7 @@ class LiveAgentQueue(Escalations):
         self.key_ring = key_ring
         self.facts = HealthFacts(key_ring)
         self.seals = ConversationSeals(key_ring)
+        self.lengths = TranscriptLengths()
         self.retention_ms = retention_ms
         self.replica_acks = replica_acks
         self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
@@ -85,6 +87,7 @@ class LiveAgentQueue(Escalations):
         self._agent_message = redis.register_script(AGENT_MESSAGE_SCRIPT)
         self._close = redis.register_script(CLOSE_SCRIPT)
         self._take_resume = redis.register_script(TAKE_RESUME_SCRIPT)
+        self._lock_and_read = redis.register_script(LOCK_AND_READ_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
         self._record = redis.register_script(RECORD_SCRIPT)
 

@@ -28,7 +28,34 @@ StreamEntry = tuple[bytes, dict[bytes, bytes]]
 
 APPEND_ATTEMPTS = 100
 """How often an append sealed for the end of a list is sealed again because another append came first."""
+REMEMBERED_TRANSCRIPTS = 4096
+"""How many transcripts' lengths a process remembers (the ones it appended to last)."""
 Appended = TypeVar("Appended")
+
+
+class TranscriptLengths:
+    """The length of each transcript this process last appended to or read under the conversation's lock.
+
+    A guess, never trusted: an append sealed for it is refused (``moved``) when another process appended since,
+    and is then sealed again for the length read from Redis. Right, it saves that read: the bot's replies of a
+    turn, and the patient's message under the gate's lock, go in one round trip each.
+    """
+
+    def __init__(self, size: int = REMEMBERED_TRANSCRIPTS) -> None:
+        self.size = size
+        self._lengths: dict[str, int] = {}
+
+    def guess(self, key: str) -> Optional[int]:
+        return self._lengths.get(key)
+
+    def learn(self, key: str, length: int) -> None:
+        self._lengths.pop(key, None)
+        self._lengths[key] = length
+        if len(self._lengths) > self.size:
+            del self._lengths[next(iter(self._lengths))]
+
+    def forget(self, key: str) -> None:
+        self._lengths.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -51,6 +78,7 @@ class ConversationTranscripts:
     seals: ConversationSeals
     retention_ms: int
     replica_acks: ReplicaAcks
+    lengths: TranscriptLengths
     _record: AsyncScript
 
     async def record(
@@ -64,8 +92,11 @@ class ConversationTranscripts:
         entry = TranscriptEntry(role, text, now_ms())
         transcript = self.keys.transcript(conversation_id)
         acks = self.replica_acks if durable else ReplicaAcks(replicas=0)
+        appended_at = 0
 
         async def append(position: int) -> Optional[str]:
+            nonlocal appended_at
+            appended_at = position
             outcome = text_of(await run_durably(
                 self.redis,
                 self._record,
@@ -77,7 +108,12 @@ class ConversationTranscripts:
             ))
             return None if outcome == MOVED else outcome
 
-        return await self.appending(transcript, append) != STORED_BEFORE
+        outcome = await self.appending(transcript, append, self.lengths.guess(transcript))
+        if outcome == STORED_BEFORE:
+            self.lengths.forget(transcript)
+            return False
+        self.lengths.learn(transcript, appended_at + 1)
+        return True
 
     async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
         """The transcript from entry ``start`` (counted from 0; negative counts from the end) on.
@@ -127,13 +163,19 @@ class ConversationTranscripts:
             last = sequence
         return messages
 
-    async def appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]]) -> Appended:
+    async def appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]],
+                        guess: Optional[int] = None) -> Appended:
         """Runs ``append`` with the list's length, the position it seals for, until no other append came first
-        (``append`` returns None when its script answered ``moved``)."""
+        (``append`` returns None when its script answered ``moved``). ``guess``: the length to try first, without
+        reading it."""
+        position = guess
         for _ in range(APPEND_ATTEMPTS):
-            done = await append(int(await self.redis.llen(key)))
+            if position is None:
+                position = int(await self.redis.llen(key))
+            done = await append(position)
             if done is not None:
                 return done
+            position = None
         raise HandoffError(f"{APPEND_ATTEMPTS} appends in a row lost their position to others; nothing was written")
 
 

@@ -171,3 +171,49 @@ def test_portal_identity_hash_and_platform_signature() -> None:
 def test_bad_patient_settings_are_refused_at_start(environ: dict[str, str], error: str) -> None:
     with pytest.raises(SettingsError, match=error):
         PatientAccess.from_env(environ)
+
+
+async def test_an_offline_token_whose_session_was_ended_before_it_was_stored_opens_nothing(
+    sessions: PatientSessions,
+) -> None:
+    offline = sessions.mint()
+    await sessions.end(offline.conversation_id)
+    with pytest.raises(Unauthorized, match="ended"):
+        await sessions.authenticate(offline.conversation_id, offline.token)
+
+
+async def test_a_session_record_altered_in_redis_opens_nothing_and_breaks_nothing(
+    sessions: PatientSessions, redis: Redis, keys: KeySpace
+) -> None:
+    replaced = await sessions.open("198.51.100.9")
+    await redis.hset(keys.patient_session(replaced.conversation_id), "nonce", sessions.mint().token.split(".")[1])
+    stripped = await sessions.open("198.51.100.9")
+    await redis.hdel(keys.patient_session(stripped.conversation_id), "last_seen")
+    for credential in (replaced, stripped):
+        with pytest.raises(Unauthorized, match="ended"):
+            await sessions.authenticate(credential.conversation_id, credential.token, count_message=True)
+
+
+async def test_a_message_is_counted_with_its_authentication_a_crisis_never_and_a_refused_one_not_at_all(
+    sessions: PatientSessions, redis: Redis, keys: KeySpace
+) -> None:
+    alice = await sessions.open("198.51.100.10")
+    for _ in range(3):
+        await sessions.authenticate(alice.conversation_id, alice.token, count_message=True)
+    with pytest.raises(RateLimited, match="too many messages") as refused:
+        await sessions.authenticate(alice.conversation_id, alice.token, count_message=True)
+    assert 0 < (refused.value.retry_after or 0) <= 60
+    await sessions.authenticate(alice.conversation_id, alice.token, count_message=False)
+
+    ended = await sessions.open("198.51.100.10")
+    await sessions.end(ended.conversation_id)
+    with pytest.raises(Unauthorized):
+        await sessions.authenticate(ended.conversation_id, ended.token, count_message=True)
+    counters = [key async for key in redis.scan_iter(match=f"{{{keys.namespace}}}:rate:messages:*")]
+    assert all(ended.conversation_id.encode() not in key for key in counters)
+
+    offline = sessions.mint()
+    for _ in range(3):
+        await sessions.authenticate(offline.conversation_id, offline.token, count_message=True)
+    with pytest.raises(RateLimited):
+        await sessions.authenticate(offline.conversation_id, offline.token, count_message=True)

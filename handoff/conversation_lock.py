@@ -1,0 +1,58 @@
+"""The lock under which one patient message of a conversation is routed, taken with what routing reads first.
+
+Two messages of one conversation must never race, across any number of Rasa processes: the gate routes each
+under the conversation's lock (``KeySpace.gate_lock``; the crisis spool's replay takes the same one). Taking it
+is ``SET NX PX`` with a random token and releasing it deletes the key only if it still holds that token, as
+redis-py's ``Lock`` does; ``ConversationLock`` is that lock, whose taking also reads, in the same script, the
+conversation's hash and its transcript's length. The gate reads both first anyway: one round trip instead of
+three. The length seeds the transcript's remembered length (``TranscriptLengths``), so the patient's message is
+appended without reading it again.
+"""
+
+from typing import TYPE_CHECKING, Optional, Union
+
+from redis.asyncio.lock import Lock
+from redis.commands.core import AsyncScript
+
+from handoff.models import Conversation
+
+if TYPE_CHECKING:
+    from handoff.escalations import Escalations
+
+LOCK_AND_READ_SCRIPT = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+return {redis.call('HGETALL', KEYS[2]), redis.call('LLEN', KEYS[3])}
+"""
+"""Takes the lock ``KEYS[1]`` with token ``ARGV[1]`` for ``ARGV[2]`` ms; taken, answers the conversation's hash
+(``KEYS[2]``, a flat list of fields and values) and its transcript's length (``KEYS[3]``); held by another, nil."""
+
+
+class ConversationLock(Lock):
+    """``async with queue.locked_conversation(id, seconds) as lock``: ``lock.conversation`` is the conversation as
+    it was when the lock was taken (None when it was never escalated)."""
+
+    def __init__(self, queue: "Escalations", lock_and_read: AsyncScript, conversation_id: str,
+                 seconds: float) -> None:
+        super().__init__(queue.redis, queue.keys.gate_lock(conversation_id), timeout=seconds,
+                         blocking_timeout=seconds)
+        self.queue = queue
+        self.conversation_id = conversation_id
+        self.conversation: Optional[Conversation] = None
+        self._lock_and_read = lock_and_read
+
+    async def do_acquire(self, token: Union[str, bytes]) -> bool:
+        keys = self.queue.keys
+        transcript = keys.transcript(self.conversation_id)
+        assert self.timeout is not None
+        taken = await self._lock_and_read(
+            keys=[self.name, keys.conversation(self.conversation_id), transcript],
+            args=[token, int(self.timeout * 1000)],
+        )
+        if taken is None:
+            return False
+        flat, length = taken
+        fields = dict(zip(flat[::2], flat[1::2], strict=True))
+        self.conversation = self.queue.conversation_from_fields(self.conversation_id, fields) if fields else None
+        self.queue.lengths.learn(transcript, int(length))
+        return True
+

@@ -1,0 +1,133 @@
+"""The gate's conversation lock and the transcript lengths a process remembers, against a real Redis.
+
+Both save round trips on every patient message; neither may cost what they stand for: one message of a
+conversation routed at a time, across processes and the crisis spool's replay, and every transcript entry at the
+place it is sealed for, whatever another process appended or erased meanwhile.
+"""
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import LockError
+
+from handoff import CloseOutcome, ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+
+
+class CountingRedis(Redis):
+    """A client that counts the commands it sends (a script counts as EVALSHA)."""
+
+    sent: Counter[str]
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.sent[str(args[0]).upper()] += 1
+        return await super().execute_command(*args, **options)
+
+
+@pytest.fixture
+async def counting(redis: Redis) -> Any:
+    client = CountingRedis(connection_pool=redis.connection_pool)
+    client.sent = Counter()
+    return client
+
+
+@pytest.fixture
+def other_queue(other_process: Redis, key_ring: KeyRing, keys: KeySpace) -> LiveAgentQueue:
+    """The same conversations as seen by another Rasa process."""
+    return LiveAgentQueue(other_process, key_ring, keys)
+
+
+async def texts(queue: LiveAgentQueue, conversation_id: str) -> list[str]:
+    """The transcript, every entry opened at the place it was sealed for (``MisplacedRecord`` otherwise)."""
+    return [entry.text for entry in await queue.transcript(conversation_id)]
+
+
+async def test_the_lock_holds_the_conversation_as_it_was_when_taken(queue: LiveAgentQueue) -> None:
+    async with queue.locked_conversation("p1", 5) as lock:
+        assert lock.conversation is None, "never escalated"
+    await queue.record("p1", TranscriptRole.PATIENT, "I need a person")
+    await queue.enqueue_escalation("p1", "es", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    async with queue.locked_conversation("p1", 5) as lock:
+        assert lock.conversation == await queue.conversation("p1")
+        assert lock.conversation is not None and lock.conversation.state == ConversationState.QUEUED
+        assert lock.conversation.language == "es" and not lock.conversation.resume_pending
+    await queue.claim("p1", "amy", ["es"])
+    await queue.close("p1", "amy", CloseOutcome.BACK_TO_BOT)
+    async with queue.locked_conversation("p1", 5) as lock:
+        assert lock.conversation is not None and lock.conversation.resume_pending
+
+
+async def test_a_second_message_of_the_conversation_waits_for_the_first_in_any_process(
+    queue: LiveAgentQueue, other_queue: LiveAgentQueue
+) -> None:
+    order: list[str] = []
+
+    async def route(name: str, taker: LiveAgentQueue) -> None:
+        async with taker.locked_conversation("p1", 5):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.3)
+            order.append(f"{name} out")
+
+    first = asyncio.ensure_future(route("first", queue))
+    await asyncio.sleep(0.05)
+    await route("second", other_queue)
+    await first
+    assert order == ["first in", "first out", "second in", "second out"]
+
+
+async def test_the_gate_and_the_spool_replay_exclude_each_other(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace
+) -> None:
+    async with redis.lock(keys.gate_lock("p1"), timeout=5):
+        with pytest.raises(LockError):
+            async with queue.locked_conversation("p1", 0.3):
+                pass
+    async with queue.locked_conversation("p1", 5):
+        assert not await redis.lock(keys.gate_lock("p1"), timeout=5).acquire(blocking=False)
+    assert await redis.lock(keys.gate_lock("p1"), timeout=5).acquire(blocking=False), "released"
+
+
+async def test_an_append_after_another_process_appended_goes_at_the_end_and_opens_there(
+    queue: LiveAgentQueue, other_queue: LiveAgentQueue
+) -> None:
+    await queue.record("p1", TranscriptRole.PATIENT, "one")
+    await queue.record("p1", TranscriptRole.BOT, "two")
+    await other_queue.record("p1", TranscriptRole.PATIENT, "three")
+    await other_queue.record("p1", TranscriptRole.BOT, "four")
+    await queue.record("p1", TranscriptRole.PATIENT, "five")
+    await other_queue.record("p1", TranscriptRole.BOT, "six")
+    assert await texts(queue, "p1") == ["one", "two", "three", "four", "five", "six"]
+
+
+async def test_an_append_after_the_transcript_was_erased_starts_it_again(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace
+) -> None:
+    for text in ("one", "two", "three"):
+        await queue.record("p1", TranscriptRole.PATIENT, text)
+    await redis.delete(keys.transcript("p1"))
+    await queue.record("p1", TranscriptRole.PATIENT, "again")
+    assert await texts(queue, "p1") == ["again"]
+
+
+async def test_a_message_sent_again_leaves_no_wrong_length_behind(queue: LiveAgentQueue) -> None:
+    assert await queue.record("p1", TranscriptRole.PATIENT, "hello", "message-0001")
+    assert not await queue.record("p1", TranscriptRole.PATIENT, "hello", "message-0001")
+    await queue.record("p1", TranscriptRole.BOT, "hi")
+    assert await texts(queue, "p1") == ["hello", "hi"]
+
+
+async def test_under_the_lock_the_message_and_the_replies_are_appended_without_reading_the_length(
+    counting: CountingRedis, other_queue: LiveAgentQueue, key_ring: KeyRing, keys: KeySpace
+) -> None:
+    queue = LiveAgentQueue(counting, key_ring, keys)
+    await other_queue.record("p1", TranscriptRole.PATIENT, "written by another process")
+    counting.sent.clear()
+    async with queue.locked_conversation("p1", 5):
+        await queue.record("p1", TranscriptRole.PATIENT, "my bill")
+        await queue.record("p1", TranscriptRole.BOT, "Here is how to pay it")
+        await queue.record("p1", TranscriptRole.BOT, "Anything else?")
+    assert counting.sent["LLEN"] == 0 and counting.sent["HGETALL"] == 0
+    assert await texts(queue, "p1") == ["written by another process", "my bill", "Here is how to pay it",
+                                        "Anything else?"]
