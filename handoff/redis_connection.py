@@ -86,14 +86,18 @@ def check_redis_url(url: str) -> None:
 
 
 def async_redis(url: str, **options: Any) -> redis.asyncio.Redis:
-    """An asyncio client of the Redis ``url`` names (options as for ``Redis.from_url``)."""
+    """An asyncio client of the Redis ``url`` names (options as for ``Redis.from_url``), whose ``close()`` closes
+    its connections (redis-py 4.6 leaves the pool of a client made by ``from_url`` or ``master_for`` open)."""
     sentinel = SentinelAddress.parse(url)
     if sentinel is None:
-        return redis.asyncio.Redis.from_url(url, **options)
-    watchers = redis.asyncio.sentinel.Sentinel(list(sentinel.sentinels),
-                                               sentinel_kwargs=_sentinel_options(sentinel, options))
-    return watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password,
-                               **sentinel.connection_options(), **options)
+        client = redis.asyncio.Redis.from_url(url, **options)
+    else:
+        watchers = redis.asyncio.sentinel.Sentinel(list(sentinel.sentinels),
+                                                   sentinel_kwargs=_sentinel_options(sentinel, options))
+        client = watchers.master_for(sentinel.service, db=sentinel.db, password=sentinel.password,
+                                     **sentinel.connection_options(), **options)
+    client.auto_close_connection_pool = True
+    return client
 
 
 def sync_redis(url: str, **options: Any) -> redis.Redis:

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from handoff import KeyRing, KeySpace, hash_password
 from handoff.crypto import generate_key_ring_spec
+from handoff.redis_connection import async_redis
 from stack.redis_server import RedisServer
 from stack.services import PROJECT_DIR, Stack, StackConfig, free_port, wait_until_serving
 
@@ -59,7 +60,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest_asyncio.fixture
 async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
+    client = async_redis(redis_server.url)
     yield client
     await client.close()
 
@@ -67,7 +68,7 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
 @pytest_asyncio.fixture
 async def other_process(redis_server: RedisServer) -> AsyncIterator[Redis]:
     """A connection of its own to the same server, as a second console process would have."""
-    async with Redis.from_url(redis_server.url) as client:
+    async with async_redis(redis_server.url) as client:
         yield client
 
 

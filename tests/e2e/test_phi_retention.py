@@ -13,6 +13,7 @@ import pytest_asyncio
 from redis.asyncio import Redis
 
 from handoff import KeyRing, KeySpace, LiveAgentQueue
+from handoff.redis_connection import async_redis
 from handoff.retention import TRACKER_KEY_PREFIX
 from handoff.settings import Retention
 from stack.services import SERVICE_NAMES, Stack
@@ -43,7 +44,7 @@ async def escalations(stack: Stack) -> AsyncIterator[Escalations]:
     """A crisis claimed, read and closed; a billing question queued, then closed."""
     keys = KeySpace(stack.config.namespace)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
-        redis = Redis.from_url(stack.redis_url)
+        redis = async_redis(stack.redis_url)
         crisis, billing = Patient(http, stack), Patient(http, stack)
         crisis_handoff = handoff_of(await crisis.say(CRISIS_WORDS))
         assert crisis_handoff is not None and crisis_handoff["reason"] == "crisis_suicide_self_harm"

@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
-from redis.asyncio import Redis
 
 from connectors.gated_channel import SENDER_PURPOSE
 from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority
+from handoff.redis_connection import async_redis
 from languages import LanguageCatalog
 from stack.redis_server import RedisServer
 from stack.services import Stack, free_port
@@ -55,7 +55,7 @@ def outage_stack(
 
 @pytest_asyncio.fixture
 async def outage_queue(outage_redis: RedisServer, outage_stack: Stack) -> AsyncIterator[LiveAgentQueue]:
-    client = Redis.from_url(outage_redis.url)
+    client = async_redis(outage_redis.url)
     key_ring = KeyRing.from_spec(outage_stack.config.data_keys)
     yield LiveAgentQueue(client, key_ring, KeySpace(outage_stack.config.namespace))
     await client.close()

@@ -19,6 +19,7 @@ from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, Transcr
 from handoff.console import events
 from handoff.console.wakeups import WAKEUPS_KEY
 from handoff.models import CrisisFlag
+from handoff.redis_connection import async_redis
 from stack.redis_server import RedisServer
 from tests.console_clients import console_app, next_event, token_of
 
@@ -33,7 +34,7 @@ MESSAGE = "my member id is 88123"
 async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     """This module's console on connections of its own name: the session's Redis also serves the shared stack,
     whose console and push sockets block in XREAD too, and only this console's reader is to be found and killed."""
-    client = Redis.from_url(redis_server.url, client_name=CONSOLE_UNDER_TEST)
+    client = async_redis(redis_server.url, client_name=CONSOLE_UNDER_TEST)
     yield client
     await client.close()
 

@@ -14,6 +14,7 @@ from handoff import ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priori
 from handoff.crypto import generate_key_ring_spec
 from handoff.models import CrisisFlag
 from handoff.operations import CRISIS_ESCALATION, HANDOFF, OperationsEvents
+from handoff.redis_connection import async_redis
 from handoff.spool import CrisisReplayer, CrisisSpool, SpooledCrisis
 from stack.redis_server import RedisServer
 from stack.services import free_port
@@ -136,7 +137,7 @@ async def test_two_processes_replaying_one_spool_store_each_crisis_once(
 ) -> None:
     for index in range(5):
         spool.append(crisis(f"p-{index}", at_ms=1_700_000_000_000 + index))
-    clients = [Redis.from_url(redis_server.url) for _ in range(2)]
+    clients = [async_redis(redis_server.url) for _ in range(2)]
     try:
         replayers = [
             CrisisReplayer(CrisisSpool(spool.path, key_ring, keys.namespace), LiveAgentQueue(client, key_ring, keys))
@@ -201,7 +202,7 @@ async def test_a_crisis_spooled_twice_and_replayed_twice_counts_once_and_one_wit
 
 async def test_replay_with_redis_down_keeps_the_entry(spool: CrisisSpool, key_ring: KeyRing, keys: KeySpace) -> None:
     spool.append(crisis("p-kept"))
-    nowhere = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    nowhere = async_redis(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
     try:
         with pytest.raises(RedisConnectionError):
             await CrisisReplayer(spool, LiveAgentQueue(nowhere, key_ring, keys)).replay_pending()

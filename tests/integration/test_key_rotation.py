@@ -24,6 +24,7 @@ from handoff.key_rotation import KeyRotation
 from handoff.models import CrisisFlag
 from handoff.operations import OperationsEvents
 from handoff.patient_sessions import PORTAL_FIELD, PatientSessions, portal_context
+from handoff.redis_connection import async_redis
 from handoff.retention import TRACKER_KEY_PREFIX, tracker_context
 from handoff.rotation_scripts import RESEAL_STREAM_SCRIPT
 from handoff.settings import PatientAccess
@@ -49,7 +50,7 @@ def rotation_url(redis_server: RedisServer) -> str:
 
 @pytest_asyncio.fixture
 async def db(rotation_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(rotation_url)
+    client = async_redis(rotation_url)
     await client.flushdb()
     yield client
     await client.flushdb()
@@ -218,7 +219,7 @@ async def test_appends_during_the_rotation_are_never_lost(db: Redis, rotation_ur
         await old.enqueue_escalation(conversation_id, "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
         await old.claim(conversation_id, "amy", ["en"])
         await old.send_agent_message(conversation_id, "amy", "before")
-    async with Redis.from_url(rotation_url) as elsewhere:
+    async with async_redis(rotation_url) as elsewhere:
         live = LiveAgentQueue(elsewhere, ring(ROTATING), keys)
         rotation = KeyRotation(db, keys, ring(ROTATING), AuditLog(db, keys, ring(AUDIT_KEYS)), "test",
                                patient_records(db, keys, ring(ROTATING)))
