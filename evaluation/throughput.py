@@ -55,8 +55,8 @@ async def _run(bench: BenchStack, scale: float) -> None:
     finally:
         await redis.close()
     print(f"\nqueue cycles (enqueue, claim, message, close; 16 at once): {cycles.per_second:.0f} cycles/s;"
-          f" Redis CPU {cycles.redis_cpu_ms:.2f} ms per cycle, so one Redis thread (one slot) carries at most"
-          f" {cycles.one_core_ceiling:.0f} cycles/s")
+          f" client CPU {cycles.client_cpu_ms:.2f} ms per cycle; Redis CPU {cycles.redis_cpu_ms:.2f} ms per cycle,"
+          f" so one Redis thread (one slot) carries at most {cycles.one_core_ceiling:.0f} cycles/s")
 
 
 async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: Redis, base: str,
