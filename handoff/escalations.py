@@ -5,7 +5,7 @@ health facts (``handoff.health_facts``); a crisis spooled while Redis was down i
 (``REPLAY_SCRIPT``), keeping its place.
 """
 
-from typing import Optional
+from typing import Any, Optional, Union
 
 from redis.commands.core import AsyncScript
 
@@ -39,8 +39,13 @@ class Escalations(ConversationTranscripts):
     async def conversation(self, conversation_id: str) -> Optional[Conversation]:
         """The conversation with its health facts opened; ``EnvelopeError`` if one was moved or altered."""
         fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
-        if not fields:
-            return None
+        return self.opened_conversation(conversation_id, fields) if fields else None
+
+    def opened_conversation(self, conversation_id: str, fields: Union[dict[Any, Any], list[Any]]) -> Conversation:
+        """The conversation of its hash as read (``HGETALL``; a script answers it as a flat list of fields and
+        values), its health facts opened; ``EnvelopeError`` if one was moved or altered."""
+        if isinstance(fields, list):
+            fields = dict(zip(fields[::2], fields[1::2], strict=True))
         return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
 
     async def conversations(self, conversation_ids: list[str]) -> list[Optional[Conversation]]:
@@ -49,8 +54,8 @@ class Escalations(ConversationTranscripts):
             for conversation_id in conversation_ids:
                 pipe.hgetall(self.keys.conversation(conversation_id))
             rows = await pipe.execute()
-        return [Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
-                if fields else None for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
+        return [self.opened_conversation(conversation_id, fields) if fields else None
+                for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
 
     async def state_of(self, conversation_id: str) -> ConversationState:
         """The conversation's state; a conversation never escalated is with the bot."""
@@ -82,10 +87,10 @@ class Escalations(ConversationTranscripts):
         keys, args = self._escalation(
             conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
         )
-        state, position = await run_durably(self.redis, self._enqueue, [*keys, self.keys.console_changes()], args,
-                                            self.replica_acks)
-        conversation = await self.conversation(conversation_id)
-        assert conversation is not None and conversation.priority is not None
+        state, position, fields = await run_durably(self.redis, self._enqueue, [*keys, self.keys.console_changes()],
+                                                    args, self.replica_acks)
+        conversation = self.opened_conversation(conversation_id, fields)
+        assert conversation.priority is not None
         return EnqueueResult(
             state=ConversationState(text_of(state)),
             language=conversation.language or language,

@@ -194,35 +194,32 @@ class LiveAgentQueue(Escalations):
         except a conversation with an open crisis, checked in the same step.
         """
         tags = "*" if skills is None else f",{','.join(self.facts.skill_tags(conversation_id, skills))},"
-        outcome = text_of(
-            await self._claim(
-                keys=[
-                    self.keys.conversation(conversation_id),
-                    self.keys.agent_conversations(agent_id),
-                    self.keys.audit_log(),
-                    self.keys.unanswered_assignments(),
-                    self.keys.agent_last_assigned(),
-                    self.keys.console_changes(),
-                ],
-                args=[
-                    conversation_id,
-                    agent_id,
-                    now_ms(),
-                    f",{','.join(languages)},",
-                    tags,
-                    *audit_args(audit),
-                    now_ms() + answer_within_seconds * 1000,
-                    "" if capacity is None else capacity,
-                    self.keys.recent_waits(),
-                    RECENT_WAITS_KEPT,
-                    "1" if crisis_beyond_capacity else "",
-                ],
-            )
+        claimed = await self._claim(
+            keys=[
+                self.keys.conversation(conversation_id),
+                self.keys.agent_conversations(agent_id),
+                self.keys.audit_log(),
+                self.keys.unanswered_assignments(),
+                self.keys.agent_last_assigned(),
+                self.keys.console_changes(),
+            ],
+            args=[
+                conversation_id,
+                agent_id,
+                now_ms(),
+                f",{','.join(languages)},",
+                tags,
+                *audit_args(audit),
+                now_ms() + answer_within_seconds * 1000,
+                "" if capacity is None else capacity,
+                self.keys.recent_waits(),
+                RECENT_WAITS_KEPT,
+                "1" if crisis_beyond_capacity else "",
+            ],
         )
-        raise_for(outcome, conversation_id)
-        conversation = await self.conversation(conversation_id)
-        assert conversation is not None
-        return conversation
+        outcome, fields = claimed if isinstance(claimed, list) else (claimed, [])
+        raise_for(text_of(outcome), conversation_id)
+        return self.opened_conversation(conversation_id, fields)
 
     async def assigned_to(self, agent_id: str) -> list[Conversation]:
         """Conversations the agent is working, so a reloaded console can pick them up again."""
@@ -237,17 +234,21 @@ class LiveAgentQueue(Escalations):
         """Records an agent's message and puts it in the patient's outbox of this episode; returns its id once the
         replicas ``replica_acks`` asks for hold it. ``message_id``: the console's id of the message; the agent's
         message sent again with the id of one of its recent ones is not stored again (its outbox id is answered)."""
-        conversation = await self.conversation(conversation_id)
-        if conversation is None:
+        conversation_key, transcript = self.keys.conversation(conversation_id), self.keys.transcript(conversation_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(conversation_key)
+            pipe.hget(conversation_key, "episode")
+            pipe.llen(transcript)
+            exists, episode_field, length = await pipe.execute()
+        if not exists:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
-        entry, episode = TranscriptEntry(TranscriptRole.AGENT, text, now_ms()), conversation.episode
-        transcript = self.keys.transcript(conversation_id)
+        entry, episode = TranscriptEntry(TranscriptRole.AGENT, text, now_ms()), int(episode_field or 0)
 
         async def append(position: int) -> Optional[str]:
             outcome = text_of(await run_durably(
                 self.redis,
                 self._agent_message,
-                [self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
+                [conversation_key, transcript, self.keys.outbox(conversation_id, episode),
                  self.keys.audit_log(), self.keys.unanswered_assignments(),
                  self.keys.message_stored(conversation_id, AGENT), self.keys.console_changes()],
                 [agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
@@ -258,7 +259,7 @@ class LiveAgentQueue(Escalations):
             ))
             return None if outcome == MOVED else outcome
 
-        outcome = await self.appending(transcript, append)
+        outcome = await self.appending(transcript, append, int(length))
         raise_for(outcome, conversation_id, success_is_id=True)
         return outcome
 
@@ -277,10 +278,16 @@ class LiveAgentQueue(Escalations):
         the episode's record, and the open crisis flags are cleared. ``survey_offer``: the satisfaction survey
         offered to the patient in their language (``handoff.surveys``); never after a crisis.
         """
-        fields = decoded(await self.redis.hgetall(self.keys.conversation(conversation_id)))
+        episodes, transcript = self.keys.episodes(conversation_id), self.keys.transcript(conversation_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.conversation(conversation_id))
+            pipe.llen(episodes)
+            pipe.llen(transcript)
+            hash_fields, episodes_length, transcript_length = await pipe.execute()
+        fields = decoded(hash_fields)
         if not fields:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
-        conversation = Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, fields))
+        conversation = self.opened_conversation(conversation_id, fields)
         if conversation.crisis_category and crisis_disposition is None:
             raise MissingCrisisDisposition(
                 f"conversation {conversation_id!r} had a crisis: record its disposition to close it"
@@ -297,13 +304,16 @@ class LiveAgentQueue(Escalations):
             "crisis_disposition": crisis_disposition.value if conversation.crisis_category and crisis_disposition
             else None,
         }
-        episodes = self.keys.episodes(conversation_id)
         language = conversation.spoken_language or ""
         offer = None if survey_offer is None or conversation.crisis_category else TranscriptEntry(
             TranscriptRole.BOT, survey_offer(language), closed_at)
 
+        read_at: Optional[int] = int(transcript_length)
+
         async def append(position: int) -> Optional[str]:
-            at = int(await self.redis.llen(self.keys.transcript(conversation_id)))
+            nonlocal read_at
+            at = read_at if read_at is not None else int(await self.redis.llen(transcript)) if offer else 0
+            read_at = None  # another attempt, after another append came first, reads the length again
             survey = [self.seals.transcript_entry(conversation_id, at, offer), at,
                       self.seals.outbox_message(conversation_id, conversation.episode, at, offer),
                       language, OUTBOX_MAX_LENGTH] if offer else ["", "", "", "", ""]
@@ -311,7 +321,7 @@ class LiveAgentQueue(Escalations):
                 keys=[
                     self.keys.conversation(conversation_id),
                     self.keys.agent_conversations(agent_id),
-                    self.keys.transcript(conversation_id),
+                    transcript,
                     episodes,
                     self.keys.outbox(conversation_id, conversation.episode),
                     self.keys.audit_log(),
@@ -337,7 +347,7 @@ class LiveAgentQueue(Escalations):
             ))
             return None if result == MOVED else result
 
-        raise_for(await self.appending(episodes, append), conversation_id)
+        raise_for(await self.appending(episodes, append, int(episodes_length)), conversation_id)
 
     async def closed_episodes(self, conversation_id: str) -> list[dict[str, Any]]:
         """Records of the conversation's closed episodes, oldest first."""
