@@ -13,10 +13,10 @@ from typing import Any, Callable, Optional
 
 from redis.asyncio import Redis
 
+from handoff.agent_messages import OUTBOX_MAX_LENGTH, AgentMessages, AuditFields, audit_args
 from handoff.crypto import KeyRing
-from handoff.durable_writes import AGENT, run_durably
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
-from handoff.escalations import PRIORITY_SCORE_STRIDE, Escalations
+from handoff.escalations import PRIORITY_SCORE_STRIDE
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, SKILL, HealthFacts
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonym
@@ -46,19 +46,16 @@ from handoff.transcripts import MOVED, now_ms
 
 NO_REPLICA_ACKS = ReplicaAcks()
 """Writes return once the primary has them."""
-OUTBOX_MAX_LENGTH = 1000
 RECENT_WAITS_KEPT = 20
 """How many of a queue's newest waits its estimates are made from (``handoff.waits``)."""
 OUTBOX_DRAIN_MS = 10 * 60 * 1000
 """How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
-AuditFields = dict[str, str]
-"""An audit entry's stream fields (``AuditLog.prepare``), written by the script that makes the change."""
 PatientNotice = Callable[[str], str]
 """The text that tells a patient, in their language (the argument; empty when unknown), that their agent left and
 they are back in line."""
 
 
-class LiveAgentQueue(Escalations):
+class LiveAgentQueue(AgentMessages):
     """Conversation state, per-language priority queues, transcripts and agent outboxes."""
 
     def __init__(
@@ -87,6 +84,7 @@ class LiveAgentQueue(Escalations):
         self._take_resume = redis.register_script(TAKE_RESUME_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
         self._record = redis.register_script(RECORD_SCRIPT)
+        self._known_ends: dict[str, tuple[int, int]] = {}
 
     def pseudonym(self, conversation_id: str) -> str:
         """How log lines name the conversation (``handoff.log_privacy``)."""
@@ -201,6 +199,7 @@ class LiveAgentQueue(Escalations):
                 self.keys.audit_log(),
                 self.keys.unanswered_assignments(),
                 self.keys.agent_last_assigned(),
+                self.keys.transcript(conversation_id),
                 self.keys.console_changes(),
             ],
             args=[
@@ -217,9 +216,11 @@ class LiveAgentQueue(Escalations):
                 "1" if crisis_beyond_capacity else "",
             ],
         )
-        outcome, fields = claimed if isinstance(claimed, list) else (claimed, [])
+        outcome, fields, transcript_length = claimed if isinstance(claimed, list) else (claimed, [], 0)
         raise_for(text_of(outcome), conversation_id)
-        return self.opened_conversation(conversation_id, fields)
+        conversation = self.opened_conversation(conversation_id, fields)
+        self.remember_end(conversation_id, conversation.episode, int(transcript_length))
+        return conversation
 
     async def assigned_to(self, agent_id: str) -> list[Conversation]:
         """Conversations the agent is working, so a reloaded console can pick them up again."""
@@ -227,41 +228,6 @@ class LiveAgentQueue(Escalations):
         members = sorted(text_of(member) for member in held)
         return [conversation for conversation in await self.conversations(members)
                 if conversation and conversation.agent_id == agent_id]
-
-    async def send_agent_message(
-        self, conversation_id: str, agent_id: str, text: str, audit: Optional[AuditFields] = None, message_id: str = ""
-    ) -> str:
-        """Records an agent's message and puts it in the patient's outbox of this episode; returns its id once the
-        replicas ``replica_acks`` asks for hold it. ``message_id``: the console's id of the message; the agent's
-        message sent again with the id of one of its recent ones is not stored again (its outbox id is answered)."""
-        conversation_key, transcript = self.keys.conversation(conversation_id), self.keys.transcript(conversation_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(conversation_key)
-            pipe.hget(conversation_key, "episode")
-            pipe.llen(transcript)
-            exists, episode_field, length = await pipe.execute()
-        if not exists:
-            raise ConversationNotFound(f"no conversation {conversation_id!r}")
-        entry, episode = TranscriptEntry(TranscriptRole.AGENT, text, now_ms()), int(episode_field or 0)
-
-        async def append(position: int) -> Optional[str]:
-            outcome = text_of(await run_durably(
-                self.redis,
-                self._agent_message,
-                [conversation_key, transcript, self.keys.outbox(conversation_id, episode),
-                 self.keys.audit_log(), self.keys.unanswered_assignments(),
-                 self.keys.message_stored(conversation_id, AGENT), self.keys.console_changes()],
-                [agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
-                 episode, *audit_args(audit), conversation_id,
-                 self.seals.outbox_message(conversation_id, episode, position, entry), position, message_id,
-                 self.retention_ms],
-                self.replica_acks,
-            ))
-            return None if outcome == MOVED else outcome
-
-        outcome = await self.appending(transcript, append, int(length))
-        raise_for(outcome, conversation_id, success_is_id=True)
-        return outcome
 
     async def close(
         self,
@@ -398,9 +364,3 @@ class LiveAgentQueue(Escalations):
         """True once after an agent handed the conversation back; a closed one reopens with the bot."""
         taken = await self._take_resume(keys=[self.keys.conversation(conversation_id)])
         return bool(taken)
-
-
-
-def audit_args(audit: Optional[AuditFields]) -> list[str]:
-    """A script's audit arguments; none (empty) when another entry records the change."""
-    return [audit["entry"], audit["key"], audit["mac"]] if audit else ["", "", ""]

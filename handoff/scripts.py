@@ -236,7 +236,7 @@ if fields[8] and not fields[9] then
   redis.call('LTRIM', waits, 0, tonumber(ARGV[12]) - 1)
 end
 audit(KEYS[3], ARGV[6], ARGV[7], ARGV[8])
-return {'ok', redis.call('HGETALL', conversation)}
+return {'ok', redis.call('HGETALL', conversation), redis.call('LLEN', KEYS[6])}
 """
 """A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
 agent's first message, scored by the deadline (``ARGV[9]``, ms). It is the agent's last assignment (``KEYS[5]``,
@@ -245,7 +245,8 @@ has that many conversations gets no more (``at_capacity``), unless ``ARGV[13]`` 
 conversation has an open crisis: nothing ever stops a person from taking a crisis. The wait is recorded for estimates
 (``handoff.waits``): per place in line at the enqueue, in the newest ``ARGV[12]`` of the queue language's recent
 waits (``ARGV[11]``, the key's prefix); not for one sent back to the head, whose place and time say nothing.
-A claim answers ``ok`` with the conversation it claimed (its hash), a refusal its name."""
+A claim answers ``ok`` with the conversation it claimed (its hash) and its transcript's length (``KEYS[6]``), a
+refusal its name."""
 
 SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, new_queue = KEYS[1], KEYS[2]
