@@ -13,6 +13,8 @@ does (or uses ``--redis-url``) and measures with one client process, or several 
 production runs many Rasa and console processes on one Redis.
 """
 
+from __future__ import annotations
+
 import argparse
 import asyncio
 import multiprocessing
@@ -89,8 +91,15 @@ async def measure_queue_cycles(queue: LiveAgentQueue, cycles: int, concurrency: 
     return QueueCycles(len(done) / elapsed, cpu_ms / len(done), done, client_cpu * 1000 / len(done))
 
 
+def describe(label: str, cycles: QueueCycles) -> str:
+    """One line of figures, as ``make bench`` and ``python -m evaluation.queue_cycles`` print them."""
+    return (f"{label}: {cycles.per_second:.0f} cycles/s; client CPU {cycles.client_cpu_ms:.2f} ms per cycle;"
+            f" Redis CPU {cycles.redis_cpu_ms:.2f} ms per cycle, so one Redis thread (one slot) carries at most"
+            f" {cycles.one_core_ceiling:.0f} cycles/s")
+
+
 async def _measure_in_process(redis_url: str, data_keys: str, namespace: str, cycles: int, concurrency: int,
-                              start: "Barrier", results: "Queue[tuple[int, float, float]]") -> None:
+                              start: Barrier, results: Queue[tuple[int, float, float]]) -> None:
     """One client process of ``--processes``: warms up, waits for the others, times its share of the cycles."""
     redis = async_redis(redis_url)
     try:
@@ -105,8 +114,9 @@ async def _measure_in_process(redis_url: str, data_keys: str, namespace: str, cy
         await redis.close()
 
 
-def _client_process(*args: object) -> None:
-    asyncio.run(_measure_in_process(*args))  # type: ignore[arg-type]
+def _client_process(redis_url: str, data_keys: str, namespace: str, cycles: int, concurrency: int, start: Barrier,
+                    results: Queue[tuple[int, float, float]]) -> None:
+    asyncio.run(_measure_in_process(redis_url, data_keys, namespace, cycles, concurrency, start, results))
 
 
 def measure_in_processes(redis_url: str, data_keys: str, cycles: int, concurrency: int,
@@ -122,11 +132,11 @@ def measure_in_processes(redis_url: str, data_keys: str, cycles: int, concurrenc
                for _ in range(processes)]
     for worker in workers:
         worker.start()
-    watcher = sync_redis(redis_url)
-    start.wait()
-    cpu_before = _cpu_seconds(watcher.info("cpu"))
-    figures = [results.get() for _ in workers]
-    cpu_ms = (_cpu_seconds(watcher.info("cpu")) - cpu_before) * 1000
+    with sync_redis(redis_url) as watcher:
+        start.wait()
+        cpu_before = _cpu_seconds(watcher.info("cpu"))
+        figures = [results.get() for _ in workers]
+        cpu_ms = (_cpu_seconds(watcher.info("cpu")) - cpu_before) * 1000
     for worker in workers:
         worker.join()
     done = sum(count for count, _, _ in figures)
@@ -146,15 +156,13 @@ def main(argv: Optional[list[str]] = None) -> None:
     with tempfile.TemporaryDirectory(prefix="queue-cycles-") as data_dir:
         server = None if args.redis_url else RedisServer(free_port(), Path(data_dir)).start()
         try:
-            redis_url = args.redis_url or server.url  # type: ignore[union-attr]
+            redis_url = args.redis_url or (server.url if server else "")
             print(f"queue cycles (enqueue, claim, message, close; {args.concurrency} at once per process;"
                   f" {'hiredis' if HIREDIS_AVAILABLE else 'pure-Python'} reply parser)")
             for processes in args.processes:
                 cycles = measure_in_processes(redis_url, generate_key_ring_spec(), args.cycles, args.concurrency,
                                               processes)
-                print(f"  {processes} client process(es): {cycles.per_second:5.0f} cycles/s;"
-                      f" client CPU {cycles.client_cpu_ms:.2f} ms per cycle; Redis CPU {cycles.redis_cpu_ms:.2f} ms"
-                      f" per cycle (one Redis thread: at most {cycles.one_core_ceiling:.0f} cycles/s)")
+                print(describe(f"  {processes} client process{'es' if processes > 1 else ''}", cycles))
         finally:
             if server is not None:
                 server.stop()
