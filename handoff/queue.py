@@ -253,7 +253,7 @@ class LiveAgentQueue(AgentMessages):
         fields = decoded(hash_fields)
         if not fields:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
-        conversation = self.opened_conversation(conversation_id, fields)
+        conversation = Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, fields))
         if conversation.crisis_category and crisis_disposition is None:
             raise MissingCrisisDisposition(
                 f"conversation {conversation_id!r} had a crisis: record its disposition to close it"
