@@ -10,7 +10,8 @@ keys), then prints:
    Redis server's CPU time per bot turn;
 4. the handoff path at 100 concurrent conversations (``evaluation.handoff_latency``: enqueue -> the agent's
    console socket, agent reply -> patient push), and Redis CPU time per handed-off conversation;
-5. queue cycles per second on the same Redis, and Redis CPU time per cycle (``evaluation.queue_cycles``);
+5. queue cycles per second on the same Redis, from this process and from 2 client processes at once, with the
+   client's and the Redis server's CPU time per cycle (``evaluation.queue_cycles``);
 6. resident memory of every process after all that.
 
 The crisis screen per message (p50/p99, typical and 4 KB) is ``python -m screening.benchmark`` (``make bench``
@@ -26,7 +27,7 @@ from redis.asyncio import Redis
 
 from evaluation.bench_stack import AGENT_ID, AGENT_PASSWORD, BenchStack, screen_startup
 from evaluation.handoff_latency import REPLIES_PER_CONVERSATION, measure_handoff, print_handoff
-from evaluation.queue_cycles import measure_queue_cycles, redis_cpu_seconds
+from evaluation.queue_cycles import describe, measure_in_processes, measure_queue_cycles, redis_cpu_seconds
 from evaluation.turn_load import TurnFigures, alternating_rounds, measure_turns
 from handoff import KeyRing, KeySpace, LiveAgentQueue
 from handoff.redis_connection import async_redis
@@ -51,12 +52,11 @@ async def _run(bench: BenchStack, scale: float) -> None:
         async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as http:
             await _measure_stack(bench, http, redis, base, scale)
         queue = LiveAgentQueue(redis, KeyRing.from_spec(stack.config.data_keys), KeySpace("bench-cycles"))
-        cycles = await measure_queue_cycles(queue, max(32, int(2000 * scale)), 16)
+        cycles = await measure_queue_cycles(queue, queue_cycles(scale), 16)
     finally:
         await redis.close()
-    print(f"\nqueue cycles (enqueue, claim, message, close; 16 at once): {cycles.per_second:.0f} cycles/s;"
-          f" Redis CPU {cycles.redis_cpu_ms:.2f} ms per cycle, so one Redis thread (one slot) carries at most"
-          f" {cycles.one_core_ceiling:.0f} cycles/s")
+    print("\nqueue cycles (enqueue, claim, message, close; 16 at once in each client process)")
+    print(describe("  1 client process (this one)", cycles))
 
 
 async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: Redis, base: str,
@@ -100,6 +100,11 @@ async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: 
           f" {REPLIES_PER_CONVERSATION} replies pushed, close): {handoff_cpu_ms:.1f} ms")
 
 
+def queue_cycles(scale: float) -> int:
+    """How many queue cycles each queue step times."""
+    return max(32, int(2000 * scale))
+
+
 def handoff_conversations(scale: float) -> int:
     """How many patients escalate at once in the handoff step; the bench agent holds them all."""
     return max(2, int(100 * scale))
@@ -116,6 +121,9 @@ def main() -> None:
         for cost in (*screen, *bench.costs):
             print(f"  {cost.name:<40} {cost.startup_seconds:6.1f} s   {cost.rss_mb:7.0f} MB")
         asyncio.run(_run(bench, args.scale))
+        print(describe("  2 client processes at once (production runs many Rasa and console processes)",
+                       measure_in_processes(bench.stack.redis_url, bench.stack.config.data_keys,
+                                            queue_cycles(args.scale), 16, 2)))
         print("\nstart-up of the 2-worker Rasa server and resident memory after the load")
         for cost in bench.costs[3:]:
             print(f"  {cost.name:<40} {cost.startup_seconds:6.1f} s")

@@ -50,9 +50,8 @@ class ConversationLock(Lock):
         )
         if taken is None:
             return False
-        flat, length = taken
-        fields = dict(zip(flat[::2], flat[1::2], strict=True))
-        self.conversation = self.queue.conversation_from_fields(self.conversation_id, fields) if fields else None
+        fields, length = taken
+        self.conversation = self.queue.opened_conversation(self.conversation_id, fields) if fields else None
         self.queue.lengths.learn(transcript, int(length))
         return True
 

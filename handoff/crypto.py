@@ -57,7 +57,8 @@ class KeyRing:
             raise KeyRingError("the key ring needs at least one key")
         self._current = keys[0]
         self._by_id: dict[str, AESGCM] = {}
-        self._secrets: dict[str, bytes] = {}
+        self._mac_keys: dict[str, bytes] = {}
+        """Each key's MAC key, derived from it once."""
         for key in keys:
             if len(key.secret) != KEY_BYTES:
                 raise KeyRingError(f"key {key.key_id!r} must be {KEY_BYTES} bytes")
@@ -66,7 +67,7 @@ class KeyRing:
             if key.key_id in self._by_id:
                 raise KeyRingError(f"key id {key.key_id!r} appears twice")
             self._by_id[key.key_id] = AESGCM(key.secret)
-            self._secrets[key.key_id] = key.secret
+            self._mac_keys[key.key_id] = hmac.new(key.secret, b"handoff mac key", hashlib.sha256).digest()
 
     @classmethod
     def from_spec(cls, spec: str) -> "KeyRing":
@@ -113,7 +114,7 @@ class KeyRing:
 
     def mac(self, purpose: str, value: str) -> str:
         """An HMAC-SHA256 token binding ``value`` to ``purpose``, keyed by the current key."""
-        return self._mac_with(self._current.secret, purpose, value)
+        return self._mac_with(self._mac_keys[self._current.key_id], purpose, value)
 
     def signed(self, purpose: str, value: str) -> tuple[str, str]:
         """``(key id, MAC)`` with the current key: the id says which key to check it with later."""
@@ -121,22 +122,21 @@ class KeyRing:
 
     def verify_signed(self, key_id: str, purpose: str, value: str, token: str) -> bool:
         """Checks a MAC made by the named key; False when the ring no longer has that key."""
-        secret = self._secrets.get(key_id)
-        return secret is not None and hmac.compare_digest(self._mac_with(secret, purpose, value), token)
+        mac_key = self._mac_keys.get(key_id)
+        return mac_key is not None and hmac.compare_digest(self._mac_with(mac_key, purpose, value), token)
 
     def macs(self, purpose: str, value: str) -> list[str]:
         """The MAC of ``value`` under every key of the ring: what a MAC made before a rotation equals."""
-        return [self._mac_with(secret, purpose, value) for secret in self._secrets.values()]
+        return [self._mac_with(mac_key, purpose, value) for mac_key in self._mac_keys.values()]
 
     def verify_mac(self, purpose: str, value: str, token: str) -> bool:
         """Accepts tokens made with any key of the ring, so rotation does not log anyone out."""
         return any(
-            hmac.compare_digest(self._mac_with(secret, purpose, value), token)
-            for secret in self._secrets.values()
+            hmac.compare_digest(self._mac_with(mac_key, purpose, value), token)
+            for mac_key in self._mac_keys.values()
         )
 
     @staticmethod
-    def _mac_with(secret: bytes, purpose: str, value: str) -> str:
-        mac_key = hmac.new(secret, b"handoff mac key", hashlib.sha256).digest()
+    def _mac_with(mac_key: bytes, purpose: str, value: str) -> str:
         digest = hmac.new(mac_key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")

@@ -5,7 +5,7 @@ health facts (``handoff.health_facts``); a crisis spooled while Redis was down i
 (``REPLAY_SCRIPT``), keeping its place.
 """
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from redis.commands.core import AsyncScript
 
@@ -41,7 +41,14 @@ class Escalations(ConversationTranscripts):
     async def conversation(self, conversation_id: str) -> Optional[Conversation]:
         """The conversation with its health facts opened; ``EnvelopeError`` if one was moved or altered."""
         fields = await self.redis.hgetall(self.keys.conversation(conversation_id))
-        return self.conversation_from_fields(conversation_id, fields) if fields else None
+        return self.opened_conversation(conversation_id, fields) if fields else None
+
+    def opened_conversation(self, conversation_id: str, fields: Union[dict[Any, Any], list[Any]]) -> Conversation:
+        """The conversation of its hash as read (``HGETALL``; a script answers it as a flat list of fields and
+        values), its health facts opened; ``EnvelopeError`` if one was moved or altered."""
+        if isinstance(fields, list):
+            fields = dict(zip(fields[::2], fields[1::2], strict=True))
+        return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
 
     async def conversations(self, conversation_ids: list[str]) -> list[Optional[Conversation]]:
         """The conversations (None for one not found), read in one round trip."""
@@ -49,12 +56,8 @@ class Escalations(ConversationTranscripts):
             for conversation_id in conversation_ids:
                 pipe.hgetall(self.keys.conversation(conversation_id))
             rows = await pipe.execute()
-        return [self.conversation_from_fields(conversation_id, fields) if fields else None
+        return [self.opened_conversation(conversation_id, fields) if fields else None
                 for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
-
-    def conversation_from_fields(self, conversation_id: str, fields: dict[Any, Any]) -> Conversation:
-        """The conversation of its hash as read from Redis, health facts opened."""
-        return Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, decoded(fields)))
 
     def locked_conversation(self, conversation_id: str, seconds: float) -> ConversationLock:
         """The conversation's lock (``handoff.conversation_lock``), held at most ``seconds`` and waited for as long;
@@ -91,10 +94,10 @@ class Escalations(ConversationTranscripts):
         keys, args = self._escalation(
             conversation_id, language, skill, priority, reason, crisis, fallback_language, now_ms(), patient_language
         )
-        state, position = await run_durably(self.redis, self._enqueue, [*keys, self.keys.console_changes()], args,
-                                            self.replica_acks)
-        conversation = await self.conversation(conversation_id)
-        assert conversation is not None and conversation.priority is not None
+        state, position, fields = await run_durably(self.redis, self._enqueue, [*keys, self.keys.console_changes()],
+                                                    args, self.replica_acks)
+        conversation = self.opened_conversation(conversation_id, fields)
+        assert conversation.priority is not None
         return EnqueueResult(
             state=ConversationState(text_of(state)),
             language=conversation.language or language,

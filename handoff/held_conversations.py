@@ -42,10 +42,12 @@ async def held_conversation(queue: LiveAgentQueue, conversation: Conversation) -
     """The list's row of a conversation with an agent."""
     assert conversation.agent_id is not None
     last_agent_message, unanswered = None, 0
-    for entry in await queue.transcript(conversation.conversation_id, conversation.transcript_from):
+    escalated_at = conversation.escalated_at_entry or 0
+    entries = await queue.transcript(conversation.conversation_id, conversation.transcript_from)
+    for position, entry in enumerate(entries, start=conversation.transcript_from):
         if entry.role == TranscriptRole.AGENT:
             last_agent_message, unanswered = entry.at_ms, 0
-        elif entry.role == TranscriptRole.BOT and entry.at_ms < (conversation.enqueued_at_ms or 0):
+        elif entry.role == TranscriptRole.BOT and position < escalated_at:
             unanswered = 0
         elif entry.role == TranscriptRole.PATIENT:
             unanswered += 1

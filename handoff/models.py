@@ -188,6 +188,8 @@ class Conversation:
     patient_language: Optional[str] = None
     """The language the patient writes in, when it is not ``language``: they asked for a person who speaks
     another (a language-concordant request)."""
+    escalated_at_entry: Optional[int] = None
+    """The transcript's length when the episode was escalated: the entries before it came before the escalation."""
     resume_pending: bool = False
     """An agent handed it back to the bot, which has not taken it up yet."""
     survey_waiting: bool = False
@@ -228,6 +230,7 @@ class Conversation:
             verified_via=fields.get("verified_via"),
             verified_at_ms=int(fields["verified_at"]) if "verified_at" in fields else None,
             patient_language=fields.get("patient_language"),
+            escalated_at_entry=int(fields["escalated_at_entry"]) if "escalated_at_entry" in fields else None,
             resume_pending="resume_pending" in fields,
             survey_waiting="survey_episode" in fields,
         )

@@ -13,11 +13,11 @@ from typing import Any, Callable, Optional
 
 from redis.asyncio import Redis
 
+from handoff.agent_messages import OUTBOX_MAX_LENGTH, AgentMessages, AuditFields, audit_args
 from handoff.conversation_lock import LOCK_AND_READ_SCRIPT
 from handoff.crypto import KeyRing
-from handoff.durable_writes import AGENT, run_durably
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
-from handoff.escalations import PRIORITY_SCORE_STRIDE, Escalations
+from handoff.escalations import PRIORITY_SCORE_STRIDE
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, SKILL, HealthFacts
 from handoff.keys import KeySpace
 from handoff.log_privacy import pseudonym
@@ -47,19 +47,16 @@ from handoff.transcripts import MOVED, TranscriptLengths, now_ms
 
 NO_REPLICA_ACKS = ReplicaAcks()
 """Writes return once the primary has them."""
-OUTBOX_MAX_LENGTH = 1000
 RECENT_WAITS_KEPT = 20
 """How many of a queue's newest waits its estimates are made from (``handoff.waits``)."""
 OUTBOX_DRAIN_MS = 10 * 60 * 1000
 """How long a closed episode's agent messages stay for the patient's socket to drain; then they are gone."""
-AuditFields = dict[str, str]
-"""An audit entry's stream fields (``AuditLog.prepare``), written by the script that makes the change."""
 PatientNotice = Callable[[str], str]
 """The text that tells a patient, in their language (the argument; empty when unknown), that their agent left and
 they are back in line."""
 
 
-class LiveAgentQueue(Escalations):
+class LiveAgentQueue(AgentMessages):
     """Conversation state, per-language priority queues, transcripts and agent outboxes."""
 
     def __init__(
@@ -90,6 +87,7 @@ class LiveAgentQueue(Escalations):
         self._lock_and_read = redis.register_script(LOCK_AND_READ_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
         self._record = redis.register_script(RECORD_SCRIPT)
+        self._known_ends: dict[str, tuple[int, int]] = {}
 
     def pseudonym(self, conversation_id: str) -> str:
         """How log lines name the conversation (``handoff.log_privacy``)."""
@@ -197,34 +195,34 @@ class LiveAgentQueue(Escalations):
         except a conversation with an open crisis, checked in the same step.
         """
         tags = "*" if skills is None else f",{','.join(self.facts.skill_tags(conversation_id, skills))},"
-        outcome = text_of(
-            await self._claim(
-                keys=[
-                    self.keys.conversation(conversation_id),
-                    self.keys.agent_conversations(agent_id),
-                    self.keys.audit_log(),
-                    self.keys.unanswered_assignments(),
-                    self.keys.agent_last_assigned(),
-                    self.keys.console_changes(),
-                ],
-                args=[
-                    conversation_id,
-                    agent_id,
-                    now_ms(),
-                    f",{','.join(languages)},",
-                    tags,
-                    *audit_args(audit),
-                    now_ms() + answer_within_seconds * 1000,
-                    "" if capacity is None else capacity,
-                    self.keys.recent_waits(),
-                    RECENT_WAITS_KEPT,
-                    "1" if crisis_beyond_capacity else "",
-                ],
-            )
+        claimed = await self._claim(
+            keys=[
+                self.keys.conversation(conversation_id),
+                self.keys.agent_conversations(agent_id),
+                self.keys.audit_log(),
+                self.keys.unanswered_assignments(),
+                self.keys.agent_last_assigned(),
+                self.keys.transcript(conversation_id),
+                self.keys.console_changes(),
+            ],
+            args=[
+                conversation_id,
+                agent_id,
+                now_ms(),
+                f",{','.join(languages)},",
+                tags,
+                *audit_args(audit),
+                now_ms() + answer_within_seconds * 1000,
+                "" if capacity is None else capacity,
+                self.keys.recent_waits(),
+                RECENT_WAITS_KEPT,
+                "1" if crisis_beyond_capacity else "",
+            ],
         )
-        raise_for(outcome, conversation_id)
-        conversation = await self.conversation(conversation_id)
-        assert conversation is not None
+        outcome, fields, transcript_length = claimed if isinstance(claimed, list) else (claimed, [], 0)
+        raise_for(text_of(outcome), conversation_id)
+        conversation = self.opened_conversation(conversation_id, fields)
+        self.remember_end(conversation_id, conversation.episode, int(transcript_length))
         return conversation
 
     async def assigned_to(self, agent_id: str) -> list[Conversation]:
@@ -233,37 +231,6 @@ class LiveAgentQueue(Escalations):
         members = sorted(text_of(member) for member in held)
         return [conversation for conversation in await self.conversations(members)
                 if conversation and conversation.agent_id == agent_id]
-
-    async def send_agent_message(
-        self, conversation_id: str, agent_id: str, text: str, audit: Optional[AuditFields] = None, message_id: str = ""
-    ) -> str:
-        """Records an agent's message and puts it in the patient's outbox of this episode; returns its id once the
-        replicas ``replica_acks`` asks for hold it. ``message_id``: the console's id of the message; the agent's
-        message sent again with the id of one of its recent ones is not stored again (its outbox id is answered)."""
-        conversation = await self.conversation(conversation_id)
-        if conversation is None:
-            raise ConversationNotFound(f"no conversation {conversation_id!r}")
-        entry, episode = TranscriptEntry(TranscriptRole.AGENT, text, now_ms()), conversation.episode
-        transcript = self.keys.transcript(conversation_id)
-
-        async def append(position: int) -> Optional[str]:
-            outcome = text_of(await run_durably(
-                self.redis,
-                self._agent_message,
-                [self.keys.conversation(conversation_id), transcript, self.keys.outbox(conversation_id, episode),
-                 self.keys.audit_log(), self.keys.unanswered_assignments(),
-                 self.keys.message_stored(conversation_id, AGENT), self.keys.console_changes()],
-                [agent_id, self.seals.transcript_entry(conversation_id, position, entry), OUTBOX_MAX_LENGTH,
-                 episode, *audit_args(audit), conversation_id,
-                 self.seals.outbox_message(conversation_id, episode, position, entry), position, message_id,
-                 self.retention_ms],
-                self.replica_acks,
-            ))
-            return None if outcome == MOVED else outcome
-
-        outcome = await self.appending(transcript, append)
-        raise_for(outcome, conversation_id, success_is_id=True)
-        return outcome
 
     async def close(
         self,
@@ -280,7 +247,13 @@ class LiveAgentQueue(Escalations):
         the episode's record, and the open crisis flags are cleared. ``survey_offer``: the satisfaction survey
         offered to the patient in their language (``handoff.surveys``); never after a crisis.
         """
-        fields = decoded(await self.redis.hgetall(self.keys.conversation(conversation_id)))
+        episodes, transcript = self.keys.episodes(conversation_id), self.keys.transcript(conversation_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.conversation(conversation_id))
+            pipe.llen(episodes)
+            pipe.llen(transcript)
+            hash_fields, episodes_length, transcript_length = await pipe.execute()
+        fields = decoded(hash_fields)
         if not fields:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
         conversation = Conversation.from_hash(conversation_id, self.facts.opened(conversation_id, fields))
@@ -300,13 +273,16 @@ class LiveAgentQueue(Escalations):
             "crisis_disposition": crisis_disposition.value if conversation.crisis_category and crisis_disposition
             else None,
         }
-        episodes = self.keys.episodes(conversation_id)
         language = conversation.spoken_language or ""
         offer = None if survey_offer is None or conversation.crisis_category else TranscriptEntry(
             TranscriptRole.BOT, survey_offer(language), closed_at)
 
+        read_at: Optional[int] = int(transcript_length)
+
         async def append(position: int) -> Optional[str]:
-            at = int(await self.redis.llen(self.keys.transcript(conversation_id)))
+            nonlocal read_at
+            at = read_at if read_at is not None else int(await self.redis.llen(transcript)) if offer else 0
+            read_at = None  # another attempt, after another append came first, reads the length again
             survey = [self.seals.transcript_entry(conversation_id, at, offer), at,
                       self.seals.outbox_message(conversation_id, conversation.episode, at, offer),
                       language, OUTBOX_MAX_LENGTH] if offer else ["", "", "", "", ""]
@@ -314,7 +290,7 @@ class LiveAgentQueue(Escalations):
                 keys=[
                     self.keys.conversation(conversation_id),
                     self.keys.agent_conversations(agent_id),
-                    self.keys.transcript(conversation_id),
+                    transcript,
                     episodes,
                     self.keys.outbox(conversation_id, conversation.episode),
                     self.keys.audit_log(),
@@ -340,7 +316,7 @@ class LiveAgentQueue(Escalations):
             ))
             return None if result == MOVED else result
 
-        raise_for(await self.appending(episodes, append), conversation_id)
+        raise_for(await self.appending(episodes, append, int(episodes_length)), conversation_id)
 
     async def closed_episodes(self, conversation_id: str) -> list[dict[str, Any]]:
         """Records of the conversation's closed episodes, oldest first."""
@@ -391,9 +367,3 @@ class LiveAgentQueue(Escalations):
         """True once after an agent handed the conversation back; a closed one reopens with the bot."""
         taken = await self._take_resume(keys=[self.keys.conversation(conversation_id)])
         return bool(taken)
-
-
-
-def audit_args(audit: Optional[AuditFields]) -> list[str]:
-    """A script's audit arguments; none (empty) when another entry records the change."""
-    return [audit["entry"], audit["key"], audit["mac"]] if audit else ["", "", ""]

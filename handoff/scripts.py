@@ -140,7 +140,8 @@ redis.call('HINCRBY', conversation, 'episode', 1)
 for _, key in ipairs({conversation, KEYS[5], KEYS[6]}) do redis.call('PERSIST', key) end
 redis.call('HSET', conversation, 'state', 'QUEUED', 'queue', queue, 'language', language,
   'skill', skill, 'skill_tag', skill_tag, 'priority', priority, 'priority_rank', rank, 'reason', reason,
-  'enqueued_at', string.format('%.0f', enqueued_at), 'updated_at', now)
+  'enqueued_at', string.format('%.0f', enqueued_at), 'updated_at', now,
+  'escalated_at_entry', redis.call('LLEN', KEYS[5]))
 redis.call('HDEL', conversation, 'agent', 'resume_pending', 'reply_after', 'fallback_queue', 'fallback_language',
   'head_of_queue', 'survey_episode', 'survey_agent', 'survey_queue', 'survey_language', 'survey_reasked')
 if patient_language ~= '' then
@@ -162,7 +163,9 @@ def enqueue_steps(keeps_time: bool) -> str:
         + ENQUEUE_BODY
 
 
-ENQUEUE_SCRIPT = enqueue_steps(keeps_time=False)
+ENQUEUE_SCRIPT = ("local function enqueue()\n" + enqueue_steps(keeps_time=False)
+                  + "end\nlocal result = enqueue()\nreturn {result[1], result[2], redis.call('HGETALL', KEYS[1])}\n")
+"""The enqueue's state and position, with the conversation as it left it (the caller reads no more)."""
 
 REPLAY_SCRIPT = (
     STORED_MARKS_FUNCTION
@@ -234,7 +237,7 @@ if fields[8] and not fields[9] then
   redis.call('LTRIM', waits, 0, tonumber(ARGV[12]) - 1)
 end
 audit(KEYS[3], ARGV[6], ARGV[7], ARGV[8])
-return 'ok'
+return {'ok', redis.call('HGETALL', conversation), redis.call('LLEN', KEYS[6])}
 """
 """A claim starts the agent's time to answer: the conversation waits in the unanswered assignments until the
 agent's first message, scored by the deadline (``ARGV[9]``, ms). It is the agent's last assignment (``KEYS[5]``,
@@ -242,7 +245,9 @@ by time: auto-assignment serves the longest idle first). With a capacity (``ARGV
 has that many conversations gets no more (``at_capacity``), unless ``ARGV[13]`` is ``1`` (a pull-claim) and the
 conversation has an open crisis: nothing ever stops a person from taking a crisis. The wait is recorded for estimates
 (``handoff.waits``): per place in line at the enqueue, in the newest ``ARGV[12]`` of the queue language's recent
-waits (``ARGV[11]``, the key's prefix); not for one sent back to the head, whose place and time say nothing."""
+waits (``ARGV[11]``, the key's prefix); not for one sent back to the head, whose place and time say nothing.
+A claim answers ``ok`` with the conversation it claimed (its hash) and its transcript's length (``KEYS[6]``), a
+refusal its name."""
 
 SET_LANGUAGE_SCRIPT = RETAIN_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, new_queue = KEYS[1], KEYS[2]

@@ -163,19 +163,17 @@ class ConversationTranscripts:
             last = sequence
         return messages
 
-    async def appending(self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]],
-                        guess: Optional[int] = None) -> Appended:
+    async def appending(
+        self, key: str, append: Callable[[int], Awaitable[Optional[Appended]]], length: Optional[int] = None
+    ) -> Appended:
         """Runs ``append`` with the list's length, the position it seals for, until no other append came first
-        (``append`` returns None when its script answered ``moved``). ``guess``: the length to try first, without
-        reading it."""
-        position = guess
+        (``append`` returns None when its script answered ``moved``). ``length``: the length the caller read
+        with what else it needed, for the first attempt; every other attempt reads it again."""
         for _ in range(APPEND_ATTEMPTS):
-            if position is None:
-                position = int(await self.redis.llen(key))
-            done = await append(position)
+            done = await append(int(await self.redis.llen(key)) if length is None else length)
             if done is not None:
                 return done
-            position = None
+            length = None
         raise HandoffError(f"{APPEND_ATTEMPTS} appends in a row lost their position to others; nothing was written")
 
 

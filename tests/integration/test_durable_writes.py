@@ -141,8 +141,10 @@ async def test_a_message_sent_again_after_newer_ones_were_stored_is_still_stored
     first = await queue.send_agent_message("p6", "amy", "Let me look.", message_id="reply-p6-0001")
     await queue.send_agent_message("p6", "amy", "I see both charges.", message_id="reply-p6-0002")
     assert await queue.send_agent_message("p6", "amy", "Let me look.", message_id="reply-p6-0001") == first
+    await queue.send_agent_message("p6", "amy", "One is refunded.", message_id="reply-p6-0003")
     outbox = await queue.agent_messages("p6", episode)
-    assert [message.entry.text for message in outbox] == ["Let me look.", "I see both charges."]
+    assert [message.entry.text for message in outbox] == ["Let me look.", "I see both charges.", "One is refunded."]
+    assert [entry.text for entry in await queue.transcript("p6")][-3:] == [message.entry.text for message in outbox]
 
     for index in range(RECENT_MESSAGE_IDS):
         await queue.record("p6", TranscriptRole.PATIENT, f"line {index}", f"message-p6-1{index:03d}", durable=True)

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from handoff import CloseOutcome, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.crypto import EnvelopeError
+from handoff.errors import NotAssignedAgent
 from handoff.models import CrisisDisposition, CrisisFlag
 from handoff.sealed_records import MisplacedRecord
 
@@ -177,3 +178,29 @@ async def test_concurrent_appends_each_get_their_own_position(queue: LiveAgentQu
     delivered = [message.entry.text for message in await queue.agent_messages("p1", 1)]
     assert sorted(delivered) == sorted(f"agent {n}" for n in range(20))
     await queue.close("p1", "amy", CloseOutcome.CLOSED, CrisisDisposition.PHONE_FOLLOW_UP_DONE)
+
+
+async def test_an_agent_message_after_another_process_wrote_goes_to_the_end_of_the_current_episode(
+    queue: LiveAgentQueue, other_process: Redis, key_ring: KeyRing, keys: KeySpace
+) -> None:
+    """The console's process claimed the conversation and so knows where the transcript ended and which episode it
+    was; another process wrote since (a patient message; a close, a new escalation and claim): the message is
+    stored once, at the real end, in the current episode's outbox, and everything opens at its place."""
+    elsewhere = LiveAgentQueue(other_process, key_ring, keys)
+    await queue.enqueue_escalation("p1", "en", Skill.BILLING, Priority.NORMAL, "billing_question")
+    await queue.claim("p1", "amy", ["en"])
+    await elsewhere.record("p1", TranscriptRole.PATIENT, "are you there?")
+    await queue.send_agent_message("p1", "amy", "Yes, Amy here.")
+    await elsewhere.close("p1", "amy", CloseOutcome.BACK_TO_BOT)
+    await elsewhere.enqueue_escalation("p1", "en", Skill.BILLING, Priority.NORMAL, "billing_question")
+    await elsewhere.claim("p1", "amy", ["en"])
+    await elsewhere.record("p1", TranscriptRole.PATIENT, "me again")
+    await queue.send_agent_message("p1", "amy", "Welcome back.")
+    texts = ["are you there?", "Yes, Amy here.", "me again", "Welcome back."]
+    assert [entry.text for entry in await queue.transcript("p1")] == texts
+    assert [message.entry.text for message in await queue.agent_messages("p1", 1)] == ["Yes, Amy here."]
+    assert [message.entry.text for message in await queue.agent_messages("p1", 2)] == ["Welcome back."]
+    await elsewhere.close("p1", "amy", CloseOutcome.CLOSED)
+    with pytest.raises(NotAssignedAgent):
+        await queue.send_agent_message("p1", "amy", "too late")
+    assert [entry.text for entry in await queue.transcript("p1")] == texts

@@ -48,6 +48,28 @@ def held_by(listing: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
             for agent in listing["agents"]}
 
 
+async def test_unanswered_messages_count_from_the_escalation_even_when_all_came_in_one_millisecond(
+    client: TestClient, queue: LiveAgentQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot's answer and the escalation in the same millisecond (a fast turn): what came before the
+    escalation is told by its place in the transcript, not by its time."""
+    monkeypatch.setattr("handoff.transcripts.now_ms", lambda: 1_800_000_000_000)
+    monkeypatch.setattr("handoff.escalations.now_ms", lambda: 1_800_000_000_000)
+    amy, sue = await signed_in(client, "amy"), await signed_in(client, "sue")
+    await queue.record("p1", TranscriptRole.PATIENT, "what are your hours?")
+    await queue.record("p1", TranscriptRole.BOT, "We open at 8.")
+    await queue.record("p1", TranscriptRole.PATIENT, "I need a person")
+    await queue.record("p1", TranscriptRole.BOT, "Connecting you.")
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.record("p1", TranscriptRole.BOT, "You are number 1 in line.")
+    await queue.record("p1", TranscriptRole.PATIENT, "hello?")
+    await queue.record("p1", TranscriptRole.PATIENT, "anyone?")
+    assert (await call(client, "POST", "/api/conversations/p1/claim", amy))[0] == 200
+    status, listing = await call(client, "GET", "/api/supervision/held", sue)
+    assert status == 200
+    assert held_by(listing)["amy"]["p1"]["unanswered_patient_messages"] == 2, "the two written while queued"
+
+
 async def test_the_list_shows_what_each_agent_holds_without_content_to_supervisors_only(
     client: TestClient, queue: LiveAgentQueue, audit: AuditLog
 ) -> None:
