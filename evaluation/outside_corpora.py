@@ -115,7 +115,11 @@ TSV_CORPORA: dict[str, tuple[int, dict[str, tuple[Path, str]]]] = {
 def build_tsv_splits(directory: Path, column: int, splits: dict[str, tuple[Path, str]]) -> None:
     for name, (target, split) in splits.items():
         rows = (line.split("\t") for line in (directory / split).read_text(encoding="utf-8").splitlines())
-        texts = (NOT_PATIENT_WORDS.sub(" ", html.unescape(row[column])).strip() for row in rows if len(row) > column)
+        texts = (
+            " ".join(NOT_PATIENT_WORDS.sub(" ", html.unescape(row[column])).split())
+            for row in rows
+            if len(row) > column
+        )
         messages = list(dict.fromkeys(text for text in texts if text and text != "tweet"))
         target.mkdir(parents=True, exist_ok=True)
         (target / name).write_text("\n".join(messages) + "\n", encoding="utf-8")
