@@ -84,7 +84,8 @@ CLASSES = {
     "portuguese that opens with me": ("pt", ["me ajuda", "me ajuda por favor", "me liga"]),
     # "-aban", "-ía", "-aron", "-iendo", "-ción": endings of Spanish's grammar that no other language writes
     # (es.yml word_shapes).
-    "a spanish verb ending no list has": ("es", ["no paraban", "no paraban de llamar", "me sangraba"]),
+    "a spanish verb ending no list has": ("es", ["no paraban", "no paraban de llamar", "me sangraba", "morirse"]),
+    "english words with those endings": ("en", ["hoarse", "my voice is hoarse", "coarse", "Aaron called"]),
     # "nose" ("no sé" typed as one word), "ud", "uds" (usted, ustedes; es-chat.txt).
     "spanish chat words": ("es", ["uds a", "ud?", "nose, ya veré", "nose q hacer", "ud me puede llamar"]),
     # Brazilian chat writes "q", "pq", "ta", "mt" as Spanish chat does (pt-chat.txt): words of both, so a Portuguese
