@@ -15,13 +15,15 @@ Tuning:
   source of ``languages/lexicons/en-hwu64.txt``);
 - ``.data/langid-tuning/<name>-<lang>.txt``: outside corpora built for tuning and kept outside the
   repository (the ACTIV-ES tuning films, ``evaluation/outside_corpora.py``; the XLM-T Portuguese and French
-  tweets of the train and val splits; HWU64), whole and first 2-5 words.
+  tweets of the train and val splits; HWU64; the Spanish train and English eval splits of the Multilingual
+  Task-Oriented Dialog requests and the train split of the EmoEvent tweets), whole and first 2-5 words.
 
 Measure-only:
 
 - ``.data/langid-measure/<name>-<lang>.txt``: outside corpora built for measuring, kept outside the
   repository (XLM-T tweets: English and Spanish, and the test split of Portuguese and French; the ACTIV-ES
-  held-out films), whole and first 2-5 words;
+  held-out films; the test splits of the Multilingual Task-Oriented Dialog requests and of the EmoEvent tweets),
+  whole and first 2-5 words;
 - ``tests/data/language_detection/heldout3/``: public sentences from sources never tuned on (see that
   directory's README);
 - ``screening/classifier/data/authored/<lang>.yml``: patient messages in the eleven routed languages,

@@ -1,6 +1,8 @@
 """Builds outside language-identification corpora that are not committed, one message a line.
 
     python -m evaluation.outside_corpora activ-es DIR    # DIR: ACTIV-ES ``corpus/plain`` (``*.run`` files)
+    python -m evaluation.outside_corpora mtod DIR        # DIR: the Multilingual Task-Oriented Dialog ``data``
+    python -m evaluation.outside_corpora emoevent DIR    # DIR: EmoEvent ``splits``
 
 ACTIV-ES (Francom, Hulden and Ussishkin, LREC 2014) is the dialogue of Argentine, Mexican and Spanish
 films, one running text per film, tokens separated by spaces. Each film's text is cut into turns (a
@@ -8,10 +10,19 @@ sentence ends at ``.``, ``?``, ``!`` or ``...``; ``¿`` and ``¡`` open one), sp
 before ``...`` dropped. Films are split by CRC-32 of their file name: a third are held out (written to
 ``.data/langid-measure/``, only ever scored) and the rest are for tuning (``.data/langid-tuning/``), so
 no line of a held-out film was ever read. ``SAMPLE`` turns of each part are kept, chosen by CRC-32 of
-their text. See ``tests/data/language_detection/README.md``.
+their text.
+
+The Multilingual Task-Oriented Dialog data (Schuster, Gupta, Shah and Lewis, NAACL 2019) are requests to a
+voice assistant (alarms, reminders, weather) written by native speakers, one a line of a TSV (the utterance is
+its third column). The dataset's own splits are kept apart: Spanish ``train`` for tuning, ``test`` held out
+(only ever scored), ``eval`` unused (a reserve for a later held-out measure); English ``eval`` for tuning and
+``test`` held out. EmoEvent (Plaza-del-Arco et al., LREC 2020) is Spanish and English tweets about events
+of April 2019, in ``train``, ``dev`` and ``test`` splits (the tweet in the third column): ``train`` for
+tuning, ``test`` held out, ``dev`` unused. See ``tests/data/language_detection/README.md``.
 """
 
 import argparse
+import html
 import re
 import zlib
 from pathlib import Path
@@ -25,6 +36,8 @@ SAMPLE = 4000
 SENTENCE_ENDS = frozenset([".", "?", "!", "...", "…"])
 SENTENCE_OPENS = frozenset(["¿", "¡"])
 LETTER = re.compile(r"[^\W\d_]")
+NOT_PATIENT_WORDS = re.compile(r"(?<!\S)(?:USER|HASHTAG|URL|#\S+)(?!\S)")
+"""EmoEvent's stand-ins for mentions and links and its hashtags: no patient writes them."""
 
 
 def turns(running_text: str) -> list[str]:
@@ -76,12 +89,52 @@ def build_activ_es(directory: Path, tuning_dir: Path = TUNING_DIR, measure_dir: 
         print(f"{path}: {len(messages)} turns of {len(parts[is_held_out])}")
 
 
+TSV_CORPORA: dict[str, tuple[int, dict[str, tuple[Path, str]]]] = {
+    "mtod": (
+        2,
+        {
+            "mtod-tuning-es.txt": (TUNING_DIR, "es/train-es.tsv"),
+            "mtod-heldout-es.txt": (MEASURE_DIR, "es/test-es.tsv"),
+            "mtod-tuning-en.txt": (TUNING_DIR, "en/eval-en.tsv"),
+            "mtod-heldout-en.txt": (MEASURE_DIR, "en/test-en.tsv"),
+        },
+    ),
+    "emoevent": (
+        2,
+        {
+            "emoevent-tuning-es.txt": (TUNING_DIR, "es/train.tsv"),
+            "emoevent-heldout-es.txt": (MEASURE_DIR, "es/test.tsv"),
+            "emoevent-tuning-en.txt": (TUNING_DIR, "en/train.tsv"),
+            "emoevent-heldout-en.txt": (MEASURE_DIR, "en/test.tsv"),
+        },
+    ),
+}
+"""Per corpus of TSV splits: the column of the text, and each built file's directory and split."""
+
+
+def build_tsv_splits(directory: Path, column: int, splits: dict[str, tuple[Path, str]]) -> None:
+    for name, (target, split) in splits.items():
+        rows = (line.split("\t") for line in (directory / split).read_text(encoding="utf-8").splitlines())
+        texts = (
+            " ".join(NOT_PATIENT_WORDS.sub(" ", html.unescape(row[column])).split())
+            for row in rows
+            if len(row) > column
+        )
+        messages = list(dict.fromkeys(text for text in texts if text and text != "tweet"))
+        target.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text("\n".join(messages) + "\n", encoding="utf-8")
+        print(f"{target / name}: {len(messages)} messages")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", choices=["activ-es"])
+    parser.add_argument("corpus", choices=["activ-es", *TSV_CORPORA])
     parser.add_argument("directory", type=Path)
     args = parser.parse_args()
-    build_activ_es(args.directory)
+    if args.corpus in TSV_CORPORA:
+        build_tsv_splits(args.directory, *TSV_CORPORA[args.corpus])
+    else:
+        build_activ_es(args.directory)
 
 
 if __name__ == "__main__":

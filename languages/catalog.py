@@ -28,6 +28,10 @@ class Language:
     neighbour_words: frozenset[str] = frozenset()
     """Words this language writes that are another's frequent words ("ya" in "see ya"): this language's
     only right beside a word that no other language lists."""
+    object_words: frozenset[str] = frozenset()
+    """Words this language writes as objects only, after a verb ("call me"), that another language writes
+    before its verb ("me urge"): opening a message before a word another language lists, neither is this
+    language's."""
     word_shapes: Optional[re.Pattern[str]] = None
     """Shapes of words no list has that only this language writes (Spanish "llámeme", "dígame"): such a word
     counts as a word of its own."""
@@ -65,6 +69,7 @@ class LanguageCatalog:
                         for first, second in [str(pair).lower().split()]
                     ),
                     neighbour_words=frozenset(str(word).lower() for word in document.get("neighbour_words", [])),
+                    object_words=frozenset(str(word).lower() for word in document.get("object_words", [])),
                     word_shapes=_pattern(document.get("word_shapes")),
                     spelling=_pattern(document.get("spelling")),
                 )

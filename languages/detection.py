@@ -38,7 +38,10 @@ Signals, strongest first:
    patients write, not to langdetect, which sends such short ties to Portuguese); then by langdetect, then
    by a language with bot flows. A word no list has but of a language's ``word_shapes`` is a word of its own
    (Spanish "llámeme", "dígame": stress and pronouns joined). A ``neighbour_words`` word of English ("ya",
-   Spanish "already") is English only right beside a word only English lists ("see ya", "ya know");
+   Spanish "already") is English only right beside a word only English lists ("see ya", "ya know"). English's
+   ``object_words`` ("me") follow a verb; opening a message before a word Spanish, Portuguese or French lists, or
+   before a word no list has ("me urge", "me golpea"), one is those languages' pronoun before its verb, and
+   neither word is English's ("me too", "me and my son" keep English, whose words follow);
 4. for languages with bot flows, character n-gram profiles learnt from their NLU
    training data (``data/nlu/<lang>/``) and the words of their word lists, which place
    single content words such as "farmacia", "estacionamiento" or "adivina";
@@ -98,6 +101,10 @@ Spanish's own more ("¿me besas?", "¡no me digas!")."""
 SPANISH_MARK_WORD = "¿"
 PROFILE_MIN_LETTERS = 4
 """Shorter messages ("ok", "si") say too little; the locale or the session decides them."""
+MIN_UNLISTED_VERB = 4
+"""A word no list has after an opening object word ("me golpea") is taken for a verb when it has four letters or
+more and the character profiles do not place it in that language ("me nd", "me plz", "me tooo", "me gobsmacked"
+are English chat)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ class LanguageResolver:
         self._neighbour_words = {
             language.code: language.neighbour_words for language in catalog if language.neighbour_words
         }
+        self._object_words = {language.code: language.object_words for language in catalog if language.object_words}
         self._word_shapes = {language.code: language.word_shapes for language in catalog if language.word_shapes}
         self._spelling = {language.code: language.spelling for language in catalog if language.spelling}
         self._vietnamese_pairs = unaccented_pairs(
@@ -273,7 +281,8 @@ class LanguageResolver:
     def _listings(self, words: list[str]) -> list[list[str]]:
         """For each word, the languages that list it, else those whose word shapes it has ("llámeme"); a
         neighbour word of a language ("ya") right beside a word only that language lists ("see ya", "ya know")
-        is that language's alone."""
+        is that language's alone; an object word of a language ("me") opening a message before a word another
+        language lists ("me urge", "me duele") is not that language's, nor is the word after it."""
         listings = [
             [code for code, common in self._words.items() if word in common]
             or [code for code, shapes in self._word_shapes.items() if shapes.search(word)]
@@ -285,7 +294,22 @@ class LanguageResolver:
                     listings[j] == [code] for j in (i - 1, i + 1) if 0 <= j < len(words)
                 ):
                     listings[i] = [code]
+        for code, object_words in self._object_words.items():
+            if len(words) < 2 or words[0] not in object_words:
+                continue
+            first, second = ([other for other in listed if other != code] for listed in listings[:2])
+            verb = words[1]
+            unlisted_verb = not listings[1] and len(verb) >= MIN_UNLISTED_VERB and not self._placed_in(code, verb)
+            if first and (set(first) & set(second) or unlisted_verb):
+                # An object pronoun opens no message of this language before a verb ("me urge", "me golpea"): it
+                # is a pronoun of the languages that write it before their verb, if they list the word after it.
+                listings[:2] = [first, second]
         return listings
+
+    def _placed_in(self, code: str, word: str) -> bool:
+        """Whether the character profiles place a word in this language with a clear lead."""
+        profiled = self._profiles.best(word)
+        return bool(profiled and profiled[0] == code and profiled[1] >= PROFILE_MIN_LEAD)
 
     def _profile_unlisted(self, evidence: list[str], tied: list[str], own: dict[str, int]) -> None:
         """When languages tie on shared words alone ("me emociona", "no firmes"), the words no list has

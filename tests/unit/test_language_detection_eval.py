@@ -82,3 +82,20 @@ def test_built_outside_corpora_are_read_by_file_name_and_language(tmp_path: Path
         ("xlmt-en.txt", ("en", ["see you"])),
     ]
     assert language_detection.built_outside_sets(tmp_path / "absent") == []
+
+
+def test_tsv_splits_are_built_apart_without_stand_ins_hashtags_or_repeats(tmp_path: Path) -> None:
+    source = tmp_path / "splits"
+    (source / "es").mkdir(parents=True)
+    (source / "es" / "train.tsv").write_text(
+        "id\tevent\ttweet\n1\tx\tUSER USER no me contestan #Cita &amp; URL\n2\tx\tno me contestan &amp;\n",
+        encoding="utf-8",
+    )
+    (source / "es" / "test.tsv").write_text("id\tevent\ttweet\n3\tx\tme urge HASHTAG\n", encoding="utf-8")
+    splits = {
+        "e-tuning-es.txt": (tmp_path / "tuning", "es/train.tsv"),
+        "e-heldout-es.txt": (tmp_path / "measure", "es/test.tsv"),
+    }
+    outside_corpora.build_tsv_splits(source, 2, splits)
+    assert (tmp_path / "tuning" / "e-tuning-es.txt").read_text(encoding="utf-8") == "no me contestan &\n"
+    assert (tmp_path / "measure" / "e-heldout-es.txt").read_text(encoding="utf-8") == "me urge\n"
