@@ -2,12 +2,13 @@
 
 Each patient escalates ("I want to talk to a person") at the same moment; the agent's console event socket
 (``GET /api/events``, what the console page listens to) notes when each conversation first shows in a ``queue``
-event: from the patient's send, and from its enqueue (the ``enqueued_at_ms`` the event carries, on the same
-machine's clock; the enqueue clock may set it a millisecond or so later than the enqueue when several land in one
-millisecond, so the figure errs low by that much at most). The cost of one ``GET /api/queue`` with them all
-waiting is taken afterwards. Then the agent claims every conversation, each patient opens its push socket,
-and the agent writes to all of them at once: from the console's ``POST .../messages`` to the patient's
-socket receiving the message.
+event, from the patient's send. The cost of one ``GET /api/queue`` with them all waiting is taken afterwards.
+Then the agent claims every conversation, each patient opens its push socket, and the agent writes to all of
+them at once: from the console's ``POST .../messages`` to the patient's socket receiving the message. Last, as
+many escalations are enqueued at once by the handoff library itself (as the gate does, without Rasa's turns
+around them), each timed from its enqueue's answer to its first ``queue`` event on the same clock: the
+``enqueued_at_ms`` an event carries is no clock for this, since the enqueue clock moves it on by a millisecond
+for each escalation that lands in the same one.
 
 ``python -m evaluation.handoff_latency [--conversations N]`` runs this step alone on the benchmark's own system.
 """
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Optional
 
@@ -23,6 +25,8 @@ import aiohttp
 
 from evaluation.bench_stack import AGENT_ID, AGENT_PASSWORD, BenchStack
 from evaluation.turn_load import Conversation, percentile
+from handoff import KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
+from handoff.redis_connection import async_redis
 from stack.services import Stack
 
 ESCALATION = "I want to talk to a person"
@@ -41,7 +45,7 @@ class HandoffFigures:
     send_to_seen_ms: list[float]
     """Patient sends -> the conversation first appears in a ``queue`` event of the agent's console socket."""
     enqueue_to_event_ms: list[float]
-    """The conversation is enqueued -> the agent's console socket receives the ``queue`` event that shows it."""
+    """The library's enqueue answered -> the agent's console socket receives the ``queue`` event that shows it."""
     queue_poll_ms: list[float]
     """One ``GET /api/queue`` with the conversations waiting."""
     reply_to_push_ms: list[float]
@@ -78,8 +82,7 @@ async def _escalate(patient: Conversation, sent: dict[str, float], turn_ms: list
 
 
 async def _watch_socket(
-    http: aiohttp.ClientSession, agent: Agent, expected: set[str], seen: dict[str, float],
-    enqueue_to_event: list[float], listening: asyncio.Event,
+    http: aiohttp.ClientSession, agent: Agent, expected: set[str], seen: dict[str, float], listening: asyncio.Event,
 ) -> None:
     """Listens on the agent's event socket until every conversation of ``expected`` (which the caller may narrow
     meanwhile) has shown in a ``queue`` event; ``listening`` is set once the socket told the state it opened on."""
@@ -88,7 +91,7 @@ async def _watch_socket(
         await socket.send_json({"token": agent.token})
         while not listening.is_set() or expected - seen.keys():
             message = await asyncio.wait_for(socket.receive(), max(0.0, deadline - time.perf_counter()))
-            now, wall_ms = time.perf_counter(), time.time() * 1000
+            now = time.perf_counter()
             if message.type != aiohttp.WSMsgType.TEXT:
                 raise RuntimeError(f"the console socket ended: {message}")
             event = json.loads(message.data)
@@ -98,7 +101,6 @@ async def _watch_socket(
             for waiting in event["new"]:
                 if waiting["conversation_id"] in expected and waiting["conversation_id"] not in seen:
                     seen[waiting["conversation_id"]] = now
-                    enqueue_to_event.append(wall_ms - waiting["enqueued_at_ms"])
 
 
 async def _poll_queue(agent: Agent, poll_ms: list[float]) -> None:
@@ -136,14 +138,10 @@ async def measure_handoff(
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
     turn_ms: list[float] = []
-    enqueue_ms: list[float] = []
     poll_ms: list[float] = []
     expected = {patient.sender for patient in patients}
     listening = asyncio.Event()
-    watcher = asyncio.ensure_future(_watch_socket(http, agent, expected, seen, enqueue_ms, listening))
-    await asyncio.wait([watcher, asyncio.ensure_future(listening.wait())], return_when=asyncio.FIRST_COMPLETED)
-    if watcher.done():
-        watcher.result()
+    watcher = await _start_watching(http, agent, expected, seen, listening)
     tokens = await asyncio.gather(*(_escalate(patient, sent, turn_ms) for patient in patients))
     escalated = {patient: token for patient, token in zip(patients, tokens, strict=True) if token is not None}
     expected.intersection_update(patient.sender for patient in escalated)  # the watcher waits for these only
@@ -158,7 +156,44 @@ async def measure_handoff(
     ))
     for patient in escalated:
         await agent.call("POST", f"/api/conversations/{patient.sender}/close", {"outcome": "closed"})
+    enqueue_ms = await _enqueue_to_console(http, stack, agent, conversations)
     return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, enqueue_ms, poll_ms, reply_ms)
+
+
+async def _start_watching(http: aiohttp.ClientSession, agent: Agent, expected: set[str], seen: dict[str, float],
+                          listening: asyncio.Event) -> "asyncio.Future[None]":
+    """The agent's console socket, watched for ``expected`` once it told the state it opened on."""
+    watcher = asyncio.ensure_future(_watch_socket(http, agent, expected, seen, listening))
+    await asyncio.wait([watcher, asyncio.ensure_future(listening.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if watcher.done():
+        watcher.result()
+    return watcher
+
+
+async def _enqueue_to_console(http: aiohttp.ClientSession, stack: Stack, agent: Agent, conversations: int
+                              ) -> list[float]:
+    """``conversations`` escalations enqueued at once by the library: each from its enqueue's answer to its first
+    ``queue`` event; then the agent claims and closes them."""
+    redis = async_redis(stack.redis_url)
+    queue = LiveAgentQueue(redis, KeyRing.from_spec(stack.config.data_keys), KeySpace(stack.config.namespace))
+    ids = [f"bench-enqueue-{uuid.uuid4().hex[:12]}" for _ in range(conversations)]
+    seen: dict[str, float] = {}
+    answered: dict[str, float] = {}
+    watcher = await _start_watching(http, agent, set(ids), seen, asyncio.Event())
+
+    async def enqueue(conversation_id: str) -> None:
+        await queue.enqueue_escalation(conversation_id, "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+        answered[conversation_id] = time.perf_counter()
+
+    try:
+        await asyncio.gather(*(enqueue(conversation_id) for conversation_id in ids))
+        await watcher
+        for conversation_id in ids:
+            await agent.call("POST", f"/api/conversations/{conversation_id}/claim")
+            await agent.call("POST", f"/api/conversations/{conversation_id}/close", {"outcome": "closed"})
+    finally:
+        await redis.close()
+    return [(seen[conversation_id] - answered[conversation_id]) * 1000 for conversation_id in ids]
 
 
 def print_latency(label: str, values: list[float]) -> None:
@@ -169,7 +204,7 @@ def print_latency(label: str, values: list[float]) -> None:
 def print_handoff(handoff: HandoffFigures) -> None:
     print_latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
     print_latency("send -> console socket queue event", handoff.send_to_seen_ms)
-    print_latency("enqueue -> console socket queue event", handoff.enqueue_to_event_ms)
+    print_latency("enqueue (library, all at once) -> socket event", handoff.enqueue_to_event_ms)
     print_latency(f"queue poll (GET /api/queue, {handoff.escalated} waiting)", handoff.queue_poll_ms)
     print_latency("agent reply -> patient push", handoff.reply_to_push_ms)
 
