@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -36,38 +37,53 @@ def _outcomes(screen: CrisisScreen, messages: list[tuple[str, str]]) -> list[obj
     return [None if f is None else (f.category.value, f.evidence, f.language, f.source) for f in findings]
 
 
-def test_a_screen_read_from_the_cache_finds_exactly_what_a_freshly_compiled_one_finds(tmp_path: Path) -> None:
-    fresh = CrisisScreen(classifier=None, cache_dir=tmp_path, prepare_in_background=False)  # compiles, stores
-    assert [path.name for path in tmp_path.iterdir()] == [f"{cache_key(PATTERN_DIR)}.json"]
-    cached = CrisisScreen(classifier=None, cache_dir=tmp_path, prepare_in_background=False)
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CrisisScreen]:
+    """A cache holding the project's patterns, and the screen whose compile stored them (one compile of every
+    language for the module: it is the slow part)."""
+    cache_dir = tmp_path_factory.mktemp("compiled")
+    return cache_dir, CrisisScreen(classifier=None, cache_dir=cache_dir, prepare_in_background=False)
+
+
+def test_a_screen_read_from_the_cache_finds_exactly_what_a_freshly_compiled_one_finds(
+    compiled: tuple[Path, CrisisScreen],
+) -> None:
+    cache_dir, fresh = compiled
+    assert [path.name for path in cache_dir.iterdir()] == [f"{cache_key(PATTERN_DIR)}.json"]
+    cached = CrisisScreen(classifier=None, cache_dir=cache_dir, prepare_in_background=False)
     cases = load_cases()
     messages = [(case.text, case.language) for case in cases] + [(case.text, "und") for case in cases] + EXTRA_MESSAGES
     expected = _outcomes(fresh, messages)
     assert sum(outcome is not None for outcome in expected) > len(cases) // 2
     assert _outcomes(cached, messages) == expected
-    # the compiled data itself survives the round trip, every group's token patterns included
-    stored, compiled = load_compiled(PATTERN_DIR, tmp_path), load_compiled(PATTERN_DIR, None)
-    for ours, theirs in zip(stored.languages, compiled.languages, strict=True):
-        for group in [*ours.groups, *ours.exclusion_groups]:
-            group.token_patterns()
-        assert ours.to_json() == theirs.to_json()
+    # the compiled data itself survives the round trip (read back, it writes what the compile stored), every
+    # group's token patterns included
+    stored = load_compiled(PATTERN_DIR, cache_dir)
+    written = json.loads((cache_dir / f"{cache_key(PATTERN_DIR)}.json").read_text(encoding="utf-8"))["screen"]
+    for group in (group for language in stored.languages for group in [*language.groups, *language.exclusion_groups]):
+        group.token_patterns()
+    assert json.loads(json.dumps(stored.to_json())) == written
 
 
-def _patterns_with(tmp_path: Path, phrase: str) -> Path:
-    pattern_dir = tmp_path / "patterns"
-    shutil.copytree(PATTERN_DIR, pattern_dir)
-    english = pattern_dir / "en.yml"
-    data = yaml.safe_load(english.read_text(encoding="utf-8"))
-    data["categories"]["suicide_self_harm"]["absolute"].append(phrase)
-    english.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+def _english_patterns(directory: Path, phrase: Optional[str] = None) -> Path:
+    """A pattern directory of English alone (compiled in a fraction of the time of every language), with
+    ``phrase`` added as a suicide and self-harm pattern."""
+    pattern_dir = directory / "patterns"
+    pattern_dir.mkdir(parents=True)
+    data = yaml.safe_load((PATTERN_DIR / "en.yml").read_text(encoding="utf-8"))
+    if phrase is not None:
+        data["categories"]["suicide_self_harm"]["absolute"].append(phrase)
+    (pattern_dir / "en.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return pattern_dir
 
 
 def test_a_changed_pattern_file_is_compiled_afresh_never_read_from_a_stale_cache(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
-    CrisisScreen(classifier=None, cache_dir=cache_dir, prepare_in_background=False)
+    CrisisScreen(_english_patterns(tmp_path / "before"), classifier=None, cache_dir=cache_dir,
+                 prepare_in_background=False)
     (stale,) = cache_dir.iterdir()
-    pattern_dir = _patterns_with(tmp_path, "zorblax tonight")
+    pattern_dir = _english_patterns(tmp_path / "after", "zorblax tonight")
+    assert cache_key(pattern_dir) != stale.stem
     # an attacker (or a crash) leaves the old compiled patterns under the new content's name
     shutil.copy(stale, cache_dir / f"{cache_key(pattern_dir)}.json")
     screen = CrisisScreen(pattern_dir, classifier=None, cache_dir=cache_dir, prepare_in_background=False)
@@ -78,7 +94,7 @@ def test_a_changed_pattern_file_is_compiled_afresh_never_read_from_a_stale_cache
 
 @pytest.mark.parametrize("damage", ["", "{", '{"key": 1}', "[]", "null"])
 def test_an_unreadable_cache_file_is_replaced_by_a_fresh_compile(tmp_path: Path, damage: str) -> None:
-    pattern_dir = _patterns_with(tmp_path, "zorblax tonight")
+    pattern_dir = _english_patterns(tmp_path, "zorblax tonight")
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
     (cache_dir / f"{cache_key(pattern_dir)}.json").write_text(damage)
@@ -87,18 +103,20 @@ def test_an_unreadable_cache_file_is_replaced_by_a_fresh_compile(tmp_path: Path,
     assert finding is not None and finding.category is CrisisCategory.SUICIDE_SELF_HARM
 
 
-def test_a_cached_screen_starts_without_spacy_and_imports_it_only_to_match(tmp_path: Path) -> None:
-    CrisisScreen(classifier=None, cache_dir=tmp_path, prepare_in_background=False)
+def test_a_cached_screen_starts_without_spacy_and_imports_it_only_to_match(
+    compiled: tuple[Path, CrisisScreen],
+) -> None:
+    cache_dir = compiled[0]
     script = f"""
         import json, sys
         from pathlib import Path
         import screening
-        screen = screening.CrisisScreen(cache_dir=Path({str(tmp_path)!r}), prepare_in_background=False)
+        screen = screening.CrisisScreen(cache_dir=Path({str(cache_dir)!r}), prepare_in_background=False)
         started = {{"spacy": "spacy" in sys.modules, "compiler": "screening.compiler" in sys.modules}}
         benign = screen.screen("thank you", "und")
         benign_spacy = "spacy" in sys.modules
         finding = screen.screen("I want to kill myself", "und")
-        prepared = screening.CrisisScreen(cache_dir=Path({str(tmp_path)!r}))
+        prepared = screening.CrisisScreen(cache_dir=Path({str(cache_dir)!r}))
         print(json.dumps({{
             "started": started, "benign": benign is None, "benign_spacy": benign_spacy,
             "finding": finding and [finding.category.value, finding.evidence, finding.source],
