@@ -37,7 +37,7 @@ class ConversationLock(Lock):
                          blocking_timeout=seconds)
         self.queue = queue
         self.conversation_id = conversation_id
-        self.conversation: Optional[Conversation] = None
+        self._fields: list[bytes] = []
         self._lock_and_read = lock_and_read
 
     async def do_acquire(self, token: Union[str, bytes]) -> bool:
@@ -50,8 +50,14 @@ class ConversationLock(Lock):
         )
         if taken is None:
             return False
-        fields, length = taken
-        self.conversation = self.queue.opened_conversation(self.conversation_id, fields) if fields else None
+        self._fields, length = taken
         self.queue.lengths.learn(transcript, int(length))
         return True
+
+    @property
+    def conversation(self) -> Optional[Conversation]:
+        """The conversation as it was when the lock was taken (None when it was never escalated); ``EnvelopeError``
+        if a sealed field of it was moved or altered. Opened here, under the lock, never while taking it: an error
+        while taking it would leave the lock held until it expires."""
+        return self.queue.opened_conversation(self.conversation_id, self._fields) if self._fields else None
 

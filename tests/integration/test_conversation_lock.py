@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 from handoff import CloseOutcome, ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff.crypto import EnvelopeError
 
 
 class CountingRedis(Redis):
@@ -87,6 +88,18 @@ async def test_the_gate_and_the_spool_replay_exclude_each_other(
     async with queue.locked_conversation("p1", 5):
         assert not await redis.lock(keys.gate_lock("p1"), timeout=5).acquire(blocking=False)
     assert await redis.lock(keys.gate_lock("p1"), timeout=5).acquire(blocking=False), "released"
+
+
+async def test_a_conversation_that_does_not_open_raises_under_the_lock_and_leaves_it_free(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace
+) -> None:
+    for conversation_id, reason in (("victim", "patient_request"), ("other", "billing_question")):
+        await queue.enqueue_escalation(conversation_id, "en", Skill.GENERAL, Priority.NORMAL, reason)
+    await redis.hset(keys.conversation("victim"), "reason", await redis.hget(keys.conversation("other"), "reason"))
+    with pytest.raises(EnvelopeError):
+        async with queue.locked_conversation("victim", 5) as lock:
+            assert lock.conversation is None, "never reached: the moved field does not open"
+    assert await redis.lock(keys.gate_lock("victim"), timeout=5).acquire(blocking=False), "released at once"
 
 
 async def test_an_append_after_another_process_appended_goes_at_the_end_and_opens_there(
