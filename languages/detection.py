@@ -29,7 +29,8 @@ Signals, strongest first:
    patients mix English words into their own language ("necesito un refill", "telehealth no funciona"). A
    pair of a language's ``common_pairs`` (Spanish "no me", "yo no", "me dice": words English writes one by
    one) makes its two words that language's own in a message of three words or more ("no me contestan";
-   "no me" alone and "no me neither" stay English). Languages that tie on words none has of its own are
+   "no me" alone and "no me neither" stay English); a pair of its ``pair_messages`` ("no sea", "yo he") does so in a
+   message of two words too. Languages that tie on words none has of its own are
    told apart by the words no list knows, placed by the character profiles below ("me emociona", "no
    firmes"); a tie is then won by the language with the most words of its own; between languages that
    all have a ``spelling`` (Spanish, Portuguese, French), by the only one whose letters a word shows
