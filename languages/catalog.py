@@ -24,7 +24,10 @@ class Language:
     notices: dict[str, str] = field(default_factory=dict)
     common_pairs: frozenset[tuple[str, str]] = frozenset()
     """Pairs of words each of which other languages write too, but which together are this language's
-    ("no me", "yo no"): in a message, the two words count as words of its own."""
+    ("no me", "yo no"): in a message of three words or more, the two words count as words of its own."""
+    pair_messages: frozenset[tuple[str, str]] = frozenset()
+    """Pairs that are this language's as a whole two-word message ("no sea", "yo he"; not "no me", which English
+    patients write alone): in a message of two words, they count as words of its own."""
     neighbour_words: frozenset[str] = frozenset()
     """Words this language writes that are another's frequent words ("ya" in "see ya"): this language's
     only right beside a word that no other language lists."""
@@ -66,6 +69,11 @@ class LanguageCatalog:
                     common_pairs=frozenset(
                         (first, second)
                         for pair in document.get("common_pairs", [])
+                        for first, second in [str(pair).lower().split()]
+                    ),
+                    pair_messages=frozenset(
+                        (first, second)
+                        for pair in document.get("pair_messages", [])
                         for first, second in [str(pair).lower().split()]
                     ),
                     neighbour_words=frozenset(str(word).lower() for word in document.get("neighbour_words", [])),

@@ -29,7 +29,8 @@ Signals, strongest first:
    patients mix English words into their own language ("necesito un refill", "telehealth no funciona"). A
    pair of a language's ``common_pairs`` (Spanish "no me", "yo no", "me dice": words English writes one by
    one) makes its two words that language's own in a message of three words or more ("no me contestan";
-   "no me" alone and "no me neither" stay English). Languages that tie on words none has of its own are
+   "no me" alone and "no me neither" stay English); a pair of its ``pair_messages`` ("no sea", "yo he") does so in a
+   message of two words too. Languages that tie on words none has of its own are
    told apart by the words no list knows, placed by the character profiles below ("me emociona", "no
    firmes"); a tie is then won by the language with the most words of its own; between languages that
    all have a ``spelling`` (Spanish, Portuguese, French), by the only one whose letters a word shows
@@ -126,6 +127,9 @@ class LanguageResolver:
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
         self._words = language_words(catalog, nlu_dir)
         self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
+        self._pair_messages = {
+            language.code: language.pair_messages for language in catalog if language.pair_messages
+        }
         self._neighbour_words = {
             language.code: language.neighbour_words for language in catalog if language.neighbour_words
         }
@@ -232,8 +236,10 @@ class LanguageResolver:
         own: dict[str, int] = {}
         covered: Counter[str] = Counter()
         in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
-        # A pair alone is too little ("no me" is English too, "no, me!"); with another word, it tells.
-        in_pair = {code: _in_pairs(words, pairs) for code, pairs in self._pairs.items() if len(words) > 2}
+        # A pair alone is too little ("no me" is English too, "no, me!"), but for the pairs that are a message of
+        # their own ("no sea", "yo he"); with another word, it tells.
+        pairs_told = self._pairs if len(words) > 2 else self._pair_messages
+        in_pair = {code: _in_pairs(words, pairs) for code, pairs in pairs_told.items()}
         previous_own: set[str] = set()
         listings = self._listings(words)
         for i, (word, paired) in enumerate(zip(words, in_vietnamese_pair, strict=True)):

@@ -21,6 +21,8 @@ them) but that Spanish's lists lack ("sinceramente", "comandante", "faltando"), 
 languages and are no word of Portuguese's own. A word among Portuguese's ``PORTUGUESE_COMMON_RANK`` most
 frequent is left out: were it everyday Spanish, Spanish's own 10,000 words would have it, so the dictionary
 accepts it as a rare form ("pode", "até", "medo").
+It also writes ``es-verbs-hunspell.txt``: the third person plural present of the Spanish list's regular
+infinitives that the dictionary accepts and no list has ("visitan", "gritan"), which Spanish's 10,000 words lack.
 
 A word of another language's list that English writes too, in lower case and at least
 ``ALSO_ENGLISH_SHARE`` as often ("favor", "chat", "comment", "era", "raw"), goes to
@@ -29,6 +31,7 @@ language's own against English ("chat", "do me a favor").
 """
 
 import argparse
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -61,6 +64,11 @@ SPANISH_DICTIONARY_HEADER = """# Words of the Portuguese lists that a Spanish sp
 # Spanish lists lack, less Portuguese's 3,000 most frequent words, built by languages/lexicon_builder.py
 # --spanish-dictionary es_ES from Debian's hunspell-es (Santiago Bosio's RLA-ES dictionary: GPL-3+,
 # LGPL-3+ or MPL-1.1+) and the Tatoeba tables (CC BY 2.0 FR). They count for Spanish and Portuguese both.
+"""
+SPANISH_VERBS_FILE = "es-verbs-hunspell.txt"
+SPANISH_VERBS_HEADER = """# Spanish present-tense plural verbs ("visitan", "gritan"): the third person plural
+# of every regular infinitive of es-tatoeba.txt that the RLA-ES dictionary (hunspell-es) accepts, less
+# words any list has; built by languages/lexicon_builder.py --spanish-dictionary es_ES.
 """
 PORTUGUESE_COMMON_RANK = 3000
 NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "tl": "Tagalog"}
@@ -131,13 +139,29 @@ def spanish_in_portuguese(portuguese: Counter[str], dictionary: str, directory: 
     for rank, (word, _) in enumerate(portuguese.most_common()):
         for form in (word, strip_accents(word)):
             ranks.setdefault(form, rank)
+    accepted = _accepted(candidates, dictionary)
+    return sorted(word for word in set(accepted) if ranks.get(word, PORTUGUESE_COMMON_RANK) >= PORTUGUESE_COMMON_RANK)
+
+
+def spanish_plural_verbs(dictionary: str, directory: Path = LEXICON_DIR) -> list[str]:
+    """The third person plural present of the regular infinitives of ``es-tatoeba.txt`` ("visitar": "visitan";
+    "comer": "comen") that the dictionary accepts (not "querer": "queren") and no list of any language has."""
+    tatoeba = (directory / "es-tatoeba.txt").read_text(encoding="utf-8").split()
+    infinitives = [word for word in tatoeba if re.fullmatch("[a-zñ]{2,}(?:ar|er|ir)", word)]
+    candidates = sorted({word[:-2] + ("an" if word.endswith("ar") else "en") for word in infinitives})
+    listed = {code for path in directory.glob("*-*.txt") for code in [path.name.partition("-")[0]]}
+    known = set().union(*(_listed(code, directory, but=SPANISH_VERBS_FILE) for code in listed))
+    return sorted(set(_accepted(candidates, dictionary)) - known)
+
+
+def _accepted(candidates: list[str], dictionary: str) -> list[str]:
+    """The words a hunspell dictionary accepts."""
     hunspell = shutil.which("hunspell")
     if not hunspell:
         raise SystemExit("hunspell is not installed (apt-get install hunspell hunspell-es)")
-    accepted = subprocess.run(
+    return subprocess.run(
         [hunspell, "-d", dictionary, "-G"], input="\n".join(candidates), capture_output=True, text=True, check=True
     ).stdout.split()
-    return sorted(word for word in set(accepted) if ranks.get(word, PORTUGUESE_COMMON_RANK) >= PORTUGUESE_COMMON_RANK)
 
 
 def _listed(code: str, directory: Path, but: str = "") -> set[str]:
@@ -179,6 +203,14 @@ def main() -> None:
         path = LEXICON_DIR / SPANISH_DICTIONARY_FILE
         path.write_text(SPANISH_DICTIONARY_HEADER + "\n".join(words) + "\n", encoding="utf-8")
         print(f"{path}: {len(words)} words")
+        write_spanish_verbs(args.spanish_dictionary)
+
+
+def write_spanish_verbs(dictionary: str) -> None:
+    words = spanish_plural_verbs(dictionary)
+    path = LEXICON_DIR / SPANISH_VERBS_FILE
+    path.write_text(SPANISH_VERBS_HEADER + "\n".join(words) + "\n", encoding="utf-8")
+    print(f"{path}: {len(words)} words")
 
 
 if __name__ == "__main__":
