@@ -15,7 +15,8 @@ second everyday set's "me urge" word for word; the ACTIV-ES tuning films ("Me di
 messages of the same construction. The classes from "spanish health words" on replay those of the branch
 ``langid-es3``: single health words no list had ("sangrado", named in the misses the branch ``langid-es2`` listed),
 two-word messages of words English writes too ("No sea", "Yo he", "Van a" in the ACTIV-ES and EmoEvent tuning
-sets) and future verbs no list has ("donará" in the EmoEvent tuning tweets).
+sets) and future verbs no list has ("donará" in the EmoEvent tuning tweets). "overdose" alone went to Tagalog
+(found by probing, not in any set).
 """
 
 import pytest
@@ -116,6 +117,10 @@ CLASSES = {
     # The future "-arán", "-é" of a verb no list has (es.yml word_shapes); Portuguese writes "-arão", "-arei".
     "a spanish future no list has": ("es", ["me llamarán", "donarán", "le pagaré", "volveré"]),
     "portuguese futures": ("pt", ["me ligarão amanhã", "eu pagarei amanhã", "você voltará?"]),
+    # A crisis word English took from no one, which Taglish writes too ("nag overdose ako"): the crisis resources go
+    # out in the message's language, so it must not be Tagalog's alone.
+    "an english crisis word taglish writes too": ("en", ["overdose", "overdose help", "pills overdose"]),
+    "taglish around it": ("tl", ["nag overdose ako", "parang nag overdose ako", "mag-overdose ako sinasadya ko"]),
 }
 
 
