@@ -204,7 +204,7 @@ def print_latency(label: str, values: list[float]) -> None:
 def print_handoff(handoff: HandoffFigures) -> None:
     print_latency("escalation turn (send -> told in line)", handoff.escalation_turn_ms)
     print_latency("send -> console socket queue event", handoff.send_to_seen_ms)
-    print_latency("enqueue (library, all at once) -> socket event", handoff.enqueue_to_event_ms)
+    print_latency("enqueue (all at once) -> socket queue event", handoff.enqueue_to_event_ms)
     print_latency(f"queue poll (GET /api/queue, {handoff.escalated} waiting)", handoff.queue_poll_ms)
     print_latency("agent reply -> patient push", handoff.reply_to_push_ms)
 
