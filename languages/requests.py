@@ -4,9 +4,10 @@ A language named in passing is neither: "are french fries healthy", "my chinese 
 you say hello in spanish", "my parents speak spanish but i can translate".
 
 - **A switch** asks the bot to speak the language: the message is little more than the name
-  ("español?", "english please", "tiếng Việt được không"), the name follows "in"/"en" ("in Spanish
-  please"), or it follows a verb of speaking whose subject is the bot or "we" ("¿hablas español?",
-  "do you speak korean", "can we speak vietnamese"); in Han script, the message is the name and
+  ("español?", "english please", "only spanish", "korean only", "tiếng Việt được không"), the name follows
+  "in"/"en" ("in Spanish please"), it follows a verb of speaking whose subject is the bot or "we"
+  ("¿hablas español?", "do you speak korean", "can we speak vietnamese"), or the patient speaks only it
+  ("i only speak spanish", "solo hablo español"); in Han script, the message is the name and
   words of asking only ("说中文", "请改用英文"; not "我不会说英文", I can't speak English).
 - **A language-concordant person** is asked for when the name goes with someone who speaks it ("is
   there a chinese speaking doctor", "a nurse who speaks korean", "does anyone speak tagalog",
@@ -97,6 +98,11 @@ INTERPRETERS = frozenset(
 """Next to the name: "a korean interpreter", "interpreter for arabic", "intérprete de árabe", "thông dịch"."""
 INTERPRETER_LINKS = frozenset(["for", "in", "de", "en", "a", "an", "vien", "tieng"])
 ONLY = frozenset(["only", "just", "solo", "solamente", "nomas", "unicamente", "chi"])
+FIRST_PERSON_ONLY = (
+    "i only speak", "i speak only", "i can only speak", "i only understand", "i understand only", "i only read",
+    "solo hablo", "hablo solo", "solamente hablo", "yo solo hablo", "solo entiendo", "solo leo",
+)
+"""The patient speaks only the language named next: they ask the bot for it."""
 THIRD_PERSONS = frozenset(
     [
         "mother", "mom", "mum", "mommy", "mama", "dad", "daddy", "father", "papa", "parents", "parent", "grandma",
@@ -180,8 +186,10 @@ def _only_asking(lowered: str, name: str) -> bool:
 
 def _asks_for(before: list[str], after: list[str]) -> bool:
     """Whether a language name between these words asks the bot to speak it."""
-    if not [word for word in before + after if word not in POLITE_WORDS]:
-        return True
+    if all(word in POLITE_WORDS or word in ONLY for word in before + after):
+        return True  # "spanish", "only spanish please", "korean only", "solo español"
+    if " ".join(before[-4:]).endswith(FIRST_PERSON_ONLY):
+        return True  # "i only speak spanish", "solo hablo español"; not "my mother only speaks korean"
     if not before:
         return all(word in SWITCH_TAILS or word in POLITE_WORDS for word in after)
     previous = before[-1]

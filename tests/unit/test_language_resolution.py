@@ -112,14 +112,19 @@ def test_shared_words_and_mentioned_languages_do_not_outvote_english(resolver: L
 @pytest.mark.parametrize(
     ("text", "language"),
     [("in Spanish please", "es"), ("can we speak vietnamese", "vi"), ("español por favor", "es"),
-     ("en español porfa", "es"), ("do you speak korean", "ko"), ("cambiar a inglés", "en")],
+     ("en español porfa", "es"), ("do you speak korean", "ko"), ("cambiar a inglés", "en"),
+     ("only spanish", "es"), ("Spanish only please", "es"), ("korean only", "ko"), ("solo español", "es"),
+     ("I only speak Spanish", "es"), ("sorry i can only speak korean", "ko"), ("solo hablo español", "es"),
+     ("hi, I speak only Russian", "ru")],
 )
 def test_asking_for_a_language_is_a_switch(resolver: LanguageResolver, text: str, language: str) -> None:
     assert resolver.explicit_switch(text) == language
 
 
 @pytest.mark.parametrize("text", ["is there a chinese speaking doctor", "are french fries healthy", "no hablo ingles",
-                                  "my mother only speaks korean", "vietnamese food near me"])
+                                  "my mother only speaks korean", "vietnamese food near me",
+                                  "is the menu only in spanish", "mi mamá solo habla coreano",
+                                  "the only spanish class", "only spanish rice please"])
 def test_mentioning_a_language_is_not_a_switch(resolver: LanguageResolver, text: str) -> None:
     assert resolver.explicit_switch(text) is None
 
