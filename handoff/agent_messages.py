@@ -5,7 +5,7 @@ episode (``handoff.sealed_records``), so the sender must know them before the sc
 (``AGENT_MESSAGE_SCRIPT``), which refuses a message sealed for another position (``moved``) or episode
 (``not_assigned``) before it writes anything. The sender reads them in one round trip; or, for a conversation this
 process claimed or wrote an agent message in last, it first tries the episode and transcript end it left
-(``known ends``), and when the script refuses those (another process wrote since), it reads them and sends
+(``RememberedEnds``), and when the script refuses those (another process wrote since), it reads them and sends
 again, as a sender that knew nothing. Either way the message is stored once, at the place it was sealed for.
 """
 
@@ -21,8 +21,6 @@ from handoff.redis_values import text_of
 from handoff.transcripts import MOVED, now_ms
 
 OUTBOX_MAX_LENGTH = 1000
-KNOWN_ENDS_KEPT = 10_000
-"""How many conversations' known ends a process keeps (the oldest is forgotten first)."""
 AuditFields = dict[str, str]
 """An audit entry's stream fields (``AuditLog.prepare``), written by the script that makes the change."""
 
@@ -31,16 +29,11 @@ class AgentMessages(Escalations):
     """Agent messages on ``redis``; ``LiveAgentQueue`` is one."""
 
     _agent_message: AsyncScript
-    _known_ends: dict[str, tuple[int, int]]
-    """Conversation -> (episode, transcript length) as this process last left it: a guess the script checks."""
 
     def remember_end(self, conversation_id: str, episode: int, length: int) -> None:
         """Keeps the conversation's episode and transcript length, as just written or read, for its next message."""
-        ends = self._known_ends
-        ends.pop(conversation_id, None)
-        ends[conversation_id] = (episode, length)
-        if len(ends) > KNOWN_ENDS_KEPT:
-            del ends[next(iter(ends))]
+        self.known_episodes.learn(conversation_id, episode)
+        self.lengths.learn(self.keys.transcript(conversation_id), length)
 
     async def send_agent_message(
         self, conversation_id: str, agent_id: str, text: str, audit: Optional[AuditFields] = None, message_id: str = ""
@@ -49,13 +42,14 @@ class AgentMessages(Escalations):
         replicas ``replica_acks`` asks for hold it. ``message_id``: the console's id of the message; the agent's
         message sent again with the id of one of its recent ones is not stored again (its outbox id is answered)."""
         entry = TranscriptEntry(TranscriptRole.AGENT, text, now_ms())
-        known = self._known_ends.pop(conversation_id, None)
-        if known is not None:
-            outcome = await self._store(conversation_id, agent_id, entry, audit, message_id, *known)
-            if outcome != MOVED and outcome not in OUTCOMES:
-                self.remember_end(conversation_id, known[0], known[1] + 1)
-                return outcome
         conversation_key, transcript = self.keys.conversation(conversation_id), self.keys.transcript(conversation_id)
+        known_episode, known_length = self.known_episodes.guess(conversation_id), self.lengths.guess(transcript)
+        if known_episode is not None and known_length is not None:
+            outcome = await self._store(conversation_id, agent_id, entry, audit, message_id, known_episode,
+                                        known_length)
+            if outcome != MOVED and outcome not in OUTCOMES:
+                self.remember_end(conversation_id, known_episode, known_length + 1)
+                return outcome
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.exists(conversation_key)
             pipe.hget(conversation_key, "episode")

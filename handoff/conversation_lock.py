@@ -5,7 +5,7 @@ under the conversation's lock (``KeySpace.gate_lock``; the crisis spool's replay
 is ``SET NX PX`` with a random token and releasing it deletes the key only if it still holds that token, as
 redis-py's ``Lock`` does; ``ConversationLock`` is that lock, whose taking also reads, in the same script, the
 conversation's hash and its transcript's length. The gate reads both first anyway: one round trip instead of
-three. The length seeds the transcript's remembered length (``TranscriptLengths``), so the patient's message is
+three. The length seeds the transcript's remembered length (``RememberedEnds``), so the patient's message is
 appended without reading it again.
 """
 

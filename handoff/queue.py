@@ -43,7 +43,7 @@ from handoff.scripts import (
 )
 from handoff.sealed_records import ConversationSeals
 from handoff.settings import AgentAccess, ReplicaAcks, Retention
-from handoff.transcripts import MOVED, TranscriptLengths, now_ms
+from handoff.transcripts import MOVED, RememberedEnds, now_ms
 
 NO_REPLICA_ACKS = ReplicaAcks()
 """Writes return once the primary has them."""
@@ -74,7 +74,8 @@ class LiveAgentQueue(AgentMessages):
         self.key_ring = key_ring
         self.facts = HealthFacts(key_ring)
         self.seals = ConversationSeals(key_ring)
-        self.lengths = TranscriptLengths()
+        self.lengths = RememberedEnds()
+        self.known_episodes = RememberedEnds()
         self.retention_ms = retention_ms
         self.replica_acks = replica_acks
         self._enqueue = redis.register_script(ENQUEUE_SCRIPT)
@@ -87,7 +88,6 @@ class LiveAgentQueue(AgentMessages):
         self._lock_and_read = redis.register_script(LOCK_AND_READ_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
         self._record = redis.register_script(RECORD_SCRIPT)
-        self._known_ends: dict[str, tuple[int, int]] = {}
 
     def pseudonym(self, conversation_id: str) -> str:
         """How log lines name the conversation (``handoff.log_privacy``)."""

@@ -28,20 +28,23 @@ StreamEntry = tuple[bytes, dict[bytes, bytes]]
 
 APPEND_ATTEMPTS = 100
 """How often an append sealed for the end of a list is sealed again because another append came first."""
-REMEMBERED_TRANSCRIPTS = 4096
-"""How many transcripts' lengths a process remembers (the ones it appended to last)."""
+REMEMBERED = 10_000
+"""How many transcripts (or conversations) a process keeps a guess for: the ones it wrote to last."""
 Appended = TypeVar("Appended")
 
 
-class TranscriptLengths:
-    """The length of each transcript this process last appended to or read under the conversation's lock.
+class RememberedEnds:
+    """What this process last saw of a transcript or a conversation: the transcript's length after it appended or
+    read it under the conversation's lock (``lengths``), the episode of a conversation it claimed or wrote an
+    agent message in (``known_episodes``).
 
-    A guess, never trusted: an append sealed for it is refused (``moved``) when another process appended since,
-    and is then sealed again for the length read from Redis. Right, it saves that read: the bot's replies of a
-    turn, and the patient's message under the gate's lock, go in one round trip each.
+    A guess, never trusted: an append sealed for it is refused (``moved``, or ``not_assigned`` for another episode)
+    when another process wrote since, and is then sealed again for what is read from Redis. Right, it saves that
+    read: the bot's replies of a turn, the patient's message under the gate's lock and an agent's messages go in one
+    round trip each.
     """
 
-    def __init__(self, size: int = REMEMBERED_TRANSCRIPTS) -> None:
+    def __init__(self, size: int = REMEMBERED) -> None:
         self.size = size
         self._lengths: dict[str, int] = {}
 
@@ -78,7 +81,8 @@ class ConversationTranscripts:
     seals: ConversationSeals
     retention_ms: int
     replica_acks: ReplicaAcks
-    lengths: TranscriptLengths
+    lengths: RememberedEnds
+    known_episodes: RememberedEnds
     _record: AsyncScript
 
     async def record(
