@@ -36,6 +36,7 @@ on a person, its answer carries the episode's push token again (handoff status
 ``repeated``): the answer lost may have been the escalation's, which carried it.
 """
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -177,6 +178,16 @@ class ConversationGate:
                 raise StorageUnavailable() from error
             category, evidence = crisis.finding.category.value, crisis.finding.evidence
             await self.crisis.spool(message, category, evidence, crisis.language, [crisis.notice], error)
+        finally:
+            await progress.counted()
+
+    async def _count_bot_turn(self, language: str) -> None:
+        """Counted while the conversation's lock is let go (and the escalation stored, if the bot handed off); a
+        storage failure costs the count, not the patient their answer."""
+        try:
+            await self.events.bot_turn(language)
+        except STORAGE_ERRORS as error:
+            logger.warning("gate.bot_turn_not_counted: %s", error)
 
     async def _route(
         self,
@@ -261,17 +272,20 @@ class ConversationGate:
         # no answer; the transcript keeps the first attempt's replies, once.
         answered_before = not stored and await self._answered_in_transcript(conversation_id)
         gated_output = HandoffAwareOutput(output, self.queue, conversation_id, record_replies=not answered_before)
-        await on_new_message(
-            UserMessage(
-                text_for_rasa(text),
-                gated_output,
-                conversation_id,
-                input_channel=message.input_channel,
-                message_id=message.message_id,
-                metadata=message.metadata,
+        try:
+            await on_new_message(
+                UserMessage(
+                    text_for_rasa(text),
+                    gated_output,
+                    conversation_id,
+                    input_channel=message.input_channel,
+                    message_id=message.message_id,
+                    metadata=message.metadata,
+                )
             )
-        )
-        await self.events.bot_turn(language)
+        finally:
+            await gated_output.recorded()
+        progress.counting = asyncio.ensure_future(self._count_bot_turn(language))
         if gated_output.handoff_request is not None:
             request = gated_output.handoff_request
             if not request.language:

@@ -3,14 +3,17 @@
 In: the patient's words without Rasa's ``/intent{...}`` syntax (``text_for_rasa``: a patient can never set an
 intent or a slot), the slots the gate owns (``slots_to_set``: language, identity lapsing at a hand-back, a portal
 identity) and the locale hint (``client_locale``). Out: ``HandoffAwareOutput`` records Rasa's replies in the
-transcript and keeps the actions' markers (a handoff request, identity verified) from the patient.
+transcript and keeps the actions' markers (a handoff request, identity verified) from the patient. Replies an
+output holds until the turn ends (``CollectingOutputChannel``: the REST answer) are recorded while Rasa finishes its
+turn, in order; ``HandoffAwareOutput.recorded`` waits for them.
 """
 
+import asyncio
 import re
 import time
 from typing import Any, Optional
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from actions.identity import (
     HANDBACK_RESET,
@@ -38,6 +41,8 @@ class HandoffAwareOutput(OutputChannel):
         self.conversation_id = conversation_id
         self.record_replies = record_replies
         self.handoff_request: Optional[HandoffRequest] = None
+        self._recording: Optional[asyncio.Future[None]] = None
+        """The last reply's record, when the output holds replies until the turn ends."""
 
     def name(self) -> str:
         return self.inner.name()
@@ -53,8 +58,22 @@ class HandoffAwareOutput(OutputChannel):
             await self.queue.mark_verified(self.conversation_id, via)
             return
         if message.get("text") and self.record_replies:
-            await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
+            if isinstance(self.inner, CollectingOutputChannel):
+                self._recording = asyncio.ensure_future(self._record_after(self._recording, message["text"]))
+            else:
+                await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
         await self.inner.send_response(recipient_id, message)
+
+    async def _record_after(self, previous: Optional["asyncio.Future[None]"], text: str) -> None:
+        if previous is not None:
+            await previous
+        await self.queue.record(self.conversation_id, TranscriptRole.BOT, text)
+
+    async def recorded(self) -> None:
+        """Returns once every reply is in the transcript; raises what recording one raised. The replies an output
+        holds reach the patient only after this."""
+        if self._recording is not None:
+            await self._recording
 
 
 def slots_to_set(

@@ -131,6 +131,9 @@ class LanguageRequests:
             if not any(SCRIPT_PATTERNS[script].search(name) for script in SCRIPT_PATTERNS)
             and (words := plain_words(name))
         ]
+        self._latin_names_by_first_word: dict[str, list[int]] = {}
+        for index, (_, words) in enumerate(self._latin_names):
+            self._latin_names_by_first_word.setdefault(words[0], []).append(index)
         self._whole_names = [
             (language.code, name)
             for language in catalog
@@ -138,6 +141,12 @@ class LanguageRequests:
             if SCRIPT_PATTERNS["han"].search(name)
         ]
         self._scripts = ScriptRequests(catalog)
+
+    def _latin_names_in(self, words: list[str]) -> list[tuple[str, list[str]]]:
+        """The Latin-script names whose first word the message has, in the catalog's order: every message is
+        looked at this way, and most name no language."""
+        found = {index for word in set(words) for index in self._latin_names_by_first_word.get(word, ())}
+        return [self._latin_names[index] for index in sorted(found)]
 
     def explicit_switch(self, text: str) -> Optional[str]:
         """The language a message asks the bot to speak, if any (the last one asked for wins)."""
@@ -152,7 +161,7 @@ class LanguageRequests:
             if asked:
                 return max(asked)[1]
         best: Optional[tuple[int, str]] = None
-        for code, name_words in self._latin_names if len(words) <= MAX_SWITCH_SENTENCE_WORDS else []:
+        for code, name_words in self._latin_names_in(words) if len(words) <= MAX_SWITCH_SENTENCE_WORDS else []:
             for start in occurrences(name_words, words):
                 if _asks_for(words[:start], words[start + len(name_words):]):
                     best = max(best or (-1, ""), (start, code))
@@ -161,7 +170,7 @@ class LanguageRequests:
     def concordant_person(self, text: str) -> Optional[str]:
         """The language of a person the message asks for (see the module's docstring), if any."""
         lowered = text.lower()
-        for code, name in self._whole_names:
+        for code, name in self._whole_names if SCRIPT_PATTERNS["han"].search(lowered) else []:
             for found in re.finditer(re.escape(name), lowered):
                 before, after = lowered[: found.start()], lowered[found.end():]
                 if (
@@ -171,7 +180,7 @@ class LanguageRequests:
                 ):
                     return code
         words = plain_words(text)
-        for code, name_words in self._latin_names:
+        for code, name_words in self._latin_names_in(words):
             for start in occurrences(name_words, words):
                 if _asks_for_a_speaker(words[:start], words[start + len(name_words):]):
                     return code
