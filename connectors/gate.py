@@ -66,6 +66,7 @@ from handoff import (
     TranscriptRole,
 )
 from handoff.audit import AuditWriter
+from handoff.conversation_lock import ConversationLock
 from handoff.coverage import CoverageHours
 from handoff.models import CrisisFlag
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
@@ -163,8 +164,8 @@ class ConversationGate:
             if self.replayer is not None:
                 await self.replayer.replay_pending()
             async with self.queue.locked_conversation(conversation_id, GATE_LOCK_SECONDS) as lock:
-                await self._route(lock.conversation, message, on_new_message, prepare_rasa_conversation, crisis,
-                                  progress, portal_patient_id)
+                await self._route(lock, message, on_new_message, prepare_rasa_conversation, crisis, progress,
+                                  portal_patient_id)
             if crisis is not None:
                 await self.events.crisis_screened(crisis.finding.source, crisis.finding.category.value)
         except STORAGE_ERRORS as error:
@@ -191,7 +192,7 @@ class ConversationGate:
 
     async def _route(
         self,
-        conversation: Optional[Conversation],
+        lock: ConversationLock,
         message: UserMessage,
         on_new_message: OnNewMessage,
         prepare_rasa_conversation: PrepareRasaConversation,
@@ -199,8 +200,9 @@ class ConversationGate:
         progress: Progress,
         portal_patient_id: Optional[str],
     ) -> None:
-        """Everything after the crisis resources, under the conversation's lock; ``conversation``: as it was when
-        the lock was taken."""
+        """Everything after the crisis resources, under the conversation's lock (``lock.conversation``: as it was
+        when the lock was taken)."""
+        conversation = lock.conversation
         conversation_id = message.sender_id
         text = message.text or ""
         output = message.output_channel
@@ -284,9 +286,12 @@ class ConversationGate:
                 )
             )
         finally:
-            await gated_output.recorded()
+            # the replies a REST answer holds: in the transcript before the patient gets them, with the lock's release
+            # (one round trip), or now, before what the escalation adds
+            lock.record_on_release(gated_output.held_replies)
         progress.counting = asyncio.ensure_future(self._count_bot_turn(language))
         if gated_output.handoff_request is not None:
+            await lock.record_held()
             request = gated_output.handoff_request
             if not request.language:
                 request = HandoffRequest(request.skill, request.priority, request.reason, language)

@@ -4,11 +4,10 @@ In: the patient's words without Rasa's ``/intent{...}`` syntax (``text_for_rasa`
 intent or a slot), the slots the gate owns (``slots_to_set``: language, identity lapsing at a hand-back, a portal
 identity) and the locale hint (``client_locale``). Out: ``HandoffAwareOutput`` records Rasa's replies in the
 transcript and keeps the actions' markers (a handoff request, identity verified) from the patient. Replies an
-output holds until the turn ends (``CollectingOutputChannel``: the REST answer) are recorded while Rasa finishes its
-turn, in order; ``HandoffAwareOutput.recorded`` waits for them.
+output holds until the turn ends (``CollectingOutputChannel``: the REST answer) are kept for the gate
+(``HandoffAwareOutput.held_replies``), which records them all at once, before the patient gets them.
 """
 
-import asyncio
 import re
 import time
 from typing import Any, Optional
@@ -41,8 +40,8 @@ class HandoffAwareOutput(OutputChannel):
         self.conversation_id = conversation_id
         self.record_replies = record_replies
         self.handoff_request: Optional[HandoffRequest] = None
-        self._recording: Optional[asyncio.Future[None]] = None
-        """The last reply's record, when the output holds replies until the turn ends."""
+        self.held_replies: list[str] = []
+        """Replies to record, when the output holds them until the turn ends (the gate records them)."""
 
     def name(self) -> str:
         return self.inner.name()
@@ -59,21 +58,10 @@ class HandoffAwareOutput(OutputChannel):
             return
         if message.get("text") and self.record_replies:
             if isinstance(self.inner, CollectingOutputChannel):
-                self._recording = asyncio.ensure_future(self._record_after(self._recording, message["text"]))
+                self.held_replies.append(message["text"])
             else:
                 await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
         await self.inner.send_response(recipient_id, message)
-
-    async def _record_after(self, previous: Optional["asyncio.Future[None]"], text: str) -> None:
-        if previous is not None:
-            await previous
-        await self.queue.record(self.conversation_id, TranscriptRole.BOT, text)
-
-    async def recorded(self) -> None:
-        """Returns once every reply is in the transcript; raises what recording one raised. The replies an output
-        holds reach the patient only after this."""
-        if self._recording is not None:
-            await self._recording
 
 
 def slots_to_set(
