@@ -73,6 +73,7 @@ from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
 from handoff.surveys import Surveys
 from languages import LanguageCatalog, LanguageResolver
+from languages.detection import DEFAULT_LANGUAGE
 from screening import CrisisFinding, CrisisScreen
 
 logger = logging.getLogger(__name__)
@@ -261,6 +262,10 @@ class ConversationGate:
         requested = self.languages.concordant_request(text)
         if requested and self.catalog.get(requested):
             await self._connect_concordant_person(conversation_id, requested, language, output)
+            return
+        if language == DEFAULT_LANGUAGE and self.languages.lacks_english(text):
+            # "no english": which language is theirs, the message does not say; every language offers itself
+            await self.send_text(output, conversation_id, self.catalog.language_menu(without=language))
             return
         if not self.catalog.has_bot(language):
             # "a person who speaks your language will reply": only once the escalation is stored (invariant 10)
