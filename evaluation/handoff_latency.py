@@ -34,6 +34,8 @@ from stack.services import Stack
 
 ESCALATION = "I want to talk to a person"
 REPLIES_PER_CONVERSATION = 3
+REPLIES_ONE_AT_A_TIME = 20
+"""Replies to one conversation, each sent once the last arrived: the path's own latency, with no queue before it."""
 SEEN_DEADLINE_SECONDS = 120
 QUEUE_POLLS = 20
 
@@ -52,7 +54,9 @@ class HandoffFigures:
     queue_poll_ms: list[float]
     """One ``GET /api/queue`` with the conversations waiting."""
     reply_to_push_ms: list[float]
-    """Agent's ``POST .../messages`` sent -> the patient's push socket receives it."""
+    """Agent's ``POST .../messages`` sent -> the patient's push socket receives it, every conversation at once."""
+    reply_alone_to_push_ms: list[float]
+    """The same, one reply at a time to one conversation."""
 
 
 class Agent:
@@ -115,11 +119,11 @@ async def _poll_queue(agent: Agent, poll_ms: list[float]) -> None:
 
 async def _reply_and_receive(
     http: aiohttp.ClientSession, stack: Stack, agent: Agent, patient: Conversation, push_token: str,
-    latencies: list[float],
+    latencies: list[float], replies: int = REPLIES_PER_CONVERSATION,
 ) -> None:
     params = {"sender": patient.sender, "token": push_token}
     async with http.ws_connect(stack.patient_push_url, params=params) as push:
-        for number in range(REPLIES_PER_CONVERSATION):
+        for number in range(replies):
             started = time.perf_counter()
             await agent.call("POST", f"/api/conversations/{patient.sender}/messages", {"text": f"reply {number}"})
             message = json.loads((await asyncio.wait_for(push.receive(), timeout=60)).data)
@@ -157,10 +161,14 @@ async def measure_handoff(
     await asyncio.gather(*(
         _reply_and_receive(http, stack, agent, patient, token, reply_ms) for patient, token in escalated.items()
     ))
+    alone_ms: list[float] = []
+    for patient, token in list(escalated.items())[:1]:
+        await _reply_and_receive(http, stack, agent, patient, token, alone_ms, REPLIES_ONE_AT_A_TIME)
     for patient in escalated:
         await agent.call("POST", f"/api/conversations/{patient.sender}/close", {"outcome": "closed"})
     enqueue_ms = await _enqueue_to_console(stack, agent, conversations)
-    return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, enqueue_ms, poll_ms, reply_ms)
+    return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, enqueue_ms, poll_ms, reply_ms,
+                          alone_ms)
 
 
 async def _start_watching(http: aiohttp.ClientSession, agent: Agent, expected: set[str], seen: dict[str, float],
@@ -234,7 +242,8 @@ def print_handoff(handoff: HandoffFigures) -> None:
     print_latency("send -> console socket queue event", handoff.send_to_seen_ms)
     print_latency("enqueue (all at once) -> socket queue event", handoff.enqueue_to_event_ms)
     print_latency(f"queue poll (GET /api/queue, {handoff.escalated} waiting)", handoff.queue_poll_ms)
-    print_latency("agent reply -> patient push", handoff.reply_to_push_ms)
+    print_latency("agent reply -> patient push (all at once)", handoff.reply_to_push_ms)
+    print_latency("agent reply -> patient push (one at a time)", handoff.reply_alone_to_push_ms)
 
 
 async def _measure_alone(stack: Stack, conversations: int) -> None:
