@@ -4,7 +4,8 @@ In: the patient's words without Rasa's ``/intent{...}`` syntax (``text_for_rasa`
 intent or a slot), the slots the gate owns (``slots_to_set``: language, identity lapsing at a hand-back, a portal
 identity) and the locale hint (``client_locale``). Out: ``HandoffAwareOutput`` records Rasa's replies in the
 transcript and keeps the actions' markers (a handoff request, identity verified) from the patient. Replies an
-output holds until the turn ends (``CollectingOutputChannel``: the REST answer) are kept for the gate
+output holds until the turn ends (a ``CollectingOutputChannel``, the REST answer; not its subclasses, which send at
+once) are kept for the gate
 (``HandoffAwareOutput.held_replies``), which records them all at once, before the patient gets them.
 """
 
@@ -57,7 +58,7 @@ class HandoffAwareOutput(OutputChannel):
             await self.queue.mark_verified(self.conversation_id, via)
             return
         if message.get("text") and self.record_replies:
-            if isinstance(self.inner, CollectingOutputChannel):
+            if type(self.inner) is CollectingOutputChannel:  # not its kin that send at once (rest streaming, callback)
                 self.held_replies.append(message["text"])
             else:
                 await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])

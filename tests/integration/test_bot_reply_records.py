@@ -3,11 +3,13 @@ delivers them: a REST answer holds them until the turn ends, and they go in with
 one round trip; a socket sends each at once, recorded first. The lock's release never lets go of a lock another
 process holds, and an entry another process appended meanwhile moves the replies after it. Against a real Redis."""
 
+import asyncio
 from collections import Counter
 from typing import Any
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
+from rasa.core.channels.rest import QueueOutputChannel
 from redis.asyncio import Redis
 from redis.exceptions import LockNotOwnedError
 
@@ -122,6 +124,15 @@ async def test_replies_to_a_message_sent_again_are_not_held_twice(queue: LiveAge
     await output.send_response("answered-before", {"text": REPLIES[0]})
     assert output.held_replies == []
     assert [message["text"] for message in collector.messages] == REPLIES[:1]
+
+
+async def test_a_streamed_rest_reply_is_recorded_before_it_is_streamed(queue: LiveAgentQueue) -> None:
+    """Rasa's streaming REST output is a kind of collecting output that hands each reply on at once: not held."""
+    streamed: asyncio.Queue[Any] = asyncio.Queue()
+    output = HandoffAwareOutput(QueueOutputChannel(streamed), queue, "streamed")
+    await output.send_response("streamed", {"text": REPLIES[0]})
+    assert output.held_replies == [] and await texts(queue, "streamed") == REPLIES[:1]
+    assert (await streamed.get())["text"] == REPLIES[0]
 
 
 async def test_a_socket_reply_is_in_the_transcript_before_it_is_sent(queue: LiveAgentQueue) -> None:
