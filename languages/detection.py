@@ -67,7 +67,7 @@ from languages.catalog import LanguageCatalog
 from languages.profiles import PROFILE_MIN_LEAD, CharacterProfiles
 from languages.requests import LanguageRequests
 from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import language_words, nlu_examples, nlu_word_examples
+from languages.vocabulary import NEUTRAL, language_words, lexicon, nlu_examples, nlu_word_examples
 
 DetectorFactory.seed = 0
 
@@ -89,7 +89,8 @@ APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 CONTRACTION_TAILS = frozenset(["m", "t", "s", "d", "ve", "ll", "re"])
 NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "hehe", "xd", "omg"])
 """Typed alike in every language: no evidence; the locale or the session decides them. Laughter spelt
-with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish."""
+with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish. So are brand names of medicines
+("prozac", "xanax": ``languages/lexicons/neutral-medicines.txt``)."""
 LAUGHTER = re.compile(r"^([hj][aei])\1{2,}[hj]?$")
 """Laughter of any length, "jajajaja", "hahahah", counted as its two-syllable form ("jaja", "haha")."""
 K_LAUGHTER = re.compile(r"^k{3,}$")
@@ -126,6 +127,7 @@ class LanguageResolver:
         self._by_script = {language.script: language.code for language in catalog if language.script}
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
         self._words = language_words(catalog, nlu_dir)
+        self._neutral_words = NEUTRAL_WORDS | lexicon(NEUTRAL)
         self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
         self._pair_messages = {
             language.code: language.pair_messages for language in catalog if language.pair_messages
@@ -168,7 +170,7 @@ class LanguageResolver:
                 for word in WORD.findall(text.translate(APOSTROPHES))
             ]
         )
-        evidence = [word for word in words if word not in NEUTRAL_WORDS and not INTERJECTION.match(word)]
+        evidence = [word for word in words if word not in self._neutral_words and not INTERJECTION.match(word)]
         if words and not evidence:
             return None  # "ok", "haha ok", "aaahh": typed alike everywhere; the session or the locale decides
         if SPANISH_MARKS.search(text):

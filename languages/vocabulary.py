@@ -22,6 +22,9 @@ from languages.text import WORD
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 ENGLISH = "en"
+NEUTRAL = "neutral"
+"""The word lists ``neutral-<source>.txt`` hold words typed alike in every language (brand names of medicines):
+no evidence of any."""
 NLU_MIN_EXAMPLES = 2
 """A word of one NLU example only ("medi cal", "fax") is too little to tell a language by."""
 
