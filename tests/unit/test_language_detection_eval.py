@@ -109,21 +109,33 @@ def test_chit_chat_scenarios_keep_user_messages_only_and_are_split_whole(tmp_pat
             for number in scenarios
         )
 
+    def intents(numbers: range) -> str:
+        return "> # Intent definitions\n" + "".join(
+            f"## Intent{number}\n- cancela {number}\n- la {{ordinal=primera}} {number}\n- (soy|yo) {{Name.Any}} [.]\n"
+            f"- no {number}\n\n$Ordinal:primera=\n- uno\n\n"
+            for number in numbers
+        )
+
     assert outside_corpora.chitchat_scenarios(knowledge_base(range(1))) == {
         "## ? pregunta 0": ["pregunta 0", "otra  pregunta 0", "y otra 0"]
     }
+    assert outside_corpora.chitchat_scenarios(intents(range(1))) == {
+        "## Intent0": ["cancela 0", "la primera 0", "no 0"]
+    }
     for locale in outside_corpora.CHITCHAT_LOCALES.values():
-        (tmp_path / locale).mkdir()
-        (tmp_path / locale / "Chitchat.qna").write_text("\ufeff" + knowledge_base(range(12)), encoding="utf-8")
+        (tmp_path / "QnA" / locale).mkdir(parents=True)
+        (tmp_path / "QnA" / locale / "Chitchat.qna").write_text("\ufeff" + knowledge_base(range(12)), encoding="utf-8")
+        (tmp_path / "LU" / locale).mkdir(parents=True)
+        (tmp_path / "LU" / locale / "general.lu").write_text(intents(range(12)), encoding="utf-8")
     outside_corpora.build_chitchat(tmp_path, tmp_path / "tuning", tmp_path / "measure")
-    for language in outside_corpora.CHITCHAT_LOCALES:
-        parts = [
-            (tmp_path / part / f"chitchat-{name}-{language}.txt").read_text(encoding="utf-8").splitlines()
-            for part, name in (("tuning", "tuning"), ("measure", "heldout"))
-        ]
-        scenarios_of = [{text.split()[-1] for text in part} for part in parts]
-        assert scenarios_of[0] and scenarios_of[1] and not scenarios_of[0] & scenarios_of[1]
-        assert scenarios_of[0] | scenarios_of[1] == {str(number) for number in range(12)}
-        assert all(len(part) == 3 * len(scenarios) for part, scenarios in zip(parts, scenarios_of, strict=True))
-        assert "otra pregunta 0" in parts[0] + parts[1]
-        assert not any("respuesta" in text or "editorial" in text for text in parts[0] + parts[1])
+    for corpus in outside_corpora.CHITCHAT_FILES:
+        for language in outside_corpora.CHITCHAT_LOCALES:
+            parts = [
+                (tmp_path / part / f"{corpus}-{name}-{language}.txt").read_text(encoding="utf-8").splitlines()
+                for part, name in (("tuning", "tuning"), ("measure", "heldout"))
+            ]
+            scenarios_of = [{text.split()[-1] for text in part} for part in parts]
+            assert scenarios_of[0] and scenarios_of[1] and not scenarios_of[0] & scenarios_of[1]
+            assert scenarios_of[0] | scenarios_of[1] == {str(number) for number in range(12)}
+            assert all(len(part) == 3 * len(scenarios) for part, scenarios in zip(parts, scenarios_of, strict=True))
+            assert not any(word in text for text in parts[0] + parts[1] for word in ("respuesta", "editorial", "uno"))
