@@ -19,8 +19,9 @@ Signals, strongest first:
    is that language's ("por favor"), the next one no longer ("mama has a fever"); English
    contractions typed "i m" or "I\u2019m" are joined again; laughter counts as its two-syllable form
    ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
-   "mhm", is typed alike everywhere and a message of such words only gives no evidence); an opening
-   "¿" or "¡", which only Spanish writes, counts as a word of Spanish's own. Vietnamese typed without
+   "mhm", is typed alike everywhere and a message of such words only gives no evidence), a drawn-out word as the
+   lists write it ("holaaa", "ayudaaa"); an opening "¿" or "¡", which only Spanish writes, counts as a word of
+   Spanish's own. Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
    without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
    of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
@@ -67,7 +68,7 @@ from languages.catalog import LanguageCatalog
 from languages.profiles import PROFILE_MIN_LEAD, CharacterProfiles
 from languages.requests import LanguageRequests
 from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import NEUTRAL, language_words, lexicon, nlu_examples, nlu_word_examples
+from languages.vocabulary import NEUTRAL, language_words, lexicon, nlu_examples, nlu_word_examples, undrawn
 
 DetectorFactory.seed = 0
 
@@ -164,11 +165,10 @@ class LanguageResolver:
                 return Resolution(self._by_script[script], "script")
         if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
             return Resolution("vi", "script")
+        typed = WORD.findall(text.translate(APOSTROPHES))
+        spelt = [K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower())) for word in typed]
         words = self._english_contractions(
-            [
-                K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower()))
-                for word in WORD.findall(text.translate(APOSTROPHES))
-            ]
+            [word if INTERJECTION.match(word) else undrawn(word, self._words) for word in spelt]
         )
         evidence = [word for word in words if word not in self._neutral_words and not INTERJECTION.match(word)]
         if words and not evidence:

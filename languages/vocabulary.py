@@ -12,6 +12,7 @@ as in any other bot language's NLU data (Tagalog sentences write "insulin": it c
 for both, so it is no evidence against English).
 """
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -27,6 +28,24 @@ NEUTRAL = "neutral"
 no evidence of any."""
 NLU_MIN_EXAMPLES = 2
 """A word of one NLU example only ("medi cal", "fax") is too little to tell a language by."""
+
+
+DRAWN_OUT = re.compile(r"([^\W\d_])\1{2,}")
+"""A letter typed three times or more: a word drawn out for stress ("holaaa", "ayudaaa", "pleaseee")."""
+
+
+def undrawn(word: str, words: dict[str, frozenset[str]]) -> str:
+    """A drawn-out word as the word lists write it: its runs of a letter cut to two ("goooood": "good"), else to
+    one ("holaaa": "hola", "siii": "si"); the word itself when it is listed or neither form is, or when the form is
+    a two-letter word of English's ("nooo", "sooo", "hiii" stay as they were typed: cut, they would be words many
+    languages share, and tell nothing more)."""
+    if not DRAWN_OUT.search(word) or any(word in common for common in words.values()):
+        return word
+    english = words.get(ENGLISH, frozenset())
+    for form in (DRAWN_OUT.sub(r"\1\1", word), DRAWN_OUT.sub(r"\1", word)):
+        if any(form in common for common in words.values()) and (len(form) > 2 or form not in english):
+            return form
+    return word
 
 
 def nlu_examples(path: Path) -> list[tuple[str, str]]:

@@ -101,3 +101,33 @@ def test_the_shared_chat_words_still_count_for_their_other_language(
     resolver: LanguageResolver, text: str, language: str
 ) -> None:
     assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("holaaa", "es"),
+        ("ayudaaa", "es"),
+        ("AYUDAAAA", "es"),
+        ("siii", "es"),
+        ("porfaaa", "es"),
+        ("graciaaas", "es"),
+        ("me dueleee", "es"),
+        ("pleaseee", "en"),
+        ("helppp", "en"),
+        ("goooood morning", "en"),
+        ("sooo tired", "en"),
+        ("thx sooo much", "en"),
+        ("booooom", "en"),
+    ],
+)
+def test_a_drawn_out_word_is_read_as_the_lists_write_it(resolver: LanguageResolver, text: str, language: str) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize("text", ["nooo", "hiii", "sooo", "hmmm", "aaahh"])
+def test_a_drawn_out_word_english_shares_tells_no_more_than_before(resolver: LanguageResolver, text: str) -> None:
+    """Cut to two letters, "nooo" would be "no", which English, Spanish and Portuguese share: it stays as typed,
+    English by default, and no evidence against a conversation's language."""
+    assert resolver.resolve(text, None, None).language == "en"
+    assert resolver.resolve(text, "es", None).language == "es"
