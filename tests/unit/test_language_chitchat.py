@@ -131,3 +131,21 @@ def test_a_drawn_out_word_english_shares_tells_no_more_than_before(resolver: Lan
     English by default, and no evidence against a conversation's language."""
     assert resolver.resolve(text, None, None).language == "en"
     assert resolver.resolve(text, "es", None).language == "es"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["senor", "senora", "bano", "el bano", "contrasena", "olvide mi contrasena", "mi nino", "cumpleanos", "sueno",
+     "epa", "wepa", "qué vaina", "chévere", "guagua", "oigan", "qe"],
+)
+def test_spanish_typed_without_enye_and_caribbean_chat_are_spanish(resolver: LanguageResolver, text: str) -> None:
+    assert resolver.resolve(text, None, None).language == "es"
+
+
+@pytest.mark.parametrize("text", ["canon", "the cabana", "ano ba", "um menino pequeno"])
+def test_a_word_typed_without_enye_that_another_language_writes_is_not_made_spanish(
+    resolver: LanguageResolver, text: str
+) -> None:
+    """ "cañon", "cabaña", "año", "pequeño" typed with "n" are words of English, Tagalog or Portuguese lists: the
+    list of Spanish words typed without "ñ" leaves them out."""
+    assert resolver.resolve(text, None, None).language != "es"
