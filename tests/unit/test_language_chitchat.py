@@ -89,7 +89,7 @@ def test_portuguese_keeps_adoro_and_rindo(resolver: LanguageResolver, text: str)
 
 @pytest.mark.parametrize(
     "text",
-    ["hey pal", "you're a pal", "thanks pal", "oh hey amigo", "greetings and salutations", "amuse me",
+    ["hey pal", "you're a pal", "thanks pal", "with gusto", "the epa", "the EPA says", "oh hey amigo", "greetings and salutations", "amuse me",
      "heya", "ahoy there", "heh heh", "kthx", "nom nom nom", "me too", "me neither"],
 )
 def test_english_greetings_a_spanish_or_french_word_shares_stay_english(resolver: LanguageResolver, text: str) -> None:
@@ -136,7 +136,7 @@ def test_a_drawn_out_word_english_shares_tells_no_more_than_before(resolver: Lan
 @pytest.mark.parametrize(
     "text",
     ["senor", "senora", "bano", "el bano", "contrasena", "olvide mi contrasena", "mi nino", "cumpleanos", "sueno",
-     "epa", "wepa", "qué vaina", "chévere", "guagua", "oigan", "qe"],
+     "wepa", "qué vaina", "chévere", "guagua", "oigan", "qe"],
 )
 def test_spanish_typed_without_enye_and_caribbean_chat_are_spanish(resolver: LanguageResolver, text: str) -> None:
     assert resolver.resolve(text, None, None).language == "es"
