@@ -18,7 +18,7 @@ Signals, strongest first:
    ambiguous word never outvotes English. A shared word right after a word of another language's own
    is that language's ("por favor"), the next one no longer ("mama has a fever"); English
    contractions typed "i m" or "I\u2019m" are joined again; laughter counts as its two-syllable form
-   ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
+   ("jajajaja" and "ja ja ja" are "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
    "mhm", is typed alike everywhere and a message of such words only gives no evidence), a drawn-out word as the
    lists write it ("holaaa", "ayudaaa"); an opening "¿" or "¡", which only Spanish writes, counts as a word of
    Spanish's own. Vietnamese typed without
@@ -60,15 +60,24 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from languages.catalog import LanguageCatalog
 from languages.profiles import PROFILE_MIN_LEAD, CharacterProfiles
 from languages.requests import LanguageRequests
-from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import NEUTRAL, language_words, lexicon, nlu_examples, nlu_word_examples, undrawn
+from languages.text import SCRIPT_PATTERNS, WORD
+from languages.vocabulary import (
+    NEUTRAL,
+    language_words,
+    lexicon,
+    nlu_examples,
+    nlu_word_examples,
+    spaced_laughter,
+    unaccented_pairs,
+    undrawn,
+)
 
 DetectorFactory.seed = 0
 
@@ -166,7 +175,7 @@ class LanguageResolver:
         if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
             return Resolution("vi", "script")
         typed = WORD.findall(text.translate(APOSTROPHES))
-        spelt = [K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower())) for word in typed]
+        spelt = spaced_laughter([K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower())) for word in typed])
         words = self._english_contractions(
             [word if INTERJECTION.match(word) else undrawn(word, self._words) for word in spelt]
         )
@@ -373,19 +382,6 @@ class LanguageResolver:
             if self.catalog.get(code) and candidate.prob >= LANGDETECT_MIN_PROBABILITY:
                 return code
         return None
-
-
-def unaccented_pairs(texts: Iterable[str], others: list[frozenset[str]]) -> frozenset[tuple[str, str]]:
-    """Adjacent word pairs of these texts typed without diacritics, less pairs of two words of one of the
-    other languages' word sets."""
-    pairs: set[tuple[str, str]] = set()
-    for text in texts:
-        pairs.update(
-            pair
-            for pair in pairwise(plain_words(text))
-            if not any(pair[0] in words and pair[1] in words for words in others)
-        )
-    return frozenset(pairs)
 
 
 def _in_pairs(words: list[str], pairs: frozenset[tuple[str, str]]) -> list[bool]:

@@ -91,8 +91,8 @@ def test_portuguese_keeps_adoro_and_rindo(resolver: LanguageResolver, text: str)
 
 @pytest.mark.parametrize(
     "text",
-    ["hey pal", "you're a pal", "thanks pal", "the epa", "the EPA says", "oh hey amigo", "greetings and salutations", "amuse me",
-     "heya", "ahoy there", "heh heh", "kthx", "nom nom nom", "me too", "me neither"],
+    ["hey pal", "you're a pal", "thanks pal", "the epa", "the EPA says", "oh hey amigo", "greetings and salutations",
+     "amuse me", "heya", "ahoy there", "heh heh", "kthx", "nom nom nom", "me too", "me neither"],
 )
 def test_english_greetings_a_spanish_or_french_word_shares_stay_english(resolver: LanguageResolver, text: str) -> None:
     assert resolver.resolve(text, None, None).language == "en"
@@ -151,3 +151,22 @@ def test_a_word_typed_without_enye_that_another_language_writes_is_not_made_span
     """ "cañon", "cabaña", "año", "pequeño" typed with "n" are words of English, Tagalog or Portuguese lists: the
     list of Spanish words typed without "ñ" leaves them out."""
     assert resolver.resolve(text, None, None).language != "es"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("ja ja ja", "es"), ("Ja, ja", "es"), ("¡je, je, je!", "es"), ("ja ja ja ok gracias", "es"), ("ha ha", "en"),
+     ("HA HA HA", "en"), ("ha ha very funny", "en")],
+)
+def test_laughter_typed_syllable_by_syllable_reads_as_laughter(
+    resolver: LanguageResolver, text: str, language: str
+) -> None:
+    """ "ja ja ja" is Spanish laughter (not Portuguese "já", French "je"); "ha ha" is "haha", typed alike everywhere
+    (not Spanish "ha"), so English by default and no evidence against a conversation's language."""
+    assert resolver.resolve(text, None, None).language == language
+    assert resolver.resolve("ha ha", "es", None).language == "es"
+
+
+@pytest.mark.parametrize(("text", "language"), [("ja vou", "pt"), ("je ne sais pas", "fr"), ("ha llegado", "es")])
+def test_one_syllable_alone_is_still_a_word(resolver: LanguageResolver, text: str, language: str) -> None:
+    assert resolver.resolve(text, None, None).language == language
