@@ -70,10 +70,11 @@ def test_no_brand_name_is_a_word_another_language_lists(resolver: LanguageResolv
 
 @pytest.mark.parametrize(
     "text",
-    ["la daga", "tengo una daga", "una soga", "muletas", "temblores", "bronquitis", "holi", "holis", "con gusto", "mucho gusto", "me caes genial", "estás irritado",
+    ["la daga", "tengo una daga", "una soga", "muletas", "temblores", "bronquitis", "holi", "holis",
+     "con gusto", "mucho gusto", "me caes genial", "estás irritado",
      "no sirves", "me aburres", "fenomenal", "me meo"],
 )
-def test_everyday_spanish_another_list_has_is_spanish(resolver: LanguageResolver, text: str) -> None:
+def test_everyday_spanish_another_list_has_or_no_list_had_is_spanish(resolver: LanguageResolver, text: str) -> None:
     assert resolver.resolve(text, None, None).language == "es"
 
 
