@@ -19,6 +19,7 @@
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional
@@ -38,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"
 """Screens with every language's patterns: a crisis is never missed because the language was guessed wrong."""
+SCREENED_ON_THE_LOOP_CHARS = 280
+"""A message this short (an SMS and then some) takes the screen a millisecond or two: less than the hop to the
+screening thread and back costs the patient, so it is screened where it arrives, unless another message is being
+screened (never two at once, and never a wait on the event loop)."""
 CRISIS_RESOURCES = "crisis_resources"
 CRISIS_CONNECTING = "crisis_connecting"
 """Sent only after the crisis escalation is stored in Redis."""
@@ -59,9 +64,15 @@ class CrisisReply:
 
 @dataclass
 class Progress:
-    """How far a crisis got: once ``settled`` (stored in Redis or spooled), a later failure spools nothing."""
+    """How far a message got: once a crisis is ``settled`` (stored in Redis or spooled), a later failure spools
+    nothing; ``counting``: the bot's turn being counted (``handoff.operations``), which never raises."""
 
     settled: bool = False
+    counting: Optional["asyncio.Future[None]"] = None
+
+    async def counted(self) -> None:
+        if self.counting is not None:
+            await self.counting
 
 
 def has_open_crisis(conversation: Optional[Conversation]) -> bool:
@@ -92,17 +103,30 @@ class CrisisEscalation:
         self.crisis_spool = spool
         self.replayer = replayer
         self._screening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-screen")
+        self._screen_free = threading.Lock()
         self.events = OperationsEvents(queue.redis, queue.keys, queue.seals.key_ring)
 
     async def screen(self, text: str) -> Optional[CrisisFinding]:
         """Every language's patterns, no Redis: nothing delays this, not even an outage.
 
-        Runs in one thread of its own, off the event loop, so that no patient waits
-        on another's long message; one thread, because the screen's tokenizers are
-        not shared across threads.
+        A long message runs in one thread of its own, off the event loop, so that no
+        patient waits on another's long message; one message at a time, because the
+        screen's tokenizers are not shared across threads. A short one, once every
+        language's tokenizer is built, is screened on the event loop when no other
+        message is being screened (``SCREENED_ON_THE_LOOP_CHARS``).
         """
+        if (len(text) <= SCREENED_ON_THE_LOOP_CHARS and self.crisis_screen.prepared
+                and self._screen_free.acquire(blocking=False)):
+            try:
+                return self.crisis_screen.screen(text, UNKNOWN_LANGUAGE)
+            finally:
+                self._screen_free.release()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._screening, self.crisis_screen.screen, text, UNKNOWN_LANGUAGE)
+        return await loop.run_in_executor(self._screening, self._screen_alone, text)
+
+    def _screen_alone(self, text: str) -> Optional[CrisisFinding]:
+        with self._screen_free:
+            return self.crisis_screen.screen(text, UNKNOWN_LANGUAGE)
 
     async def send_resources(
         self, finding: CrisisFinding, message: UserMessage, locale: Optional[str], chosen: Optional[str] = None

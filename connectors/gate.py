@@ -36,6 +36,7 @@ on a person, its answer carries the episode's push token again (handoff status
 ``repeated``): the answer lost may have been the escalation's, which carried it.
 """
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -65,12 +66,14 @@ from handoff import (
     TranscriptRole,
 )
 from handoff.audit import AuditWriter
+from handoff.conversation_lock import ConversationLock
 from handoff.coverage import CoverageHours
 from handoff.models import CrisisFlag
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
 from handoff.staffing import Staffing
 from handoff.surveys import Surveys
 from languages import LanguageCatalog, LanguageResolver
+from languages.detection import DEFAULT_LANGUAGE
 from screening import CrisisFinding, CrisisScreen
 
 logger = logging.getLogger(__name__)
@@ -162,8 +165,8 @@ class ConversationGate:
             if self.replayer is not None:
                 await self.replayer.replay_pending()
             async with self.queue.locked_conversation(conversation_id, GATE_LOCK_SECONDS) as lock:
-                await self._route(lock.conversation, message, on_new_message, prepare_rasa_conversation, crisis,
-                                  progress, portal_patient_id)
+                await self._route(lock, message, on_new_message, prepare_rasa_conversation, crisis, progress,
+                                  portal_patient_id)
             if crisis is not None:
                 await self.events.crisis_screened(crisis.finding.source, crisis.finding.category.value)
         except STORAGE_ERRORS as error:
@@ -177,10 +180,20 @@ class ConversationGate:
                 raise StorageUnavailable() from error
             category, evidence = crisis.finding.category.value, crisis.finding.evidence
             await self.crisis.spool(message, category, evidence, crisis.language, [crisis.notice], error)
+        finally:
+            await progress.counted()
+
+    async def _count_bot_turn(self, language: str) -> None:
+        """Counted while the conversation's lock is let go (and the escalation stored, if the bot handed off); a
+        storage failure costs the count, not the patient their answer."""
+        try:
+            await self.events.bot_turn(language)
+        except STORAGE_ERRORS as error:
+            logger.warning("gate.bot_turn_not_counted: %s", error)
 
     async def _route(
         self,
-        conversation: Optional[Conversation],
+        lock: ConversationLock,
         message: UserMessage,
         on_new_message: OnNewMessage,
         prepare_rasa_conversation: PrepareRasaConversation,
@@ -188,8 +201,9 @@ class ConversationGate:
         progress: Progress,
         portal_patient_id: Optional[str],
     ) -> None:
-        """Everything after the crisis resources, under the conversation's lock; ``conversation``: as it was when
-        the lock was taken."""
+        """Everything after the crisis resources, under the conversation's lock (``lock.conversation``: as it was
+        when the lock was taken)."""
+        conversation = lock.conversation
         conversation_id = message.sender_id
         text = message.text or ""
         output = message.output_channel
@@ -249,6 +263,10 @@ class ConversationGate:
         if requested and self.catalog.get(requested):
             await self._connect_concordant_person(conversation_id, requested, language, output)
             return
+        if language == DEFAULT_LANGUAGE and self.languages.lacks_english(text):
+            # "no english": which language is theirs, the message does not say; every language offers itself
+            await self.send_text(output, conversation_id, self.catalog.language_menu(without=language))
+            return
         if not self.catalog.has_bot(language):
             # "a person who speaks your language will reply": only once the escalation is stored (invariant 10)
             after_hours = self._after_hours(language)
@@ -261,18 +279,24 @@ class ConversationGate:
         # no answer; the transcript keeps the first attempt's replies, once.
         answered_before = not stored and await self._answered_in_transcript(conversation_id)
         gated_output = HandoffAwareOutput(output, self.queue, conversation_id, record_replies=not answered_before)
-        await on_new_message(
-            UserMessage(
-                text_for_rasa(text),
-                gated_output,
-                conversation_id,
-                input_channel=message.input_channel,
-                message_id=message.message_id,
-                metadata=message.metadata,
+        try:
+            await on_new_message(
+                UserMessage(
+                    text_for_rasa(text),
+                    gated_output,
+                    conversation_id,
+                    input_channel=message.input_channel,
+                    message_id=message.message_id,
+                    metadata=message.metadata,
+                )
             )
-        )
-        await self.events.bot_turn(language)
+        finally:
+            # the replies a REST answer holds: in the transcript before the patient gets them, with the lock's release
+            # (one round trip), or now, before what the escalation adds
+            lock.record_on_release(gated_output.held_replies)
+        progress.counting = asyncio.ensure_future(self._count_bot_turn(language))
         if gated_output.handoff_request is not None:
+            await lock.record_held()
             request = gated_output.handoff_request
             if not request.language:
                 request = HandoffRequest(request.skill, request.priority, request.reason, language)

@@ -3,14 +3,16 @@
 In: the patient's words without Rasa's ``/intent{...}`` syntax (``text_for_rasa``: a patient can never set an
 intent or a slot), the slots the gate owns (``slots_to_set``: language, identity lapsing at a hand-back, a portal
 identity) and the locale hint (``client_locale``). Out: ``HandoffAwareOutput`` records Rasa's replies in the
-transcript and keeps the actions' markers (a handoff request, identity verified) from the patient.
+transcript and keeps the actions' markers (a handoff request, identity verified) from the patient. Replies an
+output holds until the turn ends (``CollectingOutputChannel``: the REST answer) are kept for the gate
+(``HandoffAwareOutput.held_replies``), which records them all at once, before the patient gets them.
 """
 
 import re
 import time
 from typing import Any, Optional
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from actions.identity import (
     HANDBACK_RESET,
@@ -38,6 +40,8 @@ class HandoffAwareOutput(OutputChannel):
         self.conversation_id = conversation_id
         self.record_replies = record_replies
         self.handoff_request: Optional[HandoffRequest] = None
+        self.held_replies: list[str] = []
+        """Replies to record, when the output holds them until the turn ends (the gate records them)."""
 
     def name(self) -> str:
         return self.inner.name()
@@ -53,7 +57,10 @@ class HandoffAwareOutput(OutputChannel):
             await self.queue.mark_verified(self.conversation_id, via)
             return
         if message.get("text") and self.record_replies:
-            await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
+            if isinstance(self.inner, CollectingOutputChannel):
+                self.held_replies.append(message["text"])
+            else:
+                await self.queue.record(self.conversation_id, TranscriptRole.BOT, message["text"])
         await self.inner.send_response(recipient_id, message)
 
 

@@ -6,9 +6,11 @@ event, from the patient's send. The cost of one ``GET /api/queue`` with them all
 Then the agent claims every conversation, each patient opens its push socket, and the agent writes to all of
 them at once: from the console's ``POST .../messages`` to the patient's socket receiving the message. Last, as
 many escalations are enqueued at once by the handoff library itself (as the gate does, without Rasa's turns
-around them), each timed from its enqueue's answer to its first ``queue`` event on the same clock: the
-``enqueued_at_ms`` an event carries is no clock for this, since the enqueue clock moves it on by a millisecond
-for each escalation that lands in the same one.
+around them), each timed from its enqueue's answer to its first ``queue`` event on the machine's one monotonic
+clock: the ``enqueued_at_ms`` an event carries is no clock for this, since the enqueue clock moves it on by a
+millisecond for each escalation that lands in the same one. The agent's socket is read by a process of its own,
+as a console page is: read by the process that enqueues, an event would wait for its loop to get through the
+other enqueues' answers.
 
 ``python -m evaluation.handoff_latency [--conversations N]`` runs this step alone on the benchmark's own system.
 """
@@ -16,6 +18,7 @@ for each escalation that lands in the same one.
 import argparse
 import asyncio
 import json
+import multiprocessing
 import time
 import uuid
 from dataclasses import dataclass
@@ -31,6 +34,8 @@ from stack.services import Stack
 
 ESCALATION = "I want to talk to a person"
 REPLIES_PER_CONVERSATION = 3
+REPLIES_ONE_AT_A_TIME = 20
+"""Replies to one conversation, each sent once the last arrived: the path's own latency, with no queue before it."""
 SEEN_DEADLINE_SECONDS = 120
 QUEUE_POLLS = 20
 
@@ -49,7 +54,9 @@ class HandoffFigures:
     queue_poll_ms: list[float]
     """One ``GET /api/queue`` with the conversations waiting."""
     reply_to_push_ms: list[float]
-    """Agent's ``POST .../messages`` sent -> the patient's push socket receives it."""
+    """Agent's ``POST .../messages`` sent -> the patient's push socket receives it, every conversation at once."""
+    reply_alone_to_push_ms: list[float]
+    """The same, one reply at a time to one conversation."""
 
 
 class Agent:
@@ -112,11 +119,11 @@ async def _poll_queue(agent: Agent, poll_ms: list[float]) -> None:
 
 async def _reply_and_receive(
     http: aiohttp.ClientSession, stack: Stack, agent: Agent, patient: Conversation, push_token: str,
-    latencies: list[float],
+    latencies: list[float], replies: int = REPLIES_PER_CONVERSATION,
 ) -> None:
     params = {"sender": patient.sender, "token": push_token}
     async with http.ws_connect(stack.patient_push_url, params=params) as push:
-        for number in range(REPLIES_PER_CONVERSATION):
+        for number in range(replies):
             started = time.perf_counter()
             await agent.call("POST", f"/api/conversations/{patient.sender}/messages", {"text": f"reply {number}"})
             message = json.loads((await asyncio.wait_for(push.receive(), timeout=60)).data)
@@ -154,10 +161,14 @@ async def measure_handoff(
     await asyncio.gather(*(
         _reply_and_receive(http, stack, agent, patient, token, reply_ms) for patient, token in escalated.items()
     ))
+    alone_ms: list[float] = []
+    for patient, token in list(escalated.items())[:1]:
+        await _reply_and_receive(http, stack, agent, patient, token, alone_ms, REPLIES_ONE_AT_A_TIME)
     for patient in escalated:
         await agent.call("POST", f"/api/conversations/{patient.sender}/close", {"outcome": "closed"})
-    enqueue_ms = await _enqueue_to_console(http, stack, agent, conversations)
-    return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, enqueue_ms, poll_ms, reply_ms)
+    enqueue_ms = await _enqueue_to_console(stack, agent, conversations)
+    return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, enqueue_ms, poll_ms, reply_ms,
+                          alone_ms)
 
 
 async def _start_watching(http: aiohttp.ClientSession, agent: Agent, expected: set[str], seen: dict[str, float],
@@ -170,28 +181,53 @@ async def _start_watching(http: aiohttp.ClientSession, agent: Agent, expected: s
     return watcher
 
 
-async def _enqueue_to_console(http: aiohttp.ClientSession, stack: Stack, agent: Agent, conversations: int
-                              ) -> list[float]:
+def _watch_in_own_process(console: str, token: str, ids: list[str], pipe: "multiprocessing.connection.Connection"
+                          ) -> None:
+    """Sends ``"listening"`` once the agent's socket told the state it opened on, then the time (``perf_counter``:
+    the machine's monotonic clock, the same in every process) each of ``ids`` first showed in a ``queue`` event."""
+
+    async def watch() -> dict[str, float]:
+        async with aiohttp.ClientSession() as http:
+            agent = Agent(http, console)
+            agent.token = token
+            seen: dict[str, float] = {}
+            listening = asyncio.Event()
+            watcher = await _start_watching(http, agent, set(ids), seen, listening)
+            pipe.send("listening")
+            await watcher
+            return seen
+
+    pipe.send(asyncio.run(watch()))
+
+
+async def _enqueue_to_console(stack: Stack, agent: Agent, conversations: int) -> list[float]:
     """``conversations`` escalations enqueued at once by the library: each from its enqueue's answer to its first
-    ``queue`` event; then the agent claims and closes them."""
+    ``queue`` event on the agent's socket, read by another process; then the agent claims and closes them."""
     redis = async_redis(stack.redis_url)
     queue = LiveAgentQueue(redis, KeyRing.from_spec(stack.config.data_keys), KeySpace(stack.config.namespace))
     ids = [f"bench-enqueue-{uuid.uuid4().hex[:12]}" for _ in range(conversations)]
-    seen: dict[str, float] = {}
     answered: dict[str, float] = {}
-    watcher = await _start_watching(http, agent, set(ids), seen, asyncio.Event())
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    watcher = spawn.Process(target=_watch_in_own_process, args=(agent.console, agent.token, ids, theirs))
+    watcher.start()
+    theirs.close()  # the watcher's end: should it die, a read of ours ends (EOFError) instead of waiting for ever
+    loop = asyncio.get_running_loop()
 
     async def enqueue(conversation_id: str) -> None:
         await queue.enqueue_escalation(conversation_id, "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
         answered[conversation_id] = time.perf_counter()
 
     try:
+        if await loop.run_in_executor(None, ours.recv) != "listening":
+            raise RuntimeError("the watching process did not open the agent's socket")
         await asyncio.gather(*(enqueue(conversation_id) for conversation_id in ids))
-        await watcher
+        seen: dict[str, float] = await loop.run_in_executor(None, ours.recv)
         for conversation_id in ids:
             await agent.call("POST", f"/api/conversations/{conversation_id}/claim")
             await agent.call("POST", f"/api/conversations/{conversation_id}/close", {"outcome": "closed"})
     finally:
+        watcher.join(SEEN_DEADLINE_SECONDS)
         await redis.close()
     return [(seen[conversation_id] - answered[conversation_id]) * 1000 for conversation_id in ids]
 
@@ -206,7 +242,8 @@ def print_handoff(handoff: HandoffFigures) -> None:
     print_latency("send -> console socket queue event", handoff.send_to_seen_ms)
     print_latency("enqueue (all at once) -> socket queue event", handoff.enqueue_to_event_ms)
     print_latency(f"queue poll (GET /api/queue, {handoff.escalated} waiting)", handoff.queue_poll_ms)
-    print_latency("agent reply -> patient push", handoff.reply_to_push_ms)
+    print_latency("agent reply -> patient push (all at once)", handoff.reply_to_push_ms)
+    print_latency("agent reply -> patient push (one at a time)", handoff.reply_alone_to_push_ms)
 
 
 async def _measure_alone(stack: Stack, conversations: int) -> None:

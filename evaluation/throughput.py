@@ -63,7 +63,7 @@ async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: 
                          scale: float) -> None:
     stack = bench.stack
     print("\nrest vs patient channel (same model, same Rasa process, alternating rounds)")
-    for conversations, turns in ((1, int(40 * scale) or 2), (16, int(8 * scale) or 2)):
+    for conversations, turns in ((1, int(100 * scale) or 2), (16, int(8 * scale) or 2)):
         figures = await alternating_rounds(
             http, {"rest": (base, "rest"), "patient": (base, "patient")}, conversations, turns, rounds=3
         )

@@ -6,7 +6,9 @@ is ``SET NX PX`` with a random token and releasing it deletes the key only if it
 redis-py's ``Lock`` does; ``ConversationLock`` is that lock, whose taking also reads, in the same script, the
 conversation's hash and its transcript's length. The gate reads both first anyway: one round trip instead of
 three. The length seeds the transcript's remembered length (``RememberedEnds``), so the patient's message is
-appended without reading it again.
+appended without reading it again. The turn's last transcript entries (the bot's replies a REST answer holds until
+the turn ends) can go with the release (``record_on_release``): the record script lets go of the lock once they are
+in, in the same round trip.
 """
 
 from typing import TYPE_CHECKING, Optional, Union
@@ -15,6 +17,7 @@ from redis.asyncio.lock import Lock
 from redis.commands.core import AsyncScript
 
 from handoff.models import Conversation
+from handoff.transcripts import HeldLock
 
 if TYPE_CHECKING:
     from handoff.escalations import Escalations
@@ -39,6 +42,7 @@ class ConversationLock(Lock):
         self.conversation_id = conversation_id
         self._fields: list[bytes] = []
         self._lock_and_read = lock_and_read
+        self._last_entries: list[str] = []
 
     async def do_acquire(self, token: Union[str, bytes]) -> bool:
         keys = self.queue.keys
@@ -53,6 +57,24 @@ class ConversationLock(Lock):
         self._fields, length = taken
         self.queue.lengths.learn(transcript, int(length))
         return True
+
+    def record_on_release(self, bot_replies: list[str]) -> None:
+        """The bot's replies go in the transcript when the lock is let go, with it: nothing may be appended after
+        them while it is held."""
+        self._last_entries = list(bot_replies)
+
+    async def record_held(self) -> None:
+        """The replies ``record_on_release`` holds go in the transcript now, the lock still held."""
+        replies, self._last_entries = self._last_entries, []
+        if replies:
+            await self.queue.record_bot_replies(self.conversation_id, replies)
+
+    async def do_release(self, expected_token: bytes) -> None:
+        replies, self._last_entries = self._last_entries, []
+        if not replies:
+            return await super().do_release(expected_token)
+        token = expected_token.decode() if isinstance(expected_token, bytes) else expected_token
+        await self.queue.record_bot_replies(self.conversation_id, replies, HeldLock(self.name, token))
 
     @property
     def conversation(self) -> Optional[Conversation]:

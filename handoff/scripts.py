@@ -272,17 +272,24 @@ return 'ok'
 """
 
 RECORD_SCRIPT = RETAIN_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
-if ARGV[4] ~= '' and stored_mark(KEYS[4], ARGV[4] .. ' ', ARGV[2]) then return 'stored_before' end
-if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) then return 'moved' end
-redis.call('RPUSH', KEYS[2], ARGV[1])
+if ARGV[3] ~= '' and stored_mark(KEYS[4], ARGV[3] .. ' ', ARGV[1]) then return 'stored_before' end
+if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[2]) then return 'moved' end
+for index = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[index]) end
 if redis.call('HGET', KEYS[1], 'state') == 'WITH_AGENT' then console_changed('message') end
-if ARGV[4] ~= '' then mark_stored(KEYS[4], ARGV[4] .. ' ', ARGV[2]) end
-retain(KEYS[1], ARGV[2], KEYS[2], KEYS[3])
+if ARGV[3] ~= '' then mark_stored(KEYS[4], ARGV[3] .. ' ', ARGV[1]) end
+retain(KEYS[1], ARGV[1], KEYS[2], KEYS[3])
+if ARGV[4] ~= '' then
+  if redis.call('GET', KEYS[6]) ~= ARGV[4] then return 'lock_lost' end
+  redis.call('DEL', KEYS[6])
+end
 return 'ok'
 """
-"""One transcript entry, sealed for position ``ARGV[3]``; with the bot, the conversation's retention starts
-again. A patient message with an id (``ARGV[4]``) among the recent ones stored (``KEYS[4]``) was stored before: it
-is not stored again (``stored_before``) (``handoff.durable_writes``)."""
+"""Transcript entries (``ARGV[5]`` on), sealed for the positions from ``ARGV[2]`` on; with the bot, the
+conversation's retention (``ARGV[1]`` ms) starts again. A patient message with an id (``ARGV[3]``) among the recent
+ones stored (``KEYS[4]``) was stored before: it is not stored again (``stored_before``) (``handoff.durable_writes``).
+With a token (``ARGV[4]``), the entries are the last of a turn under the conversation's lock (``KEYS[6]``,
+``handoff.conversation_lock``), which is let go with them if it still holds that token (``lock_lost`` if not); an
+entry sealed for the wrong place (``moved``) lets go of nothing."""
 
 AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]

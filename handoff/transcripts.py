@@ -12,6 +12,7 @@ from typing import Awaitable, Callable, Optional, TypeVar
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from redis.exceptions import LockNotOwnedError
 
 from handoff.durable_writes import PATIENT, run_durably
 from handoff.errors import HandoffError
@@ -62,6 +63,14 @@ class RememberedEnds:
 
 
 @dataclass(frozen=True)
+class HeldLock:
+    """A lock as held: its key and the token it holds."""
+
+    key: str
+    token: str
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     """An agent message waiting for the patient; ``message_id`` orders and resumes reads."""
 
@@ -93,21 +102,37 @@ class ConversationTranscripts:
         ``message_id``: the patient message's id; a message with the id of a recent one stored is not stored again.
         ``durable``: returns only once the replicas ``replica_acks`` asks for hold it (``handoff.durable_writes``).
         """
-        entry = TranscriptEntry(role, text, now_ms())
-        transcript = self.keys.transcript(conversation_id)
         acks = self.replica_acks if durable else ReplicaAcks(replicas=0)
+        return await self._append(conversation_id, role, [text], message_id, acks) != STORED_BEFORE
+
+    async def record_bot_replies(self, conversation_id: str, texts: list[str], releasing: Optional[HeldLock] = None
+                                 ) -> None:
+        """Appends the bot's replies in one round trip. ``releasing``: the conversation's lock (its key and token),
+        let go of in the same round trip once they are in; ``LockNotOwnedError`` (the replies stored) when it
+        expired and another took it."""
+        outcome = await self._append(conversation_id, TranscriptRole.BOT, texts, "", ReplicaAcks(replicas=0), releasing)
+        if outcome == LOCK_LOST:
+            raise LockNotOwnedError("the conversation's lock expired while its turn was recorded")
+
+    async def _append(self, conversation_id: str, role: TranscriptRole, texts: list[str], message_id: str,
+                      acks: ReplicaAcks, lock: Optional[HeldLock] = None) -> str:
+        at_ms = now_ms()
+        entries = [TranscriptEntry(role, text, at_ms) for text in texts]
+        transcript = self.keys.transcript(conversation_id)
+        keys = [self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id),
+                self.keys.message_stored(conversation_id, PATIENT), self.keys.console_changes()]
         appended_at = 0
 
         async def append(position: int) -> Optional[str]:
             nonlocal appended_at
             appended_at = position
+            sealed = [self.seals.transcript_entry(conversation_id, position + offset, entry)
+                      for offset, entry in enumerate(entries)]
             outcome = text_of(await run_durably(
                 self.redis,
                 self._record,
-                [self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id),
-                 self.keys.message_stored(conversation_id, PATIENT), self.keys.console_changes()],
-                [self.seals.transcript_entry(conversation_id, position, entry), self.retention_ms, position,
-                 message_id],
+                keys + ([lock.key] if lock else []),
+                [self.retention_ms, position, message_id, lock.token if lock else "", *sealed],
                 acks,
             ))
             return None if outcome == MOVED else outcome
@@ -115,9 +140,9 @@ class ConversationTranscripts:
         outcome = await self.appending(transcript, append, self.lengths.guess(transcript))
         if outcome == STORED_BEFORE:
             self.lengths.forget(transcript)
-            return False
-        self.lengths.learn(transcript, appended_at + 1)
-        return True
+        else:
+            self.lengths.learn(transcript, appended_at + len(entries))
+        return outcome
 
     async def transcript(self, conversation_id: str, start: int = 0) -> list[TranscriptEntry]:
         """The transcript from entry ``start`` (counted from 0; negative counts from the end) on.
@@ -193,6 +218,8 @@ MOVED = "moved"
 """A script's answer when the list grew since the value was sealed for its end."""
 STORED_BEFORE = "stored_before"
 """The record script's answer to a patient message whose id is among the recent ones stored."""
+LOCK_LOST = "lock_lost"
+"""The record script's answer when the lock it was to let go of no longer held the turn's token."""
 
 
 def _outbox_sequence(fields: dict[bytes, bytes]) -> int:

@@ -9,6 +9,8 @@ import yaml
 
 LANGUAGES_DIR = Path(__file__).parent
 FALLBACK_LANGUAGES = ("en", "es")
+LANGUAGE_MENU = "language_menu"
+"""The notice that offers a language in its own words: its name and the word to write to switch to it."""
 """Notices for a language we have no text for are given in these, one after the other."""
 
 
@@ -38,6 +40,9 @@ class Language:
     word_shapes: Optional[re.Pattern[str]] = None
     """Shapes of words no list has that only this language writes (Spanish "llámeme", "dígame"): such a word
     counts as a word of its own."""
+    no_english: tuple[str, ...] = ()
+    """"I don't speak English" as this language says it, lower case and without diacritics ("no hablo ingles"):
+    the patient asks the bot for this language."""
     spelling: Optional[re.Pattern[str]] = None
     """Letters and word shapes that this language writes and the Latin-script languages it is told apart
     from do not (Portuguese "ã", "-ção"; Spanish "ñ", "-ción"), matched on a lower-case word: they break a
@@ -80,6 +85,7 @@ class LanguageCatalog:
                     object_words=frozenset(str(word).lower() for word in document.get("object_words", [])),
                     word_shapes=_pattern(document.get("word_shapes")),
                     spelling=_pattern(document.get("spelling")),
+                    no_english=tuple(str(phrase).lower() for phrase in document.get("no_english", [])),
                 )
             )
         return cls(languages)
@@ -97,6 +103,12 @@ class LanguageCatalog:
     def has_bot(self, code: str) -> bool:
         language = self._languages.get(code)
         return bool(language and language.bot)
+
+    def language_menu(self, without: str) -> str:
+        """Every language but ``without``, each in its own words with the word that switches to it (its
+        ``language_menu`` notice), those with bot flows first."""
+        offered = sorted((language for language in self if language.code != without), key=lambda item: not item.bot)
+        return "\n".join(language.notices[LANGUAGE_MENU] for language in offered if LANGUAGE_MENU in language.notices)
 
     def notice(self, code: str, key: str, **values: object) -> str:
         """The notice in the patient's language, else in English and Spanish."""

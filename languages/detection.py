@@ -66,7 +66,7 @@ from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from languages.catalog import LanguageCatalog
 from languages.profiles import PROFILE_MIN_LEAD, CharacterProfiles
-from languages.requests import LanguageRequests
+from languages.requests import LanguageRequests, lacks_english
 from languages.text import SCRIPT_PATTERNS, WORD
 from languages.vocabulary import (
     NEUTRAL,
@@ -166,6 +166,12 @@ class LanguageResolver:
     def concordant_request(self, text: str) -> Optional[str]:
         """The language of the person a message asks for, if any (see ``languages.requests``)."""
         return self.requests.concordant_person(text)
+
+    @staticmethod
+    def lacks_english(text: str) -> bool:
+        """Whether the message says only that the patient has no English ("no english", "i dont speak english"):
+        the patient is offered the languages, each in its own words (``LanguageCatalog.language_menu``)."""
+        return lacks_english(text)
 
     def detect(self, text: str) -> Optional[Resolution]:
         """The language of the message alone, or None when it gives no evidence."""

@@ -113,6 +113,19 @@ THIRD_PERSONS = frozenset(
     ]
 )
 """Someone other than the patient who speaks only the language: "my mother only speaks korean"."""
+NOT = frozenset(["no", "not", "dont", "don't", "cant", "can't", "cannot", "doesnt", "doesn't", "didnt", "didn't"])
+LACKING_ENGLISH_WORDS = frozenset(
+    [
+        "english", "i", "me", "do", "does", "can", "speak", "speaks", "talk", "understand", "understands", "read",
+        "write", "know", "much", "very", "well", "good", "little", "bit", "sorry", "only",
+    ]
+)
+"""A message of these words, with one of ``NOT`` and ``english``, and nothing else but polite words, says the patient
+has no English and names no language: "no english", "english no", "i dont speak english very well", "sorry no
+understand english". Not "no, english is fine", "do you speak english", "i can speak english"."""
+SPEAKING_FIRST_PERSON = (["i", "speak"], ["i", "understand"], ["i", "read"], ["i", "know"], ["i", "speak", "only"],
+                         ["speak"], ["hablo"], ["yo", "hablo"])
+"""After "no english": "..., i speak spanish" asks for it."""
 VIETNAMESE_MOTHER = ("me toi", "me em", "me minh")
 """Mẹ (mother) without its diacritic is "me": only with its possessive is it the patient's mother."""
 HAN_PERSON_AFTER_NAME = re.compile(r"^的?(?:医生|醫生|大夫|护士|護士|人|员|員|工作人员|工作人員|职员|職員|翻译|翻譯)")
@@ -131,6 +144,9 @@ class LanguageRequests:
             if not any(SCRIPT_PATTERNS[script].search(name) for script in SCRIPT_PATTERNS)
             and (words := plain_words(name))
         ]
+        self._latin_names_by_first_word: dict[str, list[int]] = {}
+        for index, (_, words) in enumerate(self._latin_names):
+            self._latin_names_by_first_word.setdefault(words[0], []).append(index)
         self._whole_names = [
             (language.code, name)
             for language in catalog
@@ -138,6 +154,14 @@ class LanguageRequests:
             if SCRIPT_PATTERNS["han"].search(name)
         ]
         self._scripts = ScriptRequests(catalog)
+        self._no_english = [(language.code, phrase) for language in catalog for phrase in language.no_english]
+        self._no_english_phrases = frozenset(phrase for _, phrase in self._no_english)
+
+    def _latin_names_in(self, words: list[str]) -> list[tuple[str, list[str]]]:
+        """The Latin-script names whose first word the message has, in the catalog's order: every message is
+        looked at this way, and most name no language."""
+        found = {index for word in set(words) for index in self._latin_names_by_first_word.get(word, ())}
+        return [self._latin_names[index] for index in sorted(found)]
 
     def explicit_switch(self, text: str) -> Optional[str]:
         """The language a message asks the bot to speak, if any (the last one asked for wins)."""
@@ -152,16 +176,36 @@ class LanguageRequests:
             if asked:
                 return max(asked)[1]
         best: Optional[tuple[int, str]] = None
-        for code, name_words in self._latin_names if len(words) <= MAX_SWITCH_SENTENCE_WORDS else []:
+        for code, name_words in self._latin_names_in(words) if len(words) <= MAX_SWITCH_SENTENCE_WORDS else []:
             for start in occurrences(name_words, words):
-                if _asks_for(words[:start], words[start + len(name_words):]):
+                if self._asks_for_beyond_no_english(words[:start], words[start + len(name_words):]):
                     best = max(best or (-1, ""), (start, code))
-        return best[1] if best else self._scripts.explicit_switch(text)
+        if best:
+            return best[1]
+        said = f" {' '.join(words)} "
+        saying_no_english = [code for code, phrase in self._no_english if f" {phrase} " in said]
+        return saying_no_english[0] if saying_no_english else self._scripts.explicit_switch(text)
+
+    def _asks_for_beyond_no_english(self, before: list[str], after: list[str]) -> bool:
+        """``_asks_for``, or so after the patient said they have no English: "no english, only spanish", "i don't
+        speak english, i speak spanish", "no hablo inglés, solo coreano"."""
+        if _asks_for(before, after):
+            return True
+        said = f"{' '.join(before)} "
+        ends = [len(phrase.split()) for phrase in self._no_english_phrases if said.startswith(f"{phrase} ")]
+        if "english" in before:
+            end = len(before) - before[::-1].index("english")
+            ends += [end] if _says_no_english(before[:end]) else []
+        for end in ends:
+            rest = [word for word in before[end:] if word not in POLITE_WORDS]
+            if _asks_for(rest, after) or rest in SPEAKING_FIRST_PERSON:
+                return True
+        return False
 
     def concordant_person(self, text: str) -> Optional[str]:
         """The language of a person the message asks for (see the module's docstring), if any."""
         lowered = text.lower()
-        for code, name in self._whole_names:
+        for code, name in self._whole_names if SCRIPT_PATTERNS["han"].search(lowered) else []:
             for found in re.finditer(re.escape(name), lowered):
                 before, after = lowered[: found.start()], lowered[found.end():]
                 if (
@@ -171,11 +215,26 @@ class LanguageRequests:
                 ):
                     return code
         words = plain_words(text)
-        for code, name_words in self._latin_names:
+        for code, name_words in self._latin_names_in(words):
             for start in occurrences(name_words, words):
                 if _asks_for_a_speaker(words[:start], words[start + len(name_words):]):
                     return code
         return self._scripts.concordant_person(text)
+
+
+def lacks_english(text: str) -> bool:
+    """Whether the message says the patient has no English, and only that (see ``LACKING_ENGLISH_WORDS``)."""
+    return _says_no_english(plain_words(text))
+
+
+def _says_no_english(words: list[str]) -> bool:
+    return (
+        "english" in words
+        and any(word in NOT for word in words)
+        and all(word in NOT or word in LACKING_ENGLISH_WORDS or word in POLITE_WORDS for word in words)
+    )
+
+
 
 
 def _only_asking(lowered: str, name: str) -> bool:

@@ -107,14 +107,14 @@ class ScriptRequests:
 
     def explicit_switch(self, text: str) -> Optional[str]:
         lowered = text.lower()
-        for code, names in self._hangul.items():
+        for code, names in self._hangul.items() if SCRIPT_PATTERNS["hangul"].search(lowered) else ():
             if HANGUL_ASKING_ABOUT.search(lowered):
                 break
             if re.search(f"(?:{names}){HANGUL_SWITCH}", lowered) or re.fullmatch(
                 f"\\s*(?:{names})(?:로|으로)?{HANGUL_ASKING}?\\s*[?？!.]*\\s*", lowered
             ):
                 return code
-        for script, words in (("cyrillic", RUSSIAN), ("arabic", ARABIC)):
+        for script, words in self._written_in(text):
             tokens = _tokens(text)
             if len(tokens) > MAX_SWITCH_WORDS or any(token in words.asking_about_words for token in tokens):
                 continue
@@ -127,16 +127,23 @@ class ScriptRequests:
                     return code
         return None
 
+    @staticmethod
+    def _written_in(text: str) -> list[tuple[str, ScriptWords]]:
+        """Cyrillic and Arabic with their words, those of the two the message has letters of (a name is written
+        in its script)."""
+        return [(script, words) for script, words in (("cyrillic", RUSSIAN), ("arabic", ARABIC))
+                if SCRIPT_PATTERNS[script].search(text)]
+
     def concordant_person(self, text: str) -> Optional[str]:
         lowered = text.lower()
-        for code, names in self._hangul.items():
+        for code, names in self._hangul.items() if SCRIPT_PATTERNS["hangul"].search(lowered) else ():
             if (
                 re.search(f"(?:{names}){HANGUL_SPEAKING}{HANGUL_PEOPLE}", lowered)
                 or re.search(f"(?:{names})\\s*(?:통역|번역)", lowered)
                 or re.search(f"{HANGUL_FAMILY}\\S*\\s+(?:\\S+\\s+)?(?:{names})(?:만|밖에)", lowered)
             ):
                 return code
-        for script, words in (("cyrillic", RUSSIAN), ("arabic", ARABIC)):
+        for script, words in self._written_in(text):
             tokens = _tokens(text)
             for index, code in _named(tokens, self.names[script], script):
                 near = tokens[max(0, index - 3) : index + 3]

@@ -132,6 +132,7 @@ class CrisisScreen:
         self._all_languages = tuple(dict.fromkeys((*always_screened, *self._screens)))
         self._classifier = CrisisClassifier.load(classifier) if classifier is not None else None
         self._preparing: threading.Thread | None = None
+        self._prepared = False
         _LIVE_SCREENS.add(self)
         if prepare_in_background:
             self._preparing = threading.Thread(target=self._prepare, name="crisis-screen-prepare", daemon=True)
@@ -158,6 +159,13 @@ class CrisisScreen:
         if self._preparing is not None:
             self._preparing.join(timeout)
         return all(screen.prepared for screen in self._screens.values())
+
+    @property
+    def prepared(self) -> bool:
+        """Whether every language's tokenizer is built: no message waits for one."""
+        if not self._prepared:
+            self._prepared = all(screen.prepared for screen in self._screens.values())
+        return self._prepared
 
     @property
     def languages(self) -> tuple[str, ...]:

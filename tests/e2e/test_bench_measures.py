@@ -4,7 +4,7 @@ real pushes, real queue cycles (figures are printed by the bench, never asserted
 import aiohttp
 from redis.asyncio import Redis
 
-from evaluation.handoff_latency import REPLIES_PER_CONVERSATION, measure_handoff
+from evaluation.handoff_latency import REPLIES_ONE_AT_A_TIME, REPLIES_PER_CONVERSATION, measure_handoff
 from evaluation.queue_cycles import AGENT_MESSAGE, measure_queue_cycles
 from evaluation.turn_load import measure_turns
 from handoff import ConversationState, KeyRing, KeySpace, LiveAgentQueue, TranscriptRole
@@ -29,6 +29,7 @@ async def test_handoff_measure_escalates_every_conversation_and_receives_every_r
     assert len(figures.send_to_seen_ms) == 3, "the agent's console socket told every escalation"
     assert len(figures.enqueue_to_event_ms) == 3 and len(figures.queue_poll_ms) > 0
     assert len(figures.reply_to_push_ms) == 3 * REPLIES_PER_CONVERSATION
+    assert len(figures.reply_alone_to_push_ms) == REPLIES_ONE_AT_A_TIME
     assert await stack_queue.waiting(["en"]) == [], "every measured conversation was claimed and closed"
 
 

@@ -1,7 +1,9 @@
 """Fixtures of the integration tests: the handoff library's stores on the test's own key space."""
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -12,6 +14,23 @@ from handoff import AuditLog, KeyRing, KeySpace, LiveAgentQueue
 from handoff.incidents import IncidentLog
 from tests.console_clients import console_app
 from tests.integration.test_operations_metrics import console_on
+
+
+class CountingRedis(Redis):
+    """A client that counts the commands it sends (a script counts as EVALSHA)."""
+
+    sent: Counter[str]
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.sent[str(args[0]).upper()] += 1
+        return await super().execute_command(*args, **options)
+
+
+@pytest_asyncio.fixture
+async def counting(redis: Redis) -> CountingRedis:
+    client = CountingRedis(connection_pool=redis.connection_pool)
+    client.sent = Counter()
+    return client
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ place it is sealed for, whatever another process appended or erased meanwhile.
 """
 
 import asyncio
-from collections import Counter
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -15,23 +13,7 @@ from redis.exceptions import LockError
 
 from handoff import CloseOutcome, ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.crypto import EnvelopeError
-
-
-class CountingRedis(Redis):
-    """A client that counts the commands it sends (a script counts as EVALSHA)."""
-
-    sent: Counter[str]
-
-    async def execute_command(self, *args: Any, **options: Any) -> Any:
-        self.sent[str(args[0]).upper()] += 1
-        return await super().execute_command(*args, **options)
-
-
-@pytest.fixture
-async def counting(redis: Redis) -> Any:
-    client = CountingRedis(connection_pool=redis.connection_pool)
-    client.sent = Counter()
-    return client
+from tests.integration.conftest import CountingRedis
 
 
 @pytest.fixture

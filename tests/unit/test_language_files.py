@@ -1,13 +1,14 @@
 """Every language in ``languages/`` has every file the README's "Adding a language" names, so a language
 added (or turned into a bot language) without one of them fails here, naming what is missing."""
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from languages import LanguageCatalog
+from languages import LanguageCatalog, LanguageResolver
 from languages.detection import nlu_examples
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -82,3 +83,23 @@ def test_every_bot_language_has_nlu_responses_stories_and_held_out_sets(code: st
 def test_the_catalog_reads_the_bot_flag_the_files_are_checked_against() -> None:
     assert set(LanguageCatalog.load().bot_languages) == set(_bot_languages())
     assert "en" in _bot_languages()
+
+
+def test_every_language_offers_itself_with_a_word_that_switches_the_bot_to_it() -> None:
+    """The menu a patient with no English gets: each language's line quotes the word to write, and that word, sent
+    on its own, switches the conversation to the language."""
+    catalog = LanguageCatalog.load()
+    resolver = LanguageResolver(catalog)
+    for language in catalog:
+        quoted = re.findall(r'"([^"]+)"', language.notices["language_menu"])
+        assert len(quoted) == 1, f"languages/{language.code}.yml: language_menu quotes one word to write"
+        assert resolver.resolve(quoted[0], "en", None).language == language.code, language.code
+    menu = catalog.language_menu(without="en").splitlines()
+    assert len(menu) == len(list(catalog)) - 1 and not any(line.startswith("English") for line in menu)
+    assert [catalog.has_bot(line_code) for line_code in _menu_codes(catalog, menu)] == sorted(
+        (catalog.has_bot(code) for code in _menu_codes(catalog, menu)), reverse=True), "bot languages first"
+
+
+def _menu_codes(catalog: LanguageCatalog, lines: list[str]) -> list[str]:
+    return [next(language.code for language in catalog if language.notices["language_menu"] == line)
+            for line in lines]

@@ -105,3 +105,60 @@ def test_chat_spanish_and_vietnamese_without_diacritics_without_losing_english(
     resolver: LanguageResolver, text: str, language: str
 ) -> None:
     assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["no english", "No English!", "english no", "no english please", "i dont speak english", "no speak english",
+     "I don't speak English very well", "sorry no understand english", "not much english", "english not good",
+     "i can't read english"],
+)
+def test_a_patient_with_no_english_who_names_no_language_is_offered_the_languages(
+    resolver: LanguageResolver, text: str
+) -> None:
+    resolution = resolver.resolve(text, None, None)
+    assert (resolution.language, resolver.lacks_english(text)) == ("en", True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["no, english is fine", "do you speak english", "i can speak english", "english please", "english?",
+     "not in english", "no english forms today?", "my english is not good but i can read it", "no thanks",
+     "i dont know", "is the english menu open"],
+)
+def test_english_said_otherwise_offers_nothing(resolver: LanguageResolver, text: str) -> None:
+    assert not resolver.lacks_english(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("no english only spanish", "es"),
+        ("no english, spanish please", "es"),
+        ("i don't speak english, i speak spanish", "es"),
+        ("sorry no english, tagalog?", "tl"),
+        ("no english. korean", "ko"),
+        ("no english vietnamese please", "vi"),
+        ("no hablo inglés", "es"),
+        ("No hablo ingles", "es"),
+        ("no inglés", "es"),
+        ("no hablo inglés, solo coreano", "ko"),
+        ("não falo inglês", "pt"),
+        ("je ne parle pas anglais", "fr"),
+        ("không biết tiếng Anh", "vi"),
+        ("hindi ako marunong mag-english", "tl"),
+        ("mwen pa pale angle", "ht"),
+    ],
+)
+def test_no_english_and_a_language_asked_for_switches_to_it(
+    resolver: LanguageResolver, text: str, language: str
+) -> None:
+    assert resolver.resolve(text, "en", None).language == language
+    assert not resolver.lacks_english(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["no english, my spanish is better", "my mom doesn't speak english, she speaks spanish"]
+)
+def test_no_english_and_a_language_mentioned_is_no_switch(resolver: LanguageResolver, text: str) -> None:
+    assert resolver.resolve(text, "en", None).language == "en"
