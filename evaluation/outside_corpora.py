@@ -3,6 +3,7 @@
     python -m evaluation.outside_corpora activ-es DIR    # DIR: ACTIV-ES ``corpus/plain`` (``*.run`` files)
     python -m evaluation.outside_corpora mtod DIR        # DIR: the Multilingual Task-Oriented Dialog ``data``
     python -m evaluation.outside_corpora emoevent DIR    # DIR: EmoEvent ``splits``
+    python -m evaluation.outside_corpora chitchat DIR    # DIR: the Virtual Assistant template's ``Resources``
 
 ACTIV-ES (Francom, Hulden and Ussishkin, LREC 2014) is the dialogue of Argentine, Mexican and Spanish
 films, one running text per film, tokens separated by spaces. Each film's text is cut into turns (a
@@ -18,7 +19,16 @@ its third column). The dataset's own splits are kept apart: Spanish ``train`` fo
 (only ever scored), ``eval`` unused (a reserve for a later held-out measure); English ``eval`` for tuning and
 ``test`` held out. EmoEvent (Plaza-del-Arco et al., LREC 2020) is Spanish and English tweets about events
 of April 2019, in ``train``, ``dev`` and ``test`` splits (the tweet in the third column): ``train`` for
-tuning, ``test`` held out, ``dev`` unused. See ``tests/data/language_detection/README.md``.
+tuning, ``test`` held out, ``dev`` unused.
+
+The chit-chat knowledge bases of Microsoft's Bot Framework Virtual Assistant template (``es-es`` and
+``en-us`` ``QnA/*/Chitchat.qna``) hold short small-talk messages a user types to a bot ("are you a bot?", "I'm
+bored", "thanks"), grouped by scenario: a ``## ? message`` heading, its paraphrases as ``- message`` lines,
+then the bot's answer, which is not kept. Its ``LU/*/general.lu`` holds the commands a user types to any bot
+("cancel", "yes", "talk to a person", "start over"), grouped by intent (``## Cancel``). Scenarios and intents
+are split by CRC-32 of their heading, as the films are: a third held out (every paraphrase of a held-out
+scenario with it), the rest for tuning. See
+``tests/data/language_detection/README.md``.
 """
 
 import argparse
@@ -26,6 +36,7 @@ import html
 import re
 import zlib
 from pathlib import Path
+from typing import Optional
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TUNING_DIR = PROJECT_DIR / ".data" / "langid-tuning"
@@ -126,13 +137,60 @@ def build_tsv_splits(directory: Path, column: int, splits: dict[str, tuple[Path,
         print(f"{target / name}: {len(messages)} messages")
 
 
+CHITCHAT_LOCALES = {"es": "es-es", "en": "en-us"}
+CHITCHAT_FILES = {"chitchat": "QnA/{locale}/Chitchat.qna", "bf-general": "LU/{locale}/general.lu"}
+"""Per corpus, the file of a locale under the template's ``Deployment/Resources``."""
+LU_ENTITY = re.compile(r"\{[^{}=]*=([^{}]*)\}")
+"""An entity marked in an LU example, ``{ordinal=primero}``: its words are kept."""
+LU_PATTERN = re.compile(r"[{}\[\]]")
+"""A pattern of an LU file, ``(soy|yo) {PersonName.Any} [.]``, is no message."""
+
+
+def chitchat_scenarios(knowledge_base: str) -> dict[str, list[str]]:
+    """A ``.qna`` or ``.lu`` file's user messages per scenario or intent heading (a ``.qna`` heading's message
+    first), entity marks dropped; the bot's answers, patterns and list entities' synonyms are not kept."""
+    scenarios: dict[str, list[str]] = {}
+    messages: Optional[list[str]] = None
+    for line in knowledge_base.splitlines():
+        if line.startswith("## "):
+            messages = scenarios.setdefault(line, [])
+            if line.startswith("## ? "):
+                messages.append(line[len("## ? ") :])
+        elif messages is not None and line.startswith("- "):
+            message = LU_ENTITY.sub(r"\1", line[len("- ") :])
+            if not LU_PATTERN.search(message):
+                messages.append(message)
+        elif line.strip():
+            messages = None
+    return scenarios
+
+
+def build_chitchat(directory: Path, tuning_dir: Path = TUNING_DIR, measure_dir: Path = MEASURE_DIR) -> None:
+    for corpus, file in CHITCHAT_FILES.items():
+        for language, locale in CHITCHAT_LOCALES.items():
+            text = (directory / file.format(locale=locale)).read_text(encoding="utf-8-sig")
+            scenarios = chitchat_scenarios(text)
+            parts: dict[bool, list[str]] = {True: [], False: []}
+            for heading, messages in scenarios.items():
+                parts[held_out(heading)].extend(" ".join(message.split()) for message in messages)
+            for is_held_out, target in ((False, tuning_dir), (True, measure_dir)):
+                target.mkdir(parents=True, exist_ok=True)
+                path = target / f"{corpus}-{'heldout' if is_held_out else 'tuning'}-{language}.txt"
+                unique = list(dict.fromkeys(message for message in parts[is_held_out] if message))
+                path.write_text("\n".join(unique) + "\n", encoding="utf-8")
+                scenario_count = sum(held_out(heading) == is_held_out for heading in scenarios)
+                print(f"{path}: {len(unique)} messages of {scenario_count} scenarios")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", choices=["activ-es", *TSV_CORPORA])
+    parser.add_argument("corpus", choices=["activ-es", "chitchat", *TSV_CORPORA])
     parser.add_argument("directory", type=Path)
     args = parser.parse_args()
     if args.corpus in TSV_CORPORA:
         build_tsv_splits(args.directory, *TSV_CORPORA[args.corpus])
+    elif args.corpus == "chitchat":
+        build_chitchat(args.directory)
     else:
         build_activ_es(args.directory)
 

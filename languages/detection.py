@@ -18,9 +18,10 @@ Signals, strongest first:
    ambiguous word never outvotes English. A shared word right after a word of another language's own
    is that language's ("por favor"), the next one no longer ("mama has a fever"); English
    contractions typed "i m" or "I\u2019m" are joined again; laughter counts as its two-syllable form
-   ("jajajaja" is "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
-   "mhm", is typed alike everywhere and a message of such words only gives no evidence); an opening
-   "¿" or "¡", which only Spanish writes, counts as a word of Spanish's own. Vietnamese typed without
+   ("jajajaja" and "ja ja ja" are "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
+   "mhm", is typed alike everywhere and a message of such words only gives no evidence), a drawn-out word as the
+   lists write it ("holaaa", "ayudaaa"); an opening "¿" or "¡", which only Spanish writes, counts as a word of
+   Spanish's own. Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
    without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
    of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
@@ -59,15 +60,24 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from languages.catalog import LanguageCatalog
 from languages.profiles import PROFILE_MIN_LEAD, CharacterProfiles
 from languages.requests import LanguageRequests, lacks_english
-from languages.text import SCRIPT_PATTERNS, WORD, plain_words
-from languages.vocabulary import language_words, nlu_examples, nlu_word_examples
+from languages.text import SCRIPT_PATTERNS, WORD
+from languages.vocabulary import (
+    NEUTRAL,
+    language_words,
+    lexicon,
+    nlu_examples,
+    nlu_word_examples,
+    spaced_laughter,
+    unaccented_pairs,
+    undrawn,
+)
 
 DetectorFactory.seed = 0
 
@@ -89,7 +99,8 @@ APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 CONTRACTION_TAILS = frozenset(["m", "t", "s", "d", "ve", "ll", "re"])
 NEUTRAL_WORDS = frozenset(["ok", "okay", "okey", "k", "kk", "lol", "haha", "hehe", "xd", "omg"])
 """Typed alike in every language: no evidence; the locale or the session decides them. Laughter spelt
-with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish."""
+with "j" ("jaja", "jeje") is Spanish spelling, and evidence of Spanish. So are brand names of medicines
+("prozac", "xanax": ``languages/lexicons/neutral-medicines.txt``)."""
 LAUGHTER = re.compile(r"^([hj][aei])\1{2,}[hj]?$")
 """Laughter of any length, "jajajaja", "hahahah", counted as its two-syllable form ("jaja", "haha")."""
 K_LAUGHTER = re.compile(r"^k{3,}$")
@@ -126,6 +137,7 @@ class LanguageResolver:
         self._by_script = {language.script: language.code for language in catalog if language.script}
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
         self._words = language_words(catalog, nlu_dir)
+        self._neutral_words = NEUTRAL_WORDS | lexicon(NEUTRAL)
         self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
         self._pair_messages = {
             language.code: language.pair_messages for language in catalog if language.pair_messages
@@ -168,13 +180,12 @@ class LanguageResolver:
                 return Resolution(self._by_script[script], "script")
         if VIETNAMESE_LETTERS.search(text) and self.catalog.get("vi"):
             return Resolution("vi", "script")
+        typed = WORD.findall(text.translate(APOSTROPHES))
+        spelt = spaced_laughter([K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower())) for word in typed])
         words = self._english_contractions(
-            [
-                K_LAUGHTER.sub("kkk", LAUGHTER.sub(r"\1\1", word.lower()))
-                for word in WORD.findall(text.translate(APOSTROPHES))
-            ]
+            [word if INTERJECTION.match(word) else undrawn(word, self._words) for word in spelt]
         )
-        evidence = [word for word in words if word not in NEUTRAL_WORDS and not INTERJECTION.match(word)]
+        evidence = [word for word in words if word not in self._neutral_words and not INTERJECTION.match(word)]
         if words and not evidence:
             return None  # "ok", "haha ok", "aaahh": typed alike everywhere; the session or the locale decides
         if SPANISH_MARKS.search(text):
@@ -377,19 +388,6 @@ class LanguageResolver:
             if self.catalog.get(code) and candidate.prob >= LANGDETECT_MIN_PROBABILITY:
                 return code
         return None
-
-
-def unaccented_pairs(texts: Iterable[str], others: list[frozenset[str]]) -> frozenset[tuple[str, str]]:
-    """Adjacent word pairs of these texts typed without diacritics, less pairs of two words of one of the
-    other languages' word sets."""
-    pairs: set[tuple[str, str]] = set()
-    for text in texts:
-        pairs.update(
-            pair
-            for pair in pairwise(plain_words(text))
-            if not any(pair[0] in words and pair[1] in words for words in others)
-        )
-    return frozenset(pairs)
 
 
 def _in_pairs(words: list[str], pairs: frozenset[tuple[str, str]]) -> list[bool]:

@@ -23,6 +23,8 @@ frequent is left out: were it everyday Spanish, Spanish's own 10,000 words would
 accepts it as a rare form ("pode", "até", "medo").
 It also writes ``es-verbs-hunspell.txt``: the third person plural present of the Spanish list's regular
 infinitives that the dictionary accepts and no list has ("visitan", "gritan"), which Spanish's 10,000 words lack.
+Last, it writes ``es-without-enye.txt``: the Spanish list words written with "ñ" typed with "n", as patients on a
+keyboard without it type them ("senor", "bano"), less words any list has.
 
 A word of another language's list that English writes too, in lower case and at least
 ``ALSO_ENGLISH_SHARE`` as often ("favor", "chat", "comment", "era", "raw"), goes to
@@ -69,6 +71,11 @@ SPANISH_VERBS_FILE = "es-verbs-hunspell.txt"
 SPANISH_VERBS_HEADER = """# Spanish present-tense plural verbs ("visitan", "gritan"): the third person plural
 # of every regular infinitive of es-tatoeba.txt that the RLA-ES dictionary (hunspell-es) accepts, less
 # words any list has; built by languages/lexicon_builder.py --spanish-dictionary es_ES.
+"""
+SPANISH_ENYE_FILE = "es-without-enye.txt"
+SPANISH_ENYE_HEADER = """# Words of the Spanish lists written with "ñ", typed with "n" as on a keyboard without it
+# ("senor", "bano", "contrasena"), less words any list has ("ano", "nina", "pequeno" are other
+# languages' words); built by languages/lexicon_builder.py (write_spanish_without_enye()).
 """
 PORTUGUESE_COMMON_RANK = 3000
 NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "tl": "Tagalog"}
@@ -154,6 +161,14 @@ def spanish_plural_verbs(dictionary: str, directory: Path = LEXICON_DIR) -> list
     return sorted(set(_accepted(candidates, dictionary)) - known)
 
 
+def spanish_without_enye(directory: Path = LEXICON_DIR) -> list[str]:
+    """The words of the Spanish lists with "ñ" typed with "n" instead ("señor": "senor"), less words any list has."""
+    codes = {path.name.partition("-")[0] for path in directory.glob("*-*.txt")}
+    known = set().union(*(_listed(code, directory, but=SPANISH_ENYE_FILE) for code in codes))
+    spanish = _listed("es", directory, but=SPANISH_ENYE_FILE)
+    return sorted({word.replace("ñ", "n") for word in spanish if "ñ" in word} - known)
+
+
 def _accepted(candidates: list[str], dictionary: str) -> list[str]:
     """The words a hunspell dictionary accepts."""
     hunspell = shutil.which("hunspell")
@@ -204,6 +219,14 @@ def main() -> None:
         path.write_text(SPANISH_DICTIONARY_HEADER + "\n".join(words) + "\n", encoding="utf-8")
         print(f"{path}: {len(words)} words")
         write_spanish_verbs(args.spanish_dictionary)
+    write_spanish_without_enye()
+
+
+def write_spanish_without_enye() -> None:
+    words = spanish_without_enye()
+    path = LEXICON_DIR / SPANISH_ENYE_FILE
+    path.write_text(SPANISH_ENYE_HEADER + "\n".join(words) + "\n", encoding="utf-8")
+    print(f"{path}: {len(words)} words")
 
 
 def write_spanish_verbs(dictionary: str) -> None:

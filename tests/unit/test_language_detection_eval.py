@@ -99,3 +99,43 @@ def test_tsv_splits_are_built_apart_without_stand_ins_hashtags_or_repeats(tmp_pa
     outside_corpora.build_tsv_splits(source, 2, splits)
     assert (tmp_path / "tuning" / "e-tuning-es.txt").read_text(encoding="utf-8") == "no me contestan &\n"
     assert (tmp_path / "measure" / "e-heldout-es.txt").read_text(encoding="utf-8") == "me urge\n"
+
+
+def test_chit_chat_scenarios_keep_user_messages_only_and_are_split_whole(tmp_path: Path) -> None:
+    def knowledge_base(scenarios: range) -> str:
+        return "> Source: qna_chitchat_Professional\n" + "".join(
+            f"## ? pregunta {number}\n- otra  pregunta {number}\n- y otra {number}\n\n**Filters:**\n"
+            f"- editorial = chitchat\n\n```markdown\nrespuesta del bot {number}\n- no es del paciente\n```\n\n"
+            for number in scenarios
+        )
+
+    def intents(numbers: range) -> str:
+        return "> # Intent definitions\n" + "".join(
+            f"## Intent{number}\n- cancela {number}\n- la {{ordinal=primera}} {number}\n- (soy|yo) {{Name.Any}} [.]\n"
+            f"- no {number}\n\n$Ordinal:primera=\n- uno\n\n"
+            for number in numbers
+        )
+
+    assert outside_corpora.chitchat_scenarios(knowledge_base(range(1))) == {
+        "## ? pregunta 0": ["pregunta 0", "otra  pregunta 0", "y otra 0"]
+    }
+    assert outside_corpora.chitchat_scenarios(intents(range(1))) == {
+        "## Intent0": ["cancela 0", "la primera 0", "no 0"]
+    }
+    for locale in outside_corpora.CHITCHAT_LOCALES.values():
+        (tmp_path / "QnA" / locale).mkdir(parents=True)
+        (tmp_path / "QnA" / locale / "Chitchat.qna").write_text("\ufeff" + knowledge_base(range(12)), encoding="utf-8")
+        (tmp_path / "LU" / locale).mkdir(parents=True)
+        (tmp_path / "LU" / locale / "general.lu").write_text(intents(range(12)), encoding="utf-8")
+    outside_corpora.build_chitchat(tmp_path, tmp_path / "tuning", tmp_path / "measure")
+    for corpus in outside_corpora.CHITCHAT_FILES:
+        for language in outside_corpora.CHITCHAT_LOCALES:
+            parts = [
+                (tmp_path / part / f"{corpus}-{name}-{language}.txt").read_text(encoding="utf-8").splitlines()
+                for part, name in (("tuning", "tuning"), ("measure", "heldout"))
+            ]
+            scenarios_of = [{text.split()[-1] for text in part} for part in parts]
+            assert scenarios_of[0] and scenarios_of[1] and not scenarios_of[0] & scenarios_of[1]
+            assert scenarios_of[0] | scenarios_of[1] == {str(number) for number in range(12)}
+            assert all(len(part) == 3 * len(scenarios) for part, scenarios in zip(parts, scenarios_of, strict=True))
+            assert not any(word in text for text in parts[0] + parts[1] for word in ("respuesta", "editorial", "uno"))
