@@ -5,8 +5,8 @@ intent or a slot), the slots the gate owns (``slots_to_set``: language, identity
 identity) and the locale hint (``client_locale``). Out: ``HandoffAwareOutput`` records Rasa's replies in the
 transcript and keeps the actions' markers (a handoff request, identity verified) from the patient. Replies an
 output holds until the turn ends (a ``CollectingOutputChannel``, the REST answer; not its subclasses, which send at
-once) are kept for the gate
-(``HandoffAwareOutput.held_replies``), which records them all at once, before the patient gets them.
+once) are kept for the gate (``HandoffAwareOutput.held_replies``), which records them all at once, before the
+patient gets them.
 """
 
 import re
