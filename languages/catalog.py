@@ -9,9 +9,9 @@ import yaml
 
 LANGUAGES_DIR = Path(__file__).parent
 FALLBACK_LANGUAGES = ("en", "es")
+"""Notices for a language we have no text for are given in these, one after the other."""
 LANGUAGE_MENU = "language_menu"
 """The notice that offers a language in its own words: its name and the word to write to switch to it."""
-"""Notices for a language we have no text for are given in these, one after the other."""
 
 
 @dataclass(frozen=True)
