@@ -119,9 +119,11 @@ async def _poll_queue(agent: Agent, poll_ms: list[float]) -> None:
 
 async def _reply_and_receive(
     http: aiohttp.ClientSession, stack: Stack, agent: Agent, patient: Conversation, push_token: str,
-    latencies: list[float], replies: int = REPLIES_PER_CONVERSATION,
-) -> None:
-    params = {"sender": patient.sender, "token": push_token}
+    latencies: list[float], replies: int = REPLIES_PER_CONVERSATION, after: str = "0",
+) -> str:
+    """The agent's replies, each timed until the patient's push socket (opened after message ``after``) receives
+    it; the last one's id."""
+    params = {"sender": patient.sender, "token": push_token, "after": after}
     async with http.ws_connect(stack.patient_push_url, params=params) as push:
         for number in range(replies):
             started = time.perf_counter()
@@ -130,6 +132,8 @@ async def _reply_and_receive(
             latencies.append((time.perf_counter() - started) * 1000)
             if message.get("text") != f"reply {number}":
                 raise RuntimeError(f"pushed out of order: {message}")
+            after = str(message["id"])
+    return after
 
 
 async def measure_handoff(
@@ -158,12 +162,12 @@ async def measure_handoff(
     for patient in escalated:
         await agent.call("POST", f"/api/conversations/{patient.sender}/claim")
     reply_ms: list[float] = []
-    await asyncio.gather(*(
+    last_pushed = await asyncio.gather(*(
         _reply_and_receive(http, stack, agent, patient, token, reply_ms) for patient, token in escalated.items()
     ))
     alone_ms: list[float] = []
-    for patient, token in list(escalated.items())[:1]:
-        await _reply_and_receive(http, stack, agent, patient, token, alone_ms, REPLIES_ONE_AT_A_TIME)
+    for (patient, token), after in list(zip(escalated.items(), last_pushed, strict=True))[:1]:
+        await _reply_and_receive(http, stack, agent, patient, token, alone_ms, REPLIES_ONE_AT_A_TIME, after)
     for patient in escalated:
         await agent.call("POST", f"/api/conversations/{patient.sender}/close", {"outcome": "closed"})
     enqueue_ms = await _enqueue_to_console(stack, agent, conversations)
