@@ -39,7 +39,7 @@ from sanic import Blueprint, Sanic
 
 from connectors.agent_relay import AgentMessageRelay
 from connectors.gate import StorageUnavailable
-from connectors.gate_services import GateServices, prepare_rasa_conversation
+from connectors.gate_services import GateServices, freeze_the_loaded_process, prepare_rasa_conversation
 from connectors.patient_push import PUSH_STATES
 from connectors.rasa_turn import client_locale
 from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings
@@ -157,6 +157,7 @@ class GatedChannel(InputChannel):
         @blueprint.listener("after_server_start")
         async def start(app: Sanic, *_: Any) -> None:
             self.agent = app.ctx.agent
+            freeze_the_loaded_process()
             self.services.start_replaying()
             await self.started()
 

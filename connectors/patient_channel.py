@@ -38,7 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.gate import PrepareRasaConversation, StorageUnavailable
-from connectors.gate_services import GateServices, prepare_rasa_conversation
+from connectors.gate_services import GateServices, freeze_the_loaded_process, prepare_rasa_conversation
 from connectors.patient_access import Admission, client_address
 from connectors.patient_page import (
     BadLanguageChoice,
@@ -141,6 +141,7 @@ class PatientChannel(GateServices, InputChannel):
 
         @patient_webhook.listener("after_server_start")
         async def start_replaying(*_: Any) -> None:
+            freeze_the_loaded_process()
             self.start_replaying()
 
         @patient_webhook.listener("before_server_stop")
