@@ -75,7 +75,7 @@ SPANISH_VERBS_HEADER = """# Spanish present-tense plural verbs ("visitan", "grit
 SPANISH_ENYE_FILE = "es-without-enye.txt"
 SPANISH_ENYE_HEADER = """# Words of the Spanish lists written with "ñ", typed with "n" as on a keyboard without it
 # ("senor", "bano", "contrasena"), less words any list has ("ano", "nina", "pequeno" are other
-# languages' words); built by languages/lexicon_builder.py (write_spanish_without_enye()).
+# languages' words); built by languages/lexicon_builder.py.
 """
 PORTUGUESE_COMMON_RANK = 3000
 NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "tl": "Tagalog"}
@@ -156,17 +156,13 @@ def spanish_plural_verbs(dictionary: str, directory: Path = LEXICON_DIR) -> list
     tatoeba = (directory / "es-tatoeba.txt").read_text(encoding="utf-8").split()
     infinitives = [word for word in tatoeba if re.fullmatch("[a-zñ]{2,}(?:ar|er|ir)", word)]
     candidates = sorted({word[:-2] + ("an" if word.endswith("ar") else "en") for word in infinitives})
-    listed = {code for path in directory.glob("*-*.txt") for code in [path.name.partition("-")[0]]}
-    known = set().union(*(_listed(code, directory, but=SPANISH_VERBS_FILE) for code in listed))
-    return sorted(set(_accepted(candidates, dictionary)) - known)
+    return sorted(set(_accepted(candidates, dictionary)) - _every_listed(directory, but=SPANISH_VERBS_FILE))
 
 
 def spanish_without_enye(directory: Path = LEXICON_DIR) -> list[str]:
     """The words of the Spanish lists with "ñ" typed with "n" instead ("señor": "senor"), less words any list has."""
-    codes = {path.name.partition("-")[0] for path in directory.glob("*-*.txt")}
-    known = set().union(*(_listed(code, directory, but=SPANISH_ENYE_FILE) for code in codes))
-    spanish = _listed("es", directory, but=SPANISH_ENYE_FILE)
-    return sorted({word.replace("ñ", "n") for word in spanish if "ñ" in word} - known)
+    typed = {word.replace("ñ", "n") for word in _listed("es", directory, but=SPANISH_ENYE_FILE) if "ñ" in word}
+    return sorted(typed - _every_listed(directory, but=SPANISH_ENYE_FILE))
 
 
 def _accepted(candidates: list[str], dictionary: str) -> list[str]:
@@ -177,6 +173,12 @@ def _accepted(candidates: list[str], dictionary: str) -> list[str]:
     return subprocess.run(
         [hunspell, "-d", dictionary, "-G"], input="\n".join(candidates), capture_output=True, text=True, check=True
     ).stdout.split()
+
+
+def _every_listed(directory: Path, but: str) -> set[str]:
+    """The words of every language's lists but the file ``but`` (the one being built)."""
+    codes = {path.name.partition("-")[0] for path in directory.glob("*-*.txt")}
+    return set().union(*(_listed(code, directory, but=but) for code in codes))
 
 
 def _listed(code: str, directory: Path, but: str = "") -> set[str]:
@@ -206,33 +208,18 @@ def main() -> None:
     tables = {code: read_table(args.tables / f"{name}.txt") for code, name in TABLES.items()}
     built = {code: build(code, tables) for code in BUILT}
     for code, words in built.items():
-        path = LEXICON_DIR / f"{code}-tatoeba.txt"
-        path.write_text(HEADER.format(name=NAMES[code]) + "\n".join(words) + "\n", encoding="utf-8")
-        print(f"{path}: {len(words)} words")
-    words = also_english(built, tables)
-    path = LEXICON_DIR / ALSO_ENGLISH_FILE
-    path.write_text(ALSO_ENGLISH_HEADER + "\n".join(words) + "\n", encoding="utf-8")
-    print(f"{path}: {len(words)} words")
+        write_list(f"{code}-tatoeba.txt", HEADER.format(name=NAMES[code]), words)
+    write_list(ALSO_ENGLISH_FILE, ALSO_ENGLISH_HEADER, also_english(built, tables))
     if args.spanish_dictionary:
-        words = spanish_in_portuguese(tables["pt"][0], args.spanish_dictionary)
-        path = LEXICON_DIR / SPANISH_DICTIONARY_FILE
-        path.write_text(SPANISH_DICTIONARY_HEADER + "\n".join(words) + "\n", encoding="utf-8")
-        print(f"{path}: {len(words)} words")
-        write_spanish_verbs(args.spanish_dictionary)
-    write_spanish_without_enye()
+        write_list(SPANISH_DICTIONARY_FILE, SPANISH_DICTIONARY_HEADER,
+                   spanish_in_portuguese(tables["pt"][0], args.spanish_dictionary))
+        write_list(SPANISH_VERBS_FILE, SPANISH_VERBS_HEADER, spanish_plural_verbs(args.spanish_dictionary))
+    write_list(SPANISH_ENYE_FILE, SPANISH_ENYE_HEADER, spanish_without_enye())
 
 
-def write_spanish_without_enye() -> None:
-    words = spanish_without_enye()
-    path = LEXICON_DIR / SPANISH_ENYE_FILE
-    path.write_text(SPANISH_ENYE_HEADER + "\n".join(words) + "\n", encoding="utf-8")
-    print(f"{path}: {len(words)} words")
-
-
-def write_spanish_verbs(dictionary: str) -> None:
-    words = spanish_plural_verbs(dictionary)
-    path = LEXICON_DIR / SPANISH_VERBS_FILE
-    path.write_text(SPANISH_VERBS_HEADER + "\n".join(words) + "\n", encoding="utf-8")
+def write_list(name: str, header: str, words: list[str]) -> None:
+    path = LEXICON_DIR / name
+    path.write_text(header + "\n".join(words) + "\n", encoding="utf-8")
     print(f"{path}: {len(words)} words")
 
 

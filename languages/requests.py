@@ -123,9 +123,9 @@ LACKING_ENGLISH_WORDS = frozenset(
 """A message of these words, with one of ``NOT`` and ``english``, and nothing else but polite words, says the patient
 has no English and names no language: "no english", "english no", "i dont speak english very well", "sorry no
 understand english". Not "no, english is fine", "do you speak english", "i can speak english"."""
-SPEAKING_FIRST_PERSON = (["i", "speak"], ["i", "understand"], ["i", "read"], ["i", "know"], ["i", "speak", "only"],
-                         ["speak"], ["hablo"], ["yo", "hablo"])
-"""After "no english": "..., i speak spanish" asks for it."""
+SPEAKING_FIRST_PERSON = (["i", "speak"], ["i", "understand"], ["i", "read"], ["i", "know"], ["hablo"], ["yo", "hablo"])
+"""After "no english": "..., i speak spanish" asks for it ("speak spanish", "i speak only spanish" ask for it anyway,
+``_asks_for``)."""
 VIETNAMESE_MOTHER = ("me toi", "me em", "me minh")
 """Mẹ (mother) without its diacritic is "me": only with its possessive is it the patient's mother."""
 HAN_PERSON_AFTER_NAME = re.compile(r"^的?(?:医生|醫生|大夫|护士|護士|人|员|員|工作人员|工作人員|职员|職員|翻译|翻譯)")
@@ -155,7 +155,6 @@ class LanguageRequests:
         ]
         self._scripts = ScriptRequests(catalog)
         self._no_english = [(language.code, phrase) for language in catalog for phrase in language.no_english]
-        self._no_english_phrases = frozenset(phrase for _, phrase in self._no_english)
 
     def _latin_names_in(self, words: list[str]) -> list[tuple[str, list[str]]]:
         """The Latin-script names whose first word the message has, in the catalog's order: every message is
@@ -192,7 +191,7 @@ class LanguageRequests:
         if _asks_for(before, after):
             return True
         said = f"{' '.join(before)} "
-        ends = [len(phrase.split()) for phrase in self._no_english_phrases if said.startswith(f"{phrase} ")]
+        ends = [len(phrase.split()) for _, phrase in self._no_english if said.startswith(f"{phrase} ")]
         if "english" in before:
             end = len(before) - before[::-1].index("english")
             ends += [end] if _says_no_english(before[:end]) else []
