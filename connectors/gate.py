@@ -66,7 +66,7 @@ from handoff import (
     TranscriptRole,
 )
 from handoff.audit import AuditWriter
-from handoff.conversation_lock import ConversationLock
+from handoff.conversation_lock import ConversationLock, PatientMessage
 from handoff.coverage import CoverageHours
 from handoff.models import CrisisFlag
 from handoff.spool import STORAGE_ERRORS, CrisisReplayer, CrisisSpool
@@ -164,7 +164,8 @@ class ConversationGate:
         try:
             if self.replayer is not None:
                 await self.replayer.replay_pending()
-            async with self.queue.locked_conversation(conversation_id, GATE_LOCK_SECONDS) as lock:
+            patient_message = PatientMessage(message.text or "", message.message_id or "")
+            async with self.queue.locked_conversation(conversation_id, GATE_LOCK_SECONDS, patient_message) as lock:
                 await self._route(lock, message, on_new_message, prepare_rasa_conversation, crisis, progress,
                                   portal_patient_id)
             if crisis is not None:
@@ -211,8 +212,7 @@ class ConversationGate:
         # queued or with an agent, the message is the agent's to read: stored on the replicas before anything is said
         opened = conversation is not None and conversation.state in (ConversationState.QUEUED,
                                                                      ConversationState.WITH_AGENT)
-        stored = await self.queue.record(conversation_id, TranscriptRole.PATIENT, text, message.message_id or "",
-                                         opened)
+        stored = await lock.record_patient_message(durable=opened)
         if not stored and opened and conversation is not None:
             await self._offer_push_again(conversation, output)
         language = self.message_language(message, known_language)

@@ -9,7 +9,7 @@ from typing import Any, Optional, Union
 
 from redis.commands.core import AsyncScript
 
-from handoff.conversation_lock import ConversationLock
+from handoff.conversation_lock import ConversationLock, PatientMessage
 from handoff.durable_writes import PATIENT, run_durably
 from handoff.health_facts import CRISIS_CATEGORY, CRISIS_EVIDENCE, REASON, SKILL, HealthFacts
 from handoff.models import (
@@ -59,10 +59,12 @@ class Escalations(ConversationTranscripts):
         return [self.opened_conversation(conversation_id, fields) if fields else None
                 for conversation_id, fields in zip(conversation_ids, rows, strict=True)]
 
-    def locked_conversation(self, conversation_id: str, seconds: float) -> ConversationLock:
+    def locked_conversation(self, conversation_id: str, seconds: float,
+                            patient_message: Optional[PatientMessage] = None) -> ConversationLock:
         """The conversation's lock (``handoff.conversation_lock``), held at most ``seconds`` and waited for as long;
-        taken, it holds the conversation as it was then."""
-        return ConversationLock(self, self._lock_and_read, conversation_id, seconds)
+        taken, it holds the conversation as it was then. ``patient_message``: the message routed under it, recorded
+        with ``lock.record_patient_message`` (in the script that takes the lock when it can)."""
+        return ConversationLock(self, self._lock_and_read, conversation_id, seconds, patient_message)
 
     async def state_of(self, conversation_id: str) -> ConversationState:
         """The conversation's state; a conversation never escalated is with the bot."""

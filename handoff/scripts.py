@@ -271,25 +271,33 @@ retain(conversation, ARGV[3])
 return 'ok'
 """
 
-RECORD_SCRIPT = RETAIN_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
-if ARGV[3] ~= '' and stored_mark(KEYS[4], ARGV[3] .. ' ', ARGV[1]) then return 'stored_before' end
-if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[2]) then return 'moved' end
-for index = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[index]) end
-if redis.call('HGET', KEYS[1], 'state') == 'WITH_AGENT' then console_changed('message') end
-if ARGV[3] ~= '' then mark_stored(KEYS[4], ARGV[3] .. ' ', ARGV[1]) end
-retain(KEYS[1], ARGV[1], KEYS[2], KEYS[3])
-if ARGV[4] ~= '' then
-  if redis.call('GET', KEYS[6]) ~= ARGV[4] then return 'lock_lost' end
-  redis.call('DEL', KEYS[6])
+RECORD_FUNCTION = RETAIN_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
+local function record(conversation, transcript, episodes, stored, retention, position, message_id, first)
+  if message_id ~= '' and stored_mark(stored, message_id .. ' ', retention) then return 'stored_before' end
+  if redis.call('LLEN', transcript) ~= tonumber(position) then return 'moved' end
+  for index = first, #ARGV do redis.call('RPUSH', transcript, ARGV[index]) end
+  if redis.call('HGET', conversation, 'state') == 'WITH_AGENT' then console_changed('message') end
+  if message_id ~= '' then mark_stored(stored, message_id .. ' ', retention) end
+  retain(conversation, retention, transcript, episodes)
+  return 'ok'
 end
+"""
+"""Appends the transcript entries ``ARGV[first]`` on, sealed for the positions from ``position`` on; with the bot,
+the conversation's retention (``retention`` ms) starts again. A patient message with an id (``message_id``) among
+the recent ones stored (``stored``) was stored before: it is not stored again (``stored_before``)
+(``handoff.durable_writes``); an entry sealed for the wrong place changes nothing (``moved``)."""
+
+RECORD_SCRIPT = RECORD_FUNCTION + """
+local outcome = record(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], 5)
+if outcome ~= 'ok' or ARGV[4] == '' then return outcome end
+if redis.call('GET', KEYS[5]) ~= ARGV[4] then return 'lock_lost' end
+redis.call('DEL', KEYS[5])
 return 'ok'
 """
-"""Transcript entries (``ARGV[5]`` on), sealed for the positions from ``ARGV[2]`` on; with the bot, the
-conversation's retention (``ARGV[1]`` ms) starts again. A patient message with an id (``ARGV[3]``) among the recent
-ones stored (``KEYS[4]``) was stored before: it is not stored again (``stored_before``) (``handoff.durable_writes``).
-With a token (``ARGV[4]``), the entries are the last of a turn under the conversation's lock (``KEYS[6]``,
-``handoff.conversation_lock``), which is let go with them if it still holds that token (``lock_lost`` if not); an
-entry sealed for the wrong place (``moved``) lets go of nothing."""
+"""Transcript entries (``ARGV[5]`` on) recorded (``record``: conversation, transcript, episode records, stored
+message ids; retention, position, message id). With a token (``ARGV[4]``), the entries are the last of a turn under
+the conversation's lock (``KEYS[5]``, ``handoff.conversation_lock``), which is let go with them if it still holds
+that token (``lock_lost`` if not); an entry sealed for the wrong place (``moved``) lets go of nothing."""
 
 AGENT_MESSAGE_SCRIPT = AUDIT_FUNCTION + STORED_MARKS_FUNCTION + CONSOLE_CHANGED_FUNCTION + """
 local conversation, transcript, outbox = KEYS[1], KEYS[2], KEYS[3]

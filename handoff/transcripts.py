@@ -120,7 +120,8 @@ class ConversationTranscripts:
         entries = [TranscriptEntry(role, text, at_ms) for text in texts]
         transcript = self.keys.transcript(conversation_id)
         keys = [self.keys.conversation(conversation_id), transcript, self.keys.episodes(conversation_id),
-                self.keys.message_stored(conversation_id, PATIENT), self.keys.console_changes()]
+                self.keys.message_stored(conversation_id, PATIENT)] + ([lock.key] if lock else []) \
+            + [self.keys.console_changes()]
         appended_at = 0
 
         async def append(position: int) -> Optional[str]:
@@ -131,7 +132,7 @@ class ConversationTranscripts:
             outcome = text_of(await run_durably(
                 self.redis,
                 self._record,
-                keys + ([lock.key] if lock else []),
+                keys,
                 [self.retention_ms, position, message_id, lock.token if lock else "", *sealed],
                 acks,
             ))

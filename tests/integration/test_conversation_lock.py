@@ -6,13 +6,17 @@ place it is sealed for, whatever another process appended or erased meanwhile.
 """
 
 import asyncio
+from collections import Counter
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 from handoff import CloseOutcome, ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff.conversation_lock import PatientMessage
 from handoff.crypto import EnvelopeError
+from handoff.durable_writes import UnreplicatedWrite
+from handoff.settings import ReplicaAcks
 from tests.integration.conftest import CountingRedis
 
 
@@ -126,3 +130,84 @@ async def test_under_the_lock_the_message_and_the_replies_are_appended_without_r
     assert counting.sent["LLEN"] == 0 and counting.sent["HGETALL"] == 0
     assert await texts(queue, "p1") == ["written by another process", "my bill", "Here is how to pay it",
                                         "Anything else?"]
+
+
+async def test_the_patient_message_goes_in_with_the_lock_when_the_length_is_remembered(
+    counting: CountingRedis, redis: Redis, key_ring: KeyRing, keys: KeySpace
+) -> None:
+    queue = LiveAgentQueue(counting, key_ring, keys)
+    async with queue.locked_conversation("p1", 5, PatientMessage("first", "message-0001")) as lock:
+        assert await texts(queue, "p1") == [], "no remembered length yet: recorded after the lock's read"
+        assert await lock.record_patient_message(durable=False)
+        await queue.record("p1", TranscriptRole.BOT, "hello")
+    counting.sent.clear()
+    async with queue.locked_conversation("p1", 5, PatientMessage("second", "message-0002")) as lock:
+        assert counting.sent == Counter({"EVALSHA": 1})
+        assert await texts(queue, "p1") == ["first", "hello", "second"], "recorded by the script that took the lock"
+        counting.sent.clear()
+        assert await lock.record_patient_message(durable=False)
+        assert not counting.sent, "nothing left to do"
+        await queue.record("p1", TranscriptRole.BOT, "hi again")
+    assert await texts(queue, "p1") == ["first", "hello", "second", "hi again"]
+    assert await redis.lock(keys.gate_lock("p1"), timeout=5).acquire(blocking=False), "released"
+
+
+async def test_a_remembered_length_another_process_outdated_records_the_message_at_the_end(
+    queue: LiveAgentQueue, other_queue: LiveAgentQueue
+) -> None:
+    await queue.record("p1", TranscriptRole.PATIENT, "one")
+    await other_queue.record("p1", TranscriptRole.BOT, "written by another process")
+    async with queue.locked_conversation("p1", 5, PatientMessage("two")) as lock:
+        assert await texts(queue, "p1") == ["one", "written by another process"], "sealed for the old end: refused"
+        assert await lock.record_patient_message(durable=False)
+        await queue.record("p1", TranscriptRole.BOT, "three")
+    assert await texts(queue, "p1") == ["one", "written by another process", "two", "three"]
+
+
+async def test_a_message_sent_again_is_not_recorded_twice_by_the_lock(queue: LiveAgentQueue) -> None:
+    for attempt in range(2):
+        async with queue.locked_conversation("p1", 5, PatientMessage("my refill", "message-0001")) as lock:
+            assert await lock.record_patient_message(durable=False) == (attempt == 0)
+    async with queue.locked_conversation("p1", 5, PatientMessage("and my bill", "message-0002")) as lock:
+        assert await lock.record_patient_message(durable=False)
+    assert await texts(queue, "p1") == ["my refill", "and my bill"]
+
+
+async def test_a_message_that_waits_for_the_lock_is_not_recorded_before_it_is_taken(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace
+) -> None:
+    await queue.record("p1", TranscriptRole.PATIENT, "one")
+    async with redis.lock(keys.gate_lock("p1"), timeout=5):
+        with pytest.raises(LockError):
+            async with queue.locked_conversation("p1", 0.3, PatientMessage("two")):
+                pass
+    assert await texts(queue, "p1") == ["one"]
+
+
+async def test_with_replica_acks_the_message_is_recorded_on_its_own_and_waits_for_them(
+    redis: Redis, key_ring: KeyRing, keys: KeySpace
+) -> None:
+    """A write that waits for replicas must share the ``WAIT``'s connection: the lock's script records nothing, the
+    durable record does, and with no replica to acknowledge it nothing is promised."""
+    queue = LiveAgentQueue(redis, key_ring, keys, replica_acks=ReplicaAcks(replicas=1, timeout_ms=50))
+    await queue.record("p1", TranscriptRole.PATIENT, "one")
+    async with queue.locked_conversation("p1", 5, PatientMessage("two")) as lock:
+        assert await texts(queue, "p1") == ["one"]
+        with pytest.raises(UnreplicatedWrite):
+            await lock.record_patient_message(durable=True)
+
+
+async def test_replies_released_in_a_conversation_with_an_agent_mark_the_console_changes(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace
+) -> None:
+    """An entry recorded with the release while an agent has the conversation wakes the consoles, and the marker
+    goes to the changes stream, never to the lock's key."""
+    await queue.enqueue_escalation("p1", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.claim("p1", "amy", ["en"])
+    before = await redis.xlen(keys.console_changes())
+    async with queue.locked_conversation("p1", 5, PatientMessage("are you there?")) as lock:
+        assert await lock.record_patient_message(durable=False)
+        lock.record_on_release(["A reply recorded with the release"])
+    assert await redis.xlen(keys.console_changes()) == before + 2
+    assert await texts(queue, "p1") == ["are you there?", "A reply recorded with the release"]
+    assert await redis.lock(keys.gate_lock("p1"), timeout=5).acquire(blocking=False), "released"
