@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 from redis.asyncio import Redis
 
 from handoff.agent_messages import OUTBOX_MAX_LENGTH, AgentMessages, AuditFields, audit_args
+from handoff.console_changes import WAITING_SCRIPT
 from handoff.conversation_lock import LOCK_AND_READ_SCRIPT
 from handoff.crypto import KeyRing
 from handoff.errors import ConversationNotFound, MissingCrisisDisposition, raise_for
@@ -88,6 +89,7 @@ class LiveAgentQueue(AgentMessages):
         self._lock_and_read = redis.register_script(LOCK_AND_READ_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
         self._record = redis.register_script(RECORD_SCRIPT)
+        self._waiting = redis.register_script(WAITING_SCRIPT)
 
     def pseudonym(self, conversation_id: str) -> str:
         """How log lines name the conversation (``handoff.log_privacy``)."""
@@ -147,22 +149,16 @@ class LiveAgentQueue(AgentMessages):
 
     async def waiting_signatures(self, languages: list[str], skills: Optional[list[str]] = None
                                  ) -> list[tuple[str, Optional[int]]]:
-        """(conversation, requeued at) of what ``waiting`` lists, in its order, read with three fields of each
-        conversation instead of all of them: what the console's event socket compares every round."""
-        best = await self._best_scores(languages)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for conversation_id in best:
-                pipe.hmget(self.keys.conversation(conversation_id), "state", SKILL, "requeued_at")
-            rows = await pipe.execute()
-        waiting: list[tuple[float, str, Optional[int]]] = []
-        for (conversation_id, score), (state, skill, requeued_at) in zip(best.items(), rows, strict=True):
-            if state is None or text_of(state) != ConversationState.QUEUED.value:
-                continue
-            if skills is None or (skill is not None and self.facts.open(conversation_id, SKILL, text_of(skill))
-                                  in skills):
-                waiting.append((score, conversation_id, int(requeued_at) if requeued_at is not None else None))
-        return [(conversation_id, requeued_at) for _, conversation_id, requeued_at in
-                sorted(waiting, key=lambda item: item[0])]
+        """(conversation, requeued at) of what ``waiting`` lists, in its order, read in one script with three
+        fields of each conversation instead of all of them: what the console's event socket compares every round."""
+        rows = await self._waiting(keys=[self.keys.queue(language) for language in languages],
+                                   args=[self.keys.conversation("")])
+        waiting: list[tuple[str, Optional[int]]] = []
+        for raw_id, skill, requeued_at in rows:
+            conversation_id = text_of(raw_id)
+            if skills is None or (skill and self.facts.open(conversation_id, SKILL, text_of(skill)) in skills):
+                waiting.append((conversation_id, int(requeued_at) if requeued_at else None))
+        return waiting
 
     async def _best_scores(self, languages: list[str]) -> dict[str, float]:
         """Each conversation waiting in the languages' queues, with its best (lowest) score among them."""

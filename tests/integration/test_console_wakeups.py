@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from handoff import AuditLog, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
 from handoff.console import events
 from handoff.console.wakeups import WAKEUPS_KEY
+from handoff.crypto import EnvelopeError
 from handoff.models import CrisisFlag
 from handoff.redis_connection import async_redis
 from stack.redis_server import RedisServer
@@ -187,6 +188,26 @@ async def test_the_rounds_signatures_are_what_the_waiting_list_shows(queue: Live
         assert await queue.waiting_signatures(languages, skills) == listed
     assert [conversation_id for conversation_id, _ in await queue.waiting_signatures(["en", "pt"])] == [
         "crisis-pt", "nurse", "sent-back", "general", "billing"]
+
+
+async def test_the_rounds_signatures_skip_what_is_no_longer_waiting_and_keep_equal_scores_in_order(
+    queue: LiveAgentQueue, redis: Redis, keys: KeySpace
+) -> None:
+    """A queue member whose conversation is gone or not queued is not listed (as ``waiting`` does not list it);
+    equal scores keep the order read, as ``waiting`` keeps it; a skill sealed for another conversation does not
+    open."""
+    await queue.enqueue_escalation("first", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    await queue.enqueue_escalation("second", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+    score = await redis.zscore(keys.queue("en"), "first")
+    await redis.zadd(keys.queue("en"), {"second": score, "gone": score - 1, "with-the-bot": score - 2})
+    await redis.hset(keys.conversation("with-the-bot"), "state", "BOT")
+    for skills in (None, ["general"]):
+        listed = [(c.conversation_id, c.requeued_at_ms) for c in await queue.waiting(["en"], skills)]
+        assert await queue.waiting_signatures(["en"], skills) == listed == [("first", None), ("second", None)]
+    await redis.hset(keys.conversation("second"), "skill", await redis.hget(keys.conversation("first"), "skill"))
+    assert [conversation_id for conversation_id, _ in await queue.waiting_signatures(["en"])] == ["first", "second"]
+    with pytest.raises(EnvelopeError):
+        await queue.waiting_signatures(["en"], ["general"])
 
 
 async def test_the_reader_stops_with_the_console(
