@@ -4,7 +4,11 @@ Each patient escalates ("I want to talk to a person") at the same moment; the ag
 (``GET /api/events``, what the console page listens to) notes when each conversation first shows in a ``queue``
 event, from the patient's send. The cost of one ``GET /api/queue`` with them all waiting is taken afterwards.
 Then the agent claims every conversation, each patient opens its push socket, and the agent writes to all of
-them at once: from the console's ``POST .../messages`` to the patient's socket receiving the message. Last, as
+them at once: from the console's ``POST .../messages`` to the patient's socket receiving the message. All at once,
+a hundred replies are in flight together: that measures how fast the system gets through a burst (a reply waits
+for the ones before it), not the path. So the agent then writes to every conversation again at a steady pace
+(``PACED_REPLIES_PER_SECOND`` in all, the hundred conversations taking turns), and last to one conversation, one
+reply at a time. Last, as
 many escalations are enqueued at once by the handoff library itself (as the gate does, without Rasa's turns
 around them), each timed from its enqueue's answer to its first ``queue`` event on the machine's one monotonic
 clock: the ``enqueued_at_ms`` an event carries is no clock for this, since the enqueue clock moves it on by a
@@ -22,7 +26,7 @@ import multiprocessing
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import aiohttp
 
@@ -36,6 +40,9 @@ ESCALATION = "I want to talk to a person"
 REPLIES_PER_CONVERSATION = 3
 REPLIES_ONE_AT_A_TIME = 20
 """Replies to one conversation, each sent once the last arrived: the path's own latency, with no queue before it."""
+PACED_REPLIES_PER_SECOND = 50.0
+"""The paced step's load over all the conversations: with a hundred open, each one's agent replies every 2 s, some
+ten times the pace of agents who read and type."""
 SEEN_DEADLINE_SECONDS = 120
 QUEUE_POLLS = 20
 
@@ -55,6 +62,8 @@ class HandoffFigures:
     """One ``GET /api/queue`` with the conversations waiting."""
     reply_to_push_ms: list[float]
     """Agent's ``POST .../messages`` sent -> the patient's push socket receives it, every conversation at once."""
+    reply_paced_to_push_ms: list[float]
+    """The same, the replies at ``PACED_REPLIES_PER_SECOND`` over all the conversations."""
     reply_alone_to_push_ms: list[float]
     """The same, one reply at a time to one conversation."""
 
@@ -120,12 +129,16 @@ async def _poll_queue(agent: Agent, poll_ms: list[float]) -> None:
 async def _reply_and_receive(
     http: aiohttp.ClientSession, stack: Stack, agent: Agent, patient: Conversation, push_token: str,
     latencies: list[float], replies: int = REPLIES_PER_CONVERSATION, after: str = "0",
+    sent_at: Optional[Callable[[int], float]] = None,
 ) -> str:
     """The agent's replies, each timed until the patient's push socket (opened after message ``after``) receives
-    it; the last one's id."""
+    it; the last one's id. ``sent_at``: when reply ``number`` is to be sent (``perf_counter``), else each at once
+    after the last arrived."""
     params = {"sender": patient.sender, "token": push_token, "after": after}
     async with http.ws_connect(stack.patient_push_url, params=params) as push:
         for number in range(replies):
+            if sent_at is not None:
+                await asyncio.sleep(sent_at(number) - time.perf_counter())
             started = time.perf_counter()
             await agent.call("POST", f"/api/conversations/{patient.sender}/messages", {"text": f"reply {number}"})
             message = json.loads((await asyncio.wait_for(push.receive(), timeout=60)).data)
@@ -165,6 +178,16 @@ async def measure_handoff(
     last_pushed = await asyncio.gather(*(
         _reply_and_receive(http, stack, agent, patient, token, reply_ms) for patient, token in escalated.items()
     ))
+    paced_ms: list[float] = []
+    paced_from = time.perf_counter() + 1
+
+    def paced(turn: int) -> Callable[[int], float]:
+        return lambda number: paced_from + (number * len(escalated) + turn) / PACED_REPLIES_PER_SECOND
+
+    last_pushed = await asyncio.gather(*(
+        _reply_and_receive(http, stack, agent, patient, token, paced_ms, after=after, sent_at=paced(turn))
+        for turn, ((patient, token), after) in enumerate(zip(escalated.items(), last_pushed, strict=True))
+    ))
     alone_ms: list[float] = []
     for (patient, token), after in list(zip(escalated.items(), last_pushed, strict=True))[:1]:
         await _reply_and_receive(http, stack, agent, patient, token, alone_ms, REPLIES_ONE_AT_A_TIME, after)
@@ -172,7 +195,7 @@ async def measure_handoff(
         await agent.call("POST", f"/api/conversations/{patient.sender}/close", {"outcome": "closed"})
     enqueue_ms = await _enqueue_to_console(stack, agent, conversations)
     return HandoffFigures(conversations, len(escalated), turn_ms, send_to_seen, enqueue_ms, poll_ms, reply_ms,
-                          alone_ms)
+                          paced_ms, alone_ms)
 
 
 async def _start_watching(http: aiohttp.ClientSession, agent: Agent, expected: set[str], seen: dict[str, float],
@@ -247,6 +270,8 @@ def print_handoff(handoff: HandoffFigures) -> None:
     print_latency("enqueue (all at once) -> socket queue event", handoff.enqueue_to_event_ms)
     print_latency(f"queue poll (GET /api/queue, {handoff.escalated} waiting)", handoff.queue_poll_ms)
     print_latency("agent reply -> patient push (all at once)", handoff.reply_to_push_ms)
+    print_latency(f"agent reply -> patient push ({PACED_REPLIES_PER_SECOND:.0f}/s in all)",
+                  handoff.reply_paced_to_push_ms)
     print_latency("agent reply -> patient push (one at a time)", handoff.reply_alone_to_push_ms)
 
 

@@ -16,7 +16,8 @@ close are seen); a round that fails closes it with ``1011`` and the page reconne
 A round runs as soon as a change is stored (``handoff.console.wakeups``: the process's one reader of the console
 changes stream wakes its sockets), after a short gap so that a burst of changes is told in a few rounds, and
 otherwise every ``SAFETY_ROUND_SECONDS``, so that a wake-up lost costs latency, never a change told. The session is
-looked at every ``SESSION_CHECK_SECONDS`` whatever happens: a revoked session closes the socket as soon as before.
+looked at every ``SESSION_CHECK_SECONDS`` whatever happens, and with every round, beside its reads: a round of a
+session found revoked tells nothing, and the socket closes.
 """
 
 import asyncio
@@ -102,13 +103,17 @@ async def events(request: web.Request) -> web.WebSocketResponse:
     due = clock()
     try:
         while not socket.closed:
-            if await sessions.agent_for(token) is None:
+            round_due = wakeup.is_set() or clock() >= due
+            wakeup.clear()
+            live, changes = await asyncio.gather(
+                sessions.agent_for(token), _changes(request, agent, seen) if round_due else _nothing()
+            )
+            if live is None:
                 await socket.close(code=1008, message=b"the session has ended")
                 break
-            if wakeup.is_set() or clock() >= due:
-                wakeup.clear()
-                for event in await _changes(request, agent, seen):
-                    await socket.send_json(event)
+            for event in changes or []:
+                await socket.send_json(event)
+            if round_due:
                 due = clock() + SAFETY_ROUND_SECONDS
                 await asyncio.sleep(ROUND_GAP_SECONDS)
             await _woken(wakeup, min(SESSION_CHECK_SECONDS, due - clock()))
@@ -155,46 +160,64 @@ async def _newest_alert(request: web.Request) -> str:
 
 
 async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[str, Any]]:
+    """What changed since ``seen``, in the order the page applies it; the independent reads run side by side (a
+    round waits for two round trips to Redis, not eight)."""
     queue = request.app[QUEUE_KEY]
+    supervises = allowed(agent.role, Action.VIEW_SUPERVISION)
+    waiting_now, mine, alerts, escalated, held = await asyncio.gather(
+        queue.waiting_signatures(list(agent.languages), agent.claimable_skills),
+        queue.assigned_to(agent.agent_id),
+        queue.crisis_alerts(agent.agent_id, seen.alert_after),
+        _escalated(request) if allowed(agent.role, Action.VIEW_ESCALATIONS) else _nothing(),
+        _held(request) if supervises else _nothing(),
+    )
+    told = set(seen.waiting or [])
+    mine_now = [(conversation.conversation_id, conversation.claimed_at_ms) for conversation in mine]
+    held_ids = [conversation_id for conversation_id, _ in mine_now]
+    fresh = [conversation_id for conversation_id, requeued_at in waiting_now
+             if (conversation_id, requeued_at) not in told]
+    new, lengths = await asyncio.gather(queue.conversations(fresh), _transcript_lengths(request, held_ids))
     changes: list[dict[str, Any]] = []
-    waiting_now = await queue.waiting_signatures(list(agent.languages), agent.claimable_skills)
     if waiting_now != seen.waiting:
-        told = set(seen.waiting or [])
-        new = [conversation.to_json() for conversation in await queue.conversations(
-            [conversation_id for conversation_id, requeued_at in waiting_now
-             if (conversation_id, requeued_at) not in told]) if conversation and conversation.state == QUEUED]
         seen.waiting = waiting_now
         changes.append({"type": "queue", "waiting": [conversation_id for conversation_id, _ in waiting_now],
-                        "new": new})
-    mine = await queue.assigned_to(agent.agent_id)
-    mine_now = [(conversation.conversation_id, conversation.claimed_at_ms) for conversation in mine]
+                        "new": [conversation.to_json() for conversation in new
+                                if conversation and conversation.state == QUEUED]})
     if mine_now != seen.mine:
         seen.mine = mine_now
         changes.append({"type": "assignments", "conversations": [conversation.to_json() for conversation in mine]})
-    held = [conversation_id for conversation_id, _ in seen.mine or []]
-    async with queue.redis.pipeline(transaction=False) as pipe:
-        for conversation_id in held:
-            pipe.llen(queue.keys.transcript(conversation_id))
-        lengths = await pipe.execute()
-    for conversation_id, length in zip(held, map(int, lengths), strict=True):
+    for conversation_id, length in zip(held_ids, lengths, strict=True):
         if length != seen.lengths.get(conversation_id):
             seen.lengths[conversation_id] = length
             changes.append({"type": "conversation_updated", "conversation_id": conversation_id, "entries": length})
-    for alert in await queue.crisis_alerts(agent.agent_id, seen.alert_after):
+    for alert in alerts:
         seen.alert_after = str(alert["id"])
         changes.append({"type": "crisis_alert", "conversation_id": alert["conversation"],
                         "category": alert["category"]})
-    if allowed(agent.role, Action.VIEW_ESCALATIONS):
-        escalated = sorted(crisis.conversation_id for crisis in await request.app[CRISIS_ALERTS_KEY].escalated())
-        if escalated != seen.escalated:
-            seen.escalated = escalated
-            changes.append({"type": "escalations", "conversations": escalated})
-    if allowed(agent.role, Action.VIEW_SUPERVISION):
-        held = await _held(request)
-        if held != seen.held:
-            seen.held = held
-            changes.append({"type": "held"})
+    if escalated is not None and escalated != seen.escalated:
+        seen.escalated = escalated
+        changes.append({"type": "escalations", "conversations": escalated})
+    if held is not None and held != seen.held:
+        seen.held = held
+        changes.append({"type": "held"})
     return changes
+
+
+async def _nothing() -> None:
+    """What a read the agent's role does not call for answers."""
+    return None
+
+
+async def _escalated(request: web.Request) -> list[str]:
+    return sorted(crisis.conversation_id for crisis in await request.app[CRISIS_ALERTS_KEY].escalated())
+
+
+async def _transcript_lengths(request: web.Request, conversation_ids: list[str]) -> list[int]:
+    queue = request.app[QUEUE_KEY]
+    async with queue.redis.pipeline(transaction=False) as pipe:
+        for conversation_id in conversation_ids:
+            pipe.llen(queue.keys.transcript(conversation_id))
+        return [int(length) for length in await pipe.execute()]
 
 
 async def _held(request: web.Request) -> list[Any]:

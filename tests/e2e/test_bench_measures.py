@@ -28,7 +28,7 @@ async def test_handoff_measure_escalates_every_conversation_and_receives_every_r
     assert len(figures.escalation_turn_ms) == 3 and figures.escalated == 3
     assert len(figures.send_to_seen_ms) == 3, "the agent's console socket told every escalation"
     assert len(figures.enqueue_to_event_ms) == 3 and len(figures.queue_poll_ms) > 0
-    assert len(figures.reply_to_push_ms) == 3 * REPLIES_PER_CONVERSATION
+    assert len(figures.reply_to_push_ms) == len(figures.reply_paced_to_push_ms) == 3 * REPLIES_PER_CONVERSATION
     assert len(figures.reply_alone_to_push_ms) == REPLIES_ONE_AT_A_TIME
     assert await stack_queue.waiting(["en"]) == [], "every measured conversation was claimed and closed"
 

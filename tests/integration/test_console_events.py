@@ -63,6 +63,30 @@ async def test_the_agent_hears_tasks_assignments_messages_and_crises_as_they_hap
     assert ("amy", "open_events") in [(e.actor, e.action) for e in await audit.entries()]
 
 
+async def test_a_change_stored_as_the_session_ends_is_not_told(client: TestClient, queue: LiveAgentQueue) -> None:
+    """The round that a change wakes checks the session beside its reads: a session ended when the change came tells
+    the socket nothing more, however the two interleave."""
+    for attempt in range(5):
+        token = await token_of(client, "amy")
+        async with client.ws_connect("/api/events") as socket:
+            await socket.send_json({"token": token})
+            await next_event(socket, "queue")
+            await asyncio.gather(
+                client.post("/api/logout", headers={"Authorization": f"Bearer {token}"}),
+                queue.enqueue_escalation(f"after-logout-{attempt}", "en", Skill.GENERAL, Priority.NORMAL,
+                                         "patient_request"),
+            )
+            await asyncio.sleep(0.1)
+            await queue.enqueue_escalation(f"later-{attempt}", "en", Skill.GENERAL, Priority.NORMAL, "patient_request")
+            told = []
+            closing = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
+            while closing.type == aiohttp.WSMsgType.TEXT:
+                told.append(closing.data)
+                closing = await asyncio.wait_for(socket.receive(), DEADLINE_SECONDS)
+            assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1008, "the socket ends with the session"
+            assert not any(f"later-{attempt}" in event for event in told), "nothing after the session ended"
+
+
 async def test_a_socket_without_a_live_token_opens_nothing(client: TestClient) -> None:
     for first in ({"token": "forged"}, {"nothing": 1}, "not json", {"token": 7}):
         async with client.ws_connect("/api/events") as socket:
