@@ -21,7 +21,7 @@ Signals, strongest first:
    ("jajajaja" and "ja ja ja" are "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
    "mhm", is typed alike everywhere and a message of such words only gives no evidence), a drawn-out word as the
    lists write it ("holaaa", "ayudaaa"); an opening "¿" or "¡", which only Spanish writes, counts as a word of
-   Spanish's own. Vietnamese typed without
+   Spanish's own; an email or web address ("nacha@mail.com", "bit.ly/x") is no words. Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
    without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
    of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
@@ -107,6 +107,12 @@ K_LAUGHTER = re.compile(r"^k{3,}$")
 """Brazilian laughter, "kkkkkk", counted as "kkk" (Portuguese chat, ``languages/lexicons/pt-chat.txt``)."""
 INTERJECTION = re.compile(r"^(?=\w*(\w)\1)[aeiouh]{3,}$|^h*m+h*m+$")
 """Drawn-out sounds typed alike everywhere ("aaahh", "oooh", "mhm", "hmm"): no evidence, as "ok" is none."""
+ADDRESS = re.compile(
+    r"\S+@[\w-]+(?:\.[\w-]+)+|\b(?:https?://|www\.)\S+|[^\s@/]*\w\.[a-z]{2,}/\S*|\b[\w.-]+\.(?:com|net|org|gov|edu)\b",
+    re.IGNORECASE,
+)
+"""An email or web address ("nacha@mail.com", "bit.ly/5RTHNrw", "portal.clinica.org"): typed alike in every language,
+its parts ("mail", "com", "ly") are no words of the message."""
 SPANISH_MARKS = re.compile("[¿¡]")
 """Opening question and exclamation marks: only Spanish writes them; a message with one counts one word of
 Spanish's own more ("¿me besas?", "¡no me digas!")."""
@@ -175,6 +181,7 @@ class LanguageResolver:
 
     def detect(self, text: str) -> Optional[Resolution]:
         """The language of the message alone, or None when it gives no evidence."""
+        text = ADDRESS.sub(" ", text)
         for script, pattern in SCRIPT_PATTERNS.items():
             if script in self._by_script and pattern.search(text):
                 return Resolution(self._by_script[script], "script")

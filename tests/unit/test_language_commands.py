@@ -1,0 +1,88 @@
+"""Short commands to an assistant: addresses and app names, the error classes of the branch ``langid-leyzer``.
+
+The branch read the misses of the Leyzer tuning intents (Spanish and English requests to a voice assistant, not
+committed; ``tests/data/language_detection/README.md``) and replays their classes here as patient messages of the
+same construction: an email or web address whose parts ("mail", "com", "ly") were counted as Portuguese or English
+words ("responde a nacha@mail.com" was Portuguese), and an app named in a Spanish request ("abre youtube") that
+counted for English. Each has neighbours that must not move: English messages with the same address or app, and a
+Spanish-looking address in an English message.
+"""
+
+import pytest
+
+from languages import LanguageCatalog, LanguageResolver
+from languages.vocabulary import NEUTRAL, lexicon
+
+
+@pytest.fixture(scope="module")
+def resolver() -> LanguageResolver:
+    return LanguageResolver(LanguageCatalog.load())
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("responde a nacha@mail.com", "es"),
+        ("mi correo es juan.perez@gmail.com", "es"),
+        ("mándalo a ursua@outlook.com por favor", "es"),
+        ("sube bit.ly/5RTHNrw a facebook", "es"),
+        ("no puedo entrar a portal.clinica.org", "es"),
+        ("mira https://portal.example.com/citas", "es"),
+        # an English message with an address of Spanish or Portuguese words stays English
+        ("my email is maria.de.la.paz@correo.es", "en"),
+        ("please send it to mi.casa.com", "en"),
+        ("email me at juan@hotmail.com", "en"),
+        ("the link bit.ly/hola-que-tal does not open", "en"),
+        ("send it to esperanza@clinica.org", "en"),
+        # an address spoken word by word is no address: its words still count
+        ("email hwu@gmail dot com", "en"),
+    ],
+)
+def test_an_address_is_no_words_of_the_message(resolver: LanguageResolver, text: str, language: str) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize("address", ["nacha@mail.com", "bit.ly/5RTHNrw", "www.clinica.com.mx", "portal.salud.gov"])
+def test_an_address_alone_is_no_evidence(resolver: LanguageResolver, address: str) -> None:
+    """An attack: an address alone, or a run of them, moves no conversation to another language."""
+    assert resolver.detect(address) is None
+    for current in ("es", "en", "tl"):
+        assert resolver.resolve(f"{address} {address}", current, None).language == current
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("abre youtube", "es"),
+        ("mándame el link por whatsapp", "es"),
+        ("no puedo entrar a mychart", "es"),
+        ("busca en google", "es"),
+        ("la farmacia walgreens", "es"),
+        ("open youtube", "en"),
+        ("can you send it on whatsapp", "en"),
+        ("i can't log into mychart", "en"),
+        ("is walgreens open", "en"),
+        ("show a video matching karaoke on youtube", "en"),
+    ],
+)
+def test_an_app_name_is_no_evidence_and_the_words_around_it_tell(
+    resolver: LanguageResolver, text: str, language: str
+) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize("app", ["whatsapp", "youtube", "mychart", "Google", "WALGREENS"])
+def test_an_app_name_alone_keeps_the_language(resolver: LanguageResolver, app: str) -> None:
+    assert resolver.detect(app) is None
+    assert resolver.resolve(app, None, None).language == "en"
+    assert resolver.resolve(app, None, "es-MX").language == "es"
+    assert resolver.resolve(f"{app} {app} {app}", "es", None).language == "es"
+    assert resolver.resolve(f"{app} {app} {app}", "en", "es-MX").language == "en"
+
+
+def test_app_names_are_no_words_of_a_language(resolver: LanguageResolver) -> None:
+    """Names that are also words ("outlook", "zoom", "apple") are left out of the neutral list; email providers
+    ("gmail", "hotmail") too, as they carry the English of a spoken address ("at gmail dot com")."""
+    neutral = lexicon(NEUTRAL)
+    assert {"whatsapp", "youtube", "mychart", "google"} <= neutral
+    assert not {"outlook", "zoom", "apple", "telegram", "gmail", "hotmail"} & neutral
