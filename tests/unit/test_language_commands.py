@@ -4,14 +4,15 @@ The branch read the misses of the Leyzer tuning intents (Spanish and English req
 committed; ``tests/data/language_detection/README.md``) and replays their classes here as patient messages of the
 same construction: an email or web address whose parts ("mail", "com", "ly") were counted as Portuguese or English
 words ("responde a nacha@mail.com" was Portuguese), and an app named in a Spanish request ("abre youtube") that
-counted for English. Each has neighbours that must not move: English messages with the same address or app, and a
+counted for English, and a Spanish command verb the lists lacked beside an English word ("verifica email",
+"confirma appointment"). Each has neighbours that must not move: English messages with the same address or app, and a
 Spanish-looking address in an English message.
 """
 
 import pytest
 
 from languages import LanguageCatalog, LanguageResolver
-from languages.vocabulary import NEUTRAL, lexicon
+from languages.vocabulary import LEXICON_DIR, NEUTRAL, lexicon
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +87,46 @@ def test_app_names_are_no_words_of_a_language(resolver: LanguageResolver) -> Non
     neutral = lexicon(NEUTRAL)
     assert {"whatsapp", "youtube", "mychart", "google"} <= neutral
     assert not {"outlook", "zoom", "apple", "telegram", "gmail", "hotmail"} & neutral
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("cancela", "es"),
+        ("cancele", "es"),
+        ("cancele mi cita", "es"),
+        ("confirma appointment", "es"),
+        ("reanuda spotify", "es"),
+        ("verifique mi seguro", "es"),
+        ("imprime el recibo", "es"),
+        # English commands, and English words the list leaves out ("revise", "active", "continue", "pause")
+        ("cancel", "en"),
+        ("please cancel", "en"),
+        ("cancel appointment", "en"),
+        ("revise the form", "en"),
+        ("continue", "en"),
+        ("active", "en"),
+        ("pause", "en"),
+        ("cancela appointment please", "en"),
+        # the imperatives Portuguese writes alike count for Portuguese too
+        ("cancela o episódio", "pt"),
+        ("verifica isso", "pt"),
+        ("avisa ela", "pt"),
+    ],
+)
+def test_a_spanish_command_verb_weighs_against_an_english_word(
+    resolver: LanguageResolver, text: str, language: str
+) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
+def test_the_spanish_commands_are_no_english_words_and_the_portuguese_alike_are_among_them(
+    resolver: LanguageResolver,
+) -> None:
+    commands, shared = (
+        {line for line in (LEXICON_DIR / name).read_text(encoding="utf-8").splitlines() if not line.startswith("#")}
+        for name in ("es-commands.txt", "pt-commands.txt")
+    )
+    assert commands and shared <= commands
+    assert not commands & resolver._words["en"]
+    assert all(word in resolver._words["pt"] for word in shared)
