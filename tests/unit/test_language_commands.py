@@ -5,7 +5,8 @@ committed; ``tests/data/language_detection/README.md``) and replays their classe
 same construction: an email or web address whose parts ("mail", "com", "ly") were counted as Portuguese or English
 words ("responde a nacha@mail.com" was Portuguese), and an app named in a Spanish request ("abre youtube") that
 counted for English, and a Spanish command verb the lists lacked beside an English word ("verifica email",
-"confirma appointment"). Each has neighbours that must not move: English messages with the same address or app, and a
+"confirma appointment"); and from the ACTIV-ES tuning films, chat Spanish no list had ("Chiquitos, chau.").
+Each has neighbours that must not move: English messages with the same address or app, and a
 Spanish-looking address in an English message.
 """
 
@@ -130,3 +131,25 @@ def test_the_spanish_commands_are_no_english_words_and_the_portuguese_alike_are_
     assert commands and shared <= commands
     assert not commands & resolver._words["en"]
     assert all(word in resolver._words["pt"] for word in shared)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("chau", "es"),
+        ("Chiquitos, chau.", "es"),
+        ("Dinos, mana.", "es"),
+        ("che, no", "es"),
+        ("órale pues", "es"),
+        ("ajá", "es"),
+        ("gracias mijo", "es"),
+        ("joder que dolor", "es"),
+        # English around the same words stays English
+        ("no", "en"),
+        ("ok bye", "en"),
+        ("che guevara was born in argentina", "en"),
+        ("my son says joder all the time", "en"),
+    ],
+)
+def test_chat_spanish_the_lists_lacked(resolver: LanguageResolver, text: str, language: str) -> None:
+    assert resolver.resolve(text, None, None).language == language
