@@ -1,13 +1,13 @@
-"""Short commands to an assistant: addresses and app names, the error classes of the branch ``langid-leyzer``.
+"""Short commands to an assistant and chat Spanish: the error classes of the branch ``langid-leyzer``.
 
 The branch read the misses of the Leyzer tuning intents (Spanish and English requests to a voice assistant, not
 committed; ``tests/data/language_detection/README.md``) and replays their classes here as patient messages of the
 same construction: an email or web address whose parts ("mail", "com", "ly") were counted as Portuguese or English
-words ("responde a nacha@mail.com" was Portuguese), and an app named in a Spanish request ("abre youtube") that
-counted for English, and a Spanish command verb the lists lacked beside an English word ("verifica email",
-"confirma appointment"); and from the ACTIV-ES tuning films, chat Spanish no list had ("Chiquitos, chau.").
-Each has neighbours that must not move: English messages with the same address or app, and a
-Spanish-looking address in an English message.
+words ("responde a nacha@mail.com" was Portuguese), an app named in a Spanish request ("abre youtube") that counted
+for English, and a Spanish command verb the lists lacked beside an English word ("verifica email", "confirma
+appointment"). From the ACTIV-ES tuning films, the EmoEvent Spanish tuning tweets and the chit-chat tuning messages:
+chat Spanish no list had ("Chiquitos, chau.", "No cacho", "Jelou"). Each has neighbours that must not move: English
+messages with the same address, app or word, and a Spanish-looking address in an English message.
 """
 
 import pytest
@@ -144,11 +144,18 @@ def test_the_spanish_commands_are_no_english_words_and_the_portuguese_alike_are_
         ("ajá", "es"),
         ("gracias mijo", "es"),
         ("joder que dolor", "es"),
+        ("Uy, yo", "es"),
+        ("no cacho", "es"),
+        ("pinche Messi", "es"),
+        ("campeones de liga", "es"),
+        ("jelou", "es"),
         # English around the same words stays English
         ("no", "en"),
         ("ok bye", "en"),
         ("che guevara was born in argentina", "en"),
         ("my son says joder all the time", "en"),
+        ("mmr vaccine", "en"),
+        ("did my son get the mmr shot", "en"),
     ],
 )
 def test_chat_spanish_the_lists_lacked(resolver: LanguageResolver, text: str, language: str) -> None:
