@@ -100,6 +100,10 @@ def test_app_names_are_no_words_of_a_language(resolver: LanguageResolver) -> Non
         ("reanuda spotify", "es"),
         ("verifique mi seguro", "es"),
         ("imprime el recibo", "es"),
+        ("reagendar", "es"),
+        ("reagendar appointment", "es"),
+        ("reschedule", "en"),
+        ("reschedule mi cita", "es"),
         # English commands, and English words the list leaves out ("revise", "active", "continue", "pause")
         ("cancel", "en"),
         ("please cancel", "en"),
