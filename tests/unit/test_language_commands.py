@@ -5,7 +5,8 @@ committed; ``tests/data/language_detection/README.md``) and replays their classe
 same construction: an email or web address whose parts ("mail", "com", "ly") were counted as Portuguese or English
 words ("responde a nacha@mail.com" was Portuguese), an app named in a Spanish request ("abre youtube") that counted
 for English, and a Spanish command verb the lists lacked beside an English word ("verifica email", "confirma
-appointment"). From the ACTIV-ES tuning films, the EmoEvent Spanish tuning tweets and the chit-chat tuning messages:
+appointment"), and a request to translate whose words were the other language's ("cómo se dice i need a refill").
+From the ACTIV-ES tuning films, the EmoEvent Spanish tuning tweets and the chit-chat tuning messages:
 chat Spanish no list had ("Chiquitos, chau.", "No cacho", "Jelou"). Each has neighbours that must not move: English
 messages with the same address, app or word, and a Spanish-looking address in an English message.
 """
@@ -13,6 +14,7 @@ messages with the same address, app or word, and a Spanish-looking address in an
 import pytest
 
 from languages import LanguageCatalog, LanguageResolver
+from languages.detection import Resolution
 from languages.vocabulary import LEXICON_DIR, NEUTRAL, lexicon
 
 
@@ -164,3 +166,36 @@ def test_the_spanish_commands_are_no_english_words_and_the_portuguese_alike_are_
 )
 def test_chat_spanish_the_lists_lacked(resolver: LanguageResolver, text: str, language: str) -> None:
     assert resolver.resolve(text, None, None).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("cómo se dice i need a refill", "es"),
+        ("como se dice headache", "es"),
+        ("qué significa copay", "es"),
+        ("traduce where is the pharmacy", "es"),
+        ("how do you say dolor de cabeza", "en"),
+        ("translate necesito una cita", "en"),
+        ("what's the translation of me duele el pecho", "en"),
+        ("how do you say 谢谢", "en"),
+        # not a frame: Portuguese writes "que significa", and a frame alone is an ordinary message
+        ("que significa isso", "pt"),
+        ("translate", "en"),
+        ("traduce", "es"),
+    ],
+)
+def test_a_message_that_asks_how_to_say_words_is_the_language_of_its_frame(
+    resolver: LanguageResolver, text: str, language: str
+) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
+def test_a_translation_frame_moves_no_conversation(resolver: LanguageResolver) -> None:
+    """An attack: a frame is no switch; a Spanish conversation asking how to say something in English stays Spanish,
+    and an English one asking in Spanish stays English; a frame that agrees with the words keeps their strength."""
+    assert resolver.resolve("how do you say dolor de cabeza", "es", None).language == "es"
+    assert resolver.resolve("cómo se dice i need a refill", "en", None).language == "en"
+    assert resolver.detect("how do you say headache") == Resolution("en", "strong-words")
+    assert resolver.detect("cómo se dice headache en español") == Resolution("es", "strong-words")
+    assert resolver.detect("cómo se dice i need a refill") == Resolution("es", "words")
