@@ -1,4 +1,4 @@
-"""Short commands to an assistant and chat Spanish: the error classes of the branch ``langid-leyzer``.
+"""Short commands to an assistant and chat Spanish: the error classes of the branch ``langid``.
 
 The branch read the misses of the Leyzer tuning intents (Spanish and English requests to a voice assistant, not
 committed; ``tests/data/language_detection/README.md``) and replays their classes here as patient messages of the
