@@ -4,6 +4,7 @@
     python -m evaluation.outside_corpora mtod DIR        # DIR: the Multilingual Task-Oriented Dialog ``data``
     python -m evaluation.outside_corpora emoevent DIR    # DIR: EmoEvent ``splits``
     python -m evaluation.outside_corpora chitchat DIR    # DIR: the Virtual Assistant template's ``Resources``
+    python -m evaluation.outside_corpora leyzer DIR      # DIR: Leyzer's ``corpora/0.1.0``
 
 ACTIV-ES (Francom, Hulden and Ussishkin, LREC 2014) is the dialogue of Argentine, Mexican and Spanish
 films, one running text per film, tokens separated by spaces. Each film's text is cut into turns (a
@@ -27,7 +28,12 @@ bored", "thanks"), grouped by scenario: a ``## ? message`` heading, its paraphra
 then the bot's answer, which is not kept. Its ``LU/*/general.lu`` holds the commands a user types to any bot
 ("cancel", "yes", "talk to a person", "start over"), grouped by intent (``## Cancel``). Scenarios and intents
 are split by CRC-32 of their heading, as the films are: a third held out (every paraphrase of a held-out
-scenario with it), the rest for tuning. See
+scenario with it), the rest for tuning.
+
+Leyzer 0.1.0 (Sowański and Janicki, TSD 2020) holds Spanish and English requests to a voice assistant ("revisa
+mi correo", "abre spotify"), generated from grammars per intent with slot values (names, song titles, addresses)
+filled in. Its ``train``, ``dev`` and ``test`` splits share every intent and pattern, so they are pooled and split
+again by CRC-32 of the intent, as the scenarios are; the intents are named alike in both languages. See
 ``tests/data/language_detection/README.md``.
 """
 
@@ -169,28 +175,55 @@ def build_chitchat(directory: Path, tuning_dir: Path = TUNING_DIR, measure_dir: 
     for corpus, file in CHITCHAT_FILES.items():
         for language, locale in CHITCHAT_LOCALES.items():
             text = (directory / file.format(locale=locale)).read_text(encoding="utf-8-sig")
-            scenarios = chitchat_scenarios(text)
-            parts: dict[bool, list[str]] = {True: [], False: []}
-            for heading, messages in scenarios.items():
-                parts[held_out(heading)].extend(" ".join(message.split()) for message in messages)
-            for is_held_out, target in ((False, tuning_dir), (True, measure_dir)):
-                target.mkdir(parents=True, exist_ok=True)
-                path = target / f"{corpus}-{'heldout' if is_held_out else 'tuning'}-{language}.txt"
-                unique = list(dict.fromkeys(message for message in parts[is_held_out] if message))
-                path.write_text("\n".join(unique) + "\n", encoding="utf-8")
-                scenario_count = sum(held_out(heading) == is_held_out for heading in scenarios)
-                print(f"{path}: {len(unique)} messages of {scenario_count} scenarios")
+            write_groups_split(chitchat_scenarios(text), f"{corpus}-{{part}}-{language}.txt", tuning_dir, measure_dir)
+
+
+def write_groups_split(groups: dict[str, list[str]], name: str, tuning_dir: Path, measure_dir: Path) -> None:
+    """Writes the messages of a third of the groups (by CRC-32 of their name) to ``measure_dir`` and the rest to
+    ``tuning_dir``, as ``name`` with ``{part}`` ``heldout`` or ``tuning``: no message of a held-out group is read."""
+    for is_held_out, target in ((False, tuning_dir), (True, measure_dir)):
+        messages = (
+            " ".join(message.split())
+            for group, found in groups.items()
+            if held_out(group) == is_held_out
+            for message in found
+        )
+        unique = list(dict.fromkeys(message for message in messages if message))
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / name.format(part="heldout" if is_held_out else "tuning")
+        path.write_text("\n".join(unique) + "\n", encoding="utf-8")
+        group_count = sum(held_out(group) == is_held_out for group in groups)
+        print(f"{path}: {len(unique)} messages of {group_count} groups")
+
+
+LEYZER_LOCALES = {"es": "es-ES", "en": "en-US"}
+LEYZER_SPLITS = ("train", "dev", "test")
+
+
+def build_leyzer(directory: Path, tuning_dir: Path = TUNING_DIR, measure_dir: Path = MEASURE_DIR) -> None:
+    """Leyzer 0.1.0's requests (``leyzer-<split>-<locale>-0.1.0.tsv``: domain, intent, utterance, BIO tags), its
+    three splits pooled and split again by CRC-32 of the intent, the same names in both languages."""
+    for language, locale in LEYZER_LOCALES.items():
+        intents: dict[str, list[str]] = {}
+        for split in LEYZER_SPLITS:
+            lines = (directory / f"leyzer-{split}-{locale}-0.1.0.tsv").read_text(encoding="utf-8").splitlines()
+            for row in (line.split("\t") for line in lines[1:]):
+                if len(row) > 2:
+                    intents.setdefault(row[1], []).append(row[2])
+        write_groups_split(intents, f"leyzer-{{part}}-{language}.txt", tuning_dir, measure_dir)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", choices=["activ-es", "chitchat", *TSV_CORPORA])
+    parser.add_argument("corpus", choices=["activ-es", "chitchat", "leyzer", *TSV_CORPORA])
     parser.add_argument("directory", type=Path)
     args = parser.parse_args()
     if args.corpus in TSV_CORPORA:
         build_tsv_splits(args.directory, *TSV_CORPORA[args.corpus])
     elif args.corpus == "chitchat":
         build_chitchat(args.directory)
+    elif args.corpus == "leyzer":
+        build_leyzer(args.directory)
     else:
         build_activ_es(args.directory)
 

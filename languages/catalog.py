@@ -43,6 +43,9 @@ class Language:
     no_english: tuple[str, ...] = ()
     """"I don't speak English" as this language says it, lower case and without diacritics ("no hablo ingles"):
     the patient asks the bot for this language."""
+    translation_frames: tuple[tuple[str, ...], ...] = ()
+    """Openings of a message in this language that ask how to say, or what means, words of another ("cómo se dice",
+    "how do you say"), lower case: the message is this language's whatever the words after."""
     spelling: Optional[re.Pattern[str]] = None
     """Letters and word shapes that this language writes and the Latin-script languages it is told apart
     from do not (Portuguese "ã", "-ção"; Spanish "ñ", "-ción"), matched on a lower-case word: they break a
@@ -86,6 +89,9 @@ class LanguageCatalog:
                     word_shapes=_pattern(document.get("word_shapes")),
                     spelling=_pattern(document.get("spelling")),
                     no_english=tuple(str(phrase).lower() for phrase in document.get("no_english", [])),
+                    translation_frames=tuple(
+                        tuple(str(frame).lower().split()) for frame in document.get("translation_frames", [])
+                    ),
                 )
             )
         return cls(languages)

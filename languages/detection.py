@@ -21,7 +21,8 @@ Signals, strongest first:
    ("jajajaja" and "ja ja ja" are "jaja", Spanish spelling; "haha", like "ok" and drawn-out sounds such as "aaahh" or
    "mhm", is typed alike everywhere and a message of such words only gives no evidence), a drawn-out word as the
    lists write it ("holaaa", "ayudaaa"); an opening "¿" or "¡", which only Spanish writes, counts as a word of
-   Spanish's own. Vietnamese typed without
+   Spanish's own; an email or web address ("nacha@mail.com", "bit.ly/x") is no words, and a message that asks how
+   to say words of another language is its frame's ("cómo se dice i need a refill"). Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
    without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
    of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
@@ -58,7 +59,6 @@ first message falls back to the client's locale, then English.
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import Optional
 
@@ -67,9 +67,10 @@ from langdetect import DetectorFactory, LangDetectException, detect_langs
 from languages.catalog import LanguageCatalog
 from languages.profiles import PROFILE_MIN_LEAD, CharacterProfiles
 from languages.requests import LanguageRequests, lacks_english
-from languages.text import SCRIPT_PATTERNS, WORD
+from languages.text import ADDRESS, SCRIPT_PATTERNS, WORD, opening_frame
 from languages.vocabulary import (
     NEUTRAL,
+    in_pairs,
     language_words,
     lexicon,
     nlu_examples,
@@ -148,6 +149,9 @@ class LanguageResolver:
         self._object_words = {language.code: language.object_words for language in catalog if language.object_words}
         self._word_shapes = {language.code: language.word_shapes for language in catalog if language.word_shapes}
         self._spelling = {language.code: language.spelling for language in catalog if language.spelling}
+        self._translation_frames = {
+            language.code: language.translation_frames for language in catalog if language.translation_frames
+        }
         self._vietnamese_pairs = unaccented_pairs(
             (text for path in sorted((nlu_dir / "vi").glob("*.yml")) for text, _ in nlu_examples(path)),
             # less pairs of English words, and of words the English examples write ("Medi-Cal được không"), and
@@ -174,7 +178,16 @@ class LanguageResolver:
         return lacks_english(text)
 
     def detect(self, text: str) -> Optional[Resolution]:
-        """The language of the message alone, or None when it gives no evidence."""
+        """The language of the message alone, or None when it gives no evidence; a message that asks how to say words
+        of another language is the language of its frame ("cómo se dice i need a refill")."""
+        text = ADDRESS.sub(" ", text)
+        detected = self._detected(text)
+        framed = opening_frame(text.translate(APOSTROPHES), self._translation_frames)
+        if framed and (not detected or detected.language != framed):
+            return Resolution(framed, "words")
+        return detected
+
+    def _detected(self, text: str) -> Optional[Resolution]:
         for script, pattern in SCRIPT_PATTERNS.items():
             if script in self._by_script and pattern.search(text):
                 return Resolution(self._by_script[script], "script")
@@ -252,11 +265,11 @@ class LanguageResolver:
         scores: dict[str, float] = {}
         own: dict[str, int] = {}
         covered: Counter[str] = Counter()
-        in_vietnamese_pair = _in_pairs(words, self._vietnamese_pairs)
+        in_vietnamese_pair = in_pairs(words, self._vietnamese_pairs)
         # A pair alone is too little ("no me" is English too, "no, me!"), but for the pairs that are a message of
         # their own ("no sea", "yo he"); with another word, it tells.
         pairs_told = self._pairs if len(words) > 2 else self._pair_messages
-        in_pair = {code: _in_pairs(words, pairs) for code, pairs in pairs_told.items()}
+        in_pair = {code: in_pairs(words, pairs) for code, pairs in pairs_told.items()}
         previous_own: set[str] = set()
         listings = self._listings(words)
         for i, (word, paired) in enumerate(zip(words, in_vietnamese_pair, strict=True)):
@@ -388,12 +401,3 @@ class LanguageResolver:
             if self.catalog.get(code) and candidate.prob >= LANGDETECT_MIN_PROBABILITY:
                 return code
         return None
-
-
-def _in_pairs(words: list[str], pairs: frozenset[tuple[str, str]]) -> list[bool]:
-    """For each word, whether it and a neighbour form one of the pairs."""
-    inside = [False] * len(words)
-    for i, pair in enumerate(pairwise(words)):
-        if pair in pairs:
-            inside[i] = inside[i + 1] = True
-    return inside

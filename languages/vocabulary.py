@@ -140,3 +140,12 @@ def unaccented_pairs(texts: Iterable[str], others: list[frozenset[str]]) -> froz
             if not any(pair[0] in words and pair[1] in words for words in others)
         )
     return frozenset(pairs)
+
+
+def in_pairs(words: list[str], pairs: frozenset[tuple[str, str]]) -> list[bool]:
+    """For each word, whether it and a neighbour form one of the pairs."""
+    inside = [False] * len(words)
+    for i, pair in enumerate(pairwise(words)):
+        if pair in pairs:
+            inside[i] = inside[i + 1] = True
+    return inside

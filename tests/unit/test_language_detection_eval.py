@@ -139,3 +139,32 @@ def test_chit_chat_scenarios_keep_user_messages_only_and_are_split_whole(tmp_pat
             assert scenarios_of[0] | scenarios_of[1] == {str(number) for number in range(12)}
             assert all(len(part) == 3 * len(scenarios) for part, scenarios in zip(parts, scenarios_of, strict=True))
             assert not any(word in text for text in parts[0] + parts[1] for word in ("respuesta", "editorial", "uno"))
+
+
+def test_leyzer_intents_are_pooled_over_the_splits_and_split_whole(tmp_path: Path) -> None:
+    """Leyzer's own splits share every intent; the builder pools them and holds out whole intents, the same ones
+    in both languages, so no request of a held-out intent was read."""
+    for locale in outside_corpora.LEYZER_LOCALES.values():
+        for split in outside_corpora.LEYZER_SPLITS:
+            rows = "".join(
+                f"Domain\tIntent{number}\t{split} orden  {number}\tO O B-x\n"
+                f"Domain\tIntent{number}\torden {number}\tO O\n"
+                for number in range(12)
+            )
+            (tmp_path / f"leyzer-{split}-{locale}-0.1.0.tsv").write_text(
+                "domain\tintent\tutterance\tbio\n" + rows, encoding="utf-8"
+            )
+    outside_corpora.build_leyzer(tmp_path, tmp_path / "tuning", tmp_path / "measure")
+    intents_of = {}
+    for language in outside_corpora.LEYZER_LOCALES:
+        parts = [
+            (tmp_path / part / f"leyzer-{name}-{language}.txt").read_text(encoding="utf-8").splitlines()
+            for part, name in (("tuning", "tuning"), ("measure", "heldout"))
+        ]
+        intents_of[language] = [{text.split()[-1] for text in part} for part in parts]
+        tuning, held_out = intents_of[language]
+        assert tuning and held_out and not tuning & held_out
+        assert tuning | held_out == {str(number) for number in range(12)}
+        assert all(len(part) == 4 * len(intents) for part, intents in zip(parts, intents_of[language], strict=True))
+        assert "train orden 0" in parts[0] + parts[1] and "utterance" not in " ".join(parts[0] + parts[1])
+    assert intents_of["es"] == intents_of["en"]
