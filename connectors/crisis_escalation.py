@@ -65,14 +65,9 @@ class CrisisReply:
 @dataclass
 class Progress:
     """How far a message got: once a crisis is ``settled`` (stored in Redis or spooled), a later failure spools
-    nothing; ``counting``: the bot's turn being counted (``handoff.operations``), which never raises."""
+    nothing."""
 
     settled: bool = False
-    counting: Optional["asyncio.Future[None]"] = None
-
-    async def counted(self) -> None:
-        if self.counting is not None:
-            await self.counting
 
 
 def has_open_crisis(conversation: Optional[Conversation]) -> bool:

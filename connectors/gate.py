@@ -139,6 +139,8 @@ class ConversationGate:
         self.push_token = push_token
         self.events = self.crisis.events
         self.surveys = Surveys(queue, catalog, audit, self.events)
+        self._counting: set[asyncio.Future[None]] = set()
+        """Bot turns being counted, held until they are (the loop keeps only weak references to tasks)."""
 
     async def handle(
         self,
@@ -181,16 +183,18 @@ class ConversationGate:
                 raise StorageUnavailable() from error
             category, evidence = crisis.finding.category.value, crisis.finding.evidence
             await self.crisis.spool(message, category, evidence, crisis.language, [crisis.notice], error)
-        finally:
-            await progress.counted()
 
-    async def _count_bot_turn(self, language: str) -> None:
-        """Counted while the conversation's lock is let go (and the escalation stored, if the bot handed off); a
-        storage failure costs the count, not the patient their answer."""
-        try:
-            await self.events.bot_turn(language)
-        except STORAGE_ERRORS as error:
-            logger.warning("gate.bot_turn_not_counted: %s", error)
+    def _count_bot_turn(self, language: str) -> None:
+        """Counts the bot's turn beside what follows it (the lock let go, the escalation stored, the answer sent):
+        the patient's answer never waits for a metric, and a storage failure costs the count, not the answer."""
+        counting = asyncio.ensure_future(self.events.bot_turn(language))
+        self._counting.add(counting)
+        counting.add_done_callback(self._counted)
+
+    def _counted(self, counting: "asyncio.Future[None]") -> None:
+        self._counting.discard(counting)
+        if not counting.cancelled() and counting.exception() is not None:
+            logger.warning("gate.bot_turn_not_counted: %s", counting.exception())
 
     async def _route(
         self,
@@ -294,7 +298,7 @@ class ConversationGate:
             # the replies a REST answer holds: in the transcript before the patient gets them, with the lock's release
             # (one round trip), or now, before what the escalation adds
             lock.record_on_release(gated_output.held_replies)
-        progress.counting = asyncio.ensure_future(self._count_bot_turn(language))
+        self._count_bot_turn(language)
         if gated_output.handoff_request is not None:
             await lock.record_held()
             request = gated_output.handoff_request
