@@ -35,7 +35,6 @@ from handoff.console.api import ASSIGNER_KEY, AUDIT_KEY, CRISIS_ALERTS_KEY, DIRE
 from handoff.console.wakeups import WAKEUPS_KEY, add_wakeups
 from handoff.console_changes import ConsoleChanges
 from handoff.held_conversations import holdings
-from handoff.models import ConversationState
 from handoff.permissions import Action, allowed
 
 logger = logging.getLogger(__name__)
@@ -49,7 +48,6 @@ TOKEN_WAIT_SECONDS = 10.0
 OPEN_SOCKETS_KEY: web.AppKey["weakref.WeakSet[web.WebSocketResponse]"] = web.AppKey("event-sockets")
 GOING_AWAY = 1001
 TRY_AGAIN = 1011
-QUEUED = ConversationState.QUEUED
 
 
 def add_events(app: web.Application) -> None:
@@ -161,7 +159,9 @@ async def _newest_alert(request: web.Request) -> str:
 
 async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[str, Any]]:
     """What changed since ``seen``, in the order the page applies it; the independent reads run side by side (a
-    round waits for two round trips to Redis, not eight)."""
+    round waits for two round trips to Redis, not eight). A ``queue`` event names the conversations newly waiting
+    (``new``: id and ``requeued_at_ms``, which the round reads anyway); the page reads the queue itself (``GET
+    /api/queue``), so a round with a hundred new ones opens none of them (it opened each in full: 5 ms)."""
     queue = request.app[QUEUE_KEY]
     supervises = allowed(agent.role, Action.VIEW_SUPERVISION)
     waiting_now, mine, alerts, escalated, held = await asyncio.gather(
@@ -174,15 +174,14 @@ async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[
     told = set(seen.waiting or [])
     mine_now = [(conversation.conversation_id, conversation.claimed_at_ms) for conversation in mine]
     held_ids = [conversation_id for conversation_id, _ in mine_now]
-    fresh = [conversation_id for conversation_id, requeued_at in waiting_now
-             if (conversation_id, requeued_at) not in told]
-    new, lengths = await asyncio.gather(queue.conversations(fresh), _transcript_lengths(request, held_ids))
+    lengths = await _transcript_lengths(request, held_ids)
     changes: list[dict[str, Any]] = []
     if waiting_now != seen.waiting:
         seen.waiting = waiting_now
         changes.append({"type": "queue", "waiting": [conversation_id for conversation_id, _ in waiting_now],
-                        "new": [conversation.to_json() for conversation in new
-                                if conversation and conversation.state == QUEUED]})
+                        "new": [{"conversation_id": conversation_id, "requeued_at_ms": requeued_at}
+                                for conversation_id, requeued_at in waiting_now
+                                if (conversation_id, requeued_at) not in told]})
     if mine_now != seen.mine:
         seen.mine = mine_now
         changes.append({"type": "assignments", "conversations": [conversation.to_json() for conversation in mine]})
