@@ -97,7 +97,7 @@ async def _measure_stack(bench: BenchStack, http: aiohttp.ClientSession, redis: 
           f" (logs: {stack.log_dir})")
     print_handoff(handoff)
     print(f"  Redis CPU per handed-off conversation (escalation, the console socket's rounds, claim,"
-          f" {REPLIES_PER_CONVERSATION} replies pushed, close): {handoff_cpu_ms:.1f} ms")
+          f" {2 * REPLIES_PER_CONVERSATION} replies pushed, close): {handoff_cpu_ms:.1f} ms")
 
 
 def queue_cycles(scale: float) -> int:
