@@ -163,13 +163,12 @@ async def _changes(request: web.Request, agent: Agent, seen: Seen) -> list[dict[
     (``new``: id and ``requeued_at_ms``, which the round reads anyway); the page reads the queue itself (``GET
     /api/queue``), so a round with a hundred new ones opens none of them (it opened each in full: 5 ms)."""
     queue = request.app[QUEUE_KEY]
-    supervises = allowed(agent.role, Action.VIEW_SUPERVISION)
     waiting_now, mine, alerts, escalated, held = await asyncio.gather(
         queue.waiting_signatures(list(agent.languages), agent.claimable_skills),
         queue.assigned_to(agent.agent_id),
         queue.crisis_alerts(agent.agent_id, seen.alert_after),
         _escalated(request) if allowed(agent.role, Action.VIEW_ESCALATIONS) else _nothing(),
-        _held(request) if supervises else _nothing(),
+        _held(request) if allowed(agent.role, Action.VIEW_SUPERVISION) else _nothing(),
     )
     told = set(seen.waiting or [])
     mine_now = [(conversation.conversation_id, conversation.claimed_at_ms) for conversation in mine]
