@@ -138,14 +138,9 @@ class LiveAgentQueue(AgentMessages):
 
         A crisis waiting in its own queue and in a fallback queue is listed once.
         """
-        best = await self._best_scores(languages)
-        waiting: list[tuple[float, Conversation]] = []
-        for score, conversation in zip(best.values(), await self.conversations(list(best)), strict=True):
-            if not conversation or conversation.state != ConversationState.QUEUED:
-                continue
-            if skills is None or (conversation.skill and conversation.skill.value in skills):
-                waiting.append((score, conversation))
-        return [conversation for _, conversation in sorted(waiting, key=lambda item: item[0])]
+        listed = [conversation_id for conversation_id, _ in await self.waiting_signatures(languages, skills)]
+        return [conversation for conversation in await self.conversations(listed)
+                if conversation and conversation.state == ConversationState.QUEUED]
 
     async def waiting_signatures(self, languages: list[str], skills: Optional[list[str]] = None
                                  ) -> list[tuple[str, Optional[int]]]:
@@ -159,15 +154,6 @@ class LiveAgentQueue(AgentMessages):
             if skills is None or (skill and self.facts.open(conversation_id, SKILL, text_of(skill)) in skills):
                 waiting.append((conversation_id, int(requeued_at) if requeued_at else None))
         return waiting
-
-    async def _best_scores(self, languages: list[str]) -> dict[str, float]:
-        """Each conversation waiting in the languages' queues, with its best (lowest) score among them."""
-        best: dict[str, float] = {}
-        for language in languages:
-            for member, score in await self.redis.zrange(self.keys.queue(language), 0, -1, withscores=True):
-                conversation_id = text_of(member)
-                best[conversation_id] = min(score, best.get(conversation_id, score))
-        return best
 
     async def claim(
         self,
