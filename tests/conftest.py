@@ -19,6 +19,7 @@ from handoff.crypto import generate_key_ring_spec
 from handoff.redis_connection import async_redis
 from stack.redis_server import RedisServer
 from stack.services import PROJECT_DIR, Stack, StackConfig, free_port, wait_until_serving
+from tests.teardown import SessionTeardownWatchdog
 
 AGENT_PASSWORDS = {
     "amy": "amy-secret-pass",
@@ -49,6 +50,19 @@ an agent's capacity is refused (capacity itself: ``tests/integration/test_claim_
 IMPATIENT_CONSOLE_ENVIRONMENT = {"AGENT_ANSWER_TIMEOUT_SECONDS": "2", "AGENT_CRISIS_ACK_TIMEOUT_SECONDS": "2"}
 """Settings of a second console process on the running stack: 2 s to write to a claimed patient, 2 s to acknowledge
 a crisis. The stack's own console keeps the defaults (60 s, 30 s), so no other test is hurried by them."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) -> Iterator[None]:
+    """The last test's teardown tears down every session fixture: a watchdog makes sure it ends."""
+    if nextitem is not None:
+        return (yield)
+    watchdog = SessionTeardownWatchdog()
+    watchdog.start()
+    try:
+        return (yield)
+    finally:
+        watchdog.finished()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, ViewportSize, async_playwright, expect
 
+from tests.teardown import close_browser
+
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,13 +47,18 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="package")
 async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    """One browser for the browser tests, closed (or killed) when they are done."""
     expect.set_options(timeout=WAIT_MS)
-    async with async_playwright() as playwright:
+    playwright = await async_playwright().start()
+    try:
         launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
+    except BaseException:
+        await playwright.stop()
+        raise
+    yield launched
+    await close_browser(launched, playwright, str(chromium))
 
 
 @pytest_asyncio.fixture
