@@ -23,6 +23,7 @@ from redis.exceptions import LockError
 
 from connectors.patient_push import PUSH_STATES
 from handoff import LiveAgentQueue
+from handoff.background import stop_tasks
 from handoff.incidents import IncidentKind, IncidentLog
 from handoff.spool import STORAGE_ERRORS
 from handoff.transcripts import OutboxInterrupted, OutboxMessage
@@ -64,10 +65,9 @@ class AgentMessageRelay:
             self._relay(conversation_id, deliver, wanted, finished)
         )
 
-    def stop(self) -> None:
-        for task in self.running.values():
-            task.cancel()
-        self.running.clear()
+    async def stop(self) -> None:
+        running, self.running = list(self.running.values()), {}
+        await stop_tasks(*running)
 
     async def _relay(self, conversation_id: str, deliver: Deliver, wanted: StillWanted,
                      finished: Optional[Finished]) -> None:

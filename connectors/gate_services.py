@@ -21,6 +21,7 @@ from connectors.patient_push import PUSH_WAIT_MS, AgentMessagePush
 from handoff import AgentDirectory, HandoffSettings, KeySpace, LiveAgentQueue
 from handoff.agents import AgentDirectoryError
 from handoff.audit_intake import AuditIntake
+from handoff.background import stop_tasks
 from handoff.incidents import CredentialRefusals, IncidentLog
 from handoff.patient_sessions import PatientSessions
 from handoff.redis_connection import async_redis
@@ -151,9 +152,8 @@ class GateServices:
         if self._replaying is None or self._replaying.done():
             self._replaying = asyncio.ensure_future(self.replayer.run())
 
-    def stop_replaying(self) -> None:
-        if self._replaying is not None:
-            self._replaying.cancel()
+    async def stop_replaying(self) -> None:
+        await stop_tasks(self._replaying)
 
 
 def _agent_directory(settings: HandoffSettings) -> Optional[AgentDirectory]:

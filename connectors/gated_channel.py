@@ -43,6 +43,7 @@ from connectors.gate_services import GateServices, freeze_the_loaded_process, pr
 from connectors.patient_push import PUSH_STATES
 from connectors.rasa_turn import client_locale
 from handoff import MAX_MESSAGE_BYTES, ConversationState, HandoffSettings
+from handoff.background import stop_tasks
 from handoff.crypto import EnvelopeError
 from handoff.incidents import IncidentKind
 from handoff.patient_sessions import PatientAccessError
@@ -163,10 +164,9 @@ class GatedChannel(InputChannel):
 
         @blueprint.listener("before_server_stop")
         async def stop(*_: Any) -> None:
-            if self._sweeping is not None:
-                self._sweeping.cancel()
-            self.relay.stop()
-            self.services.stop_replaying()
+            await stop_tasks(self._sweeping)
+            await self.relay.stop()
+            await self.services.stop_replaying()
 
         self.guard(blueprint)
         return blueprint

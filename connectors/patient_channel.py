@@ -146,7 +146,7 @@ class PatientChannel(GateServices, InputChannel):
 
         @patient_webhook.listener("before_server_stop")
         async def stop_replaying(*_: Any) -> None:
-            self.stop_replaying()
+            await self.stop_replaying()
 
         @patient_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -16,6 +16,7 @@ from handoff.agents import AgentDirectory
 from handoff.assignment import AutoAssigner
 from handoff.audit import AuditLog, seal_periodically
 from handoff.audit_intake import IntakeAdmission
+from handoff.background import stop_tasks
 from handoff.canned_replies import CannedReplies
 from handoff.console.api import (
     ASSIGNER_KEY,
@@ -190,9 +191,7 @@ def app_from_settings(settings: HandoffSettings) -> web.Application:
         app[REAPER_KEY] = asyncio.ensure_future(reap_periodically(rounds, reap_interval(settings.agents)))
 
     async def close_redis(app: web.Application) -> None:
-        app[SEALER_KEY].cancel()
-        app[VERIFIER_KEY].cancel()
-        app[REAPER_KEY].cancel()
+        await stop_tasks(app[SEALER_KEY], app[VERIFIER_KEY], app[REAPER_KEY])
         await app[INTAKE_KEY].admit()
         await audit.seal()
         await redis.close()

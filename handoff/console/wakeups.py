@@ -11,13 +11,13 @@ since something may have changed while it was away.
 """
 
 import asyncio
-import contextlib
 import logging
 from typing import Optional
 
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from handoff.background import stop_tasks
 from handoff.console_changes import ConsoleChanges
 
 logger = logging.getLogger(__name__)
@@ -58,10 +58,7 @@ class ConsoleWakeups:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(task)
 
     async def _read(self) -> None:
         after: Optional[str] = None

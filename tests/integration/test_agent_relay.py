@@ -53,6 +53,6 @@ async def test_a_message_written_after_the_patients_socket_closed_waits_for_the_
     try:
         await asyncio.wait_for(arrived.wait(), 30)
     finally:
-        relay.stop()
+        await relay.stop()
     assert to_the_new_socket == ["Are you still there?"]
     assert to_the_closed_socket == []

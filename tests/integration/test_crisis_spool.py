@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from handoff import ConversationState, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill, TranscriptRole
+from handoff.background import stop_tasks
 from handoff.crypto import generate_key_ring_spec
 from handoff.models import CrisisFlag
 from handoff.operations import CRISIS_ESCALATION, HANDOFF, OperationsEvents
@@ -224,7 +225,7 @@ async def test_the_background_task_replays_once_redis_answers(
                 break
             await asyncio.sleep(0.1)
     finally:
-        task.cancel()
+        await stop_tasks(task)
     conversation = await queue.conversation("p-pt")
     assert conversation is not None and (conversation.language, conversation.fallback_language) == ("pt", "en")
     assert [c.conversation_id for c in await queue.waiting(["en"])] == ["p-pt"]

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from handoff import AgentDirectory, AgentSessions, AuditLog, KeyRing, KeySpace, LiveAgentQueue, Priority, Skill
 from handoff.agent_sessions import LoginThrottle
 from handoff.audit import AuditChainBroken
+from handoff.background import stop_tasks
 from handoff.console import create_console_app
 from handoff.incidents import CredentialRefusals, IncidentKind, IncidentLog, verify_audit_log, verify_periodically
 from handoff.models import TranscriptRole
@@ -120,7 +121,7 @@ async def test_the_consoles_background_verifier_finds_a_rewritten_entry(
                 break
             await asyncio.sleep(0.05)
     finally:
-        verifier.cancel()
+        await stop_tasks(verifier)
     [incident] = await incidents.incidents()
     assert incident.kind == IncidentKind.AUDIT_CHAIN_BROKEN.value and "altered" in incident.details["fault"]
     assert len(await audited(audit, "incident_audit_chain_broken")) == 1

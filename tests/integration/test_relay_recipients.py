@@ -35,7 +35,7 @@ async def test_a_recipient_copied_onto_another_conversation_does_not_open(
 ) -> None:
     relayed = keys.relayed_conversations("twilio")
     await twilio_channel.follow("twilio-victim", "+15557654321")
-    twilio_channel.relay.stop()
+    await twilio_channel.relay.stop()
     sealed = await redis.hget(relayed, "twilio-victim")
     await redis.hset(relayed, "twilio-attacker", sealed)
 
@@ -43,7 +43,7 @@ async def test_a_recipient_copied_onto_another_conversation_does_not_open(
 
     assert "twilio-attacker" not in twilio_channel.relay.running
     assert "twilio-victim" in twilio_channel.relay.running
-    twilio_channel.relay.stop()
+    await twilio_channel.relay.stop()
     records = [json.loads(record) for record in (await redis.hgetall(keys.incidents("records"))).values()]
     assert [(record["kind"], record["details"]["where"]) for record in records] == [
         ("undecryptable_data", "relay recipients")
