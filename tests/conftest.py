@@ -1,6 +1,7 @@
 """Fixtures that start real services: a Redis-compatible server, and for e2e tests
 the whole system (action server, Rasa server with the patient channel, console)."""
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -15,6 +16,7 @@ import yaml
 from redis.asyncio import Redis
 
 from handoff import KeyRing, KeySpace, hash_password
+from handoff.background import stop_tasks
 from handoff.crypto import generate_key_ring_spec
 from handoff.redis_connection import async_redis
 from stack.redis_server import RedisServer
@@ -63,6 +65,14 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) 
         return (yield)
     finally:
         watchdog.finished()
+
+
+@pytest_asyncio.fixture(scope="session", autouse=True)
+async def background_tasks_stopped() -> AsyncIterator[None]:
+    """Tasks that tests left running end before the session's event loop closes. The loop cancels what is left once
+    and waits for it; a loop that lost that cancellation (``handoff.background``) would keep it waiting for ever."""
+    yield
+    await stop_tasks(*(task for task in asyncio.all_tasks() if task is not asyncio.current_task()))
 
 
 @pytest.fixture(scope="session")
