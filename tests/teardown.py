@@ -19,6 +19,7 @@ import threading
 from typing import Callable
 
 import psutil
+import pytest
 from playwright.async_api import Browser, Playwright
 
 logger = logging.getLogger(__name__)
@@ -72,8 +73,11 @@ class SessionTeardownWatchdog:
     it ends."""
 
     def __init__(self, deadline_seconds: float = SESSION_TEARDOWN_SECONDS,
-                 grace_seconds: float = STUCK_GRACE_SECONDS) -> None:
+                 grace_seconds: float = STUCK_GRACE_SECONDS, uncapture: Callable[[], None] = lambda: None) -> None:
+        """``uncapture``: called before the first report, so that it reaches the run's real stderr (pytest's
+        capture holds file descriptor 2 during a teardown)."""
         self._finished = threading.Event()
+        self._uncapture = uncapture
         self._deadline_seconds = deadline_seconds
         self._grace_seconds = grace_seconds
         self._thread = threading.Thread(target=self._watch, name="session-teardown-watchdog", daemon=True)
@@ -87,6 +91,7 @@ class SessionTeardownWatchdog:
     def _watch(self) -> None:
         if self._finished.wait(self._deadline_seconds):
             return
+        self._uncapture()
         err = sys.__stderr__
         assert err is not None
         print(f"\nsession teardown still running after {self._deadline_seconds:.0f} s; every thread's stack:",
@@ -99,3 +104,11 @@ class SessionTeardownWatchdog:
               f"with status {STUCK_EXIT_STATUS}", file=err, flush=True)
         faulthandler.dump_traceback(file=err, all_threads=True)
         os._exit(STUCK_EXIT_STATUS)
+
+
+def session_teardown_watchdog(config: pytest.Config, **deadlines: float) -> SessionTeardownWatchdog:
+    """A watchdog whose reports reach the run's stderr through pytest's capture."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    return SessionTeardownWatchdog(
+        uncapture=(lambda: capture.suspend_global_capture(in_=False)) if capture else lambda: None, **deadlines
+    )

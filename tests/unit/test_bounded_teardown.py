@@ -67,6 +67,47 @@ def test_a_teardown_that_ends_in_time_is_left_alone() -> None:
     assert prompt.stderr == ""
 
 
+def test_a_pytest_session_stuck_in_its_teardown_says_so_on_the_real_stderr(tmp_path: Path) -> None:
+    """pytest's capture holds file descriptor 2 during a teardown: the watchdog's report must get past it."""
+    (tmp_path / "conftest.py").write_text(textwrap.dedent("""
+        import threading
+        from typing import Iterator, Optional
+
+        import pytest
+
+        from tests.teardown import session_teardown_watchdog
+
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) -> Iterator[None]:
+            watchdog = session_teardown_watchdog(item.config, deadline_seconds=0.5, grace_seconds=0.5)
+            watchdog.start()
+            try:
+                return (yield)
+            finally:
+                watchdog.finished()
+
+
+        @pytest.fixture(scope="session")
+        def never_torn_down() -> Iterator[None]:
+            yield
+            threading.Event().wait()
+    """))
+    (tmp_path / "test_stuck.py").write_text("def test_passes(never_torn_down: None) -> None:\n    assert True\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == STUCK_EXIT_STATUS
+    assert "session teardown still running after 0 s" in run.stderr
+    assert "in never_torn_down" in run.stderr  # the stuck fixture, named in the stack
+    assert "ending the run with status 3" in run.stderr
+
+
 class WedgedBrowser:
     """A browser whose close never returns, as a wedged Chromium's does."""
 
