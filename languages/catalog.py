@@ -37,6 +37,14 @@ class Language:
     """Words this language writes as objects only, after a verb ("call me"), that another language writes
     before its verb ("me urge"): opening a message before a word another language lists, neither is this
     language's."""
+    clause_words: frozenset[str] = frozenset()
+    """Words that make a clause of this language (subject pronouns, finite verbs: "i", "need", "is"): a run of this
+    language's words without one, after another language's opening words, is a name or a title inserted into that
+    language's sentence ("tengo blue cross blue shield"); a run with one is a sentence of its own ("hola i need
+    help")."""
+    clause_openers: frozenset[str] = frozenset()
+    """Words that open a sentence of this language and carry its grammar (Spanish "mi", "el", "tengo", "busco"): a
+    message that opens with one and goes on with English words that make no English clause is this language's."""
     word_shapes: Optional[re.Pattern[str]] = None
     """Shapes of words no list has that only this language writes (Spanish "llámeme", "dígame"): such a word
     counts as a word of its own."""
@@ -86,6 +94,8 @@ class LanguageCatalog:
                     ),
                     neighbour_words=frozenset(str(word).lower() for word in document.get("neighbour_words", [])),
                     object_words=frozenset(str(word).lower() for word in document.get("object_words", [])),
+                    clause_words=frozenset(str(word).lower() for word in document.get("clause_words", [])),
+                    clause_openers=frozenset(str(word).lower() for word in document.get("clause_openers", [])),
                     word_shapes=_pattern(document.get("word_shapes")),
                     spelling=_pattern(document.get("spelling")),
                     no_english=tuple(str(phrase).lower() for phrase in document.get("no_english", [])),

@@ -22,7 +22,11 @@ Signals, strongest first:
    "mhm", is typed alike everywhere and a message of such words only gives no evidence), a drawn-out word as the
    lists write it ("holaaa", "ayudaaa"); an opening "¿" or "¡", which only Spanish writes, counts as a word of
    Spanish's own; an email or web address ("nacha@mail.com", "bit.ly/x") is no words, and a message that asks how
-   to say words of another language is its frame's ("cómo se dice i need a refill"). Vietnamese typed without
+   to say words of another language is its frame's ("cómo se dice i need a refill"), and one that opens with a word
+   that opens that language's sentences (its ``clause_openers``: "tengo", "mi", "busco") and carries English words that
+   make no English clause (no ``clause_words`` of English's: "i", "need", "is") is that language's when it has as many
+   words of its own as English has runs of words: an insurer, a pharmacy, a building named in English ("tengo blue cross
+   blue shield", "busco el building b parking lot"; "hola i need a refill" stays English). Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
    without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
    of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
@@ -147,6 +151,11 @@ class LanguageResolver:
             language.code: language.neighbour_words for language in catalog if language.neighbour_words
         }
         self._object_words = {language.code: language.object_words for language in catalog if language.object_words}
+        self._clause_openers = {
+            language.code: language.clause_openers for language in catalog if language.clause_openers
+        }
+        english = catalog.get(DEFAULT_LANGUAGE)
+        self._english_clause_words = english.clause_words if english else frozenset()
         self._word_shapes = {language.code: language.word_shapes for language in catalog if language.word_shapes}
         self._spelling = {language.code: language.spelling for language in catalog if language.spelling}
         self._translation_frames = {
@@ -218,6 +227,8 @@ class LanguageResolver:
             elif best_code != DEFAULT_LANGUAGE and own.get(best_code, 0) < own.get(DEFAULT_LANGUAGE, 0):
                 # More words only English has than words of the other language's own: clear English.
                 best_code = DEFAULT_LANGUAGE
+            if best_code == DEFAULT_LANGUAGE:
+                best_code = self._frame_of_insertion(evidence) or best_code
             if best_code:
                 best_score = scores[best_code]
                 runner_up = max((score for code, score in ranked if code != best_code), default=0.0)
@@ -313,6 +324,28 @@ class LanguageResolver:
                 for code in owners:
                     own[code] = own.get(code, 0) + 1
         return scores, own, covered
+
+    def _frame_of_insertion(self, words: list[str]) -> Optional[str]:
+        """The language of a sentence that opens with one of its ``clause_openers`` and carries English words that
+        make no English clause, a name or a title ("tengo blue cross blue shield", "busco el building b parking
+        lot"), if it has as many words of its own as English has runs of words ("mi seguro es | blue shield of
+        california"); else None."""
+        if not words or any(word in self._english_clause_words for word in words):
+            return None
+        listings = self._listings(words)
+        for code in listings[0]:
+            if code == DEFAULT_LANGUAGE or words[0] not in self._clause_openers.get(code, frozenset()):
+                continue
+            own = [code in listed and DEFAULT_LANGUAGE not in listed for listed in listings]
+            runs, inside = 0, False
+            for listed, frame_word in zip(listings, own, strict=True):
+                if frame_word:
+                    inside = False
+                elif listed == [DEFAULT_LANGUAGE] and not inside:
+                    runs, inside = runs + 1, True
+            if runs and sum(own) >= runs:
+                return code
+        return None
 
     def _listings(self, words: list[str]) -> list[list[str]]:
         """For each word, the languages that list it, else those whose word shapes it has ("llámeme"); a
