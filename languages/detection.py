@@ -330,11 +330,12 @@ class LanguageResolver:
         make no English clause, a name or a title ("tengo blue cross blue shield", "busco el building b parking
         lot"), if it has as many words of its own as English has runs of words ("mi seguro es | blue shield of
         california"); else None."""
-        if not words or any(word in self._english_clause_words for word in words):
+        opened = [code for code, openers in self._clause_openers.items() if words and words[0] in openers]
+        if not opened or any(word in self._english_clause_words for word in words):
             return None
         listings = self._listings(words)
-        for code in listings[0]:
-            if code == DEFAULT_LANGUAGE or words[0] not in self._clause_openers.get(code, frozenset()):
+        for code in opened:
+            if code == DEFAULT_LANGUAGE or code not in listings[0]:
                 continue
             own = [code in listed and DEFAULT_LANGUAGE not in listed for listed in listings]
             runs, inside = 0, False

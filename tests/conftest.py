@@ -21,7 +21,7 @@ from handoff.crypto import generate_key_ring_spec
 from handoff.redis_connection import async_redis
 from stack.redis_server import RedisServer
 from stack.services import PROJECT_DIR, Stack, StackConfig, free_port, wait_until_serving
-from tests.teardown import session_teardown_watchdog
+from tests.teardown import session_teardown_watched
 
 AGENT_PASSWORDS = {
     "amy": "amy-secret-pass",
@@ -59,12 +59,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) 
     """The last test's teardown tears down every session fixture: a watchdog makes sure it ends."""
     if nextitem is not None:
         return (yield)
-    watchdog = session_teardown_watchdog(item.config)
-    watchdog.start()
-    try:
+    with session_teardown_watched(item.config):
         return (yield)
-    finally:
-        watchdog.finished()
 
 
 @pytest_asyncio.fixture(scope="session", autouse=True)

@@ -16,6 +16,8 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable
 
 import psutil
@@ -106,9 +108,15 @@ class SessionTeardownWatchdog:
         os._exit(STUCK_EXIT_STATUS)
 
 
-def session_teardown_watchdog(config: pytest.Config, **deadlines: float) -> SessionTeardownWatchdog:
-    """A watchdog whose reports reach the run's stderr through pytest's capture."""
+@contextmanager
+def session_teardown_watched(config: pytest.Config, **deadlines: float) -> Iterator[None]:
+    """Runs its block under a watchdog whose reports reach the run's stderr through pytest's capture."""
     capture = config.pluginmanager.getplugin("capturemanager")
-    return SessionTeardownWatchdog(
+    watchdog = SessionTeardownWatchdog(
         uncapture=(lambda: capture.suspend_global_capture(in_=False)) if capture else lambda: None, **deadlines
     )
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.finished()

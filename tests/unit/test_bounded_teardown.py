@@ -75,17 +75,13 @@ def test_a_pytest_session_stuck_in_its_teardown_says_so_on_the_real_stderr(tmp_p
 
         import pytest
 
-        from tests.teardown import session_teardown_watchdog
+        from tests.teardown import session_teardown_watched
 
 
         @pytest.hookimpl(wrapper=True)
         def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) -> Iterator[None]:
-            watchdog = session_teardown_watchdog(item.config, deadline_seconds=0.5, grace_seconds=0.5)
-            watchdog.start()
-            try:
+            with session_teardown_watched(item.config, deadline_seconds=0.5, grace_seconds=0.5):
                 return (yield)
-            finally:
-                watchdog.finished()
 
 
         @pytest.fixture(scope="session")
