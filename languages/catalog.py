@@ -45,6 +45,11 @@ class Language:
     clause_openers: frozenset[str] = frozenset()
     """Words that open a sentence of this language and carry its grammar (Spanish "mi", "el", "tengo", "busco"): a
     message that opens with one and goes on with English words that make no English clause is this language's."""
+    name_heads: frozenset[str] = frozenset()
+    """Nouns that head the names this language gives to places (Spanish "clínica", "farmacia", "calle"). A language
+    that drops its subject pronouns writes clauses no closed list of ``clause_words`` tells ("what pasa con mi cita"),
+    so a run of its words inside another language's sentence is taken for a name only when it holds one of these ("my
+    mom goes to la clinica del pueblo")."""
     word_shapes: Optional[re.Pattern[str]] = None
     """Shapes of words no list has that only this language writes (Spanish "llámeme", "dígame"): such a word
     counts as a word of its own."""
@@ -96,6 +101,7 @@ class LanguageCatalog:
                     object_words=frozenset(str(word).lower() for word in document.get("object_words", [])),
                     clause_words=frozenset(str(word).lower() for word in document.get("clause_words", [])),
                     clause_openers=frozenset(str(word).lower() for word in document.get("clause_openers", [])),
+                    name_heads=frozenset(str(word).lower() for word in document.get("name_heads", [])),
                     word_shapes=_pattern(document.get("word_shapes")),
                     spelling=_pattern(document.get("spelling")),
                     no_english=tuple(str(phrase).lower() for phrase in document.get("no_english", [])),

@@ -26,7 +26,9 @@ Signals, strongest first:
    that opens that language's sentences (its ``clause_openers``: "tengo", "mi", "busco") and carries English words that
    make no English clause (no ``clause_words`` of English's: "i", "need", "is") is that language's when it has as many
    words of its own as English has runs of words: an insurer, a pharmacy, a building named in English ("tengo blue cross
-   blue shield", "busco el building b parking lot"; "hola i need a refill" stays English). Vietnamese typed without
+   blue shield", "busco el building b parking lot"; "hola i need a refill" stays English); the mirror holds for an
+   English sentence carrying a Spanish name (English ``clause_openers``, Spanish ``clause_words`` and ``name_heads``:
+   "my mom goes to la clinica del pueblo" is English, "what pasa con mi cita" Spanish). Vietnamese typed without
    diacritics is told by its syllable pairs ("cam on", "tam biet": pairs of the Vietnamese NLU data
    without diacritics, less pairs of words the English examples write, "Medi-Cal", and pairs of two words
    of another language, Spanish "si le"), whose words then count for Vietnamese (and for a share of
@@ -154,8 +156,8 @@ class LanguageResolver:
         self._clause_openers = {
             language.code: language.clause_openers for language in catalog if language.clause_openers
         }
-        english = catalog.get(DEFAULT_LANGUAGE)
-        self._english_clause_words = english.clause_words if english else frozenset()
+        self._clause_words = {language.code: language.clause_words for language in catalog if language.clause_words}
+        self._name_heads = {language.code: language.name_heads for language in catalog if language.name_heads}
         self._word_shapes = {language.code: language.word_shapes for language in catalog if language.word_shapes}
         self._spelling = {language.code: language.spelling for language in catalog if language.spelling}
         self._translation_frames = {
@@ -227,8 +229,8 @@ class LanguageResolver:
             elif best_code != DEFAULT_LANGUAGE and own.get(best_code, 0) < own.get(DEFAULT_LANGUAGE, 0):
                 # More words only English has than words of the other language's own: clear English.
                 best_code = DEFAULT_LANGUAGE
-            if best_code == DEFAULT_LANGUAGE:
-                best_code = self._frame_of_insertion(evidence) or best_code
+            if best_code:
+                best_code = self._frame_of_insertion(evidence, best_code) or best_code
             if best_code:
                 best_score = scores[best_code]
                 runner_up = max((score for code, score in ranked if code != best_code), default=0.0)
@@ -325,26 +327,41 @@ class LanguageResolver:
                     own[code] = own.get(code, 0) + 1
         return scores, own, covered
 
-    def _frame_of_insertion(self, words: list[str]) -> Optional[str]:
-        """The language of a sentence that opens with one of its ``clause_openers`` and carries English words that
-        make no English clause, a name or a title ("tengo blue cross blue shield", "busco el building b parking
-        lot"), if it has as many words of its own as English has runs of words ("mi seguro es | blue shield of
-        california"); else None."""
-        opened = [code for code, openers in self._clause_openers.items() if words and words[0] in openers]
-        if not opened or any(word in self._english_clause_words for word in words):
+    def _frame_of_insertion(self, words: list[str], inserted: str) -> Optional[str]:
+        """The language of a sentence that opens with one of its ``clause_openers`` and carries words of the
+        ``inserted`` language (the one the words alone would give) that make no clause of it, a name or a title
+        ("tengo blue cross blue shield", "busco el building b parking lot"; "my mom goes to la clinica del pueblo"),
+        if it has as many words of its own as the inserted language has runs of words ("mi seguro es | blue shield of
+        california"); else None. Only between English and a language with ``clause_words``, which tell a name from a
+        sentence of its own; where the inserted language has ``name_heads``, each of its runs must hold one."""
+        clause_words = self._clause_words.get(inserted)
+        if not clause_words or not words or any(word in clause_words for word in words):
             return None
+        opened = [
+            code
+            for code, openers in self._clause_openers.items()
+            if code != inserted and DEFAULT_LANGUAGE in (code, inserted) and words[0] in openers
+        ]
+        if not opened:
+            return None
+        name_heads = self._name_heads.get(inserted)
         listings = self._listings(words)
         for code in opened:
-            if code == DEFAULT_LANGUAGE or code not in listings[0]:
+            if code not in listings[0]:
                 continue
-            own = [code in listed and DEFAULT_LANGUAGE not in listed for listed in listings]
-            runs, inside = 0, False
-            for listed, frame_word in zip(listings, own, strict=True):
+            own = [code in listed and inserted not in listed for listed in listings]
+            runs: list[list[str]] = []
+            inside = False
+            for word, listed, frame_word in zip(words, listings, own, strict=True):
                 if frame_word:
                     inside = False
-                elif listed == [DEFAULT_LANGUAGE] and not inside:
-                    runs, inside = runs + 1, True
-            if runs and sum(own) >= runs:
+                elif inserted in listed and code not in listed:
+                    if not inside:
+                        runs.append([])
+                    runs[-1].append(word)
+                    inside = True
+            named = not name_heads or all(name_heads.intersection(run) for run in runs)
+            if runs and named and sum(own) >= len(runs):
                 return code
         return None
 

@@ -65,3 +65,46 @@ def test_the_english_names_alone_stay_english(resolver: LanguageResolver) -> Non
     """Control: without the Spanish opening the same words are English, so the opening is what decides."""
     for text in ("blue cross blue shield", "blue shield of california", "pharmacy walgreens on first street"):
         assert resolver.resolve(text, None, None).language == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("my mom goes to la clinica del pueblo", "en"),
+        ("i go to clinica de salud del pueblo", "en"),
+        ("is la clinica de la raza open today", "en"),
+        ("my appointment at clinica sierra vista", "en"),
+        ("my pharmacy is farmacia del pueblo", "en"),
+        ("where is centro de salud familiar", "en"),
+        ("does clinica del valle take medicaid", "en"),
+        ("my address is calle ocho 1520", "en"),
+        # a Spanish sentence that opens with an English word: a Spanish verb, or Spanish words that name no place
+        ("what pasa con mi cita", "es"),
+        ("how hago una cita", "es"),
+        ("where queda la clinica", "es"),
+        ("my cita es mañana", "es"),
+        ("my appointment para mañana", "es"),
+        ("is el doctor disponible", "es"),
+        ("can yo hablar con alguien", "es"),
+        ("hi necesito ayuda", "es"),
+        ("He conseguido enojarte", "es"),
+    ],
+)
+def test_a_spanish_name_in_an_english_sentence(resolver: LanguageResolver, text: str, language: str) -> None:
+    """The mirror case (``clause_openers`` in ``en.yml``, ``clause_words`` and ``name_heads`` in ``es.yml``): community
+    clinics have Spanish names, and "my mom goes to la clinica del pueblo" was answered in Spanish."""
+    assert resolver.resolve(text, None, None).language == language
+
+
+def test_a_spanish_name_never_switches_an_ongoing_spanish_conversation(resolver: LanguageResolver) -> None:
+    """The rule decides a first message only: a Spanish patient who writes a clinic's name with English words around
+    it is not taken out of Spanish, nor switched by a Spanish sentence that opens with an English word."""
+    for text in ("my pharmacy is farmacia del pueblo", "where queda la clinica"):
+        assert resolver.resolve(text, "es", None).language == "es"
+    assert resolver.resolve("what pasa con mi cita", "en", None).language == "es"
+
+
+def test_the_spanish_names_alone_stay_spanish(resolver: LanguageResolver) -> None:
+    """Control: without the English opening the same words are Spanish, so the opening is what decides."""
+    for text in ("la clinica del pueblo", "clinica de salud del pueblo", "farmacia del pueblo"):
+        assert resolver.resolve(text, None, None).language == "es"
