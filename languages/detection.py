@@ -144,7 +144,9 @@ class LanguageResolver:
         self._by_script = {language.script: language.code for language in catalog if language.script}
         self._profiles = CharacterProfiles.from_nlu_data(nlu_dir, catalog.bot_languages)
         self._words = language_words(catalog, nlu_dir)
-        self._neutral_words = NEUTRAL_WORDS | lexicon(NEUTRAL)
+        neutral = lexicon(NEUTRAL)
+        self._neutral_words = NEUTRAL_WORDS | {entry for entry in neutral if " " not in entry}
+        self._neutral_names = [tuple(entry.split()) for entry in neutral if " " in entry]
         self._pairs = {language.code: language.common_pairs for language in catalog if language.common_pairs}
         self._pair_messages = {
             language.code: language.pair_messages for language in catalog if language.pair_messages
@@ -209,7 +211,11 @@ class LanguageResolver:
         words = self._english_contractions(
             [word if INTERJECTION.match(word) else undrawn(word, self._words) for word in spelt]
         )
-        evidence = [word for word in words if word not in self._neutral_words and not INTERJECTION.match(word)]
+        evidence = [
+            word
+            for word in self._without_neutral_names(words)
+            if word not in self._neutral_words and not INTERJECTION.match(word)
+        ]
         if words and not evidence:
             return None  # "ok", "haha ok", "aaahh": typed alike everywhere; the session or the locale decides
         if SPANISH_MARKS.search(text):
@@ -259,6 +265,20 @@ class LanguageResolver:
         if self.catalog.get(locale_code):
             return Resolution(locale_code, "locale")
         return Resolution(DEFAULT_LANGUAGE, "default")
+
+    def _without_neutral_names(self, words: list[str]) -> list[str]:
+        """The words less the names of several words a neutral list has ("kaiser permanente", "blue cross"), which
+        are no evidence of a language as a whole, though their words are some language's."""
+        kept: list[str] = []
+        i = 0
+        while i < len(words):
+            name = next((name for name in self._neutral_names if tuple(words[i : i + len(name)]) == name), None)
+            if name:
+                i += len(name)
+            else:
+                kept.append(words[i])
+                i += 1
+        return kept
 
     def _english_contractions(self, words: list[str]) -> list[str]:
         """English contractions typed with a space for the apostrophe ("i m", "don t") joined again, so

@@ -30,8 +30,8 @@ from languages.text import WORD, plain_words
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 ENGLISH = "en"
 NEUTRAL = "neutral"
-"""The word lists ``neutral-<source>.txt`` hold words typed alike in every language (brand names of medicines):
-no evidence of any."""
+"""The word lists ``neutral-<source>.txt`` hold words typed alike in every language (brand names of medicines,
+health plans): no evidence of any, and no bot language's word however often its NLU examples write it."""
 NLU_MIN_EXAMPLES = 2
 """A word of one NLU example only ("medi cal", "fax") is too little to tell a language by."""
 
@@ -105,7 +105,11 @@ def nlu_word_examples(nlu_dir: Path, code: str) -> Counter[str]:
 def language_words(catalog: LanguageCatalog, nlu_dir: Path) -> dict[str, frozenset[str]]:
     """Each language's frequent words (see the module's docstring)."""
     common = {language.code: language.common_words | lexicon(language.code) for language in catalog}
-    nlu = {code: nlu_word_examples(nlu_dir, code) for code in catalog.bot_languages}
+    neutral = lexicon(NEUTRAL)
+    nlu = {
+        code: Counter({word: n for word, n in nlu_word_examples(nlu_dir, code).items() if word not in neutral})
+        for code in catalog.bot_languages
+    }
     english_nlu = nlu.get(ENGLISH, Counter())
     words = dict(common)
     for code, counts in nlu.items():

@@ -52,6 +52,39 @@ def test_the_words_around_a_brand_name_tell(resolver: LanguageResolver, text: st
     assert resolver.resolve(text, None, None).language == language
 
 
+PLANS = ["medicare", "Medicare", "Medi-Cal", "kaiser", "Kaiser Permanente", "aetna", "cigna", "obamacare",
+         "blue cross blue shield"]
+
+
+@pytest.mark.parametrize("plan", PLANS)
+def test_a_health_plan_named_alone_is_no_evidence(resolver: LanguageResolver, plan: str) -> None:
+    """A patient answering "which insurance do you have?" with its name: "medicare" was Spanish (a word of the Spanish
+    NLU examples), "kaiser" and "aetna" Tagalog, "obamacare" Spanish by their letters, "kaiser permanente" Spanish by
+    its second word; a Spanish patient who named a plan in an English conversation's words kept nothing of theirs."""
+    assert resolver.detect(plan) is None
+    assert resolver.resolve(plan, None, None).language == "en"
+    assert resolver.resolve(plan, None, "es-US").language == "es"
+    assert resolver.resolve(plan, "es", None).language == "es"
+    assert resolver.resolve(plan, "tl", None).language == "tl"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("tengo medicare", "es"),
+        ("aceptan aetna?", "es"),
+        ("tengo kaiser permanente", "es"),
+        ("mi seguro es blue cross", "es"),
+        ("do you take medicare", "en"),
+        ("i have kaiser permanente", "en"),
+        ("is cigna accepted", "en"),
+        ("may kaiser ako", "tl"),
+    ],
+)
+def test_the_words_around_a_health_plan_tell(resolver: LanguageResolver, text: str, language: str) -> None:
+    assert resolver.resolve(text, None, None).language == language
+
+
 def test_a_run_of_brand_names_does_not_flip_an_established_language(resolver: LanguageResolver) -> None:
     """An attack: a message of brand names only, however long, moves no conversation to another language."""
     message = " ".join(BRANDS * 3)
