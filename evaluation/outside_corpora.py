@@ -5,6 +5,8 @@
     python -m evaluation.outside_corpora emoevent DIR    # DIR: EmoEvent ``splits``
     python -m evaluation.outside_corpora chitchat DIR    # DIR: the Virtual Assistant template's ``Resources``
     python -m evaluation.outside_corpora leyzer DIR      # DIR: Leyzer's ``corpora/0.1.0``
+    python -m evaluation.outside_corpora botnlu DIR      # DIR: the fetched mirrors (``owner+name/repo``) of
+                                                         # the repositories of ``evaluation/botnlu_sources.txt``
 
 ACTIV-ES (Francom, Hulden and Ussishkin, LREC 2014) is the dialogue of Argentine, Mexican and Spanish
 films, one running text per film, tokens separated by spaces. Each film's text is cut into turns (a
@@ -33,16 +35,32 @@ scenario with it), the rest for tuning.
 Leyzer 0.1.0 (Sowański and Janicki, TSD 2020) holds Spanish and English requests to a voice assistant ("revisa
 mi correo", "abre spotify"), generated from grammars per intent with slot values (names, song titles, addresses)
 filled in. Its ``train``, ``dev`` and ``test`` splits share every intent and pattern, so they are pooled and split
-again by CRC-32 of the intent, as the scenarios are; the intents are named alike in both languages. See
-``tests/data/language_detection/README.md``.
+again by CRC-32 of the intent, as the scenarios are; the intents are named alike in both languages.
+
+The chat-bot NLU corpus (``botnlu``) is the training examples of public chat-bot projects on GitHub (Rasa
+``nlu.md`` and ``nlu.yml``, Dialogflow ``*_usersays_<lang>.json``, Bot Framework ``.lu``): short messages people
+type to a bot, in Spanish and English. It is measure-only, all of it (``.data/langid-measure/botnlu-heldout-
+{es,en}.txt``). ``evaluation/botnlu_sources.txt`` lists each source, ``owner/name@commit:path-or-glob``, its
+language, taken from metadata only (a ``usersays_es`` file name, a ``language: es`` Rasa configuration, an
+``_es`` intent suffix), never from the messages, its licence and optionally which intents (``suffix=_es``: only
+intents named ``..._es``; ``nosuffix=_es``: only the others). Entity marks keep their words; lookup, synonym and
+regex sections, Dialogflow templates and LU patterns are no messages; a message a project has in both languages
+is dropped from both, and duplicates are dropped. See ``tests/data/language_detection/README.md``.
 """
 
 import argparse
+import fnmatch
 import html
+import json
 import re
+import shutil
+import subprocess
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
+
+import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TUNING_DIR = PROJECT_DIR / ".data" / "langid-tuning"
@@ -213,9 +231,196 @@ def build_leyzer(directory: Path, tuning_dir: Path = TUNING_DIR, measure_dir: Pa
         write_groups_split(intents, f"leyzer-{{part}}-{language}.txt", tuning_dir, measure_dir)
 
 
+BOTNLU_MANIFEST = PROJECT_DIR / "evaluation" / "botnlu_sources.txt"
+BOTNLU_LANGUAGES = ("es", "en")
+RASA_ENTITY = re.compile(r"\[([^\[\]]*)\](?:\([^()]*\)|\{[^{}]*\})")
+"""A Rasa entity mark, ``[la cardióloga](doctor)`` or ``[mañana]{"entity": "date"}``: its words are kept."""
+RASA_MD_INTENT = re.compile(r"^##\s*intent\s*:\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class BotNluSource:
+    """A line of the manifest: files of a repository at a commit (a path or a glob), their language (from
+    metadata), their licence, and which of their intents are kept (``suffix=_es``, ``nosuffix=_es`` or all)."""
+
+    repo: str
+    commit: str
+    path: str
+    language: str
+    licence: str
+    intents: str = ""
+
+    def keeps(self, intent: str) -> bool:
+        kind, _, suffix = self.intents.partition("=")
+        if kind == "suffix":
+            return intent.endswith(suffix)
+        if kind == "nosuffix":
+            return not intent.endswith(suffix)
+        return True
+
+
+def botnlu_sources(manifest: str) -> list[BotNluSource]:
+    """``owner/name@commit:path<TAB>lang<TAB>licence[<TAB>intents]`` lines; ``#`` comments and blank lines skipped."""
+    sources = []
+    for line in manifest.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        where, language, licence, *intents = line.split("\t")
+        repo, _, rest = where.partition("@")
+        commit, _, path = rest.partition(":")
+        if language not in BOTNLU_LANGUAGES or not (repo and commit and path):
+            raise ValueError(f"not a manifest line: {line!r}")
+        sources.append(BotNluSource(repo, commit, path, language, licence, intents[0] if intents else ""))
+    return sources
+
+
+def without_entity_marks(text: str) -> str:
+    return " ".join(LU_ENTITY.sub(r"\1", RASA_ENTITY.sub(r"\1", text)).split())
+
+
+def rasa_md_messages(text: str) -> list[tuple[str, str]]:
+    """(intent, message) of a Rasa 1.x ``nlu.md``: the ``- `` lines of ``## intent:`` sections; ``synonym``,
+    ``regex`` and ``lookup`` sections are not kept."""
+    found: list[tuple[str, str]] = []
+    intent: Optional[str] = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            heading = RASA_MD_INTENT.match(stripped)
+            intent = heading.group(1) if heading else None
+        elif intent is not None and stripped.startswith(("- ", "* ")):
+            found.append((intent, stripped[2:]))
+    return found
+
+
+def rasa_yml_messages(text: str) -> list[tuple[str, str]]:
+    """(intent, message) of a Rasa 2.x/3.x NLU YAML file: the examples of its ``intent`` items (a ``|`` block of
+    ``- `` lines, or a list of ``text`` items); ``synonym``, ``regex`` and ``lookup`` items are not kept."""
+    document = yaml.safe_load(text) or {}
+    items = document.get("nlu") if isinstance(document, dict) else None
+    found: list[tuple[str, str]] = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or "intent" not in item:
+            continue
+        intent, examples = str(item["intent"]), item.get("examples")
+        if isinstance(examples, str):
+            lines = (line.strip() for line in examples.splitlines())
+            found.extend((intent, line[2:]) for line in lines if line.startswith("- "))
+        elif isinstance(examples, list):
+            for example in examples:
+                text_of = example.get("text") if isinstance(example, dict) else example
+                if isinstance(text_of, str):
+                    found.append((intent, text_of))
+    return found
+
+
+def dialogflow_messages(text: str, intent: str) -> list[tuple[str, str]]:
+    """(intent, message) of a Dialogflow ``<intent>_usersays_<lang>.json``: each example's parts joined; a
+    template example (``@sys.date``-style patterns) is no message."""
+    examples: Any = json.loads(text)
+    found: list[tuple[str, str]] = []
+    for example in examples if isinstance(examples, list) else []:
+        if isinstance(example, dict) and not example.get("isTemplate"):
+            parts = example.get("data") or []
+            found.append((intent, "".join(str(part.get("text", "")) for part in parts if isinstance(part, dict))))
+    return found
+
+
+def lu_messages(text: str) -> list[tuple[str, str]]:
+    """(intent, message) of a Bot Framework ``.lu`` file: the ``- `` lines under an intent heading (``# Name`` or
+    ``## Name``), entity marks kept as their words; patterns and entity definitions (``@``, ``$``) are not kept."""
+    found: list[tuple[str, str]] = []
+    intent: Optional[str] = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            name = stripped.lstrip("#").strip()
+            intent = None if name.startswith("?") else name
+        elif stripped.startswith(("@", "$")):
+            intent = None
+        elif intent is not None and stripped.startswith("- "):
+            message = LU_ENTITY.sub(r"\1", stripped[2:])
+            if not LU_PATTERN.search(message):
+                found.append((intent, message))
+    return found
+
+
+def nlu_file_messages(path: str, text: str) -> list[tuple[str, str]]:
+    """(intent, message) of an NLU file by its kind, told by its name."""
+    name = path.rsplit("/", 1)[-1]
+    if "_usersays_" in name and name.endswith(".json"):
+        return dialogflow_messages(text, name.rsplit("_usersays_", 1)[0])
+    if name.endswith(".md"):
+        return rasa_md_messages(text)
+    if name.endswith((".yml", ".yaml")):
+        return rasa_yml_messages(text)
+    if name.endswith(".lu"):
+        return lu_messages(text)
+    raise ValueError(f"no NLU file kind for {path}")
+
+
+def source_messages(source: BotNluSource, files: dict[str, str]) -> list[str]:
+    """A source's messages (entity marks dropped, spaces collapsed) from its repository's ``files`` (path: text)
+    matching its path or glob, of the intents it keeps."""
+    messages = []
+    for path in sorted(files):
+        if fnmatch.fnmatchcase(path, source.path):
+            for intent, message in nlu_file_messages(path, files[path]):
+                plain = without_entity_marks(message)
+                if plain and source.keeps(intent):
+                    messages.append(plain)
+    return messages
+
+
+def botnlu_corpus(per_repo: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
+    """Per language, the messages of every repository (``per_repo[repo][language]``), a message that a repository
+    has in both languages dropped from both, and duplicates dropped."""
+    corpus: dict[str, list[str]] = {language: [] for language in BOTNLU_LANGUAGES}
+    for languages in per_repo.values():
+        both = set.intersection(*(set(languages.get(language, [])) for language in BOTNLU_LANGUAGES))
+        for language in BOTNLU_LANGUAGES:
+            corpus[language].extend(message for message in languages.get(language, []) if message not in both)
+    return {language: list(dict.fromkeys(messages)) for language, messages in corpus.items()}
+
+
+def mirror_git_dir(mirrors: Path, repo: str) -> Path:
+    """The git directory ``fetch`` made of ``owner/name``: ``owner+name/repo`` or ``owner+name/repo/.git``."""
+    base = mirrors / repo.replace("/", "+") / "repo"
+    return base / ".git" if (base / ".git").is_dir() else base
+
+
+def git_files(git_dir: Path, commit: str, pattern: str) -> dict[str, str]:
+    """The text of the files of ``git_dir`` at ``commit`` whose path matches ``pattern`` (a glob)."""
+    executable = shutil.which("git") or "git"
+
+    def git(*args: str) -> str:
+        run = subprocess.run([executable, "--git-dir", str(git_dir), *args], capture_output=True, check=True)
+        return run.stdout.decode("utf-8-sig")
+
+    paths = git("ls-tree", "-r", "-z", "--name-only", commit).split("\0")
+    return {path: git("show", f"{commit}:{path}") for path in paths if fnmatch.fnmatchcase(path, pattern)}
+
+
+def build_botnlu(mirrors: Path, manifest: Path = BOTNLU_MANIFEST, measure_dir: Path = MEASURE_DIR) -> None:
+    per_repo: dict[str, dict[str, list[str]]] = {}
+    for source in botnlu_sources(manifest.read_text(encoding="utf-8")):
+        files = git_files(mirror_git_dir(mirrors, source.repo), source.commit, source.path)
+        if not files:
+            raise SystemExit(f"no file at {source.repo}@{source.commit}:{source.path}")
+        found = source_messages(source, files)
+        per_repo.setdefault(source.repo, {}).setdefault(source.language, []).extend(found)
+        print(f"{source.repo} {source.path} ({source.language}): {len(found)} messages of {len(files)} files")
+    measure_dir.mkdir(parents=True, exist_ok=True)
+    for language, messages in botnlu_corpus(per_repo).items():
+        path = measure_dir / f"botnlu-heldout-{language}.txt"
+        path.write_text("\n".join(messages) + "\n", encoding="utf-8")
+        repos = sum(bool(languages.get(language)) for languages in per_repo.values())
+        print(f"{path}: {len(messages)} messages of {repos} repositories")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", choices=["activ-es", "chitchat", "leyzer", *TSV_CORPORA])
+    parser.add_argument("corpus", choices=["activ-es", "chitchat", "leyzer", "botnlu", *TSV_CORPORA])
     parser.add_argument("directory", type=Path)
     args = parser.parse_args()
     if args.corpus in TSV_CORPORA:
@@ -224,6 +429,8 @@ def main() -> None:
         build_chitchat(args.directory)
     elif args.corpus == "leyzer":
         build_leyzer(args.directory)
+    elif args.corpus == "botnlu":
+        build_botnlu(args.directory)
     else:
         build_activ_es(args.directory)
 
