@@ -17,15 +17,16 @@ Tuning:
   repository (the ACTIV-ES tuning films, ``evaluation/outside_corpora.py``; the XLM-T Portuguese and French
   tweets of the train and val splits; HWU64; the Spanish train and English eval splits of the Multilingual
   Task-Oriented Dialog requests and the train split of the EmoEvent tweets; two thirds of the Bot Framework
-  chit-chat scenarios and general-command intents; two thirds of the Leyzer intents), whole and first 2-5 words.
+  chit-chat scenarios and general-command intents; two thirds of the Leyzer intents and of the chat-bot NLU
+  projects), whole and first 2-5 words.
 
 Measure-only:
 
 - ``.data/langid-measure/<name>-<lang>.txt``: outside corpora built for measuring, kept outside the
   repository (XLM-T tweets: English and Spanish, and the test split of Portuguese and French; the ACTIV-ES
   held-out films; the test splits of the Multilingual Task-Oriented Dialog requests and of the EmoEvent tweets;
-  the held-out third of the Bot Framework chit-chat scenarios and general-command intents and of the Leyzer
-  intents), whole and first 2-5 words;
+  the held-out third of the Bot Framework chit-chat scenarios and general-command intents, of the Leyzer
+  intents and of the chat-bot NLU projects), whole and first 2-5 words;
 - ``tests/data/language_detection/heldout3/``: public sentences from sources never tuned on (see that
   directory's README);
 - ``screening/classifier/data/authored/<lang>.yml``: patient messages in the eleven routed languages,

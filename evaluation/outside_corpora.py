@@ -39,13 +39,15 @@ again by CRC-32 of the intent, as the scenarios are; the intents are named alike
 
 The chat-bot NLU corpus (``botnlu``) is the training examples of public chat-bot projects on GitHub (Rasa
 ``nlu.md`` and ``nlu.yml``, Dialogflow ``*_usersays_<lang>.json``, Bot Framework ``.lu``): short messages people
-type to a bot, in Spanish and English. It is measure-only, all of it (``.data/langid-measure/botnlu-heldout-
-{es,en}.txt``). ``evaluation/botnlu_sources.txt`` lists each source, ``owner/name@commit:path-or-glob``, its
-language, taken from metadata only (a ``usersays_es`` file name, a ``language: es`` Rasa configuration, an
-``_es`` intent suffix), never from the messages, its licence and optionally which intents (``suffix=_es``: only
-intents named ``..._es``; ``nosuffix=_es``: only the others). Entity marks keep their words; lookup, synonym and
-regex sections, Dialogflow templates and LU patterns are no messages; a message a project has in both languages
-is dropped from both, and duplicates are dropped. See ``tests/data/language_detection/README.md``.
+type to a bot, in Spanish and English. Its repositories are split by CRC-32 of their name, as the films are: a
+third held out (``.data/langid-measure/botnlu-heldout-{es,en}.txt``, only ever scored), the rest for tuning
+(``.data/langid-tuning/botnlu-tuning-{es,en}.txt``). ``evaluation/botnlu_sources.txt`` lists each source,
+``owner/name@commit:path-or-glob``, its language, taken from metadata only (a ``usersays_es`` file name, a
+``language: es`` Rasa configuration, an ``_es`` intent suffix), never from the messages, its licence and optionally
+which intents (``suffix=_es``: only intents named ``..._es``; ``nosuffix=_es``: only the others). Entity marks keep
+their words; lookup, synonym and regex sections, Dialogflow templates and LU patterns are no messages; a message a
+project has in both languages is dropped from both, and duplicates are dropped. See
+``tests/data/language_detection/README.md``.
 """
 
 import argparse
@@ -372,15 +374,17 @@ def source_messages(source: BotNluSource, files: dict[str, str]) -> list[str]:
     return messages
 
 
-def botnlu_corpus(per_repo: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
-    """Per language, the messages of every repository (``per_repo[repo][language]``), a message that a repository
-    has in both languages dropped from both, and duplicates dropped."""
-    corpus: dict[str, list[str]] = {language: [] for language in BOTNLU_LANGUAGES}
-    for languages in per_repo.values():
+def botnlu_groups(per_repo: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+    """Per language, each repository's messages (``per_repo[repo][language]``), less a message that the repository
+    has in both languages, and its duplicates."""
+    groups: dict[str, dict[str, list[str]]] = {language: {} for language in BOTNLU_LANGUAGES}
+    for repo, languages in per_repo.items():
         both = set.intersection(*(set(languages.get(language, [])) for language in BOTNLU_LANGUAGES))
         for language in BOTNLU_LANGUAGES:
-            corpus[language].extend(message for message in languages.get(language, []) if message not in both)
-    return {language: list(dict.fromkeys(messages)) for language, messages in corpus.items()}
+            kept = [message for message in dict.fromkeys(languages.get(language, [])) if message not in both]
+            if kept:
+                groups[language][repo] = kept
+    return groups
 
 
 def mirror_git_dir(mirrors: Path, repo: str) -> Path:
@@ -401,7 +405,10 @@ def git_files(git_dir: Path, commit: str, pattern: str) -> dict[str, str]:
     return {path: git("show", f"{commit}:{path}") for path in paths if fnmatch.fnmatchcase(path, pattern)}
 
 
-def build_botnlu(mirrors: Path, manifest: Path = BOTNLU_MANIFEST, measure_dir: Path = MEASURE_DIR) -> None:
+def build_botnlu(
+    mirrors: Path, manifest: Path = BOTNLU_MANIFEST, tuning_dir: Path = TUNING_DIR, measure_dir: Path = MEASURE_DIR
+) -> None:
+    """The chat-bot NLU corpus, its repositories split by CRC-32 of their name as the films are: a third held out."""
     per_repo: dict[str, dict[str, list[str]]] = {}
     for source in botnlu_sources(manifest.read_text(encoding="utf-8")):
         files = git_files(mirror_git_dir(mirrors, source.repo), source.commit, source.path)
@@ -410,12 +417,8 @@ def build_botnlu(mirrors: Path, manifest: Path = BOTNLU_MANIFEST, measure_dir: P
         found = source_messages(source, files)
         per_repo.setdefault(source.repo, {}).setdefault(source.language, []).extend(found)
         print(f"{source.repo} {source.path} ({source.language}): {len(found)} messages of {len(files)} files")
-    measure_dir.mkdir(parents=True, exist_ok=True)
-    for language, messages in botnlu_corpus(per_repo).items():
-        path = measure_dir / f"botnlu-heldout-{language}.txt"
-        path.write_text("\n".join(messages) + "\n", encoding="utf-8")
-        repos = sum(bool(languages.get(language)) for languages in per_repo.values())
-        print(f"{path}: {len(messages)} messages of {repos} repositories")
+    for language, groups in botnlu_groups(per_repo).items():
+        write_groups_split(groups, f"botnlu-{{part}}-{language}.txt", tuning_dir, measure_dir)
 
 
 def main() -> None:

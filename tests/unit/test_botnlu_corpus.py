@@ -6,7 +6,7 @@ import pytest
 
 from evaluation.outside_corpora import (
     BotNluSource,
-    botnlu_corpus,
+    botnlu_groups,
     botnlu_sources,
     dialogflow_messages,
     lu_messages,
@@ -133,4 +133,7 @@ def test_message_a_project_has_in_both_languages_is_dropped_and_duplicates_too()
         "c/d": {"es": ["gracias"], "en": ["hello", "thanks"]},
         "e/f": {"en": ["ok"]},
     }
-    assert botnlu_corpus(per_repo) == {"es": ["hola", "gracias"], "en": ["hello", "thanks", "ok"]}
+    assert botnlu_groups(per_repo) == {
+        "es": {"a/b": ["hola", "gracias"], "c/d": ["gracias"]},
+        "en": {"a/b": ["hello"], "c/d": ["hello", "thanks"], "e/f": ["ok"]},
+    }
