@@ -38,14 +38,14 @@ filled in. Its ``train``, ``dev`` and ``test`` splits share every intent and pat
 again by CRC-32 of the intent, as the scenarios are; the intents are named alike in both languages.
 
 The chat-bot NLU corpus (``botnlu``) is the training examples of public chat-bot projects on GitHub (Rasa
-``nlu.md`` and ``nlu.yml``, Dialogflow ``*_usersays_<lang>.json``, Bot Framework ``.lu``): short messages people
+``nlu.md`` and ``nlu.yml``, Dialogflow ``*_usersays_<lang>.json``): short messages people
 type to a bot, in Spanish and English. Its repositories are split by CRC-32 of their name, as the films are: a
 third held out (``.data/langid-measure/botnlu-heldout-{es,en}.txt``, only ever scored), the rest for tuning
 (``.data/langid-tuning/botnlu-tuning-{es,en}.txt``). ``evaluation/botnlu_sources.txt`` lists each source,
 ``owner/name@commit:path-or-glob``, its language, taken from metadata only (a ``usersays_es`` file name, a
 ``language: es`` Rasa configuration, an ``_es`` intent suffix), never from the messages, its licence and optionally
 which intents (``suffix=_es``: only intents named ``..._es``; ``nosuffix=_es``: only the others). Entity marks keep
-their words; lookup, synonym and regex sections, Dialogflow templates and LU patterns are no messages; a message a
+their words; lookup, synonym and regex sections and Dialogflow templates are no messages; a message a
 project has in both languages is dropped from both, and duplicates are dropped. See
 ``tests/data/language_detection/README.md``.
 """
@@ -328,25 +328,6 @@ def dialogflow_messages(text: str, intent: str) -> list[tuple[str, str]]:
     return found
 
 
-def lu_messages(text: str) -> list[tuple[str, str]]:
-    """(intent, message) of a Bot Framework ``.lu`` file: the ``- `` lines under an intent heading (``# Name`` or
-    ``## Name``), entity marks kept as their words; patterns and entity definitions (``@``, ``$``) are not kept."""
-    found: list[tuple[str, str]] = []
-    intent: Optional[str] = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            name = stripped.lstrip("#").strip()
-            intent = None if name.startswith("?") else name
-        elif stripped.startswith(("@", "$")):
-            intent = None
-        elif intent is not None and stripped.startswith("- "):
-            message = LU_ENTITY.sub(r"\1", stripped[2:])
-            if not LU_PATTERN.search(message):
-                found.append((intent, message))
-    return found
-
-
 def nlu_file_messages(path: str, text: str) -> list[tuple[str, str]]:
     """(intent, message) of an NLU file by its kind, told by its name."""
     name = path.rsplit("/", 1)[-1]
@@ -356,8 +337,6 @@ def nlu_file_messages(path: str, text: str) -> list[tuple[str, str]]:
         return rasa_md_messages(text)
     if name.endswith((".yml", ".yaml")):
         return rasa_yml_messages(text)
-    if name.endswith(".lu"):
-        return lu_messages(text)
     raise ValueError(f"no NLU file kind for {path}")
 
 

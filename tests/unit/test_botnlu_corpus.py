@@ -9,7 +9,6 @@ from evaluation.outside_corpora import (
     botnlu_groups,
     botnlu_sources,
     dialogflow_messages,
-    lu_messages,
     nlu_file_messages,
     rasa_md_messages,
     rasa_yml_messages,
@@ -83,11 +82,6 @@ def test_dialogflow_usersays_joins_parts_and_drops_templates():
     assert nlu_file_messages("agent/intents/Cita_usersays_es.json", json.dumps(usersays)) == [
         ("Cita", "quiero cita el lunes")
     ]
-
-
-def test_lu_keeps_utterances_not_patterns_or_entity_lists():
-    lu = "# Cancel\n- cancel my {item=appointment}\n- (cancel|stop) [please]\n\n$City:Lima=\n- Lima\n"
-    assert lu_messages(lu) == [("Cancel", "cancel my appointment")]
 
 
 @pytest.mark.parametrize(
